@@ -1,0 +1,83 @@
+// Gate: the one decision the proxy asks for on every request of a virtual proxy: may it pass,
+// as whom, with which headers; or what to answer instead. It combines the session cookie, the
+// virtual proxy's authenticator (JWT) and access allocations. No sockets, no Beast: the proxy
+// hands it a RequestView, so it compiles fast and tests need no network.
+//   auto gates = GateSet::create(config, clock);          // at start-up
+//   auto decision = gates->gate(vp_index).check(view);    // per request
+//   if (!decision.allowed) send(decision.status, decision.response_headers, decision.body);
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/identity.h"
+#include "base/result.h"
+#include "config/gateway_config.h"
+
+namespace jotgate::auth {
+
+// What the gate needs to see of an HTTP request.
+class RequestView {
+ public:
+  virtual ~RequestView() = default;
+  virtual std::string_view method() const = 0;
+  // The first value of a header, names compared case-insensitively.
+  virtual std::optional<std::string_view> header(std::string_view name) const = 0;
+  // Every value of a header (e.g. several Cookie lines).
+  virtual std::vector<std::string_view> headers(std::string_view name) const = 0;
+  // True when the connection is TLS (decides "secure: auto" cookies).
+  virtual bool is_tls() const = 0;
+};
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct Decision {
+  bool allowed = false;
+
+  // When allowed:
+  UserIdentity user;
+  HeaderList upstream_headers;          // identity header and forwarded claims, to add upstream
+  std::optional<std::string> set_cookie;  // a Set-Cookie value to add to the response
+  std::optional<std::string> upstream_cookie;  // Cookie header to send upstream (session cookie
+                                               // removed); nullopt: send no Cookie header
+  std::uint64_t session_handle = 0;     // for touch() on WebSocket traffic
+
+  // When refused:
+  Reason reason = Reason::kNoCredentials;
+  int status = 401;
+  HeaderList response_headers;          // WWW-Authenticate, Content-Type
+  std::string body;
+};
+
+class Gate {
+ public:
+  virtual ~Gate() = default;
+  virtual Decision check(const RequestView& request) = 0;
+  // Keeps a session alive (WebSocket traffic after the upgrade).
+  virtual void touch(std::uint64_t session_handle) = 0;
+  // Header names the proxy removes from every client request before forwarding: identity
+  // header, forward_claims headers; plus Authorization unless configured to forward it.
+  virtual const std::vector<std::string>& reserved_request_headers() const = 0;
+};
+
+// The gates of all virtual proxies, with the services they share (session store, access
+// allocations in SQLite under data_dir). Built once from a config snapshot.
+class GateSet {
+ public:
+  virtual ~GateSet() = default;
+  static Result<std::unique_ptr<GateSet>> create(const config::GatewayConfig& config,
+                                                 const Clock& clock);
+  // Index as in config.virtual_proxies.
+  virtual Gate& gate(std::size_t virtual_proxy_index) = 0;
+  // Called about once a second by the server: expires sessions, picks up allocation changes
+  // made by `jotgate access` (revocations end sessions), records last use.
+  virtual void maintain() = 0;
+};
+
+}  // namespace jotgate::auth

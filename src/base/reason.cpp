@@ -1,0 +1,73 @@
+#include "base/reason.h"
+
+#include "base/result.h"
+
+namespace jotgate {
+
+namespace {
+
+struct ReasonText {
+  std::string_view code;
+  std::string_view message;
+};
+
+ReasonText text_of(Reason reason) {
+  switch (reason) {
+    case Reason::kTokenTooLarge: return {"TOKEN_TOO_LARGE", "the token is larger than the allowed size"};
+    case Reason::kTokenMalformed: return {"TOKEN_MALFORMED", "the token is not a JWS compact serialization of three parts"};
+    case Reason::kTokenEncrypted: return {"TOKEN_ENCRYPTED", "encrypted tokens (JWE) are not supported; send a signed token (JWS)"};
+    case Reason::kBase64UrlMalformed: return {"BASE64URL_MALFORMED", "a token part is not valid unpadded base64url"};
+    case Reason::kHeaderNotJsonObject: return {"HEADER_NOT_JSON_OBJECT", "the token header is not a JSON object"};
+    case Reason::kPayloadNotJsonObject: return {"PAYLOAD_NOT_JSON_OBJECT", "the token payload is not a JSON object"};
+    case Reason::kDuplicateMember: return {"DUPLICATE_MEMBER", "the token header or payload repeats a member name"};
+    case Reason::kAlgMissing: return {"ALG_MISSING", "the token header has no string \"alg\""};
+    case Reason::kAlgNone: return {"ALG_NONE", "unsigned tokens (alg \"none\") are refused"};
+    case Reason::kAlgNotAllowed: return {"ALG_NOT_ALLOWED", "the token's algorithm is not in the allowed list"};
+    case Reason::kAlgKeyMismatch: return {"ALG_KEY_MISMATCH", "the token's algorithm does not fit the verification key type"};
+    case Reason::kCritUnsupported: return {"CRIT_UNSUPPORTED", "the token header marks an unsupported extension as critical"};
+    case Reason::kNoMatchingKey: return {"NO_MATCHING_KEY", "no configured key fits the token"};
+    case Reason::kSignatureMismatch: return {"SIGNATURE_MISMATCH", "the token signature does not verify"};
+    case Reason::kSignatureMalformed: return {"SIGNATURE_MALFORMED", "the token signature has the wrong form for its algorithm"};
+    case Reason::kClaimMalformed: return {"CLAIM_MALFORMED", "a registered claim has the wrong JSON type"};
+    case Reason::kTokenExpired: return {"TOKEN_EXPIRED", "the token has expired"};
+    case Reason::kTokenNotYetValid: return {"TOKEN_NOT_YET_VALID", "the token is not valid yet"};
+    case Reason::kIssuerMismatch: return {"ISSUER_MISMATCH", "the token issuer is not the expected one"};
+    case Reason::kAudienceMismatch: return {"AUDIENCE_MISMATCH", "the token audience does not include the expected one"};
+    case Reason::kRequiredClaimMissing: return {"REQUIRED_CLAIM_MISSING", "a required claim is missing"};
+    case Reason::kIdentityClaimMissing: return {"IDENTITY_CLAIM_MISSING", "the user id or user directory claim is missing or not a string"};
+    case Reason::kKeyInvalid: return {"KEY_INVALID", "the key cannot be read"};
+    case Reason::kKeyUnsupported: return {"KEY_UNSUPPORTED", "the key type or size is not supported"};
+    case Reason::kFileUnreadable: return {"FILE_UNREADABLE", "the file cannot be read"};
+    case Reason::kNoCredentials: return {"NO_CREDENTIALS", "Could not authenticate the request: Expected an authentication header"};
+    case Reason::kSessionExpired: return {"SESSION_EXPIRED", "the session has expired"};
+    case Reason::kAccessDenied: return {"ACCESS_DENIED", "access denied"};
+    case Reason::kBadRequest: return {"BAD_REQUEST", "bad request"};
+    case Reason::kNotFound: return {"NOT_FOUND", "not found"};
+    case Reason::kUpstreamUnavailable: return {"UPSTREAM_UNAVAILABLE", "no upstream server answered"};
+    case Reason::kUpstreamTimeout: return {"UPSTREAM_TIMEOUT", "the upstream server did not answer in time"};
+  }
+  return {"UNKNOWN", "unknown reason"};
+}
+
+}  // namespace
+
+std::string_view reason_code(Reason reason) { return text_of(reason).code; }
+std::string_view reason_message(Reason reason) { return text_of(reason).message; }
+
+std::string Error::message() const {
+  std::string text(reason_message(reason));
+  if (!detail.empty()) {
+    text += ": ";
+    text += detail;
+  }
+  return text;
+}
+
+std::string Error::describe() const {
+  std::string text(reason_code(reason));
+  text += ": ";
+  text += message();
+  return text;
+}
+
+}  // namespace jotgate

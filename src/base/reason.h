@@ -1,0 +1,56 @@
+// Reason: every way a client, a token or a file can be wrong, with a stable code and a message.
+// One enum for the whole data path, so logs, CLI output and HTTP answers agree on the words.
+//   Reason r = Reason::kTokenExpired;
+//   reason_code(r)    -> "TOKEN_EXPIRED"
+//   reason_message(r) -> "the token has expired"
+#pragma once
+
+#include <string_view>
+
+namespace jotgate {
+
+enum class Reason {
+  // Token shape (JOSE core).
+  kTokenTooLarge,
+  kTokenMalformed,        // wrong number of parts, empty part
+  kTokenEncrypted,        // five parts: JWE
+  kBase64UrlMalformed,
+  kHeaderNotJsonObject,
+  kPayloadNotJsonObject,
+  kDuplicateMember,
+  kAlgMissing,
+  kAlgNone,
+  kAlgNotAllowed,
+  kAlgKeyMismatch,        // e.g. HS256 offered against an RSA key: algorithm confusion
+  kCritUnsupported,
+  kNoMatchingKey,
+  kSignatureMismatch,
+  kSignatureMalformed,    // e.g. DER-encoded ECDSA signature, wrong length
+  // Claims (JOSE core).
+  kClaimMalformed,        // exp/nbf/iat not a NumericDate, iss not a string, ...
+  kTokenExpired,
+  kTokenNotYetValid,
+  kIssuerMismatch,
+  kAudienceMismatch,
+  kRequiredClaimMissing,
+  kIdentityClaimMissing,  // user id / user directory claim missing or not a string
+  // Keys and files (start-up, CLI).
+  kKeyInvalid,
+  kKeyUnsupported,
+  kFileUnreadable,
+  // Gateway (auth, session, access).
+  kNoCredentials,
+  kSessionExpired,
+  kAccessDenied,
+  kBadRequest,
+  kNotFound,
+  kUpstreamUnavailable,
+  kUpstreamTimeout,
+};
+
+// Stable, upper-case code, e.g. "ALG_NONE". Never changes once released: scripts match on it.
+std::string_view reason_code(Reason reason);
+// A short human sentence in lower case, e.g. "the token has expired".
+std::string_view reason_message(Reason reason);
+
+}  // namespace jotgate

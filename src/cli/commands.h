@@ -1,0 +1,18 @@
+// The subcommands of `jotgate`, one file each; main.cpp only wires them.
+// Each add_* registers its subcommand on the root app; a subcommand reports failure by
+// throwing CLI::RuntimeError(exit_code) after printing its message to standard error.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace jotgate::cli {
+
+void add_token_command(CLI::App& root);   // token sign | verify | decode
+void add_certs_command(CLI::App& root);   // certs generate
+void add_serve_command(CLI::App& root);   // serve
+void add_config_command(CLI::App& root);  // config check
+void add_access_command(CLI::App& root);  // access list | grant | revoke
+
+}  // namespace jotgate::cli

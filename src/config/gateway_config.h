@@ -1,0 +1,116 @@
+// GatewayConfig: the YAML configuration as immutable, validated structs. Parsed once; a reload
+// builds a new snapshot. Every field has the default documented in docs/configuration.md.
+//   auto config = load_config_file("jotgate.yaml");   // Result<GatewayConfig>
+//   if (!config) print(config.error().detail);         // "virtual_proxies[1].prefix: ..."
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "jose/jwt_verifier.h"
+
+namespace jotgate::config {
+
+struct TlsSettings {
+  std::string certificate;  // absolute path after load
+  std::string key;          // absolute path after load
+  bool generate_if_missing = false;  // both files missing: generate a self-signed pair at start
+};
+
+struct Listener {
+  std::string name;
+  std::string host;  // "0.0.0.0", "127.0.0.1", "::1"
+  std::uint16_t port = 0;
+  std::optional<TlsSettings> tls;  // none: plain HTTP
+  bool trusted = false;            // header authentication accepted only here (issue 5)
+};
+
+enum class SameSite { kLax, kStrict, kNone };
+enum class SecureMode { kAuto, kAlways, kNever };
+
+struct SessionSettings {
+  std::string cookie_name;            // default X-Jotgate-Session-<prefix> / X-Jotgate-Session
+  std::int64_t inactivity_timeout_seconds = 30 * 60;
+  std::int64_t max_lifetime_seconds = 0;  // 0 = none
+  SameSite same_site = SameSite::kLax;
+  SecureMode secure = SecureMode::kAuto;
+  std::string domain;
+};
+
+struct JwtSettings {
+  std::string key;  // absolute path: PEM certificate, PEM public key or JWKS
+  jose::VerifierSettings verifier;                 // algorithms, claims, issuer, audience, leeway
+  std::map<std::string, std::string> forward_claims;  // claim name -> upstream header name
+  bool forward_authorization = false;              // pass the client's Authorization upstream
+};
+
+struct AuthSettings {
+  std::string method = "jwt";
+  JwtSettings jwt;
+};
+
+struct Upstream {
+  std::string url;     // as written, for messages
+  bool tls = false;    // https
+  std::string host;
+  std::uint16_t port = 0;
+  std::string base_path;  // path prefix of the upstream URL, "" when none
+};
+
+struct VirtualProxy {
+  std::string name;
+  std::string prefix;  // "" serves the root; [a-z0-9._-]
+  std::vector<std::string> listeners;
+  std::vector<Upstream> upstreams;
+  bool strip_prefix = true;
+  SessionSettings session;
+  AuthSettings auth;
+  std::string identity_header = "X-Jotgate-User";
+  std::vector<std::pair<std::string, std::string>> response_headers;
+  std::vector<std::string> host_allow_list;
+  // Upstream timeouts.
+  std::int64_t connect_timeout_seconds = 5;
+  std::int64_t read_timeout_seconds = 60;
+};
+
+enum class AccessMode { kAllocated, kOpen };
+
+struct AccessSettings {
+  AccessMode mode = AccessMode::kAllocated;
+  std::int64_t auto_allocate_seats = 0;
+  std::vector<std::string> allocations;  // "DIRECTORY\\id"
+};
+
+enum class LogFormat { kText, kJson };
+
+struct Limits {
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_header_count = 100;
+  std::size_t max_request_line = 8 * 1024;
+  std::int64_t header_timeout_seconds = 10;
+  std::int64_t idle_timeout_seconds = 60;
+  std::int64_t shutdown_grace_seconds = 10;
+};
+
+struct GatewayConfig {
+  std::string source;    // the file it came from, or "<embedded default>"
+  std::string data_dir;  // absolute
+  std::vector<Listener> listeners;
+  std::vector<VirtualProxy> virtual_proxies;
+  AccessSettings access;
+  LogFormat log_format = LogFormat::kText;
+  std::string access_log;  // "" = standard output
+  Limits limits;
+};
+
+// Parses and validates YAML text. `base_dir` resolves relative paths. Errors come as one
+// Error whose detail lists every problem, one per line, each "<yaml.path>: <what is wrong>".
+Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::string& source,
+                                   const std::string& base_dir);
+Result<GatewayConfig> load_config_file(const std::string& path);
+
+}  // namespace jotgate::config

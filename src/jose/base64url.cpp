@@ -1,0 +1,2 @@
+// PLACEHOLDER
+#include "jose/base64url.h"
