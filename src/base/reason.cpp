@@ -38,6 +38,8 @@ ReasonText text_of(Reason reason) {
     case Reason::kKeyInvalid: return {"KEY_INVALID", "the key cannot be read"};
     case Reason::kKeyUnsupported: return {"KEY_UNSUPPORTED", "the key type or size is not supported"};
     case Reason::kFileUnreadable: return {"FILE_UNREADABLE", "the file cannot be read"};
+    case Reason::kFileExists: return {"FILE_EXISTS", "the file already exists"};
+    case Reason::kFileUnwritable: return {"FILE_UNWRITABLE", "the file cannot be written"};
     case Reason::kNoCredentials: return {"NO_CREDENTIALS", "Could not authenticate the request: Expected an authentication header"};
     case Reason::kSessionExpired: return {"SESSION_EXPIRED", "the session has expired"};
     case Reason::kAccessDenied: return {"ACCESS_DENIED", "access denied"};

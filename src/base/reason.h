@@ -38,6 +38,8 @@ enum class Reason {
   kKeyInvalid,
   kKeyUnsupported,
   kFileUnreadable,
+  kFileExists,            // refusing to overwrite (certs generate without --force)
+  kFileUnwritable,
   // Gateway (auth, session, access).
   kNoCredentials,
   kSessionExpired,
