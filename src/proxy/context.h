@@ -1,0 +1,89 @@
+// Internal to the proxy: what sessions share. ProxyContext is built once per config snapshot
+// and read-only afterwards (except the atomics); a Worker is one I/O thread with its own
+// io_context and upstream pool, so the request path takes no locks.
+//   ProxyContext& ctx = worker.ctx;
+//   auto match = ctx.listeners[i].routes.match(path);
+//   const VirtualProxyRuntime& vp = ctx.virtual_proxies[match->virtual_proxy_index];
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "auth/gate.h"
+#include "config/gateway_config.h"
+#include "proxy/access_log.h"
+#include "proxy/header_rewrite.h"
+#include "proxy/request_path.h"
+#include "proxy/upstream_pool.h"
+
+namespace jotgate::proxy {
+
+namespace asio = boost::asio;
+
+struct VirtualProxyRuntime {
+  const config::VirtualProxy* config = nullptr;
+  std::size_t index = 0;
+  auth::Gate* gate = nullptr;
+  HeaderPolicy policy;
+  std::vector<std::string> host_allow_list;  // lower case
+  std::vector<UpstreamRuntime> upstreams;
+  std::chrono::seconds connect_timeout{5};
+  std::chrono::seconds read_timeout{60};
+};
+
+struct ListenerRuntime {
+  const config::Listener* config = nullptr;
+  std::size_t index = 0;
+  RouteTable routes;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
+};
+
+struct ProxyContext {
+  const config::GatewayConfig* config = nullptr;
+  std::vector<VirtualProxyRuntime> virtual_proxies;
+  std::vector<ListenerRuntime> listeners;
+  std::unique_ptr<AccessLog> access_log;
+  std::unique_ptr<UpstreamHealth> health;
+  std::shared_ptr<asio::ssl::context> upstream_tls;
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds idle_timeout{60};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> open_sessions{0};
+};
+
+// A connection the worker can close when shutting down while it waits for a request.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void close_if_idle() = 0;
+};
+
+// Member order matters: the io_context is destroyed after the pool (its sockets) and before
+// the session set (pending coroutines own sessions that unregister themselves).
+struct Worker {
+  explicit Worker(ProxyContext& context)
+      : ctx(context),
+        round_robin(context.virtual_proxies.size(), 0),
+        pool(ioc.get_executor(), *context.upstream_tls, *context.health) {}
+  ProxyContext& ctx;
+  std::unordered_set<SessionBase*> sessions;  // touched only on this worker's thread
+  std::vector<std::size_t> round_robin;       // next upstream, by virtual proxy index
+  asio::io_context ioc{1};
+  UpstreamPool pool;
+};
+
+// Start a session on the worker's thread (session_plain.cpp, session_tls.cpp).
+void start_plain_session(Worker& worker, const ListenerRuntime& listener,
+                         asio::ip::tcp::socket socket);
+void start_tls_session(Worker& worker, const ListenerRuntime& listener,
+                       asio::ip::tcp::socket socket);
+
+}  // namespace jotgate::proxy

@@ -1,0 +1,155 @@
+#include "proxy/header_rewrite.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <optional>
+
+#include <boost/beast/core/string.hpp>
+
+namespace jotgate::proxy {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Calls f(token) for each comma-separated token of a list header value.
+template <class F>
+void for_each_token(std::string_view value, F&& f) {
+  while (!value.empty()) {
+    std::size_t comma = value.find(',');
+    std::string_view token = trim(value.substr(0, comma));
+    if (!token.empty()) f(token);
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+bool iequals(std::string_view a, std::string_view b) { return boost::beast::iequals(a, b); }
+
+constexpr std::array<std::string_view, 3> kFramingHeaders{"content-length", "transfer-encoding",
+                                                          "host"};
+constexpr std::array<std::string_view, 6> kHopByHop{"keep-alive", "proxy-connection",
+                                                    "proxy-authorization", "te", "trailer",
+                                                    "upgrade"};
+
+}  // namespace
+
+void remove_hop_by_hop(http::fields& fields, bool keep_upgrade) {
+  // Names listed in Connection, collected first: erasing invalidates the values we read.
+  std::vector<std::string> named;
+  for (auto it = fields.find(http::field::connection);
+       it != fields.end() && it->name() == http::field::connection; ++it) {
+    for_each_token(it->value(), [&](std::string_view token) {
+      bool framing = std::any_of(kFramingHeaders.begin(), kFramingHeaders.end(),
+                                 [&](std::string_view f) { return iequals(f, token); });
+      bool upgrade = keep_upgrade && iequals(token, "upgrade");
+      if (!framing && !upgrade) named.emplace_back(token);
+    });
+  }
+  for (const auto& name : named) fields.erase(name);
+  fields.erase(http::field::connection);
+  for (std::string_view name : kHopByHop) {
+    if (keep_upgrade && name == "upgrade") continue;
+    fields.erase(name);
+  }
+  if (keep_upgrade) fields.set(http::field::connection, "Upgrade");
+}
+
+bool is_websocket_upgrade(const http::fields& fields) {
+  auto upgrade = fields.find(http::field::upgrade);
+  if (upgrade == fields.end()) return false;
+  bool websocket = false;
+  for_each_token(upgrade->value(), [&](std::string_view token) {
+    if (iequals(token, "websocket")) websocket = true;
+  });
+  if (!websocket) return false;
+  bool connection_upgrade = false;
+  for (auto it = fields.find(http::field::connection);
+       it != fields.end() && it->name() == http::field::connection; ++it) {
+    for_each_token(it->value(), [&](std::string_view token) {
+      if (iequals(token, "upgrade")) connection_upgrade = true;
+    });
+  }
+  return connection_upgrade;
+}
+
+namespace {
+
+// "Host:port" -> "host"; "[::1]:8443" -> "[::1]".
+std::string_view host_without_port(std::string_view host_port) {
+  if (!host_port.empty() && host_port.front() == '[') {
+    std::size_t close = host_port.find(']');
+    return close == std::string_view::npos ? host_port : host_port.substr(0, close + 1);
+  }
+  return host_port.substr(0, host_port.find(':'));
+}
+
+}  // namespace
+
+bool host_allowed(const std::vector<std::string>& allow_list, std::string_view host_port) {
+  host_port = trim(host_port);
+  if (host_port.empty()) return false;
+  std::string_view host = host_without_port(host_port);
+  for (const auto& allowed : allow_list) {
+    if (iequals(allowed, host_port) || iequals(allowed, host)) return true;
+  }
+  return false;
+}
+
+std::string_view origin_authority(std::string_view origin) {
+  std::size_t scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  std::string_view rest = origin.substr(scheme_end + 3);
+  return rest.substr(0, rest.find('/'));
+}
+
+HeaderPolicy::HeaderPolicy(const std::vector<std::string>& reserved_request_headers,
+                           std::vector<std::pair<std::string, std::string>> response_headers)
+    : response_headers_(std::move(response_headers)) {
+  stripped_ = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix",
+               "forwarded", "x-real-ip", "expect"};
+  for (const auto& name : reserved_request_headers) stripped_.push_back(name);
+}
+
+void HeaderPolicy::rewrite_request(http::request_header<>& request,
+                                   const auth::Decision& decision,
+                                   const ForwardedInfo& forwarded, bool websocket) const {
+  remove_hop_by_hop(request, websocket);
+  // The client's Host goes to X-Forwarded-Host; the upstream gets its own name.
+  auto host = request.find(http::field::host);
+  std::optional<std::string> client_host;
+  if (host != request.end()) client_host.emplace(host->value());
+  for (const auto& name : stripped_) request.erase(name);
+  if (client_host) request.set("X-Forwarded-Host", *client_host);
+  request.set(http::field::host, forwarded.upstream_host);
+  request.erase(http::field::cookie);
+  if (decision.upstream_cookie) request.set(http::field::cookie, *decision.upstream_cookie);
+  for (const auto& [name, value] : decision.upstream_headers) request.set(name, value);
+  request.set("X-Forwarded-For", forwarded.client_ip);
+  request.set("X-Forwarded-Proto", forwarded.tls ? "https" : "http");
+  if (!forwarded.prefix.empty()) {
+    std::string prefix;
+    prefix.reserve(forwarded.prefix.size() + 1);
+    prefix.push_back('/');
+    prefix.append(forwarded.prefix);
+    request.set("X-Forwarded-Prefix", prefix);
+  }
+}
+
+void HeaderPolicy::rewrite_response(http::response_header<>& response,
+                                    const auth::Decision& decision, bool upgrade) const {
+  remove_hop_by_hop(response, upgrade);
+  if (decision.set_cookie) response.insert(http::field::set_cookie, *decision.set_cookie);
+  add_response_headers(response);
+}
+
+void HeaderPolicy::add_response_headers(http::fields& fields) const {
+  for (const auto& [name, value] : response_headers_) fields.set(name, value);
+}
+
+}  // namespace jotgate::proxy

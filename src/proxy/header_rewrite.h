@@ -1,0 +1,65 @@
+// Header rewriting between client and upstream: hop-by-hop removal (RFC 9110 section 7.6.1),
+// removal of client-sent identity and X-Forwarded-* headers, and the headers the gateway adds.
+// Built once per virtual proxy; rewrite_* do no allocation beyond the headers they add.
+//   HeaderPolicy policy(gate.reserved_request_headers(), vp.response_headers);
+//   policy.rewrite_request(request_header, decision, forwarded, /*websocket=*/false);
+//   policy.rewrite_response(response_header, decision, /*upgrade=*/false);
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+
+#include "auth/gate.h"
+
+namespace jotgate::proxy {
+
+namespace http = boost::beast::http;
+
+// What the gateway tells the upstream about the client.
+struct ForwardedInfo {
+  std::string_view client_ip;
+  bool tls = false;
+  std::string_view prefix;         // "jwt" gives X-Forwarded-Prefix: /jwt; "" sends none
+  std::string_view upstream_host;  // Host sent upstream: "host:port"
+};
+
+// Removes Connection and every header it names (except the framing headers Content-Length,
+// Transfer-Encoding and Host, which a client must not be able to strip), Keep-Alive,
+// Proxy-Connection, Proxy-Authorization, TE, Trailer, and Upgrade unless `keep_upgrade`
+// (then Connection: Upgrade is set again).
+void remove_hop_by_hop(http::fields& fields, bool keep_upgrade);
+
+// True for "Upgrade: websocket" with "Connection: ... upgrade ...".
+bool is_websocket_upgrade(const http::fields& fields);
+
+// Host names compared without port, case-insensitively; an entry with a port must match the
+// port too. "" (no host) never matches.
+bool host_allowed(const std::vector<std::string>& allow_list, std::string_view host_port);
+// "https://app.example.com:8443" -> "app.example.com:8443"; "" when not a URL.
+std::string_view origin_authority(std::string_view origin);
+
+class HeaderPolicy {
+ public:
+  HeaderPolicy(const std::vector<std::string>& reserved_request_headers,
+               std::vector<std::pair<std::string, std::string>> response_headers);
+
+  // Client request -> upstream request (header only; framing headers are left to the caller).
+  void rewrite_request(http::request_header<>& request, const auth::Decision& decision,
+                       const ForwardedInfo& forwarded, bool websocket) const;
+  // Upstream response -> client response.
+  void rewrite_response(http::response_header<>& response, const auth::Decision& decision,
+                        bool upgrade) const;
+  // The virtual proxy's response_headers, on every answer (also refusals).
+  void add_response_headers(http::fields& fields) const;
+
+ private:
+  std::vector<std::string> stripped_;  // client headers never forwarded
+  std::vector<std::pair<std::string, std::string>> response_headers_;
+};
+
+}  // namespace jotgate::proxy

@@ -1,0 +1,282 @@
+#include "proxy/server.h"
+
+#include <algorithm>
+#include <cctype>
+#include <csignal>
+#include <filesystem>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include "pki/bundle.h"
+#include "proxy/context.h"
+
+namespace jotgate::proxy {
+
+namespace {
+
+using tcp = asio::ip::tcp;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string host_port(const std::string& host, std::uint16_t port) {
+  bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Result<std::shared_ptr<asio::ssl::context>> make_server_tls(const config::TlsSettings& tls) {
+  namespace fs = std::filesystem;
+  if (tls.generate_if_missing && !fs::exists(tls.certificate) && !fs::exists(tls.key)) {
+    auto generated = pki::generate_self_signed_tls(tls.certificate, tls.key, "localhost", 365);
+    if (!generated) return generated.error();
+    spdlog::info("generated a self-signed TLS certificate: {}", tls.certificate);
+  }
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  boost::system::error_code ec;
+  context->use_certificate_chain_file(tls.certificate, ec);
+  if (ec) return make_error(Reason::kFileUnreadable, tls.certificate + ": " + ec.message());
+  context->use_private_key_file(tls.key, asio::ssl::context::pem, ec);
+  if (ec) return make_error(Reason::kFileUnreadable, tls.key + ": " + ec.message());
+  return context;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(const config::GatewayConfig& c, auth::GateSet& g, ServerOptions o)
+      : config(c), gates(g), options(o) {}
+
+  const config::GatewayConfig& config;
+  auth::GateSet& gates;
+  ServerOptions options;
+  ProxyContext ctx;  // before the workers: they refer to it
+  asio::io_context control{1};
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // by listener index
+  std::vector<std::string> addresses;
+  std::size_t next_worker = 0;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  bool shutting_down = false;
+
+  Result<void> build();
+  asio::awaitable<void> accept_loop(std::size_t listener_index);
+  asio::awaitable<void> maintain_loop();
+  void begin_shutdown();
+  asio::awaitable<void> drain();
+};
+
+Result<void> Server::Impl::build() {
+  ctx.config = &config;
+  ctx.header_timeout = std::chrono::seconds(config.limits.header_timeout_seconds);
+  ctx.idle_timeout = std::chrono::seconds(config.limits.idle_timeout_seconds);
+
+  ctx.upstream_tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  ctx.upstream_tls->set_default_verify_paths();
+  ctx.upstream_tls->set_verify_mode(asio::ssl::verify_peer);
+  SSL_CTX_set_min_proto_version(ctx.upstream_tls->native_handle(), TLS1_2_VERSION);
+
+  std::size_t upstream_id = 0;
+  for (std::size_t i = 0; i < config.virtual_proxies.size(); ++i) {
+    const config::VirtualProxy& vp = config.virtual_proxies[i];
+    auth::Gate& gate = gates.gate(i);
+    std::vector<std::string> allow;
+    for (const auto& host : vp.host_allow_list) allow.push_back(lower(host));
+    std::vector<UpstreamRuntime> upstreams;
+    for (const auto& upstream : vp.upstreams) {
+      upstreams.push_back(UpstreamRuntime{&upstream, upstream_id++,
+                                          host_port(upstream.host, upstream.port)});
+    }
+    ctx.virtual_proxies.push_back(VirtualProxyRuntime{
+        &vp, i, &gate, HeaderPolicy(gate.reserved_request_headers(), vp.response_headers),
+        std::move(allow), std::move(upstreams), std::chrono::seconds(vp.connect_timeout_seconds),
+        std::chrono::seconds(vp.read_timeout_seconds)});
+  }
+  ctx.health = std::make_unique<UpstreamHealth>(upstream_id);
+
+  for (std::size_t l = 0; l < config.listeners.size(); ++l) {
+    const config::Listener& listener = config.listeners[l];
+    ListenerRuntime runtime;
+    runtime.config = &listener;
+    runtime.index = l;
+    for (std::size_t i = 0; i < config.virtual_proxies.size(); ++i) {
+      const auto& names = config.virtual_proxies[i].listeners;
+      if (names.empty() || std::find(names.begin(), names.end(), listener.name) != names.end()) {
+        runtime.routes.add(config.virtual_proxies[i].prefix, i);
+      }
+    }
+    if (listener.tls) {
+      auto tls = make_server_tls(*listener.tls);
+      if (!tls) return tls.error();
+      runtime.tls = std::move(*tls);
+    }
+    ctx.listeners.push_back(std::move(runtime));
+  }
+
+  auto log = AccessLog::open(config);
+  if (!log) return log.error();
+  ctx.access_log = std::move(*log);
+
+  for (const auto& listener : config.listeners) {
+    std::string where = host_port(listener.host, listener.port);
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(listener.host, ec);
+    if (ec) return make_error(Reason::kBadRequest, "cannot listen on " + where + ": bad address");
+    tcp::endpoint endpoint(address, listener.port);
+    auto acceptor = std::make_unique<tcp::acceptor>(control);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return make_error(Reason::kBadRequest, "cannot listen on " + where + ": " + ec.message() +
+                                                 (ec == asio::error::address_in_use
+                                                      ? " (is another jotgate or server running "
+                                                        "on this port?)"
+                                                      : ""));
+    }
+    auto bound = acceptor->local_endpoint(ec);
+    addresses.push_back(std::string(listener.tls ? "https://" : "http://") +
+                        host_port(listener.host, bound.port()));
+    acceptors.push_back(std::move(acceptor));
+  }
+
+  unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
+  if (threads == 0) threads = 1;
+  for (unsigned t = 0; t < threads; ++t) workers.push_back(std::make_unique<Worker>(ctx));
+  return {};
+}
+
+asio::awaitable<void> Server::Impl::accept_loop(std::size_t listener_index) {
+  tcp::acceptor& acceptor = *acceptors[listener_index];
+  const ListenerRuntime& listener = ctx.listeners[listener_index];
+  for (;;) {
+    // Connections are spread round robin over the workers; each stays on its worker.
+    Worker& worker = *workers[next_worker++ % workers.size()];
+    auto [ec, socket] = co_await acceptor.async_accept(worker.ioc, kNoThrow);
+    if (ec) {
+      if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("accept on {}: {}", addresses[listener_index], ec.message());
+      // Out of file descriptors: back off instead of spinning.
+      asio::steady_timer pause(control, std::chrono::milliseconds(100));
+      co_await pause.async_wait(kNoThrow);
+      continue;
+    }
+    asio::post(worker.ioc, [&worker, &listener, s = std::move(socket)]() mutable {
+      if (listener.tls) {
+        start_tls_session(worker, listener, std::move(s));
+      } else {
+        start_plain_session(worker, listener, std::move(s));
+      }
+    });
+  }
+}
+
+asio::awaitable<void> Server::Impl::maintain_loop() {
+  asio::steady_timer timer(control);
+  while (!shutting_down) {
+    timer.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await timer.async_wait(kNoThrow);
+    if (ec || shutting_down) co_return;
+    gates.maintain();
+  }
+}
+
+void Server::Impl::begin_shutdown() {
+  if (shutting_down) return;
+  shutting_down = true;
+  ctx.stopping.store(true);
+  spdlog::info("shutting down: no new connections, finishing requests in flight");
+  for (auto& acceptor : acceptors) {
+    boost::system::error_code ec;
+    acceptor->close(ec);
+  }
+  for (auto& worker : workers) {
+    asio::post(worker->ioc, [w = worker.get()] {
+      // Copy: closing a session may end it, which erases it from the set.
+      std::vector<SessionBase*> sessions(w->sessions.begin(), w->sessions.end());
+      for (auto* session : sessions) session->close_if_idle();
+    });
+  }
+  asio::co_spawn(control, drain(), asio::detached);
+}
+
+asio::awaitable<void> Server::Impl::drain() {
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(config.limits.shutdown_grace_seconds);
+  asio::steady_timer timer(control);
+  while (ctx.open_sessions.load() != 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(50));
+    co_await timer.async_wait(kNoThrow);
+  }
+  if (ctx.open_sessions.load() != 0) {
+    spdlog::warn("shutdown grace period over: closing {} connections", ctx.open_sessions.load());
+  }
+  guards.clear();
+  for (auto& worker : workers) worker->ioc.stop();
+  control.stop();
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::create(const config::GatewayConfig& config,
+                                               auth::GateSet& gates, ServerOptions options) {
+  auto impl = std::make_unique<Impl>(config, gates, options);
+  try {
+    auto built = impl->build();
+    if (!built) return built.error();
+  } catch (const std::exception& e) {  // start-up only: OpenSSL or system errors
+    return make_error(Reason::kBadRequest, std::string("cannot start: ") + e.what());
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+std::vector<std::string> Server::addresses() const { return impl_->addresses; }
+
+void Server::run() {
+  Impl& impl = *impl_;
+  std::optional<asio::signal_set> signals;
+  if (impl.options.handle_signals) {
+    signals.emplace(impl.control, SIGINT, SIGTERM);
+    signals->async_wait([&impl](const boost::system::error_code& ec, int) {
+      if (!ec) impl.begin_shutdown();
+    });
+  }
+  for (auto& worker : impl.workers) impl.guards.push_back(asio::make_work_guard(worker->ioc));
+  std::vector<std::thread> threads;
+  for (auto& worker : impl.workers) {
+    threads.emplace_back([w = worker.get()] { w->ioc.run(); });
+  }
+  for (std::size_t i = 0; i < impl.acceptors.size(); ++i) {
+    asio::co_spawn(impl.control, impl.accept_loop(i), asio::detached);
+  }
+  asio::co_spawn(impl.control, impl.maintain_loop(), asio::detached);
+  impl.control.run();
+  for (auto& thread : threads) thread.join();
+}
+
+void Server::stop() {
+  asio::post(impl_->control, [impl = impl_.get()] { impl->begin_shutdown(); });
+}
+
+}  // namespace jotgate::proxy

@@ -1,0 +1,45 @@
+// Server: the gateway's listeners and I/O threads. Built once from a config snapshot and the
+// gates; run() serves until SIGTERM/SIGINT (or stop()), then stops accepting, lets in-flight
+// requests finish for up to limits.shutdown_grace_seconds, and returns.
+//   auto server = Server::create(config, *gates, {.threads = 4});   // binds the listeners
+//   for (auto& a : (*server)->addresses()) print(a);                 // "https://127.0.0.1:8443"
+//   (*server)->run();
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/gate.h"
+#include "base/result.h"
+#include "config/gateway_config.h"
+
+namespace jotgate::proxy {
+
+struct ServerOptions {
+  unsigned threads = 0;        // 0: one per core
+  bool handle_signals = true;  // SIGTERM/SIGINT start the graceful shutdown
+};
+
+class Server {
+ public:
+  // Binds every listener (errors name the address, e.g. "127.0.0.1:8443: address already in
+  // use"), loads or generates TLS certificates. `config` and `gates` must outlive the server.
+  static Result<std::unique_ptr<Server>> create(const config::GatewayConfig& config,
+                                                auth::GateSet& gates, ServerOptions options);
+  ~Server();
+
+  // "http://127.0.0.1:8080", "https://0.0.0.0:8443" with the bound ports.
+  std::vector<std::string> addresses() const;
+  // Serves until stop() or a signal; returns after the graceful shutdown.
+  void run();
+  // Starts the graceful shutdown; callable from any thread.
+  void stop();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jotgate::proxy

@@ -1,0 +1,591 @@
+// Internal to the proxy: one client connection, plain or TLS (Stream is beast::tcp_stream or
+// ssl::stream<beast::tcp_stream>). Its life reads top to bottom in run(): handshake, then per
+// request: read header (limits, timeouts) -> route -> gate -> forward or answer. Bodies are
+// relayed through a fixed buffer; an accepted WebSocket upgrade becomes a byte tunnel.
+// Included only by session_plain.cpp and session_tls.cpp (one instantiation each).
+//   auto session = std::make_shared<HttpSession<beast::tcp_stream>>(worker, listener, std::move(s));
+//   asio::co_spawn(worker.ioc, session->run(session), asio::detached);
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include "proxy/context.h"
+
+namespace jotgate::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+inline constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// The gate's view of a Beast request header.
+class BeastRequestView final : public auth::RequestView {
+ public:
+  BeastRequestView(const http::request_header<>& request, bool tls)
+      : request_(request), tls_(tls) {}
+  std::string_view method() const override { return request_.method_string(); }
+  std::optional<std::string_view> header(std::string_view name) const override {
+    auto it = request_.find(name);
+    if (it == request_.end()) return std::nullopt;
+    return it->value();
+  }
+  std::vector<std::string_view> headers(std::string_view name) const override {
+    std::vector<std::string_view> values;
+    auto range = request_.equal_range(name);
+    for (auto it = range.first; it != range.second; ++it) values.push_back(it->value());
+    return values;
+  }
+  bool is_tls() const override { return tls_; }
+
+ private:
+  const http::request_header<>& request_;
+  bool tls_;
+};
+
+template <class Stream>
+class HttpSession final : public SessionBase,
+                          public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  HttpSession(Worker& worker, const ListenerRuntime& listener, Stream stream)
+      : worker_(worker), ctx_(worker.ctx), listener_(listener), stream_(std::move(stream)) {
+    boost::system::error_code ec;
+    auto endpoint = tcp_stream().socket().remote_endpoint(ec);
+    if (!ec) peer_ip_ = endpoint.address().to_string();
+    worker_.sessions.insert(this);
+    ctx_.open_sessions.fetch_add(1);
+  }
+  ~HttpSession() override {
+    worker_.sessions.erase(this);
+    ctx_.open_sessions.fetch_sub(1);
+  }
+
+  void close_if_idle() override {
+    if (idle_) close();
+  }
+
+  asio::awaitable<void> run(std::shared_ptr<HttpSession> self) {
+    (void)self;  // keeps the session alive for the whole coroutine
+    if constexpr (kTls) {
+      tcp_stream().expires_after(ctx_.header_timeout);
+      auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kNoThrow);
+      if (ec) co_return;
+    }
+    bool first = true;
+    while (!ctx_.stopping.load(std::memory_order_relaxed)) {
+      if (buffer_.size() == 0) {
+        // Waiting for the next request: idle timeout; the first one gets the header timeout.
+        idle_ = true;
+        tcp_stream().expires_after(first ? ctx_.header_timeout : ctx_.idle_timeout);
+        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), kNoThrow);
+        idle_ = false;
+        if (ec) co_return;  // closed, idle timeout or shutdown: nothing to answer
+        buffer_.commit(n);
+      }
+      first = false;
+      bool keep_alive = co_await serve_request(self);
+      if (!keep_alive) break;
+    }
+    co_await graceful_close();
+  }
+
+ private:
+  enum class Outcome { kDone, kUpstreamFailed, kUpstreamTimeout, kClientFailed, kNoResponse };
+
+  // Per-request state that ends up in the access log.
+  struct Exchange {
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    std::string method;
+    std::string path;
+    int status = 0;
+    std::uint64_t bytes = 0;
+    const VirtualProxyRuntime* vp = nullptr;
+    std::string user;
+  };
+
+  beast::tcp_stream& tcp_stream() { return beast::get_lowest_layer(stream_); }
+
+  void close() {
+    boost::system::error_code ec;
+    tcp_stream().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    tcp_stream().socket().close(ec);
+  }
+
+  asio::awaitable<void> graceful_close() {
+    if constexpr (kTls) {
+      tcp_stream().expires_after(std::chrono::seconds(2));
+      co_await stream_.async_shutdown(kNoThrow);
+    }
+    boost::system::error_code ec;
+    tcp_stream().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    close();
+  }
+
+  void log(const Exchange& exchange) {
+    auto elapsed = std::chrono::steady_clock::now() - exchange.start;
+    AccessRecord record;
+    record.client_ip = peer_ip_;
+    record.method = exchange.method;
+    record.path = exchange.path;
+    record.status = exchange.status;
+    record.bytes = exchange.bytes;
+    record.duration_ms = std::chrono::duration<double, std::milli>(elapsed).count();
+    if (exchange.vp != nullptr) record.virtual_proxy = exchange.vp->config->name;
+    record.user = exchange.user;
+    ctx_.access_log->write(record);
+  }
+
+  // A short answer from the gateway itself (errors, refusals).
+  asio::awaitable<bool> answer(Exchange& exchange, int status, std::string body, bool keep_alive,
+                               const auth::HeaderList* headers = nullptr) {
+    http::response<http::string_body> response{static_cast<http::status>(status), 11};
+    bool has_type = false;
+    if (headers != nullptr) {
+      for (const auto& [name, value] : *headers) {
+        if (beast::iequals(name, "content-type")) has_type = true;
+        response.insert(name, value);
+      }
+    }
+    if (!has_type) response.set(http::field::content_type, "text/plain; charset=utf-8");
+    if (exchange.vp != nullptr) exchange.vp->policy.add_response_headers(response);
+    if (!body.empty() && body.back() != '\n' && !has_type) body.push_back('\n');
+    response.body() = std::move(body);
+    keep_alive = keep_alive && !ctx_.stopping.load(std::memory_order_relaxed);
+    response.keep_alive(keep_alive);
+    response.prepare_payload();
+    exchange.status = status;
+    exchange.bytes = response.body().size();
+    tcp_stream().expires_after(ctx_.idle_timeout);
+    auto [ec, n] = co_await http::async_write(stream_, response, kNoThrow);
+    co_return keep_alive && !ec;
+  }
+
+  asio::awaitable<bool> serve_request(std::shared_ptr<HttpSession> self) {
+    Exchange exchange;
+    bool keep_alive = co_await handle(self, exchange);
+    if (exchange.status != 0) log(exchange);
+    co_return keep_alive;
+  }
+
+  asio::awaitable<bool> handle(std::shared_ptr<HttpSession> self, Exchange& exchange) {
+    const config::Limits& limits = ctx_.config->limits;
+    http::request_parser<http::empty_body> header_parser;
+    header_parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    tcp_stream().expires_after(ctx_.header_timeout);
+    auto [read_ec, read_n] =
+        co_await http::async_read_header(stream_, buffer_, header_parser, kNoThrow);
+    if (read_ec == http::error::header_limit) {
+      co_return co_await answer(exchange, 431,
+                                "Request Header Fields Too Large: the request header is larger "
+                                "than the gateway accepts",
+                                false);
+    }
+    if (read_ec == beast::error::timeout || read_ec == http::error::end_of_stream ||
+        read_ec == asio::error::eof || read_ec == asio::error::operation_aborted ||
+        read_ec == asio::error::connection_reset) {
+      co_return false;
+    }
+    if (read_ec) {
+      co_return co_await answer(exchange, 400, "Bad Request: malformed HTTP request", false);
+    }
+
+    auto& request = header_parser.get();
+    exchange.method = std::string(request.method_string());
+    std::string_view raw_target = request.target();
+    exchange.path = std::string(raw_target.substr(0, raw_target.find('?')));
+    // An answer before the body was read must close the connection: the body is unread.
+    const bool body_pending = !header_parser.is_done();
+    const bool client_keep_alive = request.keep_alive();
+    const bool can_keep = client_keep_alive && !body_pending;
+
+    if (raw_target.size() + request.method_string().size() + 10 > limits.max_request_line) {
+      co_return co_await answer(exchange, 414,
+                                "URI Too Long: the request line is longer than the gateway "
+                                "accepts",
+                                false);
+    }
+    std::size_t count = 0;
+    for (auto it = request.begin(); it != request.end(); ++it) ++count;
+    if (count > limits.max_header_count) {
+      co_return co_await answer(exchange, 431,
+                                "Request Header Fields Too Large: too many header fields", false);
+    }
+
+    auto target = parse_request_target(raw_target);
+    if (!target) {
+      co_return co_await answer(exchange, 400, "Bad Request: " + target.error().detail, can_keep);
+    }
+    auto match = listener_.routes.match(target->path);
+    if (!match) {
+      co_return co_await answer(exchange, 404, "Not Found: no virtual proxy serves this path",
+                                can_keep);
+    }
+    const VirtualProxyRuntime& vp = ctx_.virtual_proxies[match->virtual_proxy_index];
+    exchange.vp = &vp;
+
+    const bool websocket = is_websocket_upgrade(request);
+    if (!vp.host_allow_list.empty()) {
+      auto host = request.find(http::field::host);
+      if (host == request.end() || host->value().empty()) {
+        co_return co_await answer(exchange, 400, "Bad Request: the Host header is missing",
+                                  can_keep);
+      }
+      if (!host_allowed(vp.host_allow_list, host->value())) {
+        co_return co_await answer(exchange, 403,
+                                  "Forbidden: this host name is not allowed for this virtual "
+                                  "proxy",
+                                  can_keep);
+      }
+      auto origin = request.find(http::field::origin);
+      if (websocket && origin != request.end() &&
+          !host_allowed(vp.host_allow_list, origin_authority(origin->value()))) {
+        co_return co_await answer(exchange, 403,
+                                  "Forbidden: the WebSocket Origin is not allowed for this "
+                                  "virtual proxy",
+                                  can_keep);
+      }
+    }
+
+    auth::Decision decision = vp.gate->check(BeastRequestView(request, kTls));
+    if (!decision.allowed) {
+      co_return co_await answer(exchange, decision.status, std::move(decision.body), can_keep,
+                                &decision.response_headers);
+    }
+    exchange.user = decision.user.qualified();
+    if (vp.upstreams.empty()) {
+      co_return co_await answer(exchange, 502, "Bad Gateway: no upstream server answered",
+                                can_keep);
+    }
+
+    // Framing as the client sent it, before headers are rewritten.
+    const bool chunked = request.chunked();
+    const auto content_length = header_parser.content_length();
+    const bool expect_continue = [&] {
+      auto expect = request.find(http::field::expect);
+      return expect != request.end() && beast::iequals(expect->value(), "100-continue");
+    }();
+    const bool is_head = request.method() == http::verb::head;
+    client_version_ = request.version();
+
+    // `request` belongs to header_parser: not used after this move.
+    http::request_parser<http::buffer_body> parser(std::move(header_parser));
+    parser.body_limit(boost::none);
+    auto& upstream_request = parser.get();
+    upstream_request.version(11);
+    const bool bodiless = parser.is_done();
+
+    bool continue_sent = false;
+    for (int attempt = 0;; ++attempt) {
+      auto acquired = co_await worker_.pool.acquire(vp.upstreams, worker_.round_robin[vp.index],
+                                                    vp.connect_timeout, attempt > 0);
+      if (!acquired) {
+        spdlog::warn("virtual proxy '{}': {}", vp.config->name, acquired.error().message());
+        co_return co_await answer(exchange, 502, "Bad Gateway: no upstream server answered",
+                                  can_keep);
+      }
+      std::unique_ptr<UpstreamConnection> connection = std::move(*acquired);
+      // Upstream ids of one virtual proxy are consecutive (see Server).
+      const UpstreamRuntime& upstream = vp.upstreams[connection->id - vp.upstreams.front().id];
+      upstream_request.target(
+          build_upstream_target(*upstream.config, vp.config->strip_prefix, *match, *target));
+      ForwardedInfo forwarded{peer_ip_, kTls, match->prefix, upstream.host_header};
+      if (attempt == 0) {
+        vp.policy.rewrite_request(upstream_request, decision, forwarded, websocket);
+        if (chunked) {
+          upstream_request.chunked(true);
+        } else if (content_length) {
+          upstream_request.content_length(*content_length);
+        }
+      } else {
+        upstream_request.set(http::field::host, upstream.host_header);
+      }
+      if (expect_continue && !continue_sent && !bodiless) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        tcp_stream().expires_after(ctx_.idle_timeout);
+        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), kNoThrow);
+        if (ec) co_return false;
+        continue_sent = true;
+      }
+
+      Outcome sent = co_await std::visit(
+          [&](auto& up) { return send_request(up, parser, vp.read_timeout); },
+          connection->stream);
+      if (sent == Outcome::kClientFailed) co_return false;
+      const bool retry = connection->reused && bodiless && attempt == 0;
+      if (sent == Outcome::kUpstreamFailed && retry) continue;
+      if (sent != Outcome::kDone) {
+        co_return co_await upstream_error(exchange, sent, client_keep_alive && parser.is_done());
+      }
+
+      Outcome answered = co_await std::visit(
+          [&](auto& up) {
+            return relay_response(self, up, connection, exchange, decision, vp, is_head,
+                                  websocket, client_keep_alive);
+          },
+          connection->stream);
+      if (answered == Outcome::kNoResponse && retry) continue;
+      if (answered == Outcome::kDone) co_return keep_alive_after_;
+      if (answered == Outcome::kClientFailed || exchange.status != 0) {
+        co_return false;  // part of the answer went out: the connection cannot be reused
+      }
+      co_return co_await upstream_error(exchange, answered, client_keep_alive);
+    }
+  }
+
+  asio::awaitable<bool> upstream_error(Exchange& exchange, Outcome outcome, bool keep_alive) {
+    if (outcome == Outcome::kUpstreamTimeout) {
+      co_return co_await answer(exchange, 504,
+                                "Gateway Timeout: the upstream server did not answer in time",
+                                keep_alive);
+    }
+    co_return co_await answer(exchange, 502, "Bad Gateway: no upstream server answered",
+                              keep_alive);
+  }
+
+  // Client request body -> upstream, through the fixed buffer; the header goes first.
+  template <class Up>
+  asio::awaitable<Outcome> send_request(Up& up, http::request_parser<http::buffer_body>& parser,
+                                        std::chrono::seconds read_timeout) {
+    http::request_serializer<http::buffer_body> serializer(parser.get());
+    auto& body = parser.get().body();
+    do {
+      if (!parser.is_done()) {
+        body.data = relay_buffer_.data();
+        body.size = relay_buffer_.size();
+        tcp_stream().expires_after(ctx_.idle_timeout);
+        auto [ec, n] = co_await http::async_read_some(stream_, buffer_, parser, kNoThrow);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) co_return Outcome::kClientFailed;
+        body.size = relay_buffer_.size() - body.size;
+        body.data = relay_buffer_.data();
+        body.more = !parser.is_done();
+      } else {
+        body.data = nullptr;
+        body.size = 0;
+        body.more = false;
+      }
+      beast::get_lowest_layer(up).expires_after(read_timeout);
+      auto [ec, n] = co_await http::async_write(up, serializer, kNoThrow);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec == beast::error::timeout) co_return Outcome::kUpstreamTimeout;
+      if (ec) co_return Outcome::kUpstreamFailed;
+    } while (!parser.is_done() || !serializer.is_done());
+    co_return Outcome::kDone;
+  }
+
+  // Upstream response -> client. Sets keep_alive_after_ when kDone. exchange.status is set
+  // once the header went to the client.
+  template <class Up>
+  asio::awaitable<Outcome> relay_response(std::shared_ptr<HttpSession> self, Up& up,
+                                          std::unique_ptr<UpstreamConnection>& connection,
+                                          Exchange& exchange, const auth::Decision& decision,
+                                          const VirtualProxyRuntime& vp, bool is_head,
+                                          bool websocket, bool client_keep_alive) {
+    std::optional<http::response_parser<http::buffer_body>> parser;
+    bool got_bytes = false;
+    for (;;) {
+      parser.emplace();
+      parser->body_limit(boost::none);
+      parser->header_limit(64 * 1024);
+      if (is_head) parser->skip(true);
+      beast::get_lowest_layer(up).expires_after(vp.read_timeout);
+      auto [ec, n] = co_await http::async_read_header(up, connection->buffer, *parser, kNoThrow);
+      if (ec == beast::error::timeout) co_return Outcome::kUpstreamTimeout;
+      if (ec) co_return got_bytes ? Outcome::kUpstreamFailed : Outcome::kNoResponse;
+      got_bytes = true;
+      int status = parser->get().result_int();
+      // Interim answers (100 Continue, 103) are not relayed; the final one follows.
+      if (status >= 100 && status < 200 && status != 101) continue;
+      break;
+    }
+    auto& response = parser->get();
+    const bool upgrade = response.result() == http::status::switching_protocols;
+    if (upgrade && !websocket) co_return Outcome::kUpstreamFailed;
+    const bool upstream_keep_alive = response.keep_alive();
+    const bool chunked = response.chunked();
+    const auto content_length = parser->content_length();
+    const bool until_close = !upgrade && !parser->is_done() && !chunked && !content_length;
+
+    vp.policy.rewrite_response(response, decision, upgrade);
+    bool keep_alive = client_keep_alive && !ctx_.stopping.load(std::memory_order_relaxed);
+    if (!upgrade) {
+      if (client_version_ < 11 && (chunked || until_close)) {
+        // HTTP/1.0 clients know no chunks: the body ends when the connection closes.
+        response.chunked(false);
+        keep_alive = false;
+      } else if (chunked || until_close) {
+        // A body delimited by the upstream closing is chunked for HTTP/1.1 clients.
+        response.chunked(true);
+      } else if (content_length) {
+        response.content_length(*content_length);
+      }
+      response.version(11);
+      response.keep_alive(keep_alive);
+    }
+
+    http::response_serializer<http::buffer_body> serializer(response);
+    auto& body = response.body();
+    body.data = nullptr;
+    body.size = 0;
+    body.more = !parser->is_done();
+    tcp_stream().expires_after(ctx_.idle_timeout);
+    {
+      auto [ec, n] = co_await http::async_write_header(stream_, serializer, kNoThrow);
+      exchange.status = response.result_int();
+      if (ec) co_return Outcome::kClientFailed;
+    }
+    if (upgrade) {
+      log(exchange);
+      exchange.status = 0;  // logged already; the tunnel follows
+      co_await tunnel<Up>(self, std::move(connection), vp.gate, decision.session_handle);
+      keep_alive_after_ = false;
+      co_return Outcome::kDone;
+    }
+    // Streaming: each read is written at once (server-sent events, long polls).
+    while (!serializer.is_done()) {
+      if (!parser->is_done()) {
+        body.data = relay_buffer_.data();
+        body.size = relay_buffer_.size();
+        beast::get_lowest_layer(up).expires_after(vp.read_timeout);
+        auto [ec, n] = co_await http::async_read_some(up, connection->buffer, *parser, kNoThrow);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) co_return Outcome::kClientFailed;  // cut mid-body: close the client too
+        body.size = relay_buffer_.size() - body.size;
+        body.data = relay_buffer_.data();
+        body.more = !parser->is_done();
+        exchange.bytes += body.size;
+      } else {
+        body.data = nullptr;
+        body.size = 0;
+        body.more = false;
+      }
+      tcp_stream().expires_after(ctx_.idle_timeout);
+      auto [ec, n] = co_await http::async_write(stream_, serializer, kNoThrow);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return Outcome::kClientFailed;
+    }
+    if (upstream_keep_alive && !until_close && parser->is_done()) {
+      worker_.pool.release(std::move(connection));
+    }
+    keep_alive_after_ = keep_alive;
+    co_return Outcome::kDone;
+  }
+
+  // After a 101: bytes both ways until either side closes. No frame parsing.
+  template <class Up>
+  asio::awaitable<void> tunnel(std::shared_ptr<HttpSession> self,
+                               std::unique_ptr<UpstreamConnection> owned, auth::Gate* gate,
+                               std::uint64_t session_handle) {
+    std::shared_ptr<UpstreamConnection> connection = std::move(owned);
+    tcp_stream().expires_never();
+    connection->tcp().expires_never();
+    tunnel_gate_ = gate;
+    session_handle_ = session_handle;
+    asio::co_spawn(tcp_stream().get_executor(), pump_up<Up>(self, connection), asio::detached);
+    co_await pump_down<Up>(self, connection);
+  }
+
+  void touch_session() {
+    if (session_handle_ == 0) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_touch_ < std::chrono::seconds(5)) return;
+    last_touch_ = now;
+    if (tunnel_gate_ != nullptr) tunnel_gate_->touch(session_handle_);
+  }
+
+  void close_tunnel(UpstreamConnection& connection) {
+    boost::system::error_code ec;
+    connection.tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    connection.tcp().socket().close(ec);
+    close();
+  }
+
+  // Client -> upstream, starting with bytes the client sent right after its upgrade request.
+  template <class Up>
+  asio::awaitable<void> pump_up(std::shared_ptr<HttpSession> self,
+                                std::shared_ptr<UpstreamConnection> connection) {
+    (void)self;
+    Up& up = std::get<Up>(connection->stream);
+    if (buffer_.size() > 0) {
+      auto [ec, n] = co_await asio::async_write(up, buffer_.data(), kNoThrow);
+      buffer_.consume(buffer_.size());
+      if (ec) {
+        close_tunnel(*connection);
+        co_return;
+      }
+    }
+    for (;;) {
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(relay_buffer_), kNoThrow);
+      if (ec) break;
+      auto [write_ec, written] =
+          co_await asio::async_write(up, asio::buffer(relay_buffer_.data(), n), kNoThrow);
+      if (write_ec) break;
+      touch_session();
+    }
+    close_tunnel(*connection);
+  }
+
+  // Upstream -> client, starting with bytes the upstream sent right after its 101.
+  template <class Up>
+  asio::awaitable<void> pump_down(std::shared_ptr<HttpSession> self,
+                                  std::shared_ptr<UpstreamConnection> connection) {
+    (void)self;
+    Up& up = std::get<Up>(connection->stream);
+    if (connection->buffer.size() > 0) {
+      auto [ec, n] = co_await asio::async_write(stream_, connection->buffer.data(), kNoThrow);
+      connection->buffer.consume(connection->buffer.size());
+      if (ec) {
+        close_tunnel(*connection);
+        co_return;
+      }
+    }
+    for (;;) {
+      auto [ec, n] = co_await up.async_read_some(asio::buffer(down_buffer_), kNoThrow);
+      if (ec) break;
+      auto [write_ec, written] =
+          co_await asio::async_write(stream_, asio::buffer(down_buffer_.data(), n), kNoThrow);
+      if (write_ec) break;
+      touch_session();
+    }
+    close_tunnel(*connection);
+  }
+
+  Worker& worker_;
+  ProxyContext& ctx_;
+  const ListenerRuntime& listener_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::string peer_ip_;
+  bool idle_ = false;
+  bool keep_alive_after_ = false;
+  unsigned client_version_ = 11;
+  // Body relay buffers, reused by every request: memory does not grow with body size.
+  std::array<char, 16 * 1024> relay_buffer_{};
+  std::array<char, 16 * 1024> down_buffer_{};
+  // WebSocket tunnel state.
+  auth::Gate* tunnel_gate_ = nullptr;
+  std::uint64_t session_handle_ = 0;
+  std::chrono::steady_clock::time_point last_touch_{};
+};
+
+}  // namespace jotgate::proxy

@@ -1,0 +1,187 @@
+// Header rewriting: hop-by-hop headers (also those named by Connection) never cross the
+// gateway, spoofed identity and X-Forwarded-* headers are replaced, framing is protected.
+#include "proxy/header_rewrite.h"
+
+#include <gtest/gtest.h>
+
+namespace jotgate::proxy {
+namespace {
+
+std::vector<std::string> values(const http::fields& fields, std::string_view name) {
+  std::vector<std::string> out;
+  auto range = fields.equal_range(name);
+  for (auto it = range.first; it != range.second; ++it) out.emplace_back(it->value());
+  return out;
+}
+
+TEST(HopByHop, RemovesFixedListAndConnectionNamedHeaders) {
+  http::fields fields;
+  fields.insert("Connection", "keep-alive, X-Secret, x-other");
+  fields.insert("Connection", "Close");
+  fields.insert("Keep-Alive", "timeout=5");
+  fields.insert("Proxy-Connection", "keep-alive");
+  fields.insert("TE", "trailers");
+  fields.insert("Trailer", "X-Checksum");
+  fields.insert("Upgrade", "h2c");
+  fields.insert("Proxy-Authorization", "Basic eDp5");
+  fields.insert("X-Secret", "1");
+  fields.insert("X-Other", "2");
+  fields.insert("Close", "3");
+  fields.insert("X-Kept", "4");
+  remove_hop_by_hop(fields, false);
+  for (auto name : {"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Upgrade",
+                    "Proxy-Authorization", "X-Secret", "X-Other", "Close"}) {
+    EXPECT_EQ(fields.count(name), 0u) << name;
+  }
+  EXPECT_EQ(values(fields, "X-Kept"), std::vector<std::string>{"4"});
+}
+
+TEST(HopByHop, ConnectionCannotStripFraming) {
+  http::fields fields;
+  fields.insert("Connection", "Content-Length, Transfer-Encoding, Host");
+  fields.insert("Content-Length", "10");
+  fields.insert("Host", "example.com");
+  remove_hop_by_hop(fields, false);
+  EXPECT_EQ(fields.count("Content-Length"), 1u);
+  EXPECT_EQ(fields.count("Host"), 1u);
+}
+
+TEST(HopByHop, KeepsUpgradeForWebSocket) {
+  http::fields fields;
+  fields.insert("Connection", "keep-alive, Upgrade, X-Secret");
+  fields.insert("Upgrade", "websocket");
+  fields.insert("X-Secret", "1");
+  EXPECT_TRUE(is_websocket_upgrade(fields));
+  remove_hop_by_hop(fields, true);
+  EXPECT_EQ(values(fields, "Upgrade"), std::vector<std::string>{"websocket"});
+  EXPECT_EQ(values(fields, "Connection"), std::vector<std::string>{"Upgrade"});
+  EXPECT_EQ(fields.count("X-Secret"), 0u);
+}
+
+TEST(HopByHop, DetectsWebSocketUpgradeOnlyWithBothHeaders) {
+  http::fields no_connection;
+  no_connection.insert("Upgrade", "websocket");
+  EXPECT_FALSE(is_websocket_upgrade(no_connection));
+  http::fields other;
+  other.insert("Upgrade", "h2c");
+  other.insert("Connection", "Upgrade");
+  EXPECT_FALSE(is_websocket_upgrade(other));
+  http::fields mixed_case;
+  mixed_case.insert("Upgrade", "WebSocket");
+  mixed_case.insert("Connection", "keep-alive, upgrade");
+  EXPECT_TRUE(is_websocket_upgrade(mixed_case));
+}
+
+HeaderPolicy policy() {
+  return HeaderPolicy({"x-jotgate-user", "x-jotgate-groups", "authorization"},
+                      {{"X-Frame-Options", "SAMEORIGIN"}});
+}
+
+TEST(RequestRewrite, ReplacesSpoofedIdentityAndForwardedHeaders) {
+  http::request_header<> request;
+  request.method(http::verb::get);
+  request.target("/app");
+  request.insert("Host", "gateway.example.com:8443");
+  request.insert("X-Jotgate-User", "UserDirectory=ACME; UserId=admin");
+  request.insert("x-jotgate-groups", "admins");
+  request.insert("Authorization", "Bearer abc");
+  request.insert("X-Forwarded-For", "6.6.6.6");
+  request.insert("X-Forwarded-Proto", "https");
+  request.insert("X-Forwarded-Host", "evil.example.com");
+  request.insert("X-Forwarded-Prefix", "/admin");
+  request.insert("Forwarded", "for=6.6.6.6");
+  request.insert("X-Real-IP", "6.6.6.6");
+  request.insert("Cookie", "X-Jotgate-Session-jwt=secret; theme=dark");
+  request.insert("Cookie", "other=1");
+  request.insert("Expect", "100-continue");
+  request.insert("Accept", "text/html");
+
+  auth::Decision decision;
+  decision.allowed = true;
+  decision.upstream_headers = {{"X-Jotgate-User", "UserDirectory=ACME; UserId=alice"}};
+  decision.upstream_cookie = "theme=dark; other=1";
+  ForwardedInfo forwarded{"10.0.0.7", true, "jwt", "127.0.0.1:9000"};
+  policy().rewrite_request(request, decision, forwarded, false);
+
+  EXPECT_EQ(values(request, "X-Jotgate-User"),
+            std::vector<std::string>{"UserDirectory=ACME; UserId=alice"});
+  EXPECT_EQ(request.count("X-Jotgate-Groups"), 0u);
+  EXPECT_EQ(request.count("Authorization"), 0u);
+  EXPECT_EQ(values(request, "X-Forwarded-For"), std::vector<std::string>{"10.0.0.7"});
+  EXPECT_EQ(values(request, "X-Forwarded-Proto"), std::vector<std::string>{"https"});
+  EXPECT_EQ(values(request, "X-Forwarded-Host"),
+            std::vector<std::string>{"gateway.example.com:8443"});
+  EXPECT_EQ(values(request, "X-Forwarded-Prefix"), std::vector<std::string>{"/jwt"});
+  EXPECT_EQ(request.count("Forwarded"), 0u);
+  EXPECT_EQ(request.count("X-Real-IP"), 0u);
+  EXPECT_EQ(request.count("Expect"), 0u);
+  EXPECT_EQ(values(request, "Cookie"), std::vector<std::string>{"theme=dark; other=1"});
+  EXPECT_EQ(values(request, "Host"), std::vector<std::string>{"127.0.0.1:9000"});
+  EXPECT_EQ(values(request, "Accept"), std::vector<std::string>{"text/html"});
+}
+
+TEST(RequestRewrite, NoCookieUpstreamWhenOnlyTheSessionCookieWasSent) {
+  http::request_header<> request;
+  request.insert("Cookie", "X-Jotgate-Session-jwt=secret");
+  auth::Decision decision;
+  decision.allowed = true;
+  ForwardedInfo forwarded{"127.0.0.1", false, "", "up:80"};
+  policy().rewrite_request(request, decision, forwarded, false);
+  EXPECT_EQ(request.count("Cookie"), 0u);
+  EXPECT_EQ(values(request, "X-Forwarded-Proto"), std::vector<std::string>{"http"});
+  // Root prefix: no X-Forwarded-Prefix; no Host from the client: no X-Forwarded-Host.
+  EXPECT_EQ(request.count("X-Forwarded-Prefix"), 0u);
+  EXPECT_EQ(request.count("X-Forwarded-Host"), 0u);
+}
+
+TEST(RequestRewrite, ConnectionCannotSmuggleIdentityThroughWebSocketUpgrade) {
+  http::request_header<> request;
+  request.insert("Connection", "Upgrade, X-Jotgate-User");
+  request.insert("Upgrade", "websocket");
+  request.insert("X-Jotgate-User", "UserDirectory=ACME; UserId=admin");
+  auth::Decision decision;
+  decision.allowed = true;
+  decision.upstream_headers = {{"X-Jotgate-User", "UserDirectory=ACME; UserId=alice"}};
+  ForwardedInfo forwarded{"127.0.0.1", false, "jwt", "up:80"};
+  policy().rewrite_request(request, decision, forwarded, true);
+  EXPECT_EQ(values(request, "X-Jotgate-User"),
+            std::vector<std::string>{"UserDirectory=ACME; UserId=alice"});
+  EXPECT_EQ(values(request, "Upgrade"), std::vector<std::string>{"websocket"});
+  EXPECT_EQ(values(request, "Connection"), std::vector<std::string>{"Upgrade"});
+}
+
+TEST(ResponseRewrite, AddsCookieAndResponseHeadersRemovesHopByHop) {
+  http::response_header<> response;
+  response.insert("Connection", "keep-alive, X-Internal");
+  response.insert("X-Internal", "1");
+  response.insert("Keep-Alive", "timeout=5");
+  response.insert("Set-Cookie", "app=1");
+  response.insert("X-Frame-Options", "DENY");
+  auth::Decision decision;
+  decision.allowed = true;
+  decision.set_cookie = "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly";
+  policy().rewrite_response(response, decision, false);
+  EXPECT_EQ(response.count("Connection"), 0u);
+  EXPECT_EQ(response.count("X-Internal"), 0u);
+  EXPECT_EQ(response.count("Keep-Alive"), 0u);
+  EXPECT_EQ(values(response, "Set-Cookie"),
+            (std::vector<std::string>{"app=1", "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly"}));
+  EXPECT_EQ(values(response, "X-Frame-Options"), std::vector<std::string>{"SAMEORIGIN"});
+}
+
+TEST(HostAllowList, ComparesHostWithoutPortAndCase) {
+  std::vector<std::string> allow{"app.example.com", "localhost:8443"};
+  EXPECT_TRUE(host_allowed(allow, "app.example.com"));
+  EXPECT_TRUE(host_allowed(allow, "APP.example.com:443"));
+  EXPECT_TRUE(host_allowed(allow, "localhost:8443"));
+  EXPECT_FALSE(host_allowed(allow, "localhost:9999"));
+  EXPECT_FALSE(host_allowed(allow, "evil.example.com"));
+  EXPECT_FALSE(host_allowed(allow, "app.example.com.evil.net"));
+  EXPECT_FALSE(host_allowed(allow, ""));
+  EXPECT_EQ(origin_authority("https://app.example.com:8443"), "app.example.com:8443");
+  EXPECT_EQ(origin_authority("null"), "");
+  EXPECT_FALSE(host_allowed(allow, origin_authority("null")));
+}
+
+}  // namespace
+}  // namespace jotgate::proxy
