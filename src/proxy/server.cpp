@@ -69,9 +69,11 @@ struct Server::Impl {
   const config::GatewayConfig& config;
   auth::GateSet& gates;
   ServerOptions options;
-  ProxyContext ctx;  // before the workers: they refer to it
-  asio::io_context control{1};
+  // Destroyed bottom-up: acceptors, then the control context (its pending accepts hold
+  // sockets of the workers' contexts), then the workers, then what they refer to.
+  ProxyContext ctx;
   std::vector<std::unique_ptr<Worker>> workers;
+  asio::io_context control{1};
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // by listener index
   std::vector<std::string> addresses;
   std::size_t next_worker = 0;
