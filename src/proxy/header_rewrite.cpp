@@ -31,6 +31,14 @@ void for_each_token(std::string_view value, F&& f) {
 
 bool iequals(std::string_view a, std::string_view b) { return boost::beast::iequals(a, b); }
 
+// A value from a token claim must not be able to add header lines (CR, LF) or cut one (NUL).
+bool safe_value(std::string_view value) {
+  return std::none_of(value.begin(), value.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+  });
+}
+
 constexpr std::array<std::string_view, 3> kFramingHeaders{"content-length", "transfer-encoding",
                                                           "host"};
 constexpr std::array<std::string_view, 6> kHopByHop{"keep-alive", "proxy-connection",
@@ -116,9 +124,13 @@ HeaderPolicy::HeaderPolicy(const std::vector<std::string>& reserved_request_head
   for (const auto& name : reserved_request_headers) stripped_.push_back(name);
 }
 
-void HeaderPolicy::rewrite_request(http::request_header<>& request,
+bool HeaderPolicy::rewrite_request(http::request_header<>& request,
                                    const auth::Decision& decision,
                                    const ForwardedInfo& forwarded, bool websocket) const {
+  if (decision.upstream_cookie && !safe_value(*decision.upstream_cookie)) return false;
+  for (const auto& header : decision.upstream_headers) {
+    if (!safe_value(header.second)) return false;
+  }
   remove_hop_by_hop(request, websocket);
   // The client's Host goes to X-Forwarded-Host; the upstream gets its own name.
   auto host = request.find(http::field::host);
@@ -139,12 +151,13 @@ void HeaderPolicy::rewrite_request(http::request_header<>& request,
     prefix.append(forwarded.prefix);
     request.set("X-Forwarded-Prefix", prefix);
   }
+  return true;
 }
 
 void HeaderPolicy::rewrite_response(http::response_header<>& response,
                                     const auth::Decision& decision, bool upgrade) const {
   remove_hop_by_hop(response, upgrade);
-  if (decision.set_cookie) response.insert(http::field::set_cookie, *decision.set_cookie);
+  if (decision.set_cookie && safe_value(*decision.set_cookie)) response.insert(http::field::set_cookie, *decision.set_cookie);
   add_response_headers(response);
 }
 

@@ -85,7 +85,17 @@ class HttpSession final : public SessionBase,
   }
 
   asio::awaitable<void> run(std::shared_ptr<HttpSession> self) {
-    (void)self;  // keeps the session alive for the whole coroutine
+    // The data path reports errors as values; this only guards against the unexpected
+    // (allocation failure) ending the process.
+    try {
+      co_await serve(self);
+    } catch (const std::exception& e) {
+      spdlog::error("connection from {} ended: {}", peer_ip_, e.what());
+    }
+  }
+
+ private:
+  asio::awaitable<void> serve(std::shared_ptr<HttpSession> self) {
     if constexpr (kTls) {
       tcp_stream().expires_after(ctx_.header_timeout);
       auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kNoThrow);
@@ -109,7 +119,6 @@ class HttpSession final : public SessionBase,
     co_await graceful_close();
   }
 
- private:
   enum class Outcome { kDone, kUpstreamFailed, kUpstreamTimeout, kClientFailed, kNoResponse };
 
   // Per-request state that ends up in the access log.
@@ -211,7 +220,9 @@ class HttpSession final : public SessionBase,
 
     auto& request = header_parser.get();
     exchange.method = std::string(request.method_string());
-    std::string_view raw_target = request.target();
+    // Our copy: the message's target is replaced with the upstream's before we are done.
+    target_text_.assign(request.target());
+    std::string_view raw_target = target_text_;
     exchange.path = std::string(raw_target.substr(0, raw_target.find('?')));
     // An answer before the body was read must close the connection: the body is unread.
     const bool body_pending = !header_parser.is_done();
@@ -310,7 +321,12 @@ class HttpSession final : public SessionBase,
           build_upstream_target(*upstream.config, vp.config->strip_prefix, *match, *target));
       ForwardedInfo forwarded{peer_ip_, kTls, match->prefix, upstream.host_header};
       if (attempt == 0) {
-        vp.policy.rewrite_request(upstream_request, decision, forwarded, websocket);
+        if (!vp.policy.rewrite_request(upstream_request, decision, forwarded, websocket)) {
+          co_return co_await answer(exchange, 400,
+                                    "Bad Request: the identity holds characters not allowed in "
+                                    "a header",
+                                    client_keep_alive && bodiless);
+        }
         if (chunked) {
           upstream_request.chunked(true);
         } else if (content_length) {
@@ -578,6 +594,7 @@ class HttpSession final : public SessionBase,
   std::string peer_ip_;
   bool idle_ = false;
   bool keep_alive_after_ = false;
+  std::string target_text_;  // the client's request target, reused by every request
   unsigned client_version_ = 11;
   // Body relay buffers, reused by every request: memory does not grow with body size.
   std::array<char, 16 * 1024> relay_buffer_{};

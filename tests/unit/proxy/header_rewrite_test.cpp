@@ -101,7 +101,7 @@ TEST(RequestRewrite, ReplacesSpoofedIdentityAndForwardedHeaders) {
   decision.upstream_headers = {{"X-Jotgate-User", "UserDirectory=ACME; UserId=alice"}};
   decision.upstream_cookie = "theme=dark; other=1";
   ForwardedInfo forwarded{"10.0.0.7", true, "jwt", "127.0.0.1:9000"};
-  policy().rewrite_request(request, decision, forwarded, false);
+  ASSERT_TRUE(policy().rewrite_request(request, decision, forwarded, false));
 
   EXPECT_EQ(values(request, "X-Jotgate-User"),
             std::vector<std::string>{"UserDirectory=ACME; UserId=alice"});
@@ -126,7 +126,7 @@ TEST(RequestRewrite, NoCookieUpstreamWhenOnlyTheSessionCookieWasSent) {
   auth::Decision decision;
   decision.allowed = true;
   ForwardedInfo forwarded{"127.0.0.1", false, "", "up:80"};
-  policy().rewrite_request(request, decision, forwarded, false);
+  ASSERT_TRUE(policy().rewrite_request(request, decision, forwarded, false));
   EXPECT_EQ(request.count("Cookie"), 0u);
   EXPECT_EQ(values(request, "X-Forwarded-Proto"), std::vector<std::string>{"http"});
   // Root prefix: no X-Forwarded-Prefix; no Host from the client: no X-Forwarded-Host.
@@ -143,11 +143,25 @@ TEST(RequestRewrite, ConnectionCannotSmuggleIdentityThroughWebSocketUpgrade) {
   decision.allowed = true;
   decision.upstream_headers = {{"X-Jotgate-User", "UserDirectory=ACME; UserId=alice"}};
   ForwardedInfo forwarded{"127.0.0.1", false, "jwt", "up:80"};
-  policy().rewrite_request(request, decision, forwarded, true);
+  ASSERT_TRUE(policy().rewrite_request(request, decision, forwarded, true));
   EXPECT_EQ(values(request, "X-Jotgate-User"),
             std::vector<std::string>{"UserDirectory=ACME; UserId=alice"});
   EXPECT_EQ(values(request, "Upgrade"), std::vector<std::string>{"websocket"});
   EXPECT_EQ(values(request, "Connection"), std::vector<std::string>{"Upgrade"});
+}
+
+TEST(RequestRewrite, RefusesHeaderValuesThatWouldAddLines) {
+  for (std::string bad : {std::string("alice\r\nX-Admin: 1"), std::string("alice\nX-Admin: 1"),
+                          std::string("a\0b", 3)}) {
+    http::request_header<> request;
+    request.insert("Accept", "*/*");
+    auth::Decision decision;
+    decision.allowed = true;
+    decision.upstream_headers = {{"X-Jotgate-Groups", bad}};
+    ForwardedInfo forwarded{"127.0.0.1", false, "jwt", "up:80"};
+    EXPECT_FALSE(policy().rewrite_request(request, decision, forwarded, false));
+    EXPECT_EQ(request.count("X-Jotgate-Groups"), 0u);
+  }
 }
 
 TEST(ResponseRewrite, AddsCookieAndResponseHeadersRemovesHopByHop) {
