@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "jose/algorithm.h"
@@ -23,6 +23,7 @@ inline constexpr std::size_t kDefaultMaxTokenSize = 16 * 1024;
 // A JWS whose shape is valid; its signature is not yet checked.
 struct ParsedJws {
   std::string header_json;    // decoded protected header (a JSON object, no duplicate members)
+  nlohmann::json header;      // the same, parsed once
   std::string payload;        // decoded payload bytes
   std::string signature;      // decoded signature bytes
   std::string_view signing_input;  // "<header>.<payload>" as in the token; points into it

@@ -1,0 +1,310 @@
+#include "jose/jws.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rsa.h>
+
+#include "base/secret.h"
+#include "jose/base64url.h"
+#include "jose/key_material.h"
+
+namespace jotgate::jose {
+
+namespace {
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+struct EcdsaSigFree {
+  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
+};
+struct OpenSslFree {
+  void operator()(unsigned char* p) const { OPENSSL_free(p); }
+};
+
+const EVP_MD* digest_for(Algorithm alg) {
+  switch (alg) {
+    case Algorithm::kRS256: case Algorithm::kPS256: case Algorithm::kES256: case Algorithm::kHS256:
+      return EVP_sha256();
+    case Algorithm::kRS384: case Algorithm::kPS384: case Algorithm::kES384: case Algorithm::kHS384:
+      return EVP_sha384();
+    case Algorithm::kRS512: case Algorithm::kPS512: case Algorithm::kES512: case Algorithm::kHS512:
+      return EVP_sha512();
+    case Algorithm::kEdDSA: case Algorithm::kEd25519:
+      return nullptr;  // Ed25519 hashes internally
+  }
+  return nullptr;
+}
+
+bool is_pss(Algorithm alg) {
+  return alg == Algorithm::kPS256 || alg == Algorithm::kPS384 || alg == Algorithm::kPS512;
+}
+
+// Size of R and of S in a raw ECDSA signature (RFC 7518 section 3.4).
+std::size_t ec_coordinate_size(Algorithm alg) {
+  return alg == Algorithm::kES256 ? 32 : alg == Algorithm::kES384 ? 48 : 66;
+}
+
+bool ieq_none(std::string_view alg) {
+  if (alg.size() != 4) return false;
+  constexpr std::string_view kNone = "none";
+  for (std::size_t i = 0; i < 4; ++i) {
+    if (std::tolower(static_cast<unsigned char>(alg[i])) != kNone[i]) return false;
+  }
+  return true;
+}
+
+std::string_view as_chars(const unsigned char* p, std::size_t n) {
+  return {reinterpret_cast<const char*>(p), n};
+}
+const unsigned char* as_bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// One-shot context: digest init (with PSS parameters when needed) for verify or sign.
+EVP_MD_CTX* new_digest_ctx(Algorithm alg, EVP_PKEY* pkey, bool sign) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (!ctx) return nullptr;
+  EVP_PKEY_CTX* pctx = nullptr;
+  const int rc = sign ? EVP_DigestSignInit(ctx, &pctx, digest_for(alg), nullptr, pkey)
+                      : EVP_DigestVerifyInit(ctx, &pctx, digest_for(alg), nullptr, pkey);
+  if (rc != 1) {
+    EVP_MD_CTX_free(ctx);
+    return nullptr;
+  }
+  if (is_pss(alg)) {
+    // RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash.
+    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, digest_for(alg)) != 1) {
+      EVP_MD_CTX_free(ctx);
+      return nullptr;
+    }
+  }
+  return ctx;
+}
+
+bool hmac(Algorithm alg, std::string_view secret, std::string_view input, unsigned char* out,
+          unsigned int* out_len) {
+  return HMAC(digest_for(alg), secret.data(), static_cast<int>(secret.size()), as_bytes(input),
+              input.size(), out, out_len) != nullptr;
+}
+
+// Raw R||S (fixed length) to the DER form OpenSSL verifies; empty when impossible.
+std::string raw_to_der(std::string_view raw) {
+  const std::size_t half = raw.size() / 2;
+  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(as_bytes(raw), static_cast<int>(half), nullptr);
+  BIGNUM* s = BN_bin2bn(as_bytes(raw) + half, static_cast<int>(half), nullptr);
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return {};
+  }
+  unsigned char* der = nullptr;
+  const int len = i2d_ECDSA_SIG(sig.get(), &der);
+  if (len <= 0) return {};
+  std::unique_ptr<unsigned char, OpenSslFree> owned(der);
+  return std::string(as_chars(der, static_cast<std::size_t>(len)));
+}
+
+std::string der_to_raw(std::string_view der, std::size_t coordinate) {
+  const unsigned char* p = as_bytes(der);
+  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig) return {};
+  std::string raw(coordinate * 2, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out, static_cast<int>(coordinate)) < 0 ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out + coordinate, static_cast<int>(coordinate)) < 0) {
+    return {};
+  }
+  return raw;
+}
+
+// True when the signature verifies with this key (the key already fits the algorithm).
+bool verify_with(const Key& key, Algorithm alg, std::string_view input, std::string_view signature) {
+  const auto& material = key.material();
+  if (key.type() == KeyType::kOct) {
+    unsigned char tag[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!hmac(alg, material.secret, input, tag, &len)) return false;
+    return constant_time_equal(as_chars(tag, len), signature);
+  }
+  std::string der;
+  if (key.type() == KeyType::kEc) {
+    der = raw_to_der(signature);
+    if (der.empty()) return false;
+    signature = der;
+  }
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(new_digest_ctx(alg, material.pkey.get(), false));
+  if (!ctx) return false;
+  return EVP_DigestVerify(ctx.get(), as_bytes(signature), signature.size(), as_bytes(input),
+                          input.size()) == 1;
+}
+
+}  // namespace
+
+Result<nlohmann::json> parse_json_object(std::string_view text, Reason not_object_reason) {
+  // nlohmann keeps the last of repeated names silently: count the names the parser sees per
+  // object and compare with the members the object ends up with.
+  std::vector<std::size_t> names_seen;
+  bool duplicate = false;
+  const auto callback = [&](int /*depth*/, nlohmann::json::parse_event_t event,
+                            nlohmann::json& parsed) {
+    switch (event) {
+      case nlohmann::json::parse_event_t::object_start:
+        names_seen.push_back(0);
+        break;
+      case nlohmann::json::parse_event_t::key:
+        if (!names_seen.empty()) ++names_seen.back();
+        break;
+      case nlohmann::json::parse_event_t::object_end:
+        if (!names_seen.empty()) {
+          if (parsed.is_object() && parsed.size() != names_seen.back()) duplicate = true;
+          names_seen.pop_back();
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  auto json = nlohmann::json::parse(text.begin(), text.end(), callback, false);
+  if (json.is_discarded() || !json.is_object()) return make_error(not_object_reason);
+  if (duplicate) return make_error(Reason::kDuplicateMember);
+  return json;
+}
+
+Result<ParsedJws> parse_compact(std::string_view token, std::size_t max_size) {
+  if (token.size() > max_size) return make_error(Reason::kTokenTooLarge);
+  const auto dots = std::count(token.begin(), token.end(), '.');
+  if (dots == 4) return make_error(Reason::kTokenEncrypted);
+  if (dots != 2) return make_error(Reason::kTokenMalformed);
+  const auto first = token.find('.');
+  const auto second = token.find('.', first + 1);
+  const auto header_b64 = token.substr(0, first);
+  const auto payload_b64 = token.substr(first + 1, second - first - 1);
+  const auto signature_b64 = token.substr(second + 1);
+  if (header_b64.empty()) return make_error(Reason::kTokenMalformed, "empty header");
+
+  ParsedJws jws{};
+  auto header = base64url_decode(header_b64);
+  if (!header) return make_error(Reason::kBase64UrlMalformed, "header");
+  auto payload = base64url_decode(payload_b64);
+  if (!payload) return make_error(Reason::kBase64UrlMalformed, "payload");
+  auto signature = base64url_decode(signature_b64);
+  if (!signature) return make_error(Reason::kBase64UrlMalformed, "signature");
+
+  auto header_json = parse_json_object(*header, Reason::kHeaderNotJsonObject);
+  if (!header_json) {
+    Error error = header_json.error();
+    if (error.reason == Reason::kDuplicateMember) error.detail = "header";
+    return error;
+  }
+  const auto alg_it = header_json->find("alg");
+  if (alg_it == header_json->end() || !alg_it->is_string()) return make_error(Reason::kAlgMissing);
+  const auto& alg_name = alg_it->get_ref<const std::string&>();
+  if (ieq_none(alg_name)) return make_error(Reason::kAlgNone);
+  const auto alg = algorithm_from_name(alg_name);
+  if (!alg) return make_error(Reason::kAlgNotAllowed, "unknown algorithm");
+  // jotgate understands no header extension, so any "crit" (even a malformed one) is refused.
+  if (header_json->contains("crit")) return make_error(Reason::kCritUnsupported);
+  if (const auto kid = header_json->find("kid"); kid != header_json->end()) {
+    if (!kid->is_string()) return make_error(Reason::kTokenMalformed, "\"kid\" is not a string");
+    jws.kid = kid->get<std::string>();
+  }
+  // jku, x5u, jwk and x5c are deliberately never read: keys come from configuration only.
+  jws.alg = *alg;
+  jws.header = std::move(*header_json);
+  jws.header_json = std::move(*header);
+  jws.payload = std::move(*payload);
+  jws.signature = std::move(*signature);
+  jws.signing_input = token.substr(0, second);
+  return jws;
+}
+
+Result<void> verify_signature(const ParsedJws& jws, const KeySet& keys,
+                              const std::vector<Algorithm>& allowed) {
+  const Algorithm alg = jws.alg;
+  if (std::find(allowed.begin(), allowed.end(), alg) == allowed.end()) {
+    return make_error(Reason::kAlgNotAllowed, std::string(algorithm_name(alg)));
+  }
+  if (key_type_for(alg) == KeyType::kEc && jws.signature.size() != 2 * ec_coordinate_size(alg)) {
+    return make_error(Reason::kSignatureMalformed, "ECDSA signature must be raw R||S");
+  }
+  if ((alg == Algorithm::kEdDSA || alg == Algorithm::kEd25519) && jws.signature.size() != 64) {
+    return make_error(Reason::kSignatureMalformed, "Ed25519 signature must be 64 bytes");
+  }
+  const auto candidates = keys.candidates(alg, jws.kid);
+  if (candidates.empty()) {
+    // Tell algorithm confusion (no key of that type at all) from a kid/alg metadata miss.
+    const bool type_fits = std::any_of(keys.keys().begin(), keys.keys().end(),
+                                       [&](const Key& key) { return material_fits(key, alg); });
+    if (!type_fits) return make_error(Reason::kAlgKeyMismatch, std::string(algorithm_name(alg)));
+    return make_error(Reason::kNoMatchingKey);
+  }
+  for (const Key* key : candidates) {
+    if (verify_with(*key, alg, jws.signing_input, jws.signature)) return {};
+  }
+  ERR_clear_error();  // failed verifies leave entries on this thread's queue
+  return make_error(Reason::kSignatureMismatch);
+}
+
+Result<std::string> sign_compact(std::string_view header_json, std::string_view payload,
+                                 const Key& key) {
+  auto header = parse_json_object(header_json, Reason::kHeaderNotJsonObject);
+  if (!header) return header.error();
+  const auto alg_it = header->find("alg");
+  if (alg_it == header->end() || !alg_it->is_string()) return make_error(Reason::kAlgMissing);
+  const auto alg = algorithm_from_name(alg_it->get_ref<const std::string&>());
+  if (!alg) return make_error(Reason::kAlgNotAllowed, alg_it->get<std::string>());
+  if (!material_fits(key, *alg)) {
+    return make_error(Reason::kAlgKeyMismatch, std::string(algorithm_name(*alg)));
+  }
+  if (!key.has_private_part()) return make_error(Reason::kKeyUnsupported, "not a private key");
+
+  std::string token = base64url_encode(header_json);
+  token += '.';
+  token += base64url_encode(payload);
+  const std::string_view input = token;
+
+  std::string signature;
+  const auto& material = key.material();
+  if (key.type() == KeyType::kOct) {
+    unsigned char tag[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!hmac(*alg, material.secret, input, tag, &len)) {
+      return make_error(Reason::kKeyInvalid, "HMAC failed");
+    }
+    signature.assign(as_chars(tag, len));
+  } else {
+    std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(new_digest_ctx(*alg, material.pkey.get(), true));
+    std::size_t len = 0;
+    if (!ctx || EVP_DigestSign(ctx.get(), nullptr, &len, as_bytes(input), input.size()) != 1) {
+      ERR_clear_error();
+      return make_error(Reason::kKeyInvalid, "signing failed");
+    }
+    signature.resize(len);
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &len,
+                       as_bytes(input), input.size()) != 1) {
+      ERR_clear_error();
+      return make_error(Reason::kKeyInvalid, "signing failed");
+    }
+    signature.resize(len);
+    if (key.type() == KeyType::kEc) {
+      signature = der_to_raw(signature, ec_coordinate_size(*alg));
+      if (signature.empty()) return make_error(Reason::kKeyInvalid, "ECDSA signature conversion failed");
+    }
+  }
+  token += '.';
+  token += base64url_encode(signature);
+  return token;
+}
+
+}  // namespace jotgate::jose

@@ -1,0 +1,137 @@
+#include "jose/jwt_verifier.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace jotgate::jose {
+
+namespace {
+
+// A NumericDate (RFC 7519 section 2): any JSON number, integer or not.
+Result<std::optional<double>> numeric_date(const nlohmann::json& claims, const char* name) {
+  const auto it = claims.find(name);
+  if (it == claims.end()) return std::optional<double>();
+  if (!it->is_number()) {
+    return make_error(Reason::kClaimMalformed, std::string("\"") + name + "\" is not a NumericDate");
+  }
+  return std::optional<double>(it->get<double>());
+}
+
+// The claim as a non-empty string, or nullptr.
+const std::string* string_claim(const nlohmann::json& claims, const std::string& name) {
+  const auto it = claims.find(name);
+  if (it == claims.end() || !it->is_string()) return nullptr;
+  const auto& value = it->get_ref<const std::string&>();
+  return value.empty() ? nullptr : &value;
+}
+
+}  // namespace
+
+Result<UserIdentity> validate_claims(const nlohmann::json& claims, const VerifierSettings& settings,
+                                     UnixSeconds now) {
+  if (!claims.is_object()) return make_error(Reason::kPayloadNotJsonObject);
+  const double now_d = static_cast<double>(now);
+  const double leeway = static_cast<double>(settings.leeway_seconds);
+
+  auto exp = numeric_date(claims, "exp");
+  if (!exp) return exp.error();
+  auto nbf = numeric_date(claims, "nbf");
+  if (!nbf) return nbf.error();
+  auto iat = numeric_date(claims, "iat");
+  if (!iat) return iat.error();
+  // RFC 7519 4.1.4: the token is valid only before exp.
+  if (*exp && now_d >= **exp + leeway) return make_error(Reason::kTokenExpired);
+  if (*nbf && now_d + leeway < **nbf) return make_error(Reason::kTokenNotYetValid);
+
+  if (const auto it = claims.find("iss"); it != claims.end() && !it->is_string()) {
+    return make_error(Reason::kClaimMalformed, "\"iss\" is not a string");
+  }
+  if (!settings.issuer.empty()) {
+    const auto it = claims.find("iss");
+    if (it == claims.end() || it->get_ref<const std::string&>() != settings.issuer) {
+      return make_error(Reason::kIssuerMismatch);
+    }
+  }
+
+  if (const auto it = claims.find("aud"); it != claims.end()) {
+    const bool well_formed =
+        it->is_string() ||
+        (it->is_array() && std::all_of(it->begin(), it->end(), [](const auto& v) { return v.is_string(); }));
+    if (!well_formed) {
+      return make_error(Reason::kClaimMalformed, "\"aud\" is not a string or an array of strings");
+    }
+  }
+  if (!settings.audiences.empty()) {
+    const auto it = claims.find("aud");
+    bool found = false;
+    if (it != claims.end()) {
+      const auto expected = [&](const nlohmann::json& value) {
+        const auto& text = value.get_ref<const std::string&>();
+        return std::find(settings.audiences.begin(), settings.audiences.end(), text) !=
+               settings.audiences.end();
+      };
+      found = it->is_string() ? expected(*it) : std::any_of(it->begin(), it->end(), expected);
+    }
+    if (!found) return make_error(Reason::kAudienceMismatch);
+  }
+
+  for (const auto& name : settings.required_claims) {
+    if (!claims.contains(name)) return make_error(Reason::kRequiredClaimMissing, name);
+  }
+
+  UserIdentity user;
+  const auto* id = string_claim(claims, settings.user_id_claim);
+  if (!id) return make_error(Reason::kIdentityClaimMissing, settings.user_id_claim);
+  user.id = *id;
+  if (settings.user_directory) {
+    user.directory = *settings.user_directory;
+  } else {
+    const auto* directory = string_claim(claims, settings.user_directory_claim);
+    if (!directory) return make_error(Reason::kIdentityClaimMissing, settings.user_directory_claim);
+    user.directory = *directory;
+  }
+  return user;
+}
+
+Result<JwtVerifier> JwtVerifier::create(VerifierSettings settings, KeySet keys) {
+  if (keys.empty()) return make_error(Reason::kKeyUnsupported, "no verification key");
+  if (settings.algorithms.empty()) return make_error(Reason::kAlgNotAllowed, "no algorithm allowed");
+  const bool usable = std::any_of(keys.keys().begin(), keys.keys().end(), [&](const Key& key) {
+    return std::any_of(settings.algorithms.begin(), settings.algorithms.end(),
+                       [&](Algorithm alg) { return key.fits(alg); });
+  });
+  if (!usable) {
+    return make_error(Reason::kKeyUnsupported, "no key fits any of the allowed algorithms");
+  }
+  return JwtVerifier(std::move(settings), std::move(keys));
+}
+
+Result<VerifiedJwt> JwtVerifier::verify(std::string_view token, UnixSeconds now) const {
+  auto jws = parse_compact(token, settings_.max_token_size);
+  if (!jws) return jws.error();
+  // The signature first: nothing in the payload is read before it is proven.
+  if (auto signed_ok = verify_signature(*jws, keys_, settings_.algorithms); !signed_ok) {
+    return signed_ok.error();
+  }
+  auto claims = parse_json_object(jws->payload, Reason::kPayloadNotJsonObject);
+  if (!claims) {
+    Error error = claims.error();
+    if (error.reason == Reason::kDuplicateMember) error.detail = "payload";
+    return error;
+  }
+  auto user = validate_claims(*claims, settings_, now);
+  if (!user) return user.error();
+
+  VerifiedJwt jwt;
+  if (const auto it = claims->find("exp"); it != claims->end()) {
+    // Clamp before converting: a far-future exp must not overflow the integer.
+    const double exp = std::min(std::floor(it->get<double>()), 9.0e18);
+    jwt.expires_at_ = static_cast<UnixSeconds>(exp);
+  }
+  jwt.header_ = std::move(jws->header);
+  jwt.claims_ = std::move(*claims);
+  jwt.user_ = std::move(*user);
+  return jwt;
+}
+
+}  // namespace jotgate::jose

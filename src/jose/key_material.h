@@ -1,0 +1,33 @@
+// Key::Material: the parsed OpenSSL key behind a jose::Key (internal to src/jose).
+// Parsed once at load; verify and sign only read it, so one Key serves all threads.
+//   const auto& m = key.material();
+//   if (m.pkey) EVP_DigestVerifyInit(ctx, nullptr, md, nullptr, m.pkey.get());
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <openssl/evp.h>
+
+#include "jose/algorithm.h"
+#include "jose/key.h"
+
+namespace jotgate::jose {
+
+struct EvpPkeyFree {
+  void operator()(EVP_PKEY* pkey) const { EVP_PKEY_free(pkey); }
+};
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
+
+struct Key::Material {
+  EvpPkeyPtr pkey;                        // RSA, EC or Ed25519; null for an HMAC secret
+  std::string secret;                     // HMAC secret bytes (oct keys only)
+  std::optional<Algorithm> ec_algorithm;  // ES256/384/512 by curve, for EC keys
+  bool has_private = false;
+};
+
+// The key type and curve fit `alg` (JWK metadata aside).
+bool material_fits(const Key& key, Algorithm alg);
+
+}  // namespace jotgate::jose
