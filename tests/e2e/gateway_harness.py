@@ -1,0 +1,475 @@
+"""Helpers for the gateway's end-to-end tests: a real upstream process, a real `jotgate serve`
+process on a config written into a temporary folder, tokens, and small HTTP/WebSocket clients.
+
+    up = Upstream.start(tmp_path)                     # tests/e2e/upstream_server.py
+    gw = Gateway.start(tmp_path, gateway_config(pki, up.url))
+    status, headers, body = http(gw.port, "GET", "/jwt/x", {"Authorization": "Bearer " + mint(pki)})
+"""
+import base64
+import copy
+import hashlib
+import http.client as httpclient
+import json
+import os
+import pathlib
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+from conftest import JOTGATE_BIN, run_jotgate
+import cli_helpers
+import upstream_server
+
+HERE = pathlib.Path(__file__).resolve().parent
+START_TIMEOUT = 30
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc=None, timeout=START_TIMEOUT, what="process"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"{what} did not listen on {port} within {timeout}s")
+
+
+# ----------------------------------------------------------------------------- upstream
+class Upstream:
+    """tests/e2e/upstream_server.py in its own process."""
+
+    def __init__(self, proc, port, name):
+        self.proc, self.port, self.name = proc, port, name
+        self.url = f"http://127.0.0.1:{port}"
+
+    @classmethod
+    def start(cls, folder, name="upstream", port=0):
+        folder = pathlib.Path(folder)
+        port_file = folder / f"{name}-{time.monotonic_ns()}.port"
+        env = dict(os.environ, UPSTREAM_PORT=str(port))
+        proc = subprocess.Popen([sys.executable, str(HERE / "upstream_server.py"), str(port_file), name],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 15
+        while not port_file.exists():
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError("upstream_server.py did not start")
+            time.sleep(0.02)
+        return cls(proc, int(port_file.read_text()), name)
+
+    def stats(self):
+        conn = httpclient.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request("GET", "/__stats")
+            return json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+# ----------------------------------------------------------------------------- PKI and tokens
+class Pki:
+    """The files of `jotgate certs generate --out DIR`."""
+
+    def __init__(self, folder):
+        self.dir = pathlib.Path(folder)
+        for name in ("ca", "ca_key", "server", "server_key", "signer", "signer_key"):
+            setattr(self, name, self.dir / f"{name}.pem")
+
+    @classmethod
+    def generate(cls, folder):
+        done = run_jotgate("certs", "generate", "--out", folder)
+        assert done.returncode == 0, done.stderr
+        return cls(folder)
+
+    def private_key(self):
+        return cli_helpers.load_private(self.signer_key)
+
+
+def mint(pki, user="alice", directory="ACME", alg="RS256", key=None, expires_in=3600, now=None,
+         header_extra=None, **claims):
+    """A token signed (by default) with the PKI's signer key, via Python `cryptography`."""
+    now = int(time.time()) if now is None else now
+    payload = {"iat": now, "exp": now + expires_in}
+    if user is not None:
+        payload["userId"] = user
+    if directory is not None:
+        payload["userDirectory"] = directory
+    payload.update(claims)
+    header = {"alg": alg, "typ": "JWT", **(header_extra or {})}
+    return cli_helpers.make_token(header, payload, alg=alg, key=key if key is not None else pki.private_key())
+
+
+def cli_token(pki, user="alice", directory="ACME", *extra):
+    """A token minted by `jotgate token sign`."""
+    done = run_jotgate("token", "sign", "--key", pki.signer_key, "--claim", f"userId={user}",
+                       "--claim", f"userDirectory={directory}", *extra)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+# ----------------------------------------------------------------------------- config
+def gateway_config(pki, upstreams, http_port=None, https_port=None, **vp_overrides):
+    """A config dict: an http listener (and https when https_port), one virtual proxy `jwt`."""
+    listeners = []
+    if http_port is not None:
+        listeners.append({"name": "http", "address": f"127.0.0.1:{http_port}"})
+    if https_port is not None:
+        listeners.append({"name": "https", "address": f"127.0.0.1:{https_port}",
+                          "tls": {"certificate": str(pki.server), "key": str(pki.server_key)}})
+    if isinstance(upstreams, str):
+        upstreams = [upstreams]
+    vp = {
+        "name": "Embedded analytics",
+        "prefix": "jwt",
+        "listeners": [l["name"] for l in listeners],
+        "upstreams": list(upstreams),
+        "strip_prefix": True,
+        "auth": {"method": "jwt", "jwt": {"key": str(pki.signer), "algorithms": ["RS256"],
+                                          "user_id_claim": "userId",
+                                          "user_directory_claim": "userDirectory"}},
+    }
+    deep_update(vp, vp_overrides)
+    return {"listeners": listeners, "virtual_proxies": [vp],
+            "access": {"mode": "allocated", "allocations": ["ACME\\alice", "ACME\\bob"]}}
+
+
+def deep_update(target, changes):
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            deep_update(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+    return target
+
+
+# ----------------------------------------------------------------------------- gateway
+class Gateway:
+    """`jotgate serve --config FILE` in its own process, output collected in files."""
+
+    def __init__(self, proc, folder, config_path, ports):
+        self.proc, self.dir, self.config_path, self.ports = proc, folder, config_path, ports
+        self.port = ports[0] if ports else None
+
+    @classmethod
+    def start(cls, folder, config, wait=True, extra_args=()):
+        folder = pathlib.Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        config = copy.deepcopy(config)
+        config.setdefault("data_dir", str(folder / "data"))
+        config_path = folder / "jotgate.yaml"
+        # JSON is YAML (flow style); keeps the writer trivial and exact.
+        config_path.write_text(json.dumps(config, indent=2))
+        ports = [int(l["address"].rsplit(":", 1)[1]) for l in config.get("listeners", [])]
+        out = open(folder / "gateway.out", "wb")
+        err = open(folder / "gateway.err", "wb")
+        proc = subprocess.Popen([JOTGATE_BIN, "serve", "--config", str(config_path), *extra_args],
+                                stdout=out, stderr=err, cwd=folder)
+        out.close()
+        err.close()
+        gw = cls(proc, folder, config_path, ports)
+        if wait:
+            try:
+                for port in ports:
+                    wait_for_port(port, proc, what="jotgate serve")
+            except Exception as e:
+                gw.kill()
+                raise AssertionError(f"{e}\nstdout:\n{gw.stdout()}\nstderr:\n{gw.stderr()}")
+        return gw
+
+    def stdout(self):
+        return (self.dir / "gateway.out").read_text(errors="replace")
+
+    def stderr(self):
+        return (self.dir / "gateway.err").read_text(errors="replace")
+
+    def output(self):
+        return self.stdout() + self.stderr()
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self, timeout=20):
+        """SIGTERM; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("jotgate did not stop within %ss of SIGTERM" % timeout)
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# ----------------------------------------------------------------------------- HTTP clients
+class Response:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+    def upstream_header(self, name):
+        """A header as the upstream echo saw it (None when absent)."""
+        values = [v for k, v in self.json()["headers"] if k.lower() == name.lower()]
+        return values[0] if values else None
+
+    def upstream_all(self, name):
+        return [v for k, v in self.json()["headers"] if k.lower() == name.lower()]
+
+    def cookie(self, name):
+        """The value of Set-Cookie `name` (None when not set)."""
+        for value in self.all("Set-Cookie"):
+            first = value.split(";", 1)[0]
+            if first.split("=", 1)[0].strip() == name:
+                return first.split("=", 1)[1]
+        return None
+
+    def set_cookie(self, name):
+        for value in self.all("Set-Cookie"):
+            if value.split("=", 1)[0].strip() == name:
+                return value
+        return None
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.headers} {self.body[:300]!r}>"
+
+
+def client_context(ca=None, verify=True):
+    if not verify:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    return ssl.create_default_context(cafile=str(ca))
+
+
+def connection(port, tls=None, timeout=30, host="127.0.0.1"):
+    if tls is not None:
+        return httpclient.HTTPSConnection(host, port, timeout=timeout, context=tls)
+    return httpclient.HTTPConnection(host, port, timeout=timeout)
+
+
+def http(port, method="GET", path="/", headers=None, body=None, tls=None, timeout=30, conn=None):
+    """One request; `tls` is an ssl.SSLContext for HTTPS. Returns a Response."""
+    own = conn is None
+    conn = conn or connection(port, tls, timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return Response(r.status, r.getheaders(), r.read())
+    finally:
+        if own:
+            conn.close()
+
+
+def bearer(token, **more):
+    return {"Authorization": "Bearer " + token, **more}
+
+
+def raw_request(port, data, timeout=10, tls=None):
+    """Sends raw bytes, returns everything read until the server closes or `timeout`."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    if tls is not None:
+        sock = tls.wrap_socket(sock, server_hostname="localhost")
+    try:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            # One response is enough when the server keeps the connection open.
+            joined = b"".join(chunks)
+            if b"\r\n\r\n" in joined:
+                head, _, rest = joined.partition(b"\r\n\r\n")
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        if len(rest) >= int(line.split(b":")[1]):
+                            return joined
+        return b"".join(chunks)
+    finally:
+        sock.close()
+
+
+def raw_status(response_bytes):
+    """The status code of raw response bytes (None when there is no response)."""
+    if not response_bytes.startswith(b"HTTP/1."):
+        return None
+    return int(response_bytes.split(b" ", 2)[1])
+
+
+# ----------------------------------------------------------------------------- WebSocket client
+class WebSocket:
+    """A minimal RFC 6455 client over a socket (masking, single frames)."""
+
+    def __init__(self, sock, response_head, leftover):
+        self.sock, self.response_head = sock, response_head
+        self.rfile = _BufferedSocket(sock, leftover)
+
+    @classmethod
+    def connect(cls, port, path, headers=None, tls=None, timeout=10):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls is not None:
+            sock = tls.wrap_socket(sock, server_hostname="localhost")
+        key = base64.b64encode(os.urandom(16)).decode()
+        headers = dict(headers or {})
+        host = headers.pop("Host", f"127.0.0.1:{port}")
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket",
+                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        ws = cls(sock, head.decode("latin-1"), rest)
+        ws.status = raw_status(data) if data else None
+        ws.expected_accept = base64.b64encode(
+            hashlib.sha1((key + upstream_server.WS_GUID).encode()).digest()).decode()
+        return ws
+
+    def send(self, opcode, payload):
+        self.sock.sendall(upstream_server.encode_frame(opcode, payload, mask=True))
+
+    def recv(self):
+        return upstream_server.read_frame(self.rfile)
+
+    def close(self):
+        try:
+            self.send(0x8, struct_pack_close(1000))
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def struct_pack_close(code):
+    return code.to_bytes(2, "big")
+
+
+class _BufferedSocket:
+    def __init__(self, sock, leftover):
+        self.sock, self.buf = sock, leftover
+
+    def read(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+# ----------------------------------------------------------------------------- fixtures
+# Test files do `from gateway_harness import *` to get these.
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    return Pki.generate(tmp_path_factory.mktemp("pki") / "certs")
+
+
+@pytest.fixture
+def start_upstream(tmp_path):
+    started = []
+
+    def start(name="upstream", port=0):
+        up = Upstream.start(tmp_path, name, port)
+        started.append(up)
+        return up
+
+    yield start
+    for up in started:
+        up.stop()
+
+
+@pytest.fixture
+def upstream(start_upstream):
+    return start_upstream("upstream")
+
+
+@pytest.fixture
+def start_gateway(tmp_path):
+    """start_gateway(config) -> Gateway; every gateway is stopped (SIGTERM, exit 0) at the end."""
+    started = []
+
+    def start(config, name="gw", **kwargs):
+        gw = Gateway.start(tmp_path / f"{name}{len(started)}", config, **kwargs)
+        started.append(gw)
+        return gw
+
+    yield start
+    failures = []
+    for gw in started:
+        if gw.proc.poll() is None:
+            try:
+                code = gw.stop()
+            except AssertionError as e:
+                failures.append(str(e))
+                continue
+            if code != 0:
+                failures.append(f"jotgate exited {code} on SIGTERM; stderr:\n{gw.stderr()[-3000:]}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.fixture
+def gateway(pki, upstream, start_gateway):
+    """A gateway with one plain HTTP listener and the virtual proxy `jwt` in front of `upstream`."""
+    return start_gateway(gateway_config(pki, upstream.url, http_port=free_port()))
+
+
+__all__ = [name for name in dir() if not name.startswith("_")]

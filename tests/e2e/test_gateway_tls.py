@@ -1,0 +1,105 @@
+"""TLS listeners (certificates from `jotgate certs generate`, and generated at start when both
+files are missing) and the embedded default `jotgate serve` with its printed curl command."""
+import json
+import pathlib
+import re
+import signal
+import subprocess
+import time
+
+from gateway_harness import *  # noqa: F401,F403
+
+COOKIE = "X-Jotgate-Session-jwt"
+
+
+def test_tls_listener_with_generated_certificates(pki, upstream, start_gateway):
+    gw = start_gateway(gateway_config(pki, upstream.url, https_port=free_port()))
+    tls = client_context(pki.ca)
+    r = http(gw.port, "GET", "/jwt/x", bearer(mint(pki)), tls=tls)
+    assert r.status == 200, r
+    assert r.upstream_header("X-Forwarded-Proto") == "https"
+    assert r.upstream_header("X-Jotgate-User") == "UserDirectory=ACME; UserId=alice"
+    set_cookie = r.set_cookie(COOKIE)
+    attrs = [p.strip().lower() for p in set_cookie.split(";")]
+    assert "secure" in attrs and "httponly" in attrs, set_cookie
+    # The cookie works over TLS.
+    r = http(gw.port, "GET", "/jwt/x", {"Cookie": f"{COOKIE}={r.cookie(COOKIE)}"}, tls=tls)
+    assert r.status == 200, r
+    # An unauthenticated TLS request gets the same 401.
+    r = http(gw.port, "GET", "/jwt/x", tls=tls)
+    assert r.status == 401 and r.header("WWW-Authenticate") == 'Bearer realm="jwt"'
+
+
+def test_tls_and_plain_listeners_side_by_side(pki, upstream, start_gateway):
+    http_port, https_port = free_port(), free_port()
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=http_port, https_port=https_port))
+    token = mint(pki)
+    plain = http(http_port, "GET", "/jwt/x", bearer(token))
+    secure = http(https_port, "GET", "/jwt/x", bearer(token), tls=client_context(pki.ca))
+    assert plain.status == secure.status == 200
+    assert "secure" not in [p.strip().lower() for p in plain.set_cookie(COOKIE).split(";")]
+    assert "secure" in [p.strip().lower() for p in secure.set_cookie(COOKIE).split(";")]
+    assert gw.proc.poll() is None
+
+
+def test_missing_tls_files_are_generated_at_start(pki, upstream, start_gateway, tmp_path):
+    config = gateway_config(pki, upstream.url, https_port=free_port())
+    cert, key = tmp_path / "gen" / "server.pem", tmp_path / "gen" / "server_key.pem"
+    (tmp_path / "gen").mkdir()
+    config["listeners"][0]["tls"] = {"certificate": str(cert), "key": str(key)}
+    gw = start_gateway(config)
+    assert cert.exists() and key.exists()
+    assert (key.stat().st_mode & 0o077) == 0, oct(key.stat().st_mode)
+    r = http(gw.port, "GET", "/jwt/x", bearer(mint(pki)), tls=client_context(verify=False))
+    assert r.status == 200, r
+
+
+def test_only_one_tls_file_missing_refuses_to_start(pki, upstream, tmp_path):
+    config = gateway_config(pki, upstream.url, https_port=free_port())
+    config["listeners"][0]["tls"] = {"certificate": str(pki.server), "key": str(tmp_path / "nope.pem")}
+    config["data_dir"] = str(tmp_path / "data")
+    path = tmp_path / "one_missing.yaml"
+    path.write_text(json.dumps(config))
+    done = run_jotgate("serve", "--config", path, timeout=30)
+    assert done.returncode != 0
+    assert "nope.pem" in done.stderr or "listeners[0]" in done.stderr, done.stderr
+
+
+def test_default_serve_prints_a_working_curl_command(tmp_path):
+    port = free_port()
+    out = open(tmp_path / "serve.out", "wb")
+    proc = subprocess.Popen([JOTGATE_BIN, "serve", "--data-dir", str(tmp_path / "jotgate-data"),
+                             "--port", str(port)], cwd=tmp_path, stdout=out, stderr=subprocess.PIPE)
+    out.close()
+    try:
+        deadline = time.time() + 40
+        text = ""
+        while time.time() < deadline and "curl" not in text:
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.1)
+            text = (tmp_path / "serve.out").read_text()
+        line = next(l for l in text.splitlines() if "curl" in l)
+        ca = re.search(r"--cacert (\S+)", line).group(1)
+        token = re.search(r"Bearer ([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)", line).group(1)
+        url = re.search(r"(https://127\.0\.0\.1:(\d+)(/\S*))", line)
+        assert int(url.group(2)) == port
+        wait_for_port(port, proc)
+        ca_path = pathlib.Path(ca) if pathlib.Path(ca).is_absolute() else tmp_path / ca
+        r = http(port, "GET", url.group(3), bearer(token), tls=client_context(ca_path))
+        assert r.status == 200, r
+        assert "ACME" in r.text and "demo" in r.text, r
+        assert r.cookie(COOKIE) is not None
+        # The token is printed once, on purpose; it is not logged for the request.
+        assert text.count(token) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            assert proc.wait(20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            err = proc.stderr.read().decode(errors="replace")
+            proc.stderr.close()
+    assert token not in err
+    # A second start reuses the generated certificates.
+    assert (tmp_path / "jotgate-data" / "certs" / "ca.pem").exists()
