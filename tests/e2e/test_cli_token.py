@@ -288,7 +288,7 @@ def test_leeway_applies_to_exp():
 
 
 def test_not_yet_valid():
-    token = rsa_token("--not-before", "+1h")
+    token = rsa_token("--not-before", "+1h", "--expires-in", "2h")
     expect_invalid(verify(token, "--key", key("rsa_public.pem")), "TOKEN_NOT_YET_VALID", token)
     expect_valid(verify(token, "--key", key("rsa_public.pem"), "--time", str(now() + 3700)))
 
