@@ -52,23 +52,35 @@ std::string base64url_encode(std::string_view bytes) {
 
 std::optional<std::string> base64url_decode(std::string_view text) {
   // A remainder of one character cannot carry a whole byte.
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const std::uint8_t v = kDecode[static_cast<unsigned char>(c)];
-    if (v == 0xFF) return std::nullopt;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
+  const std::size_t rest = text.size() % 4;
+  if (rest == 1) return std::nullopt;
+  const std::size_t full = text.size() - rest;
+  std::string out(full / 4 * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  // Groups of four characters; an invalid character sets a bit above the 24 data bits.
+  std::uint32_t invalid = 0;
+  for (std::size_t i = 0; i < full; i += 4) {
+    const std::uint32_t a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]],
+                        d = kDecode[in[i + 3]];
+    invalid |= a | b | c | d;
+    const std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    *o++ = static_cast<unsigned char>(v >> 16);
+    *o++ = static_cast<unsigned char>(v >> 8);
+    *o++ = static_cast<unsigned char>(v);
   }
-  // Canonical form only: the unused trailing bits must be zero, so each value has one encoding.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (rest != 0) {
+    const std::uint32_t a = kDecode[in[full]], b = kDecode[in[full + 1]];
+    const std::uint32_t c = rest == 3 ? kDecode[in[full + 2]] : 0;
+    invalid |= a | b | c;
+    const std::uint32_t v = (a << 18) | (b << 12) | (c << 6);
+    *o++ = static_cast<unsigned char>(v >> 16);
+    if (rest == 3) *o++ = static_cast<unsigned char>(v >> 8);
+    // Canonical form only: the unused trailing bits must be zero, so each value has one encoding.
+    const std::uint32_t unused = rest == 2 ? (v & 0xFFFF) : (v & 0xFF);
+    if (unused != 0) return std::nullopt;
+  }
+  if ((invalid & 0xC0) != 0) return std::nullopt;
   return out;
 }
 

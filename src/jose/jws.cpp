@@ -148,37 +148,85 @@ bool verify_with(const Key& key, Algorithm alg, std::string_view input, std::str
                           input.size()) == 1;
 }
 
+// Builds the DOM like nlohmann's own parser, but refuses a member name repeated in one object
+// (nlohmann would keep the last silently). A SAX handler rather than the parser callback: the
+// callback parser costs a std::function call and bookkeeping per event on the hot path.
+class StrictDomBuilder {
+ public:
+  using json = nlohmann::json;
+  explicit StrictDomBuilder(json& root) : root_(root) {}
+
+  bool null() { return put(nullptr) != nullptr; }
+  bool boolean(bool value) { return put(value) != nullptr; }
+  bool number_integer(json::number_integer_t value) { return put(value) != nullptr; }
+  bool number_unsigned(json::number_unsigned_t value) { return put(value) != nullptr; }
+  bool number_float(json::number_float_t value, const json::string_t&) { return put(value) != nullptr; }
+  bool string(json::string_t& value) { return put(std::move(value)) != nullptr; }
+  bool binary(json::binary_t&) { return false; }  // JSON text has no binary values
+  bool start_object(std::size_t) {
+    stack_.push_back(put(json::object()));
+    return true;
+  }
+  bool key(json::string_t& name) {
+    auto& object = stack_.back()->get_ref<json::object_t&>();
+    auto [it, inserted] = object.try_emplace(std::move(name));
+    if (!inserted) {
+      duplicate_ = true;
+      return false;  // stops the parse
+    }
+    member_ = &it->second;
+    return true;
+  }
+  bool end_object() {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) {
+    stack_.push_back(put(json::array()));
+    return true;
+  }
+  bool end_array() {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    return false;
+  }
+
+  bool duplicate() const { return duplicate_; }
+
+ private:
+  // Places a value where the parser is (root, array element or the member just named).
+  json* put(json&& value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    json& parent = *stack_.back();
+    if (parent.is_array()) {
+      auto& array = parent.get_ref<json::array_t&>();
+      array.push_back(std::move(value));
+      return &array.back();
+    }
+    *member_ = std::move(value);
+    return member_;
+  }
+
+  json& root_;
+  std::vector<json*> stack_;
+  json* member_ = nullptr;
+  bool duplicate_ = false;
+};
+
 }  // namespace
 
 Result<nlohmann::json> parse_json_object(std::string_view text, Reason not_object_reason) {
-  // nlohmann keeps the last of repeated names silently: count the names the parser sees per
-  // object and compare with the members the object ends up with.
-  std::vector<std::size_t> names_seen;
-  bool duplicate = false;
-  const auto callback = [&](int /*depth*/, nlohmann::json::parse_event_t event,
-                            nlohmann::json& parsed) {
-    switch (event) {
-      case nlohmann::json::parse_event_t::object_start:
-        names_seen.push_back(0);
-        break;
-      case nlohmann::json::parse_event_t::key:
-        if (!names_seen.empty()) ++names_seen.back();
-        break;
-      case nlohmann::json::parse_event_t::object_end:
-        if (!names_seen.empty()) {
-          if (parsed.is_object() && parsed.size() != names_seen.back()) duplicate = true;
-          names_seen.pop_back();
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  auto json = nlohmann::json::parse(text.begin(), text.end(), callback, false);
-  if (json.is_discarded() || !json.is_object()) return make_error(not_object_reason);
-  if (duplicate) return make_error(Reason::kDuplicateMember);
-  return json;
+  nlohmann::json root;
+  StrictDomBuilder builder(root);
+  const bool parsed = nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
+  if (builder.duplicate()) return make_error(Reason::kDuplicateMember);
+  if (!parsed || !root.is_object()) return make_error(not_object_reason);
+  return root;
 }
 
 Result<ParsedJws> parse_compact(std::string_view token, std::size_t max_size) {

@@ -306,7 +306,22 @@ TEST(ParseJsonObject, RefusesDuplicatesAndNonObjects) {
   EXPECT_TRUE(parse_json_object(R"({"a":1,"b":{"a":2}})", Reason::kPayloadNotJsonObject));
   EXPECT_EQ(parse_json_object(R"({"a":1,"a":1})", Reason::kPayloadNotJsonObject).error().reason,
             Reason::kDuplicateMember);
+  EXPECT_EQ(parse_json_object(R"([{"a":1}])", Reason::kPayloadNotJsonObject).error().reason,
+            Reason::kPayloadNotJsonObject);
+  // The parse stops at the first repeated name, wherever it is.
   EXPECT_EQ(parse_json_object(R"([{"a":1,"a":1}])", Reason::kPayloadNotJsonObject).error().reason,
+            Reason::kDuplicateMember);
+  // Values of every JSON type land where they belong.
+  auto all = parse_json_object(R"({"n":null,"t":true,"i":-3,"u":18446744073709551615,"f":1.5,"s":"x",)"
+                               R"("a":[1,[2,{"k":[]}],{}],"o":{"p":{"q":"r"}}})",
+                               Reason::kPayloadNotJsonObject);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, nlohmann::json::parse(R"({"n":null,"t":true,"i":-3,"u":18446744073709551615,"f":1.5,)"
+                                        R"("s":"x","a":[1,[2,{"k":[]}],{}],"o":{"p":{"q":"r"}}})"));
+  EXPECT_EQ(parse_json_object("{} {}", Reason::kPayloadNotJsonObject).error().reason,
+            Reason::kPayloadNotJsonObject);
+  EXPECT_EQ(parse_json_object(std::string(5000, '[') + std::string(5000, ']'), Reason::kPayloadNotJsonObject)
+                .error().reason,
             Reason::kPayloadNotJsonObject);
   EXPECT_EQ(parse_json_object(R"({"x":[{"a":1},{"b":{"c":1,"c":2}}]})", Reason::kPayloadNotJsonObject)
                 .error().reason,
