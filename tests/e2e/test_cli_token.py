@@ -178,6 +178,32 @@ def test_expires_in_never_omits_exp_and_absolute_not_before():
     assert payload["nbf"] == 1600000000
 
 
+def test_relative_not_before_in_the_past():
+    _, payload, _, _ = split(sign("--key", key("rsa_private.pem"), "--time", "1700000000",
+                                  "--not-before", "-1h", *IDENTITY))
+    assert payload["nbf"] == 1700000000 - 3600
+
+
+@pytest.mark.parametrize("alg", ["ES256", "HS384"])
+def test_sign_with_a_private_jwk_takes_its_kid_and_alg(tmp_path, alg):
+    if alg == "ES256":
+        numbers = load_private(key("ec_p256_private.pem")).private_numbers()
+        jwk = {"kty": "EC", "crv": "P-256", "kid": "jwk-ec", "alg": alg,
+               "x": b64url(numbers.public_numbers.x.to_bytes(32, "big")),
+               "y": b64url(numbers.public_numbers.y.to_bytes(32, "big")),
+               "d": b64url(numbers.private_value.to_bytes(32, "big"))}
+        verify_args = ["--key", key("ec_p256_public.pem"), "--alg", alg]
+    else:
+        jwk = {"kty": "oct", "kid": "jwk-oct", "alg": alg, "k": b64url(secret_bytes())}
+        verify_args = ["--secret-file", key("hmac_secret.txt")]
+    path = tmp_path / "key.jwk"
+    path.write_text(json.dumps(jwk))
+    token = sign("--key", path, *IDENTITY)
+    header, _, _, _ = split(token)
+    assert header == {"alg": alg, "typ": "JWT", "kid": jwk["kid"]}
+    expect_valid(verify(token, *verify_args))
+
+
 def test_claim_json_may_override_registered_claims():
     _, payload, _, _ = split(sign("--key", key("rsa_private.pem"), "--claim-json", "exp=12345",
                                   *IDENTITY))
