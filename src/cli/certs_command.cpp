@@ -1,9 +1,8 @@
 // `jotgate certs generate`: the development PKI (pki::generate_bundle) from the command line.
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "pki/bundle.h"
@@ -28,8 +27,8 @@ void run_generate(const pki::BundleOptions& options) {
   std::cout << "Wrote:\n";
   line(files->ca_cert, "CA certificate (trust it in TLS clients)");
   line(files->ca_key, "CA private key (mode 0600)");
-  line(files->server_cert, "TLS server certificate for " + options.common_name +
-                               ", localhost, 127.0.0.1, ::1");
+  line(files->server_cert,
+       "TLS server certificate for " + options.common_name + ", localhost, 127.0.0.1, ::1");
   line(files->server_key, "TLS server private key (mode 0600)");
   line(files->signer_cert, "token-verifying certificate (the gateway verifies tokens with it)");
   line(files->signer_key, "token-signing private key, RSA 2048 (mode 0600)");
@@ -56,8 +55,9 @@ void add_certs_command(CLI::App& root) {
       "key pair with its certificate, all PEM, into a folder");
   generate->add_option("--out", options->out_dir, "Folder to write into (created if missing)")
       ->required();
-  generate->add_option("--cn", options->common_name,
-                       "Server host name or IP address: certificate CN and first SAN")
+  generate
+      ->add_option("--cn", options->common_name,
+                   "Server host name or IP address: certificate CN and first SAN")
       ->capture_default_str();
   generate->add_option("--days", options->days, "Validity of every certificate, in days")
       ->check(CLI::Range(1, 36500))
@@ -66,9 +66,11 @@ void add_certs_command(CLI::App& root) {
   generate->footer(
       "Files written into --out:\n"
       "  ca.pem, ca_key.pem          self-signed development CA\n"
-      "  server.pem, server_key.pem  TLS server certificate (SAN: --cn, localhost, 127.0.0.1, ::1;\n"
+      "  server.pem, server_key.pem  TLS server certificate (SAN: --cn, localhost, 127.0.0.1, "
+      "::1;\n"
       "                              serverAuth) signed by the CA\n"
-      "  signer.pem, signer_key.pem  token-signing RSA 2048 key and its certificate, signed by the\n"
+      "  signer.pem, signer_key.pem  token-signing RSA 2048 key and its certificate, signed by "
+      "the\n"
       "                              CA; the gateway verifies tokens with signer.pem\n"
       "Private keys are created with mode 0600. No file is replaced unless --force: when any of\n"
       "the six exists, nothing is written.\n"

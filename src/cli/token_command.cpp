@@ -1,23 +1,23 @@
 // `jotgate token sign | verify | decode`: the local replacement for pasting private keys into a
 // website. Exit status everywhere: 0 done, 1 the token is invalid (or could not be signed),
 // 2 usage or key-file error. Errors name files and reasons, never token or key bytes.
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/duration.h"
@@ -71,6 +71,10 @@ std::string token_argument(const std::string& argument) {
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(Reason::kFileUnreadable, std::strerror(errno));
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return make_error(Reason::kFileUnreadable, std::strerror(EISDIR));
+  }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return make_error(Reason::kFileUnreadable, std::strerror(errno));
@@ -154,7 +158,8 @@ jose::Key signing_key_or_fail(const SignOptions& options) {
       fail(kExitUsage, "sign", file_problem("secret file", options.secret_path, readable.error()));
     }
     auto secret = jose::load_shared_secret(options.secret_path);
-    if (!secret) fail(kExitUsage, "sign", file_problem("secret file", options.secret_path, secret.error()));
+    if (!secret)
+      fail(kExitUsage, "sign", file_problem("secret file", options.secret_path, secret.error()));
     return *secret;
   }
   auto text = read_file(options.key_path);
@@ -218,8 +223,10 @@ json sign_payload(const SignOptions& options, UnixSeconds now) {
     auto [name, value] = split_claim("--claim", text);
     if (name == "iat" || name == "exp" || name == "nbf") {
       fail(kExitUsage, "sign",
-           "--claim " + name + " would make a string; use --expires-in, --not-before or "
-           "--claim-json " + name + "=NUMBER");
+           "--claim " + name +
+               " would make a string; use --expires-in, --not-before or "
+               "--claim-json " +
+               name + "=NUMBER");
     }
     name_once(name);
     payload[name] = value;
@@ -253,7 +260,8 @@ void run_sign(const SignOptions& options) {
     }
   } else {
     alg = default_algorithm(key);
-    if (!alg) fail(kExitUsage, "sign", "no algorithm fits the key in '" + key_file + "'; pass --alg");
+    if (!alg)
+      fail(kExitUsage, "sign", "no algorithm fits the key in '" + key_file + "'; pass --alg");
   }
 
   UnixSeconds now = now_or("sign", options.time);
@@ -299,12 +307,14 @@ jose::KeySet verification_keys_or_fail(const VerifyOptions& options) {
     if (!text) fail(kExitUsage, "verify", file_problem("key file", options.key_path, text.error()));
     auto set = jose::parse_verification_keys(*text);
     if (!set) fail(kExitUsage, "verify", file_problem("key file", options.key_path, set.error()));
-    if (set->empty()) fail(kExitUsage, "verify", "key file '" + options.key_path + "' holds no key");
+    if (set->empty())
+      fail(kExitUsage, "verify", "key file '" + options.key_path + "' holds no key");
     keys = set->keys();
   }
   if (!options.secret_path.empty()) {
     if (auto readable = read_file(options.secret_path); !readable) {
-      fail(kExitUsage, "verify", file_problem("secret file", options.secret_path, readable.error()));
+      fail(kExitUsage, "verify",
+           file_problem("secret file", options.secret_path, readable.error()));
     }
     auto secret = jose::load_shared_secret(options.secret_path);
     if (!secret) {
@@ -324,7 +334,8 @@ std::vector<jose::Algorithm> allowed_algorithms(const VerifyOptions& options) {
   if (!algs.empty()) return algs;
   if (!options.key_path.empty()) algs = jose::default_algorithms();
   if (!options.secret_path.empty()) {
-    algs.insert(algs.end(), {jose::Algorithm::kHS256, jose::Algorithm::kHS384, jose::Algorithm::kHS512});
+    algs.insert(algs.end(),
+                {jose::Algorithm::kHS256, jose::Algorithm::kHS384, jose::Algorithm::kHS512});
   }
   return algs;
 }
@@ -340,14 +351,17 @@ std::string algorithm_list(const std::vector<jose::Algorithm>& algs) {
 
 void run_verify(const VerifyOptions& options) {
   if (options.key_path.empty() && options.secret_path.empty()) {
-    fail(kExitUsage, "verify", "give --key FILE (certificate, public key or JWKS) or --secret-file FILE");
+    fail(kExitUsage, "verify",
+         "give --key FILE (certificate, public key or JWKS) or --secret-file FILE");
   }
   jose::VerifierSettings settings;
   settings.algorithms = allowed_algorithms(options);
   settings.issuer = options.issuer;
   settings.audiences = options.audiences;
   auto leeway = parse_duration_seconds(options.leeway);
-  if (!leeway) fail(kExitUsage, "verify", "--leeway '" + options.leeway + "' is not a duration such as 60s or 2m");
+  if (!leeway)
+    fail(kExitUsage, "verify",
+         "--leeway '" + options.leeway + "' is not a duration such as 60s or 2m");
   settings.leeway_seconds = *leeway;
   settings.user_id_claim = options.user_id_claim;
   settings.user_directory_claim = options.user_directory_claim;
@@ -356,7 +370,8 @@ void run_verify(const VerifyOptions& options) {
   UnixSeconds now = now_or("verify", options.time);
 
   const std::string algs = algorithm_list(settings.algorithms);
-  auto verifier = jose::JwtVerifier::create(std::move(settings), verification_keys_or_fail(options));
+  auto verifier =
+      jose::JwtVerifier::create(std::move(settings), verification_keys_or_fail(options));
   if (!verifier) {
     std::string files = options.key_path.empty() ? options.secret_path
                         : options.secret_path.empty()
@@ -433,27 +448,33 @@ void add_token_command(CLI::App& root) {
   sign_app->add_option("--kid", sign->kid, "Key id to put in the header");
   sign_app->add_option("--claim", sign->claims, "String claim NAME=VALUE (repeatable)")
       ->allow_extra_args(false);
-  sign_app->add_option("--claim-json", sign->json_claims,
-                       "JSON claim NAME=JSON, e.g. groups='[\"a\",\"b\"]' (repeatable); may "
-                       "override iat/exp/nbf")
+  sign_app
+      ->add_option("--claim-json", sign->json_claims,
+                   "JSON claim NAME=JSON, e.g. groups='[\"a\",\"b\"]' (repeatable); may "
+                   "override iat/exp/nbf")
       ->allow_extra_args(false);
-  sign_app->add_option("--expires-in", sign->expires_in,
-                       "Lifetime: seconds or 90s, 30m, 8h, 2d; 'never' omits exp")
+  sign_app
+      ->add_option("--expires-in", sign->expires_in,
+                   "Lifetime: seconds or 90s, 30m, 8h, 2d; 'never' omits exp")
       ->capture_default_str();
   sign_app->add_option("--not-before", sign->not_before,
                        "Sets nbf: Unix seconds, or relative to now like +5m or -1h");
   sign_app->add_option("--time", sign->time,
                        "Sign as if it were this instant (Unix seconds); default: now");
   sign_app->footer(
-      "The header is {\"alg\",\"typ\":\"JWT\"} plus \"kid\" when given. The payload has iat (now),\n"
+      "The header is {\"alg\",\"typ\":\"JWT\"} plus \"kid\" when given. The payload has iat "
+      "(now),\n"
       "exp (now + --expires-in), nbf when --not-before is given, and every --claim/--claim-json.\n"
-      "Algorithms: " + std::string(kAlgorithmNames) + "\n"
+      "Algorithms: " +
+      std::string(kAlgorithmNames) +
+      "\n"
       "Examples:\n"
       "  jotgate token sign --key certs/signer_key.pem --claim userId=alice "
       "--claim userDirectory=ACME\n"
       "  jotgate token sign --key ec_key.pem --alg ES256 --kid k1 --expires-in 8h \\\n"
       "      --claim userId=bob --claim userDirectory=ACME --claim-json 'groups=[\"admins\"]'\n"
-      "  jotgate token sign --secret-file hmac.key --claim userId=svc --claim userDirectory=INTERNAL\n"
+      "  jotgate token sign --secret-file hmac.key --claim userId=svc --claim "
+      "userDirectory=INTERNAL\n"
       "  jotgate token sign --key certs/signer_key.pem --not-before +5m --expires-in never ...\n");
   sign_app->callback([sign] { run_sign(*sign); });
 
@@ -464,14 +485,16 @@ void add_token_command(CLI::App& root) {
   verify_app->add_option("--key", verify->key_path,
                          "Verification key: PEM certificate, PEM public key, or JWKS/JWK file");
   verify_app->add_option("--secret-file", verify->secret_path, "Shared secret for HS256/384/512");
-  verify_app->add_option("--alg", verify->algs,
-                         "Allowed algorithms, comma-separated; default RS256,RS384,RS512 "
-                         "(HS256,HS384,HS512 with --secret-file)")
+  verify_app
+      ->add_option("--alg", verify->algs,
+                   "Allowed algorithms, comma-separated; default RS256,RS384,RS512 "
+                   "(HS256,HS384,HS512 with --secret-file)")
       ->delimiter(',')
       ->allow_extra_args(false);  // one value per --alg, so the token is not taken as an alg
   verify_app->add_option("--iss", verify->issuer, "Required issuer");
-  verify_app->add_option("--aud", verify->audiences,
-                         "Required audience (repeatable: any one of them must be in aud)")
+  verify_app
+      ->add_option("--aud", verify->audiences,
+                   "Required audience (repeatable: any one of them must be in aud)")
       ->allow_extra_args(false);
   verify_app->add_option("--leeway", verify->leeway, "Clock leeway for exp/nbf/iat")
       ->capture_default_str();
@@ -479,12 +502,14 @@ void add_token_command(CLI::App& root) {
                          "Evaluate exp/nbf at this instant (Unix seconds); default: now");
   verify_app->add_option("--user-id-claim", verify->user_id_claim, "Claim holding the user id")
       ->capture_default_str();
-  verify_app->add_option("--user-directory-claim", verify->user_directory_claim,
-                         "Claim holding the user directory")
+  verify_app
+      ->add_option("--user-directory-claim", verify->user_directory_claim,
+                   "Claim holding the user directory")
       ->capture_default_str();
   verify_app->add_option("--user-directory", verify->user_directory,
                          "Constant user directory instead of the claim");
-  verify_app->add_option("--require", verify->required_claims, "Claim that must be present (repeatable)")
+  verify_app
+      ->add_option("--require", verify->required_claims, "Claim that must be present (repeatable)")
       ->allow_extra_args(false);
   verify_app->add_option("token", verify->token, "The token, or - to read it from standard input")
       ->required();
@@ -494,7 +519,8 @@ void add_token_command(CLI::App& root) {
       "Usage or key-file error: exit 2.\n"
       "Examples:\n"
       "  jotgate token verify --key certs/signer.pem \"$TOKEN\"\n"
-      "  jotgate token sign --key certs/signer_key.pem --claim userId=a --claim userDirectory=D \\\n"
+      "  jotgate token sign --key certs/signer_key.pem --claim userId=a --claim userDirectory=D "
+      "\\\n"
       "      | jotgate token verify --key certs/signer.pem -\n"
       "  jotgate token verify --key jwks.json --alg ES256,EdDSA --iss https://idp --aud gate -\n"
       "  jotgate token verify --key signer.pem --time 1700000000 --leeway 0 \"$TOKEN\"\n");

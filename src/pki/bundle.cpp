@@ -1,8 +1,6 @@
 #include "pki/bundle.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -11,6 +9,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -51,7 +50,8 @@ Error openssl_error(std::string what) { return make_error(Reason::kKeyInvalid, s
 bool is_host_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
   if (name.starts_with("*.")) name.remove_prefix(2);
-  if (name.empty() || name.front() == '.' || name.back() == '.' || name.front() == '-') return false;
+  if (name.empty() || name.front() == '.' || name.back() == '.' || name.front() == '-')
+    return false;
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '.';
@@ -103,7 +103,8 @@ bool add_extension(X509* cert, X509* issuer, int nid, const char* value) {
 bool push_name(GENERAL_NAMES* names, int type, const unsigned char* data, int length) {
   Owned<GENERAL_NAME> name(GENERAL_NAME_new());
   if (!name) return false;
-  ASN1_STRING* value = ASN1_STRING_type_new(type == GEN_IPADD ? V_ASN1_OCTET_STRING : V_ASN1_IA5STRING);
+  ASN1_STRING* value =
+      ASN1_STRING_type_new(type == GEN_IPADD ? V_ASN1_OCTET_STRING : V_ASN1_IA5STRING);
   if (!value || ASN1_STRING_set(value, data, length) != 1) {
     ASN1_STRING_free(value);
     return false;
@@ -148,8 +149,8 @@ bool add_server_names(X509* cert, const std::string& common_name) {
 enum class Profile { kCa, kServer, kSelfSignedServer, kSigner };
 
 // A v3 certificate for `key` named `common_name`, signed by issuer_key (issuer null: self-signed).
-Result<Owned<X509>> make_certificate(Profile profile, const std::string& common_name,
-                                     EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, int days) {
+Result<Owned<X509>> make_certificate(Profile profile, const std::string& common_name, EVP_PKEY* key,
+                                     X509* issuer, EVP_PKEY* issuer_key, int days) {
   Owned<X509> cert(X509_new());
   if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
     return openssl_error("cannot create a certificate");
@@ -161,7 +162,8 @@ Result<Owned<X509>> make_certificate(Profile profile, const std::string& common_
   }
   serial_bytes[0] &= 0x7f;
   serial_bytes[0] |= 0x01;
-  Owned<BIGNUM> serial(BN_bin2bn(serial_bytes.data(), static_cast<int>(serial_bytes.size()), nullptr));
+  Owned<BIGNUM> serial(
+      BN_bin2bn(serial_bytes.data(), static_cast<int>(serial_bytes.size()), nullptr));
   if (!serial || !BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get()))) {
     return openssl_error("cannot set the serial number");
   }
@@ -185,7 +187,8 @@ Result<Owned<X509>> make_certificate(Profile profile, const std::string& common_
             add_extension(cert.get(), signer, NID_authority_key_identifier, "keyid:always");
   switch (profile) {
     case Profile::kCa:
-      ok = ok && add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
+      ok = ok &&
+           add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
            add_extension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
       break;
     case Profile::kServer:
@@ -195,8 +198,10 @@ Result<Owned<X509>> make_certificate(Profile profile, const std::string& common_
            add_server_names(cert.get(), common_name);
       break;
     case Profile::kSelfSignedServer:
-      ok = ok && add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
-           add_extension(cert.get(), signer, NID_key_usage, "critical,digitalSignature,keyCertSign") &&
+      ok = ok &&
+           add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
+           add_extension(cert.get(), signer, NID_key_usage,
+                         "critical,digitalSignature,keyCertSign") &&
            add_extension(cert.get(), signer, NID_ext_key_usage, "serverAuth") &&
            add_server_names(cert.get(), common_name);
       break;
@@ -220,14 +225,16 @@ std::string bio_text(BIO* bio) {
 
 Result<std::string> certificate_pem(X509* cert) {
   Owned<BIO> bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return openssl_error("cannot encode a certificate");
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1)
+    return openssl_error("cannot encode a certificate");
   return bio_text(bio.get());
 }
 
 // PKCS#8 "PRIVATE KEY", unencrypted: a development bundle, protected by file mode 0600.
 Result<std::string> private_key_pem(EVP_PKEY* key) {
   Owned<BIO> bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return openssl_error("cannot encode a private key");
   }
   return bio_text(bio.get());
@@ -337,7 +344,8 @@ constexpr mode_t kPrivateMode = 0600;
 }  // namespace
 
 Result<BundleFiles> generate_bundle(const BundleOptions& options) {
-  if (auto checked = check_options(options.common_name, options.days); !checked) return checked.error();
+  if (auto checked = check_options(options.common_name, options.days); !checked)
+    return checked.error();
   auto dir = prepare_directory(options.out_dir);
   if (!dir) return dir.error();
   auto in_dir = [&](const char* name) { return (fs::path(*dir) / name).string(); };
@@ -396,7 +404,8 @@ Result<void> generate_self_signed_tls(const std::string& cert_path, const std::s
   if (auto checked = check_options(common_name, days); !checked) return checked;
   auto key = ec_p256_key();
   if (!key) return key.error();
-  auto cert = make_certificate(Profile::kSelfSignedServer, common_name, key->get(), nullptr, nullptr, days);
+  auto cert =
+      make_certificate(Profile::kSelfSignedServer, common_name, key->get(), nullptr, nullptr, days);
   if (!cert) return cert.error();
   auto cert_pem = certificate_pem(cert->get());
   if (!cert_pem) return cert_pem.error();

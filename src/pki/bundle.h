@@ -32,7 +32,9 @@ struct BundleFiles {
 // any, so a refusal leaves the folder as it was.
 Result<BundleFiles> generate_bundle(const BundleOptions& options);
 
-// A self-signed TLS certificate and key (for a listener whose files are missing).
+// A self-signed TLS certificate and key (for a listener whose files are missing): EC P-256, the
+// same names as server.pem, and marked as its own CA so a client can trust the file itself.
+// Refuses (kFileExists) when either file exists; the key is created with mode 0600.
 Result<void> generate_self_signed_tls(const std::string& cert_path, const std::string& key_path,
                                       const std::string& common_name, int days);
 

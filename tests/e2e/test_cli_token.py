@@ -477,6 +477,7 @@ def test_missing_key_file_names_the_file(tmp_path):
     assert token not in err
     expect_usage(run_jotgate("token", "sign", "--key", missing, *IDENTITY), str(missing))
     expect_usage(verify(token, "--secret-file", missing), str(missing))
+    expect_usage(verify(token, "--key", tmp_path), str(tmp_path), "directory")
 
 
 def test_key_file_that_is_not_a_key_names_the_file_without_echoing_it(tmp_path):

@@ -3,15 +3,15 @@
 // and nothing ever overwritten without force.
 #include "pki/bundle.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include <gtest/gtest.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <ctime>
@@ -21,8 +21,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace jotgate::pki {
 namespace {
@@ -74,8 +72,8 @@ int verify_against(X509* ca, X509* leaf, int purpose) {
 
 std::set<std::string> subject_alt_names(X509* cert) {
   std::set<std::string> out;
-  Owned<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  Owned<GENERAL_NAMES> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   if (!names) return out;
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
@@ -106,7 +104,7 @@ bool is_ca(X509* cert) {
 }
 
 mode_t mode_of(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return 0;
   return st.st_mode & 07777;
 }
@@ -328,7 +326,10 @@ TEST_F(BundleTest, RejectsBadOptionsWithoutWriting) {
 }
 
 TEST_F(BundleTest, OutputPathThatIsAFileIsAnError) {
-  { std::ofstream file(dir_ / "plain"); file << "x"; }
+  {
+    std::ofstream file(dir_ / "plain");
+    file << "x";
+  }
   BundleOptions opts{.out_dir = (dir_ / "plain").string()};
   auto files = generate_bundle(opts);
   ASSERT_FALSE(files);
