@@ -28,14 +28,15 @@ struct OpenSslFree {
   void operator()(unsigned char* p) const { OPENSSL_free(p); }
 };
 
-const EVP_MD* digest_for(Algorithm alg) {
+// The key's pre-fetched digest for `alg` (nullptr for Ed25519).
+const EVP_MD* digest_for(Algorithm alg, const Key::Material& material) {
   switch (alg) {
     case Algorithm::kRS256: case Algorithm::kPS256: case Algorithm::kES256: case Algorithm::kHS256:
-      return EVP_sha256();
+      return material.sha256.get();
     case Algorithm::kRS384: case Algorithm::kPS384: case Algorithm::kES384: case Algorithm::kHS384:
-      return EVP_sha384();
+      return material.sha384.get();
     case Algorithm::kRS512: case Algorithm::kPS512: case Algorithm::kES512: case Algorithm::kHS512:
-      return EVP_sha512();
+      return material.sha512.get();
     case Algorithm::kEdDSA: case Algorithm::kEd25519:
       return nullptr;  // Ed25519 hashes internally
   }
@@ -68,12 +69,14 @@ const unsigned char* as_bytes(std::string_view s) {
 }
 
 // One-shot context: digest init (with PSS parameters when needed) for verify or sign.
-EVP_MD_CTX* new_digest_ctx(Algorithm alg, EVP_PKEY* pkey, bool sign) {
+EVP_MD_CTX* new_digest_ctx(Algorithm alg, const Key::Material& material, bool sign) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx) return nullptr;
   EVP_PKEY_CTX* pctx = nullptr;
-  const int rc = sign ? EVP_DigestSignInit(ctx, &pctx, digest_for(alg), nullptr, pkey)
-                      : EVP_DigestVerifyInit(ctx, &pctx, digest_for(alg), nullptr, pkey);
+  const EVP_MD* md = digest_for(alg, material);
+  EVP_PKEY* pkey = material.pkey.get();
+  const int rc = sign ? EVP_DigestSignInit(ctx, &pctx, md, nullptr, pkey)
+                      : EVP_DigestVerifyInit(ctx, &pctx, md, nullptr, pkey);
   if (rc != 1) {
     EVP_MD_CTX_free(ctx);
     return nullptr;
@@ -82,7 +85,7 @@ EVP_MD_CTX* new_digest_ctx(Algorithm alg, EVP_PKEY* pkey, bool sign) {
     // RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash.
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, digest_for(alg)) != 1) {
+        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1) {
       EVP_MD_CTX_free(ctx);
       return nullptr;
     }
@@ -90,9 +93,10 @@ EVP_MD_CTX* new_digest_ctx(Algorithm alg, EVP_PKEY* pkey, bool sign) {
   return ctx;
 }
 
-bool hmac(Algorithm alg, std::string_view secret, std::string_view input, unsigned char* out,
+bool hmac(Algorithm alg, const Key::Material& material, std::string_view input, unsigned char* out,
           unsigned int* out_len) {
-  return HMAC(digest_for(alg), secret.data(), static_cast<int>(secret.size()), as_bytes(input),
+  const auto& secret = material.secret;
+  return HMAC(digest_for(alg, material), secret.data(), static_cast<int>(secret.size()), as_bytes(input),
               input.size(), out, out_len) != nullptr;
 }
 
@@ -133,7 +137,7 @@ bool verify_with(const Key& key, Algorithm alg, std::string_view input, std::str
   if (key.type() == KeyType::kOct) {
     unsigned char tag[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (!hmac(alg, material.secret, input, tag, &len)) return false;
+    if (!hmac(alg, material, input, tag, &len)) return false;
     return constant_time_equal(as_chars(tag, len), signature);
   }
   std::string der;
@@ -142,7 +146,7 @@ bool verify_with(const Key& key, Algorithm alg, std::string_view input, std::str
     if (der.empty()) return false;
     signature = der;
   }
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(new_digest_ctx(alg, material.pkey.get(), false));
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(new_digest_ctx(alg, material, false));
   if (!ctx) return false;
   return EVP_DigestVerify(ctx.get(), as_bytes(signature), signature.size(), as_bytes(input),
                           input.size()) == 1;
@@ -327,12 +331,12 @@ Result<std::string> sign_compact(std::string_view header_json, std::string_view 
   if (key.type() == KeyType::kOct) {
     unsigned char tag[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (!hmac(*alg, material.secret, input, tag, &len)) {
+    if (!hmac(*alg, material, input, tag, &len)) {
       return make_error(Reason::kKeyInvalid, "HMAC failed");
     }
     signature.assign(as_chars(tag, len));
   } else {
-    std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(new_digest_ctx(*alg, material.pkey.get(), true));
+    std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(new_digest_ctx(*alg, material, true));
     std::size_t len = 0;
     if (!ctx || EVP_DigestSign(ctx.get(), nullptr, &len, as_bytes(input), input.size()) != 1) {
       ERR_clear_error();

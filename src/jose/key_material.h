@@ -19,12 +19,21 @@ struct EvpPkeyFree {
   void operator()(EVP_PKEY* pkey) const { EVP_PKEY_free(pkey); }
 };
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
+struct EvpMdFree {
+  void operator()(EVP_MD* md) const { EVP_MD_free(md); }
+};
+using EvpMdPtr = std::unique_ptr<EVP_MD, EvpMdFree>;
 
 struct Key::Material {
   EvpPkeyPtr pkey;                        // RSA, EC or Ed25519; null for an HMAC secret
   std::string secret;                     // HMAC secret bytes (oct keys only)
   std::optional<Algorithm> ec_algorithm;  // ES256/384/512 by curve, for EC keys
   bool has_private = false;
+  // SHA-256/384/512 fetched once at load: OpenSSL 3 would otherwise look the digest up by name
+  // on every verify. Fetched digests are immutable and safe to share between threads.
+  EvpMdPtr sha256{EVP_MD_fetch(nullptr, "SHA256", nullptr)};
+  EvpMdPtr sha384{EVP_MD_fetch(nullptr, "SHA384", nullptr)};
+  EvpMdPtr sha512{EVP_MD_fetch(nullptr, "SHA512", nullptr)};
 };
 
 // The key type and curve fit `alg` (JWK metadata aside).
