@@ -37,6 +37,9 @@ using nlohmann::json;
 
 constexpr int kExitInvalid = 1;
 constexpr int kExitUsage = 2;
+// Bounds that keep time arithmetic far from overflow: year 9999, and a century.
+constexpr std::int64_t kLatestTime = 253402300799;
+constexpr std::int64_t kLongestDuration = 100LL * 366 * 24 * 3600;
 constexpr std::string_view kAlgorithmNames =
     "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519 HS256 HS384 HS512";
 
@@ -96,8 +99,9 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
 UnixSeconds now_or(std::string_view command, const std::string& time_option) {
   if (time_option.empty()) return SystemClock().now_seconds();
   auto seconds = parse_integer(time_option);
-  if (!seconds || *seconds < 0) {
-    fail(kExitUsage, command, "--time '" + time_option + "' is not a whole number of Unix seconds");
+  if (!seconds || *seconds < 0 || *seconds > kLatestTime) {
+    fail(kExitUsage, command,
+         "--time '" + time_option + "' is not a whole number of Unix seconds (up to year 9999)");
   }
   return *seconds;
 }
@@ -185,11 +189,11 @@ std::pair<std::string, std::string> split_claim(std::string_view option, const s
 std::optional<UnixSeconds> parse_instant(std::string_view text, UnixSeconds now) {
   if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
     auto seconds = parse_duration_seconds(text.substr(1));
-    if (!seconds) return std::nullopt;
+    if (!seconds || *seconds > kLongestDuration) return std::nullopt;
     return text.front() == '+' ? now + *seconds : now - *seconds;
   }
   auto absolute = parse_integer(text);
-  if (!absolute || *absolute < 0) return std::nullopt;
+  if (!absolute || *absolute < 0 || *absolute > kLatestTime) return std::nullopt;
   return absolute;
 }
 
@@ -198,10 +202,11 @@ json sign_payload(const SignOptions& options, UnixSeconds now) {
   payload["iat"] = now;
   if (options.expires_in != "never") {
     auto seconds = parse_duration_seconds(options.expires_in);
-    if (!seconds || *seconds == 0) {
+    if (!seconds || *seconds == 0 || *seconds > kLongestDuration) {
       fail(kExitUsage, "sign",
            "--expires-in '" + options.expires_in +
-               "' is not a positive duration such as 3600, 90s, 30m, 8h, 2d (or 'never')");
+               "' is not a positive duration up to a century such as 3600, 90s, 30m, 8h, 2d " +
+               "(or 'never')");
     }
     payload["exp"] = now + *seconds;
   }
@@ -223,10 +228,8 @@ json sign_payload(const SignOptions& options, UnixSeconds now) {
     auto [name, value] = split_claim("--claim", text);
     if (name == "iat" || name == "exp" || name == "nbf") {
       fail(kExitUsage, "sign",
-           "--claim " + name +
-               " would make a string; use --expires-in, --not-before or "
-               "--claim-json " +
-               name + "=NUMBER");
+           "--claim " + name + " would make a string; use --expires-in, --not-before or " +
+               "--claim-json " + name + "=NUMBER");
     }
     name_once(name);
     payload[name] = value;
@@ -359,9 +362,10 @@ void run_verify(const VerifyOptions& options) {
   settings.issuer = options.issuer;
   settings.audiences = options.audiences;
   auto leeway = parse_duration_seconds(options.leeway);
-  if (!leeway)
+  if (!leeway || *leeway > kLongestDuration) {
     fail(kExitUsage, "verify",
          "--leeway '" + options.leeway + "' is not a duration such as 60s or 2m");
+  }
   settings.leeway_seconds = *leeway;
   settings.user_id_claim = options.user_id_claim;
   settings.user_directory_claim = options.user_directory_claim;

@@ -506,6 +506,8 @@ def test_short_hmac_secret_is_refused():
     (["--alg", "none"], ["none"]),
     (["--leeway", "soon"], ["--leeway"]),
     (["--time", "yesterday"], ["--time"]),
+    (["--time", "99999999999999999"], ["--time"]),
+    (["--leeway", "9999999999999999d"], ["--leeway"]),
 ])
 def test_verify_usage_errors(args, words):
     expect_usage(verify(rsa_token(), "--key", key("rsa_public.pem"), *args), *words)
@@ -530,6 +532,9 @@ def test_verify_key_that_serves_no_allowed_algorithm():
     (["--expires-in", "soon"], ["--expires-in"]),
     (["--expires-in", "0"], ["--expires-in"]),
     (["--not-before", "later"], ["--not-before"]),
+    (["--not-before", "+9999999999999999d"], ["--not-before"]),
+    (["--expires-in", "9999999999999999d"], ["--expires-in"]),
+    (["--time", "9223372036854775807"], ["--time"]),
     (["--alg", "ES256"], ["ES256", "RSA"]),
     (["--alg", "HS256"], ["HS256"]),
     (["--alg", "XY123"], ["XY123"]),
