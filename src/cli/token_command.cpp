@@ -454,8 +454,8 @@ void add_token_command(CLI::App& root) {
       ->allow_extra_args(false);
   sign_app
       ->add_option("--claim-json", sign->json_claims,
-                   "JSON claim NAME=JSON, e.g. groups='[\"a\",\"b\"]' (repeatable); may "
-                   "override iat/exp/nbf")
+                   "JSON claim NAME=JSON, e.g. 'groups=[\"a\",\"b\"]' or level=3 "
+                   "(repeatable); may override iat/exp/nbf")
       ->allow_extra_args(false);
   sign_app
       ->add_option("--expires-in", sign->expires_in,
@@ -468,7 +468,10 @@ void add_token_command(CLI::App& root) {
   sign_app->footer(
       "The header is {\"alg\",\"typ\":\"JWT\"} plus \"kid\" when given. The payload has iat "
       "(now),\n"
-      "exp (now + --expires-in), nbf when --not-before is given, and every --claim/--claim-json.\n"
+      "exp (now + --expires-in), nbf when --not-before is given, and every --claim/--claim-json\n"
+      "(a claim name may be given once). Give exactly one of --key and --secret-file.\n"
+      "Exit status: 0 the token is on standard output; 1 signing failed; 2 usage or key-file "
+      "error.\n"
       "Algorithms: " +
       std::string(kAlgorithmNames) +
       "\n"
