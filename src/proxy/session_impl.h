@@ -395,6 +395,8 @@ class HttpSession final : public SessionBase,
         body.size = relay_buffer_.size() - body.size;
         body.data = relay_buffer_.data();
         body.more = !parser.is_done();
+        // Only a chunk header was parsed: an empty buffer would go out as the last chunk.
+        if (body.size == 0 && body.more) continue;
       } else {
         body.data = nullptr;
         body.size = 0;
@@ -490,6 +492,8 @@ class HttpSession final : public SessionBase,
         body.data = relay_buffer_.data();
         body.more = !parser->is_done();
         exchange.bytes += body.size;
+        // Only a chunk header was parsed: an empty buffer would go out as the last chunk.
+        if (body.size == 0 && body.more) continue;
       } else {
         body.data = nullptr;
         body.size = 0;
