@@ -16,19 +16,6 @@
 
 namespace jotgate::jose {
 
-namespace {
-
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-struct EcdsaSigFree {
-  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
-};
-struct OpenSslFree {
-  void operator()(unsigned char* p) const { OPENSSL_free(p); }
-};
-
-// The key's pre-fetched digest for `alg` (nullptr for Ed25519).
 const EVP_MD* digest_for(Algorithm alg, const Key::Material& material) {
   switch (alg) {
     case Algorithm::kRS256: case Algorithm::kPS256: case Algorithm::kES256: case Algorithm::kHS256:
@@ -42,6 +29,43 @@ const EVP_MD* digest_for(Algorithm alg, const Key::Material& material) {
   }
   return nullptr;
 }
+
+void prepare_verify_templates(Key::Material& material, KeyType type) {
+  if (!material.pkey || (type != KeyType::kRsa && type != KeyType::kEc)) return;
+  for (std::size_t i = 0; i < kAlgorithmCount; ++i) {
+    const auto alg = static_cast<Algorithm>(i);
+    if (key_type_for(alg) != type) continue;
+    if (type == KeyType::kEc && material.ec_algorithm != alg) continue;
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, material.pkey.get(), nullptr));
+    const EVP_MD* md = digest_for(alg, material);
+    bool ok = ctx && md && EVP_PKEY_verify_init(ctx.get()) == 1 &&
+              EVP_PKEY_CTX_set_signature_md(ctx.get(), md) == 1;
+    if (ok && type == KeyType::kRsa) {
+      const bool pss = alg == Algorithm::kPS256 || alg == Algorithm::kPS384 || alg == Algorithm::kPS512;
+      ok = EVP_PKEY_CTX_set_rsa_padding(ctx.get(), pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) == 1;
+      // RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash.
+      if (ok && pss) {
+        ok = EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_DIGEST) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) == 1;
+      }
+    }
+    // Without a template, verify falls back to a fresh EVP_DigestVerify context.
+    if (ok) material.verify_templates[i] = std::move(ctx);
+  }
+  ERR_clear_error();
+}
+
+namespace {
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+struct EcdsaSigFree {
+  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
+};
+struct OpenSslFree {
+  void operator()(unsigned char* p) const { OPENSSL_free(p); }
+};
 
 bool is_pss(Algorithm alg) {
   return alg == Algorithm::kPS256 || alg == Algorithm::kPS384 || alg == Algorithm::kPS512;
@@ -145,6 +169,17 @@ bool verify_with(const Key& key, Algorithm alg, std::string_view input, std::str
     der = raw_to_der(signature);
     if (der.empty()) return false;
     signature = der;
+  }
+  if (const auto& tmpl = material.verify_templates[static_cast<std::size_t>(alg)]) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    if (EVP_Digest(input.data(), input.size(), digest, &digest_len, digest_for(alg, material),
+                   nullptr) != 1) {
+      return false;
+    }
+    std::unique_ptr<EVP_PKEY_CTX, EvpPkeyCtxFree> ctx(EVP_PKEY_CTX_dup(tmpl.get()));
+    return ctx && EVP_PKEY_verify(ctx.get(), as_bytes(signature), signature.size(), digest,
+                                  digest_len) == 1;
   }
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(new_digest_ctx(alg, material, false));
   if (!ctx) return false;

@@ -97,6 +97,7 @@ Result<Key> wrap_pkey(EvpPkeyPtr pkey, bool has_private) {
                      "key type " + std::string(OBJ_nid2sn(id)) + "; RSA, EC or Ed25519 are supported");
   }
   material->pkey = std::move(pkey);
+  prepare_verify_templates(*material, type);
   return Key(std::move(material), type);
 }
 

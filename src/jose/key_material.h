@@ -4,6 +4,7 @@
 //   if (m.pkey) EVP_DigestVerifyInit(ctx, nullptr, md, nullptr, m.pkey.get());
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,12 @@ struct EvpMdFree {
   void operator()(EVP_MD* md) const { EVP_MD_free(md); }
 };
 using EvpMdPtr = std::unique_ptr<EVP_MD, EvpMdFree>;
+struct EvpPkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
+};
+using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, EvpPkeyCtxFree>;
+
+inline constexpr std::size_t kAlgorithmCount = static_cast<std::size_t>(Algorithm::kHS512) + 1;
 
 struct Key::Material {
   EvpPkeyPtr pkey;                        // RSA, EC or Ed25519; null for an HMAC secret
@@ -34,7 +41,16 @@ struct Key::Material {
   EvpMdPtr sha256{EVP_MD_fetch(nullptr, "SHA256", nullptr)};
   EvpMdPtr sha384{EVP_MD_fetch(nullptr, "SHA384", nullptr)};
   EvpMdPtr sha512{EVP_MD_fetch(nullptr, "SHA512", nullptr)};
+  // Per algorithm (RS*, PS*, ES*): a verify context initialised once with padding and digest.
+  // verify() duplicates it instead of initialising a new one (a fetch and setup per token);
+  // EVP_PKEY_CTX_dup only reads the template, so threads share it safely. Null: not prepared.
+  std::array<EvpPkeyCtxPtr, kAlgorithmCount> verify_templates;
 };
+
+// The key's digest for `alg` (nullptr for Ed25519 and unknown).
+const EVP_MD* digest_for(Algorithm alg, const Key::Material& material);
+// Prepares verify_templates for every algorithm the key can serve (called once at load).
+void prepare_verify_templates(Key::Material& material, KeyType type);
 
 // The key type and curve fit `alg` (JWK metadata aside).
 bool material_fits(const Key& key, Algorithm alg);
