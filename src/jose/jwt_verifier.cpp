@@ -125,7 +125,7 @@ Result<VerifiedJwt> JwtVerifier::verify(std::string_view token, UnixSeconds now)
   VerifiedJwt jwt;
   if (const auto it = claims->find("exp"); it != claims->end()) {
     // Clamp before converting: a far-future exp must not overflow the integer.
-    const double exp = std::min(std::floor(it->get<double>()), 9.0e18);
+    const double exp = std::clamp(std::floor(it->get<double>()), -9.0e18, 9.0e18);
     jwt.expires_at_ = static_cast<UnixSeconds>(exp);
   }
   jwt.header_ = std::move(jws->header);

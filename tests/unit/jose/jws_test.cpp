@@ -1,5 +1,8 @@
 #include "jose/jws.h"
 
+#include <atomic>
+#include <thread>
+
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
@@ -300,6 +303,34 @@ TEST(Rejection, KidThatSelectsNoKey) {
   EXPECT_TRUE(verify_signature(*parse_compact(good), jwks, all_algorithms()));
   const auto no_kid = *sign_compact(R"({"alg":"EdDSA"})", kPayload, signing_key_for(Algorithm::kEdDSA));
   EXPECT_TRUE(verify_signature(*parse_compact(no_kid), jwks, all_algorithms()));
+}
+
+TEST(Concurrency, OneKeySetServesManyThreads) {
+  // Keys are shared read-only across the gateway's threads (prepared contexts are duplicated,
+  // never used in place): concurrent verifies must all succeed, and forgeries all fail.
+  std::vector<std::pair<std::string, KeySet>> cases;
+  for (const Algorithm alg : {Algorithm::kRS256, Algorithm::kPS256, Algorithm::kES256, Algorithm::kEdDSA,
+                              Algorithm::kHS256}) {
+    cases.emplace_back(*sign_compact(header_for(alg), kPayload, signing_key_for(alg)),
+                       verification_keys_for(alg));
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        for (const auto& [token, keys] : cases) {
+          auto parsed = parse_compact(token);
+          if (!parsed || !verify_signature(*parsed, keys, all_algorithms())) ++failures;
+          auto forged = *parsed;
+          forged.signature[0] = static_cast<char>(forged.signature[0] ^ 0x01);
+          if (verify_signature(forged, keys, all_algorithms())) ++failures;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST(ParseJsonObject, RefusesDuplicatesAndNonObjects) {

@@ -137,6 +137,8 @@ TEST_F(JwtVerifierTest, FarFutureExpiryDoesNotOverflow) {
   auto jwt = verify(sign(c));
   ASSERT_TRUE(jwt);
   EXPECT_GT(*jwt->expires_at(), kNow);
+  c["exp"] = -1e300;
+  EXPECT_EQ(reason(sign(c)), Reason::kTokenExpired);
 }
 
 TEST_F(JwtVerifierTest, IssuerCheckedWhenConfigured) {
