@@ -33,14 +33,16 @@ struct ParsedJws {
 
 // Shape checks in this order: size (before anything else), five parts (JWE), three parts,
 // base64url of each part, header a JSON object without duplicate members, alg present and not
-// "none", alg known, crit understood. The token must outlive the result (signing_input).
+// "none" (any case), alg known, no "crit" (jotgate understands no extension), kid a string.
+// jku, x5u, jwk and x5c are never read. The token must outlive the result (signing_input).
 Result<ParsedJws> parse_compact(std::string_view token, std::size_t max_size = kDefaultMaxTokenSize);
 
 // Payload must be a JSON object without duplicate members when used as a JWT.
 Result<nlohmann::json> parse_json_object(std::string_view text, Reason not_object_reason);
 
 // Checks the signature against the key set. The algorithm must be in `allowed` and fit the key
-// type (HMAC against an RSA/EC/OKP key is algorithm confusion and refused).
+// type (HMAC against an RSA/EC/OKP key is algorithm confusion and refused). ES* signatures must
+// be raw R||S of the curve's size (DER is refused); HMAC tags are compared in constant time.
 Result<void> verify_signature(const ParsedJws& jws, const KeySet& keys,
                               const std::vector<Algorithm>& allowed);
 

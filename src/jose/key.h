@@ -41,8 +41,9 @@ class Key {
   KeyType type_;
 };
 
-// The keys one verifier may use. Selection: by `kid` when the token names one; otherwise every
-// key whose type, `alg` and `use` fit the token's algorithm is tried.
+// The keys one verifier may use. Selection: when the token's `kid` names keys of the set, only
+// those; otherwise (no kid, or a kid the set does not know) the keys without a kid (PEM keys).
+// Of these, every key whose type/curve, `alg` and `use` fit the token's algorithm is tried.
 class KeySet {
  public:
   KeySet() = default;
