@@ -47,6 +47,7 @@ ReasonText text_of(Reason reason) {
     case Reason::kNotFound: return {"NOT_FOUND", "not found"};
     case Reason::kUpstreamUnavailable: return {"UPSTREAM_UNAVAILABLE", "no upstream server answered"};
     case Reason::kUpstreamTimeout: return {"UPSTREAM_TIMEOUT", "the upstream server did not answer in time"};
+    case Reason::kIdentityInvalid: return {"IDENTITY_INVALID", "the user id or user directory contains characters that cannot be forwarded"};
   }
   return {"UNKNOWN", "unknown reason"};
 }

@@ -48,6 +48,7 @@ enum class Reason {
   kNotFound,
   kUpstreamUnavailable,
   kUpstreamTimeout,
+  kIdentityInvalid,       // user directory/id with characters that cannot be forwarded
 };
 
 // Stable, upper-case code, e.g. "ALG_NONE". Never changes once released: scripts match on it.

@@ -1,10 +1,147 @@
-// PLACEHOLDER: replaced by the real 'access' command.
+// `jotgate access list|grant|revoke`: manages access allocations in <data_dir>/jotgate.db. A
+// running gateway picks the change up within a few seconds; a revocation ends the user's
+// sessions there.
 #include <CLI/CLI.hpp>
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <string>
 
+#include "access/access_store.h"
+#include "base/clock.h"
 #include "cli/commands.h"
+#include "config/gateway_config.h"
 
 namespace jotgate::cli {
 
-void add_access_command(CLI::App& root) { root.add_subcommand("access", "not built yet"); }
+namespace {
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+struct AccessOptions {
+  std::string config_file;
+  std::string data_dir;
+  std::string user;
+};
+
+[[noreturn]] void fail(const std::string& command, const std::string& message, int code) {
+  std::cerr << "jotgate access " << command << ": " << message << "\n";
+  throw CLI::RuntimeError(code);
+}
+
+std::unique_ptr<access::AccessStore> open_store(const std::string& command,
+                                                const AccessOptions& options) {
+  std::string data_dir = options.data_dir.empty() ? "jotgate-data" : options.data_dir;
+  if (!options.config_file.empty()) {
+    auto config = config::load_config_file(options.config_file);
+    if (!config) {
+      std::cerr << "jotgate access " << command << ": " << options.config_file
+                << " is not valid:\n";
+      for (const auto& line : config::error_lines(config.error())) std::cerr << "  " << line << "\n";
+      throw CLI::RuntimeError(kExitFailed);
+    }
+    data_dir = config->data_dir;
+  }
+  auto store = access::AccessStore::open(data_dir);
+  if (!store) fail(command, store.error().message(), kExitFailed);
+  return std::move(*store);
+}
+
+UserIdentity parse_user(const std::string& command, const std::string& text) {
+  auto user = config::parse_qualified_user(text);
+  if (!user) {
+    fail(command, "\"" + text + "\" is not DIRECTORY\\id (e.g. ACME\\alice; in a shell: 'ACME\\alice')",
+         kExitUsage);
+  }
+  return *user;
+}
+
+std::string utc(UnixSeconds t) {
+  std::time_t time = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&time, &tm);
+  std::ostringstream out;
+  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  return out.str();
+}
+
+void run_list(const AccessOptions& options) {
+  auto store = open_store("list", options);
+  auto allocations = store->list();
+  if (!allocations) fail("list", allocations.error().message(), kExitFailed);
+  auto seats = store->seats_used();
+  std::size_t width = 4;
+  for (const auto& a : *allocations) width = std::max(width, a.user.qualified().size());
+  std::cout << std::left << std::setw(static_cast<int>(width)) << "USER" << "  "
+            << std::setw(20) << "ALLOCATED" << "  " << std::setw(20) << "LAST USED" << "  "
+            << "SOURCE\n";
+  for (const auto& a : *allocations) {
+    std::cout << std::left << std::setw(static_cast<int>(width)) << a.user.qualified() << "  "
+              << std::setw(20) << utc(a.created_at) << "  " << std::setw(20)
+              << (a.last_used_at ? utc(*a.last_used_at) : "never") << "  "
+              << (a.by_seat ? "seat" : "granted") << "\n";
+  }
+  std::cout << allocations->size() << " allocation" << (allocations->size() == 1 ? "" : "s");
+  if (seats) std::cout << ", " << *seats << " auto-allocated seat" << (*seats == 1 ? "" : "s") << " used";
+  std::cout << "\n";
+}
+
+void run_grant(const AccessOptions& options) {
+  UserIdentity user = parse_user("grant", options.user);
+  auto store = open_store("grant", options);
+  SystemClock clock;
+  auto granted = store->grant(user, clock.now_seconds());
+  if (!granted) fail("grant", granted.error().message(), kExitFailed);
+  std::cout << (*granted ? "Granted " : "Already allocated: ") << user.qualified() << "\n";
+}
+
+void run_revoke(const AccessOptions& options) {
+  UserIdentity user = parse_user("revoke", options.user);
+  auto store = open_store("revoke", options);
+  auto revoked = store->revoke(user);
+  if (!revoked) fail("revoke", revoked.error().message(), kExitFailed);
+  if (!*revoked) fail("revoke", user.qualified() + " has no allocation", kExitFailed);
+  std::cout << "Revoked " << user.qualified()
+            << " (a running gateway ends the user's sessions within seconds)\n";
+}
+
+void add_store_options(CLI::App* command, AccessOptions& options) {
+  auto* config = command->add_option("--config", options.config_file,
+                                     "Gateway configuration (its data_dir holds the database)")
+                     ->check(CLI::ExistingFile);
+  command->add_option("--data-dir", options.data_dir,
+                      "Data folder holding jotgate.db (default: jotgate-data)")
+      ->excludes(config);
+}
+
+}  // namespace
+
+void add_access_command(CLI::App& root) {
+  CLI::App* access = root.add_subcommand("access", "Access allocations (licensed users)");
+  access->require_subcommand(1);
+  access->footer(
+      "Examples:\n"
+      "  jotgate access list --config jotgate.yaml\n"
+      "  jotgate access grant --config jotgate.yaml 'ACME\\alice'\n"
+      "  jotgate access revoke --data-dir jotgate-data 'ACME\\alice'\n");
+  auto options = std::make_shared<AccessOptions>();
+
+  CLI::App* list = access->add_subcommand("list", "List allocations with their last use");
+  add_store_options(list, *options);
+  list->callback([options] { run_list(*options); });
+
+  CLI::App* grant = access->add_subcommand("grant", "Give a user an access allocation");
+  add_store_options(grant, *options);
+  grant->add_option("USER", options->user, "DIRECTORY\\id")->required();
+  grant->callback([options] { run_grant(*options); });
+
+  CLI::App* revoke = access->add_subcommand(
+      "revoke", "Take a user's allocation away (ends their sessions in a running gateway)");
+  add_store_options(revoke, *options);
+  revoke->add_option("USER", options->user, "DIRECTORY\\id")->required();
+  revoke->callback([options] { run_revoke(*options); });
+}
 
 }  // namespace jotgate::cli

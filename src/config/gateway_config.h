@@ -8,8 +8,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/identity.h"
 #include "base/result.h"
 #include "jose/jwt_verifier.h"
 
@@ -43,6 +45,7 @@ struct SessionSettings {
 
 struct JwtSettings {
   std::string key;  // absolute path: PEM certificate, PEM public key or JWKS
+  jose::KeySet keys;  // loaded from `key` at validation, so start-up reads it once
   jose::VerifierSettings verifier;                 // algorithms, claims, issuer, audience, leeway
   std::map<std::string, std::string> forward_claims;  // claim name -> upstream header name
   bool forward_authorization = false;              // pass the client's Authorization upstream
@@ -112,5 +115,13 @@ struct GatewayConfig {
 Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::string& source,
                                    const std::string& base_dir);
 Result<GatewayConfig> load_config_file(const std::string& path);
+
+// "ACME\\alice" into its directory and id; nullopt unless exactly one backslash separates two
+// non-empty parts without control characters or ';'.
+std::optional<UserIdentity> parse_qualified_user(std::string_view text);
+
+// The lines of a config error's detail, each "<file>:<line>:<column>: <yaml.path>: <problem>",
+// for `config check` and `serve` to print the same way.
+std::vector<std::string> error_lines(const Error& error);
 
 }  // namespace jotgate::config

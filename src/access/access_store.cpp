@@ -1,0 +1,205 @@
+#include "access/access_store.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include <sqlite3.h>
+
+namespace jotgate::access {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS allocations (
+  directory TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  by_seat INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (directory, user_id));
+CREATE TABLE IF NOT EXISTS seats (
+  directory TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  taken_at INTEGER NOT NULL,
+  PRIMARY KEY (directory, user_id));
+)sql";
+
+// A prepared statement, finalized on scope exit.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  bool ok() const { return stmt_ != nullptr; }
+  Statement& bind(int index, const std::string& text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+  }
+  int step() { return sqlite3_step(stmt_); }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string text(int column) const {
+    const auto* p = sqlite3_column_text(stmt_, column);
+    return p == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(p),
+                                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  bool null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<AccessStore>> AccessStore::open(const std::string& data_dir) {
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  const std::string path = (fs::path(data_dir) / "jotgate.db").string();
+  if (ec) return make_error(Reason::kFileUnwritable, data_dir + ": " + ec.message());
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return make_error(Reason::kFileUnwritable, path + ": " + message);
+  }
+  std::unique_ptr<AccessStore> store(new AccessStore(db, path));
+  sqlite3_busy_timeout(db, 5000);  // `jotgate access` and the gateway may write at once
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", kSchema}) {
+    if (auto done = store->exec(sql); !done) return done.error();
+  }
+  return store;
+}
+
+AccessStore::~AccessStore() { sqlite3_close(db_); }
+
+Error AccessStore::failure(const std::string& what) const {
+  return make_error(Reason::kFileUnwritable, path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+}
+
+Result<void> AccessStore::exec(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message != nullptr ? message : "error";
+    sqlite3_free(message);
+    return make_error(Reason::kFileUnwritable, path_ + ": " + text);
+  }
+  return {};
+}
+
+Result<bool> AccessStore::grant(const UserIdentity& user, UnixSeconds now) {
+  Statement insert(db_,
+                   "INSERT OR IGNORE INTO allocations (directory, user_id, created_at) "
+                   "VALUES (?1, ?2, ?3)");
+  if (!insert.ok()) return failure("grant");
+  insert.bind(1, user.directory).bind(2, user.id).bind(3, now);
+  if (insert.step() != SQLITE_DONE) return failure("grant");
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<bool> AccessStore::revoke(const UserIdentity& user) {
+  Statement remove(db_, "DELETE FROM allocations WHERE directory = ?1 AND user_id = ?2");
+  if (!remove.ok()) return failure("revoke");
+  remove.bind(1, user.directory).bind(2, user.id);
+  if (remove.step() != SQLITE_DONE) return failure("revoke");
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<std::vector<Allocation>> AccessStore::list() {
+  Statement select(db_,
+                   "SELECT directory, user_id, created_at, last_used_at, by_seat FROM allocations "
+                   "ORDER BY directory, user_id");
+  if (!select.ok()) return failure("list");
+  std::vector<Allocation> out;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) {
+    Allocation a;
+    a.user = {select.text(0), select.text(1)};
+    a.created_at = select.integer(2);
+    if (!select.null(3)) a.last_used_at = select.integer(3);
+    a.by_seat = select.integer(4) != 0;
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return failure("list");
+  return out;
+}
+
+Result<std::int64_t> AccessStore::seats_used() {
+  Statement count(db_, "SELECT COUNT(*) FROM seats");
+  if (!count.ok() || count.step() != SQLITE_ROW) return failure("count seats");
+  return count.integer(0);
+}
+
+Result<bool> AccessStore::take_seat(const UserIdentity& user, std::int64_t seats,
+                                    UnixSeconds now) {
+  // IMMEDIATE: two processes never hand out the same last seat.
+  if (auto begun = exec("BEGIN IMMEDIATE"); !begun) return begun.error();
+  auto finish = [&](bool granted) -> Result<bool> {
+    if (auto done = exec(granted ? "COMMIT" : "ROLLBACK"); !done) return done.error();
+    return granted;
+  };
+  Statement had(db_, "SELECT 1 FROM seats WHERE directory = ?1 AND user_id = ?2");
+  had.bind(1, user.directory).bind(2, user.id);
+  if (!had.ok() || had.step() == SQLITE_ROW) return finish(false);  // a seat is handed out once
+  auto used = seats_used();
+  if (!used) {
+    (void)exec("ROLLBACK");
+    return used.error();
+  }
+  if (*used >= seats) return finish(false);
+  Statement seat(db_, "INSERT INTO seats (directory, user_id, taken_at) VALUES (?1, ?2, ?3)");
+  seat.bind(1, user.directory).bind(2, user.id).bind(3, now);
+  Statement allocation(db_,
+                       "INSERT OR IGNORE INTO allocations (directory, user_id, created_at, by_seat) "
+                       "VALUES (?1, ?2, ?3, 1)");
+  allocation.bind(1, user.directory).bind(2, user.id).bind(3, now);
+  if (seat.step() != SQLITE_DONE || allocation.step() != SQLITE_DONE) {
+    Error error = failure("take a seat");
+    (void)exec("ROLLBACK");
+    return error;
+  }
+  return finish(true);
+}
+
+Result<void> AccessStore::record_last_use(
+    const std::vector<std::pair<UserIdentity, UnixSeconds>>& uses) {
+  if (uses.empty()) return {};
+  if (auto begun = exec("BEGIN IMMEDIATE"); !begun) return begun;
+  Statement update(db_,
+                   "UPDATE allocations SET last_used_at = MAX(COALESCE(last_used_at, 0), ?3) "
+                   "WHERE directory = ?1 AND user_id = ?2");
+  if (!update.ok()) {
+    Error error = failure("record last use");
+    (void)exec("ROLLBACK");
+    return error;
+  }
+  for (const auto& [user, at] : uses) {
+    update.bind(1, user.directory).bind(2, user.id).bind(3, at);
+    if (update.step() != SQLITE_DONE) {
+      Error error = failure("record last use");
+      (void)exec("ROLLBACK");
+      return error;
+    }
+    update.reset();
+  }
+  return exec("COMMIT");
+}
+
+Result<std::int64_t> AccessStore::data_version() {
+  Statement pragma(db_, "PRAGMA data_version");
+  if (!pragma.ok() || pragma.step() != SQLITE_ROW) return failure("data_version");
+  return pragma.integer(0);
+}
+
+}  // namespace jotgate::access

@@ -1,0 +1,100 @@
+#include "auth/answer.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace jotgate::auth {
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// A quoted-string parameter value that cannot break out of its quotes or the header.
+std::string header_safe(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"') out += '\'';
+    else if (c == '\\' || u < 0x20 || u >= 0x7f) out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+bool is_token_reason(Reason reason) {
+  return reason != Reason::kNoCredentials && reason != Reason::kSessionExpired &&
+         reason != Reason::kAccessDenied;
+}
+
+}  // namespace
+
+bool wants_json(std::optional<std::string_view> accept) {
+  if (!accept) return false;
+  std::string value = lower(*accept);
+  std::string_view rest(value);
+  while (!rest.empty()) {
+    std::size_t comma = rest.find(',');
+    std::string_view range = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    std::size_t semi = range.find(';');
+    std::string_view type = range.substr(0, semi);
+    while (!type.empty() && type.front() == ' ') type.remove_prefix(1);
+    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    if (type != "application/json") continue;
+    std::string params(semi == std::string_view::npos ? std::string_view() : range.substr(semi));
+    params.erase(std::remove(params.begin(), params.end(), ' '), params.end());
+    // "q=0" (or 0.0...) means "not acceptable".
+    if (std::size_t q = params.find(";q="); q != std::string::npos) {
+      if (std::strtod(params.c_str() + q + 3, nullptr) <= 0.0) continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+Decision refuse(Reason reason, const AnswerContext& context) {
+  Decision d;
+  d.allowed = false;
+  d.reason = reason;
+  std::string message;
+  if (reason == Reason::kAccessDenied) {
+    d.status = 403;
+    message = "Access denied: " + (context.user != nullptr ? context.user->qualified() : "") +
+              " has no access allocation";
+  } else if (is_token_reason(reason)) {
+    d.status = 401;
+    const std::string description = header_safe(reason_message(reason));
+    d.response_headers.emplace_back(
+        "WWW-Authenticate",
+        "Bearer error=\"invalid_token\", error_description=\"" + description + "\"");
+    message = "Could not authenticate the request: " + std::string(reason_message(reason));
+  } else {
+    // No credentials and an expired session answer alike: an expired session is none.
+    d.status = 401;
+    d.response_headers.emplace_back("WWW-Authenticate",
+                                    "Bearer realm=\"" + header_safe(context.realm) + "\"");
+    message = std::string(reason_message(Reason::kNoCredentials));
+  }
+  const std::string_view code =
+      reason == Reason::kSessionExpired ? reason_code(Reason::kNoCredentials) : reason_code(reason);
+  if (context.json) {
+    d.response_headers.emplace_back("Content-Type", "application/json");
+    d.body = nlohmann::json{{"error", code}, {"message", message}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
+    d.response_headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    d.body = message;
+  }
+  return d;
+}
+
+}  // namespace jotgate::auth

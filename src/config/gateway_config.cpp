@@ -1,0 +1,771 @@
+#include "config/gateway_config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include <yaml-cpp/yaml.h>
+
+#include "base/duration.h"
+#include "jose/key.h"
+
+namespace jotgate::config {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+std::string child(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+std::string item(const std::string& path, std::size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+// RFC 9110 tchar: header names and (RFC 6265) cookie names.
+bool is_token(std::string_view text) {
+  if (text.empty()) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool has_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+bool valid_prefix(std::string_view prefix) {
+  return std::all_of(prefix.begin(), prefix.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+// "host:port" or "[v6]:port" into host and port.
+bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
+  std::size_t colon;
+  if (!text.empty() && text.front() == '[') {
+    std::size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return false;
+    }
+    host = std::string(text.substr(1, close - 1));
+    colon = close + 1;
+  } else {
+    colon = text.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    host = std::string(text.substr(0, colon));
+    if (host.find(':') != std::string::npos) return false;  // IPv6 needs brackets
+  }
+  auto parsed = parse_port(text.substr(colon + 1));
+  if (!parsed || host.empty() || has_control(host) || host.find(' ') != std::string::npos) {
+    return false;
+  }
+  port = *parsed;
+  return true;
+}
+
+// Collects every problem with its place; the parse goes on after an error so that one run
+// shows them all.
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  void error(const YAML::Node& node, const std::string& path, const std::string& message) {
+    YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
+    error_at(mark, path, message);
+  }
+  void error_at(const YAML::Mark& mark, const std::string& path, const std::string& message) {
+    std::string place = source_;
+    if (mark.line >= 0) {
+      place += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+    }
+    errors_.push_back(place + ": " + (path.empty() ? "" : path + ": ") + message);
+  }
+  const std::vector<std::string>& errors() const { return errors_; }
+
+  // A map node, its unknown keys reported. Returns false when the node is not a map.
+  bool map(const YAML::Node& node, const std::string& path,
+           std::initializer_list<std::string_view> known) {
+    if (!node.IsMap()) {
+      error(node, path, "expected a mapping");
+      return false;
+    }
+    for (const auto& entry : node) {
+      std::string key = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        std::string list;
+        for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        error(entry.first, child(path, key), "unknown key (expected one of: " + list + ")");
+      }
+    }
+    return true;
+  }
+
+  std::optional<std::string> string(const YAML::Node& parent, const std::string& path,
+                                    std::string_view key) {
+    YAML::Node node = parent[std::string(key)];
+    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+    if (!node.IsScalar()) {
+      error(node, child(path, key), "expected a string");
+      return std::nullopt;
+    }
+    return node.Scalar();
+  }
+
+  std::optional<bool> boolean(const YAML::Node& parent, const std::string& path,
+                              std::string_view key) {
+    YAML::Node node = parent[std::string(key)];
+    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+    bool value = false;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
+      error(node, child(path, key), "expected true or false");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<std::int64_t> count(const YAML::Node& parent, const std::string& path,
+                                    std::string_view key) {
+    YAML::Node node = parent[std::string(key)];
+    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+    std::int64_t value = 0;
+    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0) {
+      error(node, child(path, key), "expected a whole number >= 0");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<std::int64_t> duration(const YAML::Node& parent, const std::string& path,
+                                       std::string_view key) {
+    YAML::Node node = parent[std::string(key)];
+    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+    auto value = node.IsScalar() ? parse_duration_seconds(node.Scalar()) : std::nullopt;
+    if (!value) {
+      error(node, child(path, key),
+            "expected a duration such as 90s, 30m, 8h, 2d or whole seconds");
+    }
+    return value;
+  }
+
+  // A sequence of strings; nullopt when absent or wrong (the error is reported).
+  std::optional<std::vector<std::string>> strings(const YAML::Node& parent,
+                                                  const std::string& path, std::string_view key,
+                                                  std::vector<YAML::Mark>* marks = nullptr) {
+    YAML::Node node = parent[std::string(key)];
+    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+    if (!node.IsSequence()) {
+      error(node, child(path, key), "expected a list");
+      return std::nullopt;
+    }
+    std::vector<std::string> values;
+    bool ok = true;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      if (!node[i].IsScalar()) {
+        error(node[i], item(child(path, key), i), "expected a string");
+        ok = false;
+        continue;
+      }
+      values.push_back(node[i].Scalar());
+      if (marks != nullptr) marks->push_back(node[i].Mark());
+    }
+    if (!ok) return std::nullopt;
+    return values;
+  }
+
+ private:
+  std::string source_;
+  std::vector<std::string> errors_;
+};
+
+std::string resolve(const std::string& base_dir, const std::string& path) {
+  fs::path p(path);
+  if (p.is_relative()) p = fs::path(base_dir) / p;
+  return p.lexically_normal().string();
+}
+
+class ConfigParser {
+ public:
+  ConfigParser(std::string source, std::string base_dir)
+      : reader_(std::move(source)), base_dir_(std::move(base_dir)) {}
+
+  Result<GatewayConfig> parse(const std::string& yaml_text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(yaml_text);
+    } catch (const YAML::ParserException& e) {
+      reader_.error_at(e.mark, "", "not valid YAML: " + e.msg);
+      return failure();
+    }
+    if (!root.IsDefined() || root.IsNull()) {
+      reader_.error_at(YAML::Mark::null_mark(), "", "the file is empty");
+      return failure();
+    }
+    if (!reader_.map(root, "", {"data_dir", "listeners", "virtual_proxies", "access",
+                                "log_format", "access_log", "limits"})) {
+      return failure();
+    }
+    config_.data_dir = resolve(base_dir_, reader_.string(root, "", "data_dir").value_or(
+                                              "jotgate-data"));
+    parse_listeners(root);
+    parse_virtual_proxies(root);
+    parse_access(root);
+    if (auto format = reader_.string(root, "", "log_format")) {
+      if (*format == "text") config_.log_format = LogFormat::kText;
+      else if (*format == "json") config_.log_format = LogFormat::kJson;
+      else reader_.error(root["log_format"], "log_format", in_quotes(*format) + " is not text or json");
+    }
+    if (auto log = reader_.string(root, "", "access_log"); log && !log->empty()) {
+      config_.access_log = resolve(base_dir_, *log);
+    }
+    parse_limits(root);
+    if (!reader_.errors().empty()) return failure();
+    return std::move(config_);
+  }
+
+ private:
+  Error failure() const {
+    std::string detail;
+    for (const auto& line : reader_.errors()) detail += (detail.empty() ? "" : "\n") + line;
+    return make_error(Reason::kBadRequest, detail);
+  }
+
+  void parse_listeners(const YAML::Node& root) {
+    YAML::Node list = root["listeners"];
+    if (!list.IsDefined() || list.IsNull() || (list.IsSequence() && list.size() == 0)) {
+      reader_.error(root, "listeners", "at least one listener is required");
+      return;
+    }
+    if (!list.IsSequence()) {
+      reader_.error(list, "listeners", "expected a list");
+      return;
+    }
+    std::map<std::string, std::size_t> names;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node node = list[i];
+      const std::string path = item("listeners", i);
+      if (!reader_.map(node, path, {"name", "address", "tls", "trusted"})) continue;
+      Listener listener;
+      if (auto name = reader_.string(node, path, "name"); name && !name->empty()) {
+        listener.name = *name;
+        auto [it, fresh] = names.emplace(*name, i);
+        if (!fresh) {
+          reader_.error(node["name"], child(path, "name"),
+                        in_quotes(*name) + " is already used by " + item("listeners", it->second));
+        }
+      } else {
+        reader_.error(node, child(path, "name"), "a name is required");
+      }
+      if (auto address = reader_.string(node, path, "address")) {
+        if (!split_host_port(*address, listener.host, listener.port)) {
+          reader_.error(node["address"], child(path, "address"),
+                        in_quotes(*address) + " is not host:port (IPv6: [::1]:8443)");
+        }
+      } else {
+        reader_.error(node, child(path, "address"), "an address host:port is required");
+      }
+      listener.trusted = reader_.boolean(node, path, "trusted").value_or(false);
+      YAML::Node tls = node["tls"];
+      const std::string tls_path = child(path, "tls");
+      if (tls.IsDefined() && !tls.IsNull() && reader_.map(tls, tls_path, {"certificate", "key"})) {
+        auto certificate = reader_.string(tls, tls_path, "certificate");
+        auto key = reader_.string(tls, tls_path, "key");
+        if (!certificate || certificate->empty()) {
+          reader_.error(tls, child(tls_path, "certificate"), "a certificate file is required");
+        } else if (!key || key->empty()) {
+          reader_.error(tls, child(tls_path, "key"), "a private key file is required");
+        } else {
+          TlsSettings settings{resolve(base_dir_, *certificate), resolve(base_dir_, *key), false};
+          const bool has_cert = fs::exists(settings.certificate);
+          const bool has_key = fs::exists(settings.key);
+          if (!has_cert && !has_key) {
+            settings.generate_if_missing = true;
+          } else if (has_cert != has_key) {
+            reader_.error(tls, tls_path,
+                          (has_cert ? settings.key : settings.certificate) +
+                              " is missing while " +
+                              (has_cert ? settings.certificate : settings.key) +
+                              " exists (when both are missing a self-signed pair is generated)");
+          }
+          listener.tls = settings;
+        }
+      }
+      config_.listeners.push_back(std::move(listener));
+    }
+  }
+
+  void parse_virtual_proxies(const YAML::Node& root) {
+    YAML::Node list = root["virtual_proxies"];
+    if (!list.IsDefined() || list.IsNull() || (list.IsSequence() && list.size() == 0)) {
+      reader_.error(root, "virtual_proxies", "at least one virtual proxy is required");
+      return;
+    }
+    if (!list.IsSequence()) {
+      reader_.error(list, "virtual_proxies", "expected a list");
+      return;
+    }
+    std::map<std::string, std::size_t> names;
+    std::map<std::string, std::size_t> prefixes;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node node = list[i];
+      const std::string path = item("virtual_proxies", i);
+      if (!reader_.map(node, path,
+                       {"name", "prefix", "listeners", "upstreams", "strip_prefix", "session",
+                        "auth", "identity_header", "response_headers", "host_allow_list",
+                        "connect_timeout", "read_timeout"})) {
+        continue;
+      }
+      VirtualProxy vp;
+      if (auto name = reader_.string(node, path, "name"); name && !name->empty()) {
+        vp.name = *name;
+        auto [it, fresh] = names.emplace(*name, i);
+        if (!fresh) {
+          reader_.error(node["name"], child(path, "name"),
+                        in_quotes(*name) + " is already used by " +
+                            item("virtual_proxies", it->second));
+        }
+      } else {
+        reader_.error(node, child(path, "name"), "a name is required");
+      }
+      if (auto prefix = reader_.string(node, path, "prefix")) {
+        vp.prefix = *prefix;
+        if (!valid_prefix(*prefix)) {
+          reader_.error(node["prefix"], child(path, "prefix"),
+                        in_quotes(*prefix) +
+                            " may only contain a-z, 0-9, '.', '_' and '-' (\"\" serves the root)");
+        } else {
+          auto [it, fresh] = prefixes.emplace(*prefix, i);
+          if (!fresh) {
+            reader_.error(node["prefix"], child(path, "prefix"),
+                          in_quotes(*prefix) + " is already used by " +
+                              item("virtual_proxies", it->second));
+          }
+        }
+      } else {
+        reader_.error(node, child(path, "prefix"),
+                      "a prefix is required (\"\" serves the root)");
+      }
+      parse_vp_listeners(node, path, vp);
+      parse_upstreams(node, path, vp);
+      vp.strip_prefix = reader_.boolean(node, path, "strip_prefix").value_or(true);
+      parse_session(node, path, vp);
+      parse_auth(node, path, vp);
+      if (auto header = reader_.string(node, path, "identity_header")) {
+        vp.identity_header = *header;
+        if (!is_token(*header)) {
+          reader_.error(node["identity_header"], child(path, "identity_header"),
+                        in_quotes(*header) + " is not a valid header name");
+        }
+      }
+      parse_response_headers(node, path, vp);
+      if (auto hosts = reader_.strings(node, path, "host_allow_list")) {
+        for (std::size_t h = 0; h < hosts->size(); ++h) {
+          const auto& host = (*hosts)[h];
+          if (host.empty() || has_control(host) || host.find(' ') != std::string::npos) {
+            reader_.error(node["host_allow_list"][h], item(child(path, "host_allow_list"), h),
+                          in_quotes(host) + " is not a host name (host or host:port)");
+          }
+        }
+        vp.host_allow_list = std::move(*hosts);
+      }
+      if (auto t = reader_.duration(node, path, "connect_timeout")) vp.connect_timeout_seconds = *t;
+      if (auto t = reader_.duration(node, path, "read_timeout")) vp.read_timeout_seconds = *t;
+      config_.virtual_proxies.push_back(std::move(vp));
+    }
+  }
+
+  void parse_vp_listeners(const YAML::Node& node, const std::string& path, VirtualProxy& vp) {
+    auto names = reader_.strings(node, path, "listeners");
+    if (!names) {
+      if (!node["listeners"].IsDefined() || node["listeners"].IsNull()) {
+        reader_.error(node, child(path, "listeners"), "at least one listener name is required");
+      }
+      return;
+    }
+    if (names->empty()) {
+      reader_.error(node["listeners"], child(path, "listeners"),
+                    "at least one listener name is required");
+    }
+    for (std::size_t l = 0; l < names->size(); ++l) {
+      const auto& name = (*names)[l];
+      bool known = std::any_of(config_.listeners.begin(), config_.listeners.end(),
+                               [&](const Listener& listener) { return listener.name == name; });
+      if (!known) {
+        reader_.error(node["listeners"][l], item(child(path, "listeners"), l),
+                      "no listener is named " + in_quotes(name));
+      }
+    }
+    vp.listeners = std::move(*names);
+  }
+
+  void parse_upstreams(const YAML::Node& node, const std::string& path, VirtualProxy& vp) {
+    auto urls = reader_.strings(node, path, "upstreams");
+    if (!urls) {
+      if (!node["upstreams"].IsDefined() || node["upstreams"].IsNull()) {
+        reader_.error(node, child(path, "upstreams"), "at least one upstream URL is required");
+      }
+      return;
+    }
+    if (urls->empty()) {
+      reader_.error(node["upstreams"], child(path, "upstreams"),
+                    "at least one upstream URL is required");
+    }
+    for (std::size_t u = 0; u < urls->size(); ++u) {
+      auto upstream = parse_upstream((*urls)[u]);
+      if (!upstream) {
+        reader_.error(node["upstreams"][u], item(child(path, "upstreams"), u),
+                      in_quotes((*urls)[u]) + " is not http(s)://host:port[/path]");
+        continue;
+      }
+      vp.upstreams.push_back(std::move(*upstream));
+    }
+  }
+
+  static std::optional<Upstream> parse_upstream(const std::string& url) {
+    Upstream upstream;
+    upstream.url = url;
+    std::string_view rest(url);
+    if (rest.starts_with("https://")) {
+      upstream.tls = true;
+      rest.remove_prefix(8);
+    } else if (rest.starts_with("http://")) {
+      rest.remove_prefix(7);
+    } else {
+      return std::nullopt;
+    }
+    if (has_control(rest) || rest.find_first_of(" ?#@\\") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    std::size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    bool has_port = !authority.empty() &&
+                    (authority.front() == '[' ? authority.find("]:") != std::string_view::npos
+                                              : authority.find(':') != std::string_view::npos);
+    std::string with_port = std::string(authority);
+    if (!has_port) with_port += upstream.tls ? ":443" : ":80";
+    if (!split_host_port(with_port, upstream.host, upstream.port) || upstream.port == 0) {
+      return std::nullopt;
+    }
+    while (path.ends_with('/')) path.remove_suffix(1);
+    upstream.base_path = std::string(path);
+    return upstream;
+  }
+
+  void parse_session(const YAML::Node& vp_node, const std::string& vp_path, VirtualProxy& vp) {
+    SessionSettings& s = vp.session;
+    s.cookie_name = vp.prefix.empty() ? "X-Jotgate-Session" : "X-Jotgate-Session-" + vp.prefix;
+    YAML::Node node = vp_node["session"];
+    const std::string path = child(vp_path, "session");
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!reader_.map(node, path, {"cookie_name", "inactivity_timeout", "max_lifetime",
+                                  "same_site", "secure", "domain"})) {
+      return;
+    }
+    if (auto name = reader_.string(node, path, "cookie_name")) {
+      s.cookie_name = *name;
+      if (!is_token(*name)) {
+        reader_.error(node["cookie_name"], child(path, "cookie_name"),
+                      in_quotes(*name) + " is not a valid cookie name");
+      }
+    }
+    if (auto t = reader_.duration(node, path, "inactivity_timeout")) {
+      s.inactivity_timeout_seconds = *t;
+      if (*t == 0) {
+        reader_.error(node["inactivity_timeout"], child(path, "inactivity_timeout"),
+                      "must be longer than 0");
+      }
+    }
+    if (auto t = reader_.duration(node, path, "max_lifetime")) s.max_lifetime_seconds = *t;
+    if (auto v = reader_.string(node, path, "same_site")) {
+      if (*v == "lax") s.same_site = SameSite::kLax;
+      else if (*v == "strict") s.same_site = SameSite::kStrict;
+      else if (*v == "none") s.same_site = SameSite::kNone;
+      else reader_.error(node["same_site"], child(path, "same_site"),
+                         in_quotes(*v) + " is not lax, strict or none");
+    }
+    if (auto v = reader_.string(node, path, "secure")) {
+      if (*v == "auto") s.secure = SecureMode::kAuto;
+      else if (*v == "always" || *v == "true") s.secure = SecureMode::kAlways;
+      else if (*v == "never" || *v == "false") s.secure = SecureMode::kNever;
+      else reader_.error(node["secure"], child(path, "secure"),
+                         in_quotes(*v) + " is not auto, always or never");
+    }
+    if (s.same_site == SameSite::kNone && s.secure == SecureMode::kNever) {
+      reader_.error(node["same_site"], child(path, "same_site"),
+                    "none requires secure cookies (secure: auto or always, not never)");
+    }
+    if (auto domain = reader_.string(node, path, "domain")) {
+      s.domain = *domain;
+      if (!domain->empty() && (has_control(*domain) ||
+                               domain->find_first_of(" ;,\"") != std::string::npos)) {
+        reader_.error(node["domain"], child(path, "domain"),
+                      in_quotes(*domain) + " is not a domain name");
+      }
+    }
+  }
+
+  void parse_auth(const YAML::Node& vp_node, const std::string& vp_path, VirtualProxy& vp) {
+    YAML::Node node = vp_node["auth"];
+    const std::string path = child(vp_path, "auth");
+    if (!node.IsDefined() || node.IsNull()) {
+      reader_.error(vp_node, path, "an auth section (method: jwt) is required");
+      return;
+    }
+    if (!reader_.map(node, path, {"method", "jwt"})) return;
+    if (auto method = reader_.string(node, path, "method")) {
+      vp.auth.method = *method;
+      if (*method != "jwt") {
+        reader_.error(node["method"], child(path, "method"),
+                      in_quotes(*method) + " is not supported; this version supports jwt");
+        return;
+      }
+    }
+    YAML::Node jwt = node["jwt"];
+    const std::string jwt_path = child(path, "jwt");
+    if (!jwt.IsDefined() || jwt.IsNull()) {
+      reader_.error(node, jwt_path, "a jwt section with a key is required");
+      return;
+    }
+    if (!reader_.map(jwt, jwt_path,
+                     {"key", "algorithms", "user_id_claim", "user_directory_claim",
+                      "user_directory", "issuer", "audience", "leeway", "forward_claims",
+                      "forward_authorization", "required_claims"})) {
+      return;
+    }
+    JwtSettings& settings = vp.auth.jwt;
+    jose::VerifierSettings& v = settings.verifier;
+    if (auto algorithms = reader_.strings(jwt, jwt_path, "algorithms")) {
+      v.algorithms.clear();
+      const std::string alg_path = child(jwt_path, "algorithms");
+      if (algorithms->empty()) {
+        reader_.error(jwt["algorithms"], alg_path, "at least one algorithm is required");
+      }
+      for (std::size_t a = 0; a < algorithms->size(); ++a) {
+        auto alg = jose::algorithm_from_name((*algorithms)[a]);
+        if (!alg) {
+          reader_.error(jwt["algorithms"][a], item(alg_path, a),
+                        "unknown algorithm " + in_quotes((*algorithms)[a]));
+        } else {
+          v.algorithms.push_back(*alg);
+        }
+      }
+    }
+    for (auto [key, target] : {std::pair<std::string_view, std::string*>{"user_id_claim",
+                                                                         &v.user_id_claim},
+                               {"user_directory_claim", &v.user_directory_claim},
+                               {"issuer", &v.issuer}}) {
+      if (auto value = reader_.string(jwt, jwt_path, key)) {
+        *target = *value;
+        if (key != "issuer" && value->empty()) {
+          reader_.error(jwt[std::string(key)], child(jwt_path, key), "must not be empty");
+        }
+      }
+    }
+    if (auto directory = reader_.string(jwt, jwt_path, "user_directory")) {
+      if (jwt["user_directory_claim"].IsDefined()) {
+        reader_.error(jwt["user_directory"], child(jwt_path, "user_directory"),
+                      "set either user_directory (a constant) or user_directory_claim, not both");
+      } else if (directory->empty() || has_control(*directory) ||
+                 directory->find_first_of(";\\") != std::string::npos) {
+        reader_.error(jwt["user_directory"], child(jwt_path, "user_directory"),
+                      in_quotes(*directory) + " is not a valid user directory name");
+      } else {
+        v.user_directory = *directory;
+      }
+    }
+    YAML::Node audience = jwt["audience"];
+    if (audience.IsDefined() && !audience.IsNull()) {
+      if (audience.IsScalar()) {
+        if (!audience.Scalar().empty()) v.audiences = {audience.Scalar()};
+      } else if (auto list = reader_.strings(jwt, jwt_path, "audience")) {
+        v.audiences = std::move(*list);
+      }
+    }
+    if (auto required = reader_.strings(jwt, jwt_path, "required_claims")) {
+      v.required_claims = std::move(*required);
+    }
+    if (auto leeway = reader_.duration(jwt, jwt_path, "leeway")) v.leeway_seconds = *leeway;
+    settings.forward_authorization =
+        reader_.boolean(jwt, jwt_path, "forward_authorization").value_or(false);
+    YAML::Node forward = jwt["forward_claims"];
+    const std::string forward_path = child(jwt_path, "forward_claims");
+    if (forward.IsDefined() && !forward.IsNull()) {
+      if (!forward.IsMap()) {
+        reader_.error(forward, forward_path, "expected a mapping claim: header");
+      } else {
+        for (const auto& entry : forward) {
+          const std::string claim = entry.first.Scalar();
+          if (!entry.second.IsScalar() || !is_token(entry.second.Scalar())) {
+            reader_.error(entry.second, child(forward_path, claim),
+                          "expected a valid header name");
+            continue;
+          }
+          settings.forward_claims[claim] = entry.second.Scalar();
+        }
+      }
+    }
+    auto key = reader_.string(jwt, jwt_path, "key");
+    if (!key || key->empty()) {
+      reader_.error(jwt, child(jwt_path, "key"),
+                    "a verification key file (PEM certificate, PEM public key or JWKS) is "
+                    "required");
+      return;
+    }
+    settings.key = resolve(base_dir_, *key);
+    auto keys = jose::load_verification_keys(settings.key);
+    if (!keys) {
+      reader_.error(jwt["key"], child(jwt_path, "key"), keys.error().message());
+      return;
+    }
+    settings.keys = std::move(*keys);
+    if (!v.algorithms.empty()) {
+      auto verifier = jose::JwtVerifier::create(v, settings.keys);
+      if (!verifier) {
+        reader_.error(jwt["key"], child(jwt_path, "key"),
+                      verifier.error().message() + " (for the algorithms configured)");
+      }
+    }
+  }
+
+  void parse_response_headers(const YAML::Node& vp_node, const std::string& vp_path,
+                              VirtualProxy& vp) {
+    YAML::Node node = vp_node["response_headers"];
+    const std::string path = child(vp_path, "response_headers");
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!node.IsMap()) {
+      reader_.error(node, path, "expected a mapping header: value");
+      return;
+    }
+    for (const auto& entry : node) {
+      const std::string name = entry.first.Scalar();
+      if (!is_token(name)) {
+        reader_.error(entry.first, child(path, name), "is not a valid header name");
+        continue;
+      }
+      if (!entry.second.IsScalar() || has_control(entry.second.Scalar())) {
+        reader_.error(entry.second, child(path, name),
+                      "expected a header value without control characters");
+        continue;
+      }
+      vp.response_headers.emplace_back(name, entry.second.Scalar());
+    }
+  }
+
+  void parse_access(const YAML::Node& root) {
+    YAML::Node node = root["access"];
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!reader_.map(node, "access", {"mode", "auto_allocate_seats", "allocations"})) return;
+    AccessSettings& a = config_.access;
+    if (auto mode = reader_.string(node, "access", "mode")) {
+      if (*mode == "allocated") a.mode = AccessMode::kAllocated;
+      else if (*mode == "open") a.mode = AccessMode::kOpen;
+      else reader_.error(node["mode"], "access.mode", in_quotes(*mode) + " is not allocated or open");
+    }
+    if (auto seats = reader_.count(node, "access", "auto_allocate_seats")) {
+      a.auto_allocate_seats = *seats;
+    }
+    if (auto list = reader_.strings(node, "access", "allocations")) {
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        if (!parse_qualified_user((*list)[i])) {
+          reader_.error(node["allocations"][i], item("access.allocations", i),
+                        in_quotes((*list)[i]) + " is not DIRECTORY\\id");
+        }
+      }
+      a.allocations = std::move(*list);
+    }
+  }
+
+  void parse_limits(const YAML::Node& root) {
+    YAML::Node node = root["limits"];
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!reader_.map(node, "limits", {"max_header_bytes", "max_header_count", "max_request_line",
+                                      "header_timeout", "idle_timeout", "shutdown_grace"})) {
+      return;
+    }
+    Limits& l = config_.limits;
+    for (auto [key, target] : {std::pair<std::string_view, std::size_t*>{"max_header_bytes",
+                                                                         &l.max_header_bytes},
+                               {"max_header_count", &l.max_header_count},
+                               {"max_request_line", &l.max_request_line}}) {
+      if (auto value = reader_.count(node, "limits", key)) {
+        if (*value == 0) reader_.error(node[std::string(key)], child("limits", key), "must be > 0");
+        *target = static_cast<std::size_t>(*value);
+      }
+    }
+    for (auto [key, target] : {std::pair<std::string_view, std::int64_t*>{
+                                   "header_timeout", &l.header_timeout_seconds},
+                               {"idle_timeout", &l.idle_timeout_seconds},
+                               {"shutdown_grace", &l.shutdown_grace_seconds}}) {
+      if (auto value = reader_.duration(node, "limits", key)) *target = *value;
+    }
+  }
+
+  Reader reader_;
+  std::string base_dir_;
+  GatewayConfig config_;
+};
+
+}  // namespace
+
+std::optional<UserIdentity> parse_qualified_user(std::string_view text) {
+  std::size_t slash = text.find('\\');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == text.size()) {
+    return std::nullopt;
+  }
+  UserIdentity user{std::string(text.substr(0, slash)), std::string(text.substr(slash + 1))};
+  for (const auto& part : {user.directory, user.id}) {
+    if (has_control(part) || part.find_first_of("\\;") != std::string::npos) return std::nullopt;
+  }
+  return user;
+}
+
+Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::string& source,
+                                   const std::string& base_dir) {
+  ConfigParser parser(source, fs::absolute(base_dir).lexically_normal().string());
+  auto config = parser.parse(yaml_text);
+  if (config) config->source = source;
+  return config;
+}
+
+Result<GatewayConfig> load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return make_error(Reason::kFileUnreadable, path + ": cannot read the configuration file");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  fs::path folder = fs::absolute(path).parent_path();
+  return parse_config(text.str(), path, folder.string());
+}
+
+std::vector<std::string> error_lines(const Error& error) {
+  std::vector<std::string> lines;
+  std::istringstream in(error.detail.empty() ? error.describe() : error.detail);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace jotgate::config

@@ -1,0 +1,78 @@
+// SessionStore: the gateway's sessions in memory, fast with a million of them. 64 shards, each a
+// mutex, a hash map and an expiry heap, so lookups contend little and expiry never scans
+// everything. Ids are 256 bits from the CSPRNG; the cookie carries them as base64url.
+//   SessionStore store({.inactivity_timeout_seconds = 1800});
+//   auto created = store.create({"ACME", "alice"}, {}, now);   // created.cookie_value -> cookie
+//   auto found = store.lookup(cookie_value, now);              // refreshes the inactivity timer
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/identity.h"
+
+namespace jotgate::session {
+
+using Attributes = std::vector<std::pair<std::string, std::string>>;
+
+struct SessionLimits {
+  std::int64_t inactivity_timeout_seconds = 30 * 60;  // 0 = none
+  std::int64_t max_lifetime_seconds = 0;              // 0 = none
+};
+
+struct SessionView {
+  std::uint64_t handle = 0;  // process-internal; never sent to a client
+  UserIdentity user;
+  Attributes attributes;     // e.g. forwarded claim headers, fixed at sign-in
+};
+
+enum class LookupStatus { kFound, kUnknown, kExpired };
+
+struct LookupResult {
+  LookupStatus status = LookupStatus::kUnknown;
+  SessionView session;  // when kFound; `user` also set when kExpired (for the audit log)
+};
+
+class SessionStore {
+ public:
+  explicit SessionStore(SessionLimits limits);
+  ~SessionStore();
+  SessionStore(const SessionStore&) = delete;
+  SessionStore& operator=(const SessionStore&) = delete;
+
+  struct Created {
+    std::string cookie_value;  // base64url of the 32-byte id: a secret, never logged
+    std::uint64_t handle = 0;
+  };
+  Created create(const UserIdentity& user, Attributes attributes, UnixSeconds now);
+
+  // The session a cookie value names, refreshed (sliding expiry). An expired session is removed.
+  LookupResult lookup(std::string_view cookie_value, UnixSeconds now);
+  // Refreshes a session by handle (WebSocket traffic); false when it is gone or expired.
+  bool touch(std::uint64_t handle, UnixSeconds now);
+  bool remove(std::uint64_t handle);
+  // Ends every session of a user (revocation); returns how many.
+  std::size_t remove_user(const UserIdentity& user);
+  // Removes sessions past their deadline; calls `on_expired` for each (outside no lock held by
+  // the caller; inside the shard lock, so it must be quick and must not call the store).
+  std::size_t expire(UnixSeconds now,
+                     const std::function<void(const UserIdentity&)>& on_expired = {});
+  std::size_t size() const;
+
+  static constexpr std::size_t kShards = 64;
+
+ private:
+  struct Shard;
+  SessionLimits limits_;
+  std::unique_ptr<Shard[]> shards_;
+};
+
+}  // namespace jotgate::session
