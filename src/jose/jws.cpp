@@ -351,9 +351,8 @@ Result<std::string> sign_compact(std::string_view header_json, std::string_view 
   if (alg_it == header->end() || !alg_it->is_string()) return make_error(Reason::kAlgMissing);
   const auto alg = algorithm_from_name(alg_it->get_ref<const std::string&>());
   if (!alg) return make_error(Reason::kAlgNotAllowed, alg_it->get<std::string>());
-  if (!material_fits(key, *alg)) {
-    return make_error(Reason::kAlgKeyMismatch, std::string(algorithm_name(*alg)));
-  }
+  // fits(): type and curve, and a JWK's own "alg"/"use" when it has them.
+  if (!key.fits(*alg)) return make_error(Reason::kAlgKeyMismatch, std::string(algorithm_name(*alg)));
   if (!key.has_private_part()) return make_error(Reason::kKeyUnsupported, "not a private key");
 
   std::string token = base64url_encode(header_json);

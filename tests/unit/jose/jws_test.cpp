@@ -113,6 +113,11 @@ TEST(SignCompact, RefusesHeadersThatDoNotFitTheKey) {
   EXPECT_EQ(sign_compact("[]", kPayload, rsa).error().reason, Reason::kHeaderNotJsonObject);
   const auto p256 = signing_key_for(Algorithm::kES256);
   EXPECT_EQ(sign_compact(R"({"alg":"ES384"})", kPayload, p256).error().reason, Reason::kAlgKeyMismatch);
+  // A JWK's "alg" pins the key to that algorithm for signing too.
+  auto pinned = *parse_signing_key(R"({"kty":"oct","alg":"HS384","k":")" +
+                                   base64url_encode(std::string(32, 'k')) + R"("})");
+  EXPECT_EQ(sign_compact(R"({"alg":"HS256"})", kPayload, pinned).error().reason, Reason::kAlgKeyMismatch);
+  EXPECT_TRUE(sign_compact(R"({"alg":"HS384"})", kPayload, pinned));
   auto public_only = verification_keys_for(Algorithm::kRS256).keys()[0];
   EXPECT_EQ(sign_compact(R"({"alg":"RS256"})", kPayload, public_only).error().reason,
             Reason::kKeyUnsupported);
