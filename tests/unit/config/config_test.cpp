@@ -1,0 +1,309 @@
+// GatewayConfig parsing: defaults, and one test per kind of error, each checking the exact
+// place (file:line:column and YAML path) and message.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/duration.h"
+#include "config/gateway_config.h"
+
+namespace jotgate::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("jotgate-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    fs::copy_file(std::string(JOTGATE_TEST_DATA) + "/keys/rsa_cert.pem", dir_ / "signer.pem",
+                  fs::copy_options::overwrite_existing);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Result<GatewayConfig> parse(const std::string& yaml) {
+    return parse_config(yaml, "t.yaml", dir_.string());
+  }
+  // The errors of an invalid config, one per line.
+  std::vector<std::string> errors(const std::string& yaml) {
+    auto config = parse(yaml);
+    EXPECT_FALSE(config.ok());
+    if (config) return {};
+    return error_lines(config.error());
+  }
+  static std::string vp(const std::string& extra = "", const std::string& prefix = "jwt",
+                        const std::string& name = "A") {
+    return "  - name: " + name + "\n    prefix: \"" + prefix +
+           "\"\n    listeners: [http]\n    upstreams: [http://127.0.0.1:9000]\n"
+           "    auth:\n      method: jwt\n      jwt:\n        key: signer.pem\n" +
+           extra;
+  }
+  static std::string with(const std::string& vps, const std::string& tail = "") {
+    return "listeners:\n  - name: http\n    address: 127.0.0.1:8080\nvirtual_proxies:\n" + vps +
+           tail;
+  }
+  fs::path dir_;
+};
+
+TEST_F(ConfigTest, MinimalConfigHasTheDocumentedDefaults) {
+  auto config = parse(with(vp()));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->source, "t.yaml");
+  EXPECT_EQ(config->data_dir, (dir_ / "jotgate-data").string());
+  ASSERT_EQ(config->listeners.size(), 1u);
+  EXPECT_EQ(config->listeners[0].host, "127.0.0.1");
+  EXPECT_EQ(config->listeners[0].port, 8080);
+  EXPECT_FALSE(config->listeners[0].tls);
+  const VirtualProxy& v = config->virtual_proxies.at(0);
+  EXPECT_EQ(v.session.cookie_name, "X-Jotgate-Session-jwt");
+  EXPECT_EQ(v.session.inactivity_timeout_seconds, 1800);
+  EXPECT_EQ(v.session.max_lifetime_seconds, 0);
+  EXPECT_EQ(v.session.same_site, SameSite::kLax);
+  EXPECT_EQ(v.session.secure, SecureMode::kAuto);
+  EXPECT_TRUE(v.strip_prefix);
+  EXPECT_EQ(v.identity_header, "X-Jotgate-User");
+  EXPECT_EQ(v.auth.jwt.key, (dir_ / "signer.pem").string());
+  EXPECT_FALSE(v.auth.jwt.keys.empty());
+  EXPECT_EQ(v.auth.jwt.verifier.algorithms, jose::default_algorithms());
+  EXPECT_EQ(v.auth.jwt.verifier.user_id_claim, "userId");
+  EXPECT_EQ(v.auth.jwt.verifier.leeway_seconds, 60);
+  EXPECT_EQ(v.upstreams.at(0).host, "127.0.0.1");
+  EXPECT_EQ(v.upstreams.at(0).port, 9000);
+  EXPECT_EQ(config->access.mode, AccessMode::kAllocated);
+  EXPECT_EQ(config->log_format, LogFormat::kText);
+}
+
+TEST_F(ConfigTest, FullExampleParses) {
+  auto config = parse(
+      "data_dir: /var/lib/jg\nlog_format: json\naccess_log: logs/access.log\n"
+      "limits: { max_header_bytes: 8192, header_timeout: 5s }\n" +
+      with(vp("        algorithms: [RS256, ES256]\n        user_directory: ACME\n"
+              "        issuer: https://idp\n        audience: gate\n        leeway: 90s\n"
+              "        forward_claims: { groups: X-Groups }\n"
+              "    session: { cookie_name: sid, inactivity_timeout: 8h, max_lifetime: 30m,"
+              " same_site: none, secure: always, domain: example.test }\n"
+              "    response_headers: { X-Frame-Options: SAMEORIGIN }\n"
+              "    host_allow_list: [gate.example.test]\n    read_timeout: 2m\n",
+              "") +
+           vp("", "other", "B"),
+      "access: { mode: open, auto_allocate_seats: 3, allocations: [\"ACME\\\\alice\"] }\n"));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->data_dir, "/var/lib/jg");
+  EXPECT_EQ(config->access_log, (dir_ / "logs/access.log").string());
+  EXPECT_EQ(config->log_format, LogFormat::kJson);
+  EXPECT_EQ(config->limits.max_header_bytes, 8192u);
+  EXPECT_EQ(config->limits.header_timeout_seconds, 5);
+  const VirtualProxy& root = config->virtual_proxies[0];
+  EXPECT_EQ(root.session.cookie_name, "sid");
+  EXPECT_EQ(root.session.cookie_name, "sid");
+  EXPECT_EQ(root.session.inactivity_timeout_seconds, 8 * 3600);
+  EXPECT_EQ(root.session.max_lifetime_seconds, 1800);
+  EXPECT_EQ(root.session.same_site, SameSite::kNone);
+  EXPECT_EQ(root.session.domain, "example.test");
+  EXPECT_EQ(root.auth.jwt.verifier.user_directory, std::optional<std::string>("ACME"));
+  EXPECT_EQ(root.auth.jwt.verifier.audiences, std::vector<std::string>{"gate"});
+  EXPECT_EQ(root.auth.jwt.verifier.leeway_seconds, 90);
+  EXPECT_EQ(root.auth.jwt.forward_claims.at("groups"), "X-Groups");
+  EXPECT_EQ(root.read_timeout_seconds, 120);
+  EXPECT_EQ(root.response_headers.at(0).first, "X-Frame-Options");
+  EXPECT_EQ(config->access.mode, AccessMode::kOpen);
+  EXPECT_EQ(config->access.auto_allocate_seats, 3);
+  EXPECT_EQ(config->access.allocations, std::vector<std::string>{"ACME\\alice"});
+}
+
+TEST_F(ConfigTest, RootPrefixGetsThePlainCookieName) {
+  auto config = parse(with(vp("", "")));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->virtual_proxies[0].prefix, "");
+  EXPECT_EQ(config->virtual_proxies[0].session.cookie_name, "X-Jotgate-Session");
+}
+
+TEST_F(ConfigTest, Ipv6ListenerAndUpstreamPath) {
+  auto config = parse(
+      "listeners:\n  - name: http\n    address: \"[::1]:8443\"\nvirtual_proxies:\n"
+      "  - name: A\n    prefix: a\n    listeners: [http]\n"
+      "    upstreams: [\"https://[::1]:9443/base/\", http://engine]\n"
+      "    auth: { jwt: { key: signer.pem } }\n");
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->listeners[0].host, "::1");
+  EXPECT_EQ(config->listeners[0].port, 8443);
+  const auto& up = config->virtual_proxies[0].upstreams;
+  EXPECT_TRUE(up[0].tls);
+  EXPECT_EQ(up[0].host, "::1");
+  EXPECT_EQ(up[0].port, 9443);
+  EXPECT_EQ(up[0].base_path, "/base");
+  EXPECT_EQ(up[1].port, 80);
+}
+
+TEST_F(ConfigTest, DuplicatePrefixNamesBothPlaces) {
+  auto e = errors(with(vp() + vp("", "jwt", "B")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:14:13: virtual_proxies[1].prefix: \"jwt\" is already used by "
+                  "virtual_proxies[0]");
+}
+
+TEST_F(ConfigTest, DuplicateName) {
+  auto e = errors(with(vp() + vp("", "b", "A")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:13:11: virtual_proxies[1].name: \"A\" is already used by "
+                  "virtual_proxies[0]");
+}
+
+TEST_F(ConfigTest, PrefixCharacters) {
+  auto e = errors(with(vp("", "Jwt/x")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:6:13: virtual_proxies[0].prefix: \"Jwt/x\" may only contain a-z, 0-9, "
+                  "'.', '_' and '-' (\"\" serves the root)");
+}
+
+TEST_F(ConfigTest, UnknownKeysAreErrorsWithTheirPath) {
+  auto e = errors(with(vp("    sesion: {}\n"), "acces: {}\n"));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_TRUE(e[0].starts_with("t.yaml:14:1: acces: unknown key (expected one of: data_dir,"))
+      << e[0];
+  EXPECT_TRUE(e[1].starts_with("t.yaml:13:5: virtual_proxies[0].sesion: unknown key")) << e[1];
+}
+
+TEST_F(ConfigTest, AllErrorsAreCollected) {
+  auto e = errors(with(vp("        algorithms: [RS256, RS384, XS256]\n", "jwt") +
+                       vp("", "jwt", "B")));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0], "t.yaml:13:36: virtual_proxies[0].auth.jwt.algorithms[2]: unknown algorithm "
+                  "\"XS256\"");
+  EXPECT_TRUE(e[1].find("virtual_proxies[1].prefix") != std::string::npos);
+}
+
+TEST_F(ConfigTest, UnknownListener) {
+  auto e = errors("listeners:\n  - name: http\n    address: 127.0.0.1:1\nvirtual_proxies:\n"
+                  "  - name: A\n    prefix: a\n    listeners: [http, https]\n"
+                  "    upstreams: [http://h:1]\n    auth: { jwt: { key: signer.pem } }\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:7:23: virtual_proxies[0].listeners[1]: no listener is named \"https\"");
+}
+
+TEST_F(ConfigTest, BadAddressAndDuplicateListener) {
+  auto e = errors("listeners:\n  - name: http\n    address: 127.0.0.1\n  - name: http\n"
+                  "    address: \"::1:80\"\nvirtual_proxies:\n" + vp());
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0], "t.yaml:3:14: listeners[0].address: \"127.0.0.1\" is not host:port (IPv6: "
+                  "[::1]:8443)");
+  EXPECT_EQ(e[1], "t.yaml:4:11: listeners[1].name: \"http\" is already used by listeners[0]");
+  EXPECT_TRUE(e[2].starts_with("t.yaml:5:14: listeners[1].address: \"::1:80\""));
+}
+
+TEST_F(ConfigTest, TlsBothMissingMeansGenerateOneMissingIsAnError) {
+  auto ok = parse("listeners:\n  - name: http\n    address: 127.0.0.1:1\n"
+                  "    tls: { certificate: s.pem, key: s_key.pem }\nvirtual_proxies:\n" + vp());
+  ASSERT_TRUE(ok.ok()) << ok.error().detail;
+  ASSERT_TRUE(ok->listeners[0].tls);
+  EXPECT_TRUE(ok->listeners[0].tls->generate_if_missing);
+  EXPECT_EQ(ok->listeners[0].tls->certificate, (dir_ / "s.pem").string());
+  std::ofstream(dir_ / "s.pem") << "x";
+  auto e = errors("listeners:\n  - name: http\n    address: 127.0.0.1:1\n"
+                  "    tls: { certificate: s.pem, key: s_key.pem }\nvirtual_proxies:\n" + vp());
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:4:10: listeners[0].tls: " + (dir_ / "s_key.pem").string() +
+                      " is missing while " + (dir_ / "s.pem").string() +
+                      " exists (when both are missing a self-signed pair is generated)");
+}
+
+TEST_F(ConfigTest, UpstreamUrl) {
+  auto e = errors(with(vp("    upstreams: [ftp://x]\n").replace(
+      vp().find("    upstreams: [http://127.0.0.1:9000]\n"), 38, "")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].upstreams[0]: \"ftp://x\" is not "
+                             "http(s)://host:port[/path]")) << e[0];
+}
+
+TEST_F(ConfigTest, CookieNameAndSameSiteNoneWithoutSecure) {
+  auto e = errors(with(vp("    session: { cookie_name: \"a b\", same_site: none, secure: never }\n")));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].session.cookie_name: \"a b\" is not a valid "
+                             "cookie name")) << e[0];
+  EXPECT_TRUE(e[1].ends_with("virtual_proxies[0].session.same_site: none requires secure cookies "
+                             "(secure: auto or always, not never)")) << e[1];
+}
+
+TEST_F(ConfigTest, Durations) {
+  auto e = errors(with(vp("    session: { inactivity_timeout: 10x }\n")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:13:36: virtual_proxies[0].session.inactivity_timeout: expected a "
+                  "duration such as 90s, 30m, 8h, 2d or whole seconds");
+  EXPECT_EQ(parse_duration_seconds("90s"), 90);
+  EXPECT_EQ(parse_duration_seconds("30m"), 1800);
+  EXPECT_EQ(parse_duration_seconds("8h"), 28800);
+}
+
+TEST_F(ConfigTest, OtherAuthMethodsAreRefused) {
+  auto e = errors(with(vp().replace(vp().find("method: jwt"), 11, "method: ticket")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.method: \"ticket\" is not supported; this "
+                             "version supports jwt")) << e[0];
+}
+
+TEST_F(ConfigTest, UnreadableAndInvalidKeys) {
+  std::ofstream(dir_ / "junk.pem") << "not a key";
+  auto e = errors(with(vp().replace(vp().find("signer.pem"), 10, "missing.pem") +
+                       vp().replace(vp().find("signer.pem"), 10, "junk.pem")
+                           .replace(vp().find("prefix: \"jwt\""), 13, "prefix: \"b\"")
+                           .replace(vp().find("name: A"), 7, "name: B")));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_TRUE(e[0].starts_with("t.yaml:12:14: virtual_proxies[0].auth.jwt.key: ")) << e[0];
+  EXPECT_NE(e[0].find("missing.pem"), std::string::npos) << e[0];
+  EXPECT_TRUE(e[1].starts_with("t.yaml:20:14: virtual_proxies[1].auth.jwt.key: ")) << e[1];
+}
+
+TEST_F(ConfigTest, DirectoryClaimAndConstantAreExclusive) {
+  auto e = errors(with(vp("        user_directory_claim: dir\n        user_directory: ACME\n")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.jwt.user_directory: set either "
+                             "user_directory (a constant) or user_directory_claim, not both"));
+}
+
+TEST_F(ConfigTest, AllocationsForm) {
+  auto e = errors(with(vp(), "access: { mode: all, allocations: [\"ACME\\\\alice\", alice, "
+                             "\"A\\\\b\\\\c\"] }\n"));
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_TRUE(e[0].ends_with("access.mode: \"all\" is not allocated or open")) << e[0];
+  EXPECT_TRUE(e[1].ends_with("access.allocations[1]: \"alice\" is not DIRECTORY\\id")) << e[1];
+  EXPECT_TRUE(e[2].ends_with("access.allocations[2]: \"A\\b\\c\" is not DIRECTORY\\id")) << e[2];
+}
+
+TEST_F(ConfigTest, HeaderNames) {
+  auto e = errors(with(vp("        forward_claims: { groups: \"X Groups\" }\n"
+                          "    identity_header: \"X:User\"\n")));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.jwt.forward_claims.groups: expected a valid "
+                             "header name")) << e[0];
+  EXPECT_TRUE(e[1].ends_with("virtual_proxies[0].identity_header: \"X:User\" is not a valid "
+                             "header name")) << e[1];
+}
+
+TEST_F(ConfigTest, MissingSectionsAndBadYaml) {
+  auto e = errors("log_format: xml\n");
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0], "t.yaml:1:1: listeners: at least one listener is required");
+  EXPECT_EQ(e[1], "t.yaml:1:1: virtual_proxies: at least one virtual proxy is required");
+  EXPECT_EQ(e[2], "t.yaml:1:13: log_format: \"xml\" is not text or json");
+  auto broken = errors("listeners: [\n  - name: x\n");
+  ASSERT_EQ(broken.size(), 1u);
+  EXPECT_TRUE(broken[0].starts_with("t.yaml:")) << broken[0];
+  EXPECT_NE(broken[0].find("not valid YAML"), std::string::npos);
+}
+
+TEST_F(ConfigTest, LoadFileResolvesAgainstItsFolder) {
+  std::ofstream(dir_ / "gate.yaml") << with(vp());
+  auto config = load_config_file((dir_ / "gate.yaml").string());
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->virtual_proxies[0].auth.jwt.key, (dir_ / "signer.pem").string());
+  auto missing = load_config_file((dir_ / "none.yaml").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().reason, Reason::kFileUnreadable);
+}
+
+}  // namespace
+}  // namespace jotgate::config
