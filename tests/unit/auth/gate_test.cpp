@@ -1,0 +1,317 @@
+// Gate, end to end without sockets: tokens signed in the test, a fake request view, a pinned
+// clock, the allocations database in a temporary folder.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "access/access_store.h"
+#include "auth/gate.h"
+#include "config/gateway_config.h"
+#include "jose/jws.h"
+#include "jose/key.h"
+
+namespace jotgate::auth {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FakeRequest final : public RequestView {
+ public:
+  std::multimap<std::string, std::string> headers_;
+  bool tls_ = false;
+  FakeRequest& with(std::string name, std::string value) {
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    headers_.emplace(std::move(name), std::move(value));
+    return *this;
+  }
+  std::string_view method() const override { return "GET"; }
+  std::optional<std::string_view> header(std::string_view name) const override {
+    auto all = headers(name);
+    if (all.empty()) return std::nullopt;
+    return all.front();
+  }
+  std::vector<std::string_view> headers(std::string_view name) const override {
+    std::string key(name);
+    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::vector<std::string_view> out;
+    auto [begin, end] = headers_.equal_range(key);
+    for (auto it = begin; it != end; ++it) out.push_back(it->second);
+    return out;
+  }
+  bool is_tls() const override { return tls_; }
+};
+
+std::string header_of(const HeaderList& headers, std::string_view name) {
+  for (const auto& [n, v] : headers) {
+    if (n == name) return v;
+  }
+  return "<none>";
+}
+
+// "name=value" of a Set-Cookie.
+std::string cookie_pair(const std::string& set_cookie) {
+  return set_cookie.substr(0, set_cookie.find(';'));
+}
+
+constexpr UnixSeconds kNow = 1'800'000'000;
+
+class GateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("jotgate-gate-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    signer_ = std::make_unique<jose::Key>(
+        *jose::load_signing_key(std::string(JOTGATE_TEST_DATA) + "/keys/rsa_private.pem"));
+  }
+  void TearDown() override {
+    gates_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void start(const std::string& vp_extra = "", const std::string& access =
+                                                   "access: { allocations: [\"ACME\\\\alice\", "
+                                                   "\"ACME\\\\bob\"] }\n") {
+    std::string yaml =
+        "data_dir: data\nlisteners:\n  - name: http\n    address: 127.0.0.1:8080\n"
+        "virtual_proxies:\n  - name: A\n    prefix: jwt\n    listeners: [http]\n"
+        "    upstreams: [http://127.0.0.1:9000]\n"
+        "    auth:\n      method: jwt\n      jwt:\n        key: " +
+        std::string(JOTGATE_TEST_DATA) +
+        "/keys/rsa_cert.pem\n        forward_claims: { groups: X-Groups, email: X-Email, "
+        "level: X-Level }\n" +
+        vp_extra + access;
+    auto config = config::parse_config(yaml, "t.yaml", dir_.string());
+    ASSERT_TRUE(config.ok()) << config.error().detail;
+    config_ = *config;
+    auto gates = GateSet::create(config_, clock_);
+    ASSERT_TRUE(gates.ok()) << gates.error().describe();
+    gates_ = std::move(*gates);
+  }
+
+  std::string token(nlohmann::json claims) {
+    if (!claims.contains("exp")) claims["exp"] = kNow + 3600;
+    auto signed_token = jose::sign_compact(R"({"alg":"RS256","typ":"JWT"})", claims.dump(), *signer_);
+    EXPECT_TRUE(signed_token.ok());
+    return *signed_token;
+  }
+  std::string alice_token() { return token({{"userId", "alice"}, {"userDirectory", "ACME"}}); }
+
+  Decision check(const FakeRequest& request) { return gates_->gate(0).check(request); }
+
+  fs::path dir_;
+  FixedClock clock_{kNow};
+  std::unique_ptr<jose::Key> signer_;
+  config::GatewayConfig config_;
+  std::unique_ptr<GateSet> gates_;
+};
+
+TEST_F(GateTest, NoCredentialsIs401WithRealmAndTheKnownSentence) {
+  start();
+  auto d = check(FakeRequest());
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.status, 401);
+  EXPECT_EQ(d.reason, Reason::kNoCredentials);
+  EXPECT_EQ(header_of(d.response_headers, "WWW-Authenticate"), "Bearer realm=\"jwt\"");
+  EXPECT_EQ(d.body, "Could not authenticate the request: Expected an authentication header");
+  auto json = check(FakeRequest().with("Accept", "text/html, application/json;q=0.9"));
+  EXPECT_EQ(header_of(json.response_headers, "Content-Type"), "application/json");
+  EXPECT_EQ(nlohmann::json::parse(json.body)["error"], "NO_CREDENTIALS");
+  // Another scheme is no credentials too.
+  EXPECT_EQ(check(FakeRequest().with("Authorization", "Basic YTpi")).reason,
+            Reason::kNoCredentials);
+}
+
+TEST_F(GateTest, ValidTokenIsAllowedWithIdentityClaimsAndASessionCookie) {
+  start();
+  const std::string t = token({{"userId", "alice"}, {"userDirectory", "ACME"},
+                               {"groups", {"g1", "g2"}}, {"email", "a@x\r\n"},
+                               {"level", 3}});
+  auto d = check(FakeRequest().with("Authorization", "bEaReR " + t).with("Cookie", "other=1"));
+  ASSERT_TRUE(d.allowed) << d.body;
+  EXPECT_EQ(d.user, (UserIdentity{"ACME", "alice"}));
+  EXPECT_EQ(header_of(d.upstream_headers, "X-Jotgate-User"), "UserDirectory=ACME; UserId=alice");
+  EXPECT_EQ(header_of(d.upstream_headers, "X-Groups"), "g1,g2");
+  EXPECT_EQ(header_of(d.upstream_headers, "X-Email"), "a@x");
+  EXPECT_EQ(header_of(d.upstream_headers, "X-Level"), "3");
+  ASSERT_TRUE(d.set_cookie);
+  EXPECT_TRUE(d.set_cookie->starts_with("X-Jotgate-Session-jwt="));
+  EXPECT_NE(d.set_cookie->find("; Path=/jwt; HttpOnly; SameSite=Lax"), std::string::npos);
+  EXPECT_EQ(d.set_cookie->find("Secure"), std::string::npos);  // auto, plain listener
+  EXPECT_EQ(d.upstream_cookie, std::optional<std::string>("other=1"));
+  EXPECT_NE(d.session_handle, 0u);
+  EXPECT_EQ(d.set_cookie->find(t), std::string::npos);
+  FakeRequest tls;
+  tls.tls_ = true;
+  tls.with("Authorization", "Bearer " + t);
+  EXPECT_NE(check(tls).set_cookie->find("; Secure"), std::string::npos);
+}
+
+TEST_F(GateTest, CookieAloneIsEnoughAndIsNotForwarded) {
+  start();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  ASSERT_TRUE(first.allowed);
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  auto again = check(FakeRequest().with("Cookie", "a=1; " + cookie).with("Cookie", "b=2"));
+  ASSERT_TRUE(again.allowed);
+  EXPECT_FALSE(again.set_cookie);
+  EXPECT_EQ(again.session_handle, first.session_handle);
+  EXPECT_EQ(header_of(again.upstream_headers, "X-Jotgate-User"), "UserDirectory=ACME; UserId=alice");
+  EXPECT_EQ(again.upstream_cookie, std::optional<std::string>("a=1; b=2"));
+  auto only = check(FakeRequest().with("Cookie", cookie));
+  EXPECT_EQ(only.upstream_cookie, std::nullopt);
+}
+
+TEST_F(GateTest, ClientChosenSessionIdIsNeverAdopted) {
+  start();
+  const std::string chosen = "X-Jotgate-Session-jwt=" + std::string(43, 'A');
+  EXPECT_EQ(check(FakeRequest().with("Cookie", chosen)).status, 401);
+  auto d = check(FakeRequest().with("Cookie", chosen).with("Authorization", "Bearer " + alice_token()));
+  ASSERT_TRUE(d.allowed);
+  ASSERT_TRUE(d.set_cookie);
+  EXPECT_NE(cookie_pair(*d.set_cookie), chosen);
+}
+
+TEST_F(GateTest, BadTokensAre401InvalidTokenWithoutEcho) {
+  start();
+  const std::string good = alice_token();
+  std::string flipped = good;
+  flipped[flipped.size() - 5] = flipped[flipped.size() - 5] == 'A' ? 'B' : 'A';
+  const std::map<std::string, Reason> cases = {
+      {"garbage", Reason::kTokenMalformed},
+      {token({{"userId", "alice"}, {"userDirectory", "ACME"}, {"exp", kNow - 3600}}),
+       Reason::kTokenExpired},
+      {token({{"userDirectory", "ACME"}}), Reason::kIdentityClaimMissing},
+      {flipped, Reason::kSignatureMismatch},
+  };
+  for (const auto& [t, reason] : cases) {
+    auto d = check(FakeRequest().with("Authorization", "Bearer " + t));
+    EXPECT_EQ(d.status, 401) << reason_code(reason);
+    EXPECT_EQ(d.reason, reason) << reason_code(d.reason);
+    const std::string www = header_of(d.response_headers, "WWW-Authenticate");
+    EXPECT_EQ(www, "Bearer error=\"invalid_token\", error_description=\"" +
+                       std::string(reason_message(reason)) + "\"");
+    EXPECT_EQ(www.find(t), std::string::npos);
+    EXPECT_EQ(d.body.find(t), std::string::npos);
+    EXPECT_FALSE(d.set_cookie);
+  }
+  auto json = check(FakeRequest().with("Authorization", "Bearer garbage").with("Accept", "application/json"));
+  auto body = nlohmann::json::parse(json.body);
+  EXPECT_EQ(body["error"], "TOKEN_MALFORMED");
+  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer ")).status, 401);
+}
+
+TEST_F(GateTest, IdentitiesThatCannotBeForwardedAreRefused) {
+  start("", "access: { mode: open }\n");
+  for (const char* id : {"al;ice", "al\nice", "a\x01"}) {
+    auto d = check(FakeRequest().with(
+        "Authorization", "Bearer " + token({{"userId", id}, {"userDirectory", "ACME"}})));
+    EXPECT_EQ(d.status, 401);
+    EXPECT_EQ(d.reason, Reason::kIdentityInvalid);
+  }
+}
+
+TEST_F(GateTest, UserWithoutAllocationIs403) {
+  start();
+  auto d = check(FakeRequest().with(
+      "Authorization", "Bearer " + token({{"userId", "carol"}, {"userDirectory", "ACME"}})));
+  EXPECT_EQ(d.status, 403);
+  EXPECT_EQ(d.reason, Reason::kAccessDenied);
+  EXPECT_EQ(d.body, "Access denied: ACME\\carol has no access allocation");
+  EXPECT_FALSE(d.set_cookie);
+}
+
+TEST_F(GateTest, AutoAllocatedSeatsRunOut) {
+  start("", "access: { auto_allocate_seats: 1 }\n");
+  auto carol = check(FakeRequest().with(
+      "Authorization", "Bearer " + token({{"userId", "carol"}, {"userDirectory", "ACME"}})));
+  EXPECT_TRUE(carol.allowed);
+  auto dave = check(FakeRequest().with(
+      "Authorization", "Bearer " + token({{"userId", "dave"}, {"userDirectory", "ACME"}})));
+  EXPECT_EQ(dave.status, 403);
+  EXPECT_TRUE(check(FakeRequest().with(
+      "Authorization", "Bearer " + token({{"userId", "carol"}, {"userDirectory", "ACME"}})))
+                  .allowed);
+}
+
+TEST_F(GateTest, TokenForAnotherUserReplacesTheSession) {
+  start();
+  auto alice = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  const std::string alice_cookie = cookie_pair(*alice.set_cookie);
+  auto bob = check(FakeRequest().with("Cookie", alice_cookie).with(
+      "Authorization", "Bearer " + token({{"userId", "bob"}, {"userDirectory", "ACME"}})));
+  ASSERT_TRUE(bob.allowed);
+  EXPECT_EQ(bob.user.id, "bob");
+  ASSERT_TRUE(bob.set_cookie);
+  EXPECT_NE(cookie_pair(*bob.set_cookie), alice_cookie);
+  EXPECT_EQ(check(FakeRequest().with("Cookie", alice_cookie)).status, 401);  // old one ended
+  auto with_bob = check(FakeRequest().with("Cookie", cookie_pair(*bob.set_cookie)));
+  EXPECT_EQ(with_bob.user.id, "bob");
+  // The same user's token with its own cookie keeps the session.
+  auto same = check(FakeRequest().with("Cookie", cookie_pair(*bob.set_cookie)).with(
+      "Authorization", "Bearer " + token({{"userId", "bob"}, {"userDirectory", "ACME"}})));
+  EXPECT_FALSE(same.set_cookie);
+  EXPECT_EQ(same.session_handle, bob.session_handle);
+}
+
+TEST_F(GateTest, InactivityExpiryAndTouch) {
+  start("    session: { inactivity_timeout: 60s }\n");
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  clock_.set(kNow + 50);
+  gates_->gate(0).touch(first.session_handle);
+  clock_.set(kNow + 100);
+  EXPECT_TRUE(check(FakeRequest().with("Cookie", cookie)).allowed);
+  clock_.set(kNow + 161);
+  auto expired = check(FakeRequest().with("Cookie", cookie));
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_EQ(header_of(expired.response_headers, "WWW-Authenticate"), "Bearer realm=\"jwt\"");
+}
+
+TEST_F(GateTest, RevocationByAnotherProcessEndsSessions) {
+  start();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  gates_->maintain();
+  {
+    auto other = access::AccessStore::open(config_.data_dir);
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE(*(*other)->revoke({"ACME", "alice"}));
+    auto list = (*other)->list();
+    ASSERT_EQ(list->size(), 1u);  // bob remains
+  }
+  gates_->maintain();
+  EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).status, 401);
+  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer " + alice_token())).status, 403);
+}
+
+TEST_F(GateTest, LastUseIsRecordedByMaintain) {
+  start();
+  ASSERT_TRUE(check(FakeRequest().with("Authorization", "Bearer " + alice_token())).allowed);
+  gates_->maintain();
+  auto store = access::AccessStore::open(config_.data_dir);
+  auto list = (*store)->list();
+  for (const auto& a : *list) {
+    if (a.user.id == "alice") {
+      EXPECT_EQ(a.last_used_at, std::optional<UnixSeconds>(kNow));
+    } else {
+      EXPECT_FALSE(a.last_used_at);
+    }
+  }
+}
+
+TEST_F(GateTest, ReservedHeaders) {
+  start();
+  const auto& reserved = gates_->gate(0).reserved_request_headers();
+  for (const char* name : {"X-Jotgate-User", "X-Groups", "X-Email", "X-Level", "Authorization"}) {
+    EXPECT_NE(std::find(reserved.begin(), reserved.end(), name), reserved.end()) << name;
+  }
+}
+
+}  // namespace
+}  // namespace jotgate::auth
