@@ -200,6 +200,9 @@ class HttpSession final : public SessionBase,
     const config::Limits& limits = ctx_.config->limits;
     http::request_parser<http::empty_body> header_parser;
     header_parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    // Bodies are streamed, never held: no size limit (Beast checks Content-Length against it
+    // while parsing the header).
+    header_parser.body_limit(boost::none);
     tcp_stream().expires_after(ctx_.header_timeout);
     auto [read_ec, read_n] =
         co_await http::async_read_header(stream_, buffer_, header_parser, kNoThrow);

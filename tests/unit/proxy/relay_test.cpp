@@ -232,6 +232,33 @@ TEST_F(RelayTest, ChunkedUploadStreamsThrough) {
   EXPECT_EQ(response.body(), "received 8388608 chunked at /upload?x=1");
 }
 
+TEST_F(RelayTest, LargeSizedUploadIsAccepted) {
+  // Beast's default request body limit (1 MB) must not apply: bodies are streamed.
+  ScriptedUpstream upstream([](tcp::socket& s, std::string head, asio::streambuf& rest) {
+    std::size_t length = std::stoull(head.substr(head.find("Content-Length: ") + 16));
+    std::size_t received = rest.size();
+    rest.consume(rest.size());
+    std::vector<char> data(1 << 16);
+    while (received < length) received += s.read_some(asio::buffer(data));
+    std::string body = "received " + std::to_string(received);
+    asio::write(s, asio::buffer("HTTP/1.1 200 OK\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body));
+  });
+  start(upstream.port());
+  auto socket = connect();
+  const std::size_t size = 24 << 20;
+  asio::write(socket, asio::buffer("POST /jwt/up HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                   std::to_string(size) + "\r\n\r\n"));
+  std::string chunk(1 << 20, 'u');
+  for (std::size_t sent = 0; sent < size; sent += chunk.size()) {
+    asio::write(socket, asio::buffer(chunk));
+  }
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  EXPECT_EQ(response.body(), "received " + std::to_string(size));
+}
+
 TEST_F(RelayTest, BodyUntilCloseIsChunkedForTheClient) {
   ScriptedUpstream upstream([](tcp::socket& s, std::string, asio::streambuf&) {
     asio::write(s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc")));

@@ -15,12 +15,6 @@
 
 #include "proxy/demo_upstream.h"
 
-// TEMPORARY until the JOSE core lands in git: config's defaults call default_algorithms().
-// Weak, so the real definition wins as soon as jotgate_jose provides it.
-namespace jotgate::jose {
-__attribute__((weak)) std::vector<Algorithm> default_algorithms() { return {}; }
-}  // namespace jotgate::jose
-
 namespace jotgate::proxy {
 namespace {
 
