@@ -172,7 +172,7 @@ class Gateway:
         self.port = ports[0] if ports else None
 
     @classmethod
-    def start(cls, folder, config, wait=True, extra_args=()):
+    def start(cls, folder, config, wait=True, extra_args=(), env=None):
         folder = pathlib.Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         config = copy.deepcopy(config)
@@ -184,7 +184,7 @@ class Gateway:
         out = open(folder / "gateway.out", "wb")
         err = open(folder / "gateway.err", "wb")
         proc = subprocess.Popen([JOTGATE_BIN, "serve", "--config", str(config_path), *extra_args],
-                                stdout=out, stderr=err, cwd=folder)
+                                stdout=out, stderr=err, cwd=folder, env=env)
         out.close()
         err.close()
         gw = cls(proc, folder, config_path, ports)

@@ -88,7 +88,7 @@ def test_malformed_request_is_400(gateway, upstream):
 
 def test_slow_header_client_is_disconnected(pki, upstream, start_gateway):
     config = gateway_config(pki, upstream.url, http_port=free_port())
-    config["limits"] = {"header_timeout_seconds": 2}
+    config["limits"] = {"header_timeout": "2s"}
     gw = start_gateway(config)
     sock = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
     sock.sendall(b"GET /jwt/x HTTP/1.1\r\nHost: h\r\nX-Slow: ")
