@@ -1,6 +1,7 @@
 """WebSocket through the gateway: authenticated like any request (token or cookie), Origin checked
 against host_allow_list, then tunnelled both ways."""
 import os
+import time
 
 from gateway_harness import *  # noqa: F401,F403
 
@@ -84,3 +85,23 @@ def test_origin_must_match_host_allow_list(pki, upstream, start_gateway):
         echo_round_trip(ws)
     finally:
         ws.close()
+
+
+def test_websocket_traffic_keeps_the_session_alive(pki, upstream, start_gateway):
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+                                      session={"inactivity_timeout": "2s"}))
+    cookie = http(gw.port, "GET", "/jwt/x", bearer(mint(pki))).cookie(COOKIE)
+    headers = {"Cookie": f"{COOKIE}={cookie}"}
+    ws = WebSocket.connect(gw.port, "/jwt/ws", headers)
+    try:
+        assert ws.status == 101, ws.response_head
+        for i in range(8):  # 4 s of traffic, no HTTP request
+            time.sleep(0.5)
+            ws.send(0x1, b"ping %d" % i)
+            assert ws.recv() == (0x1, b"ping %d" % i)
+    finally:
+        ws.close()
+    r = http(gw.port, "GET", "/jwt/x", headers)
+    assert r.status == 200, r
+    time.sleep(3.5)
+    assert http(gw.port, "GET", "/jwt/x", headers).status == 401
