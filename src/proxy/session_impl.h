@@ -72,6 +72,8 @@ class HttpSession final : public SessionBase,
     boost::system::error_code ec;
     auto endpoint = tcp_stream().socket().remote_endpoint(ec);
     if (!ec) peer_ip_ = endpoint.address().to_string();
+    // Beast reads at most the buffer's free capacity: a small buffer means many tiny reads.
+    buffer_.reserve(16 * 1024);
     worker_.sessions.insert(this);
     ctx_.open_sessions.fetch_add(1);
   }

@@ -40,7 +40,11 @@ struct UpstreamConnection {
 
   template <class... Args>
   explicit UpstreamConnection(std::size_t upstream_id, Args&&... args)
-      : stream(std::forward<Args>(args)...), id(upstream_id) {}
+      : stream(std::forward<Args>(args)...), id(upstream_id) {
+    // Beast reads at most the buffer's free capacity: a small buffer means many tiny reads.
+    buffer.reserve(kReadBufferSize);
+  }
+  static constexpr std::size_t kReadBufferSize = 64 * 1024;
 
   beast::tcp_stream& tcp();
 
