@@ -480,6 +480,7 @@ class HttpSession final : public SessionBase,
     if (upgrade) {
       log(exchange);
       exchange.status = 0;  // logged already; the tunnel follows
+      inactivity_ms_ = vp.config->session.inactivity_timeout_seconds * 1000;
       co_await tunnel<Up>(self, std::move(connection), vp.gate, decision.session_handle);
       keep_alive_after_ = false;
       co_return Outcome::kDone;
@@ -526,6 +527,9 @@ class HttpSession final : public SessionBase,
     connection->tcp().expires_never();
     tunnel_gate_ = gate;
     session_handle_ = session_handle;
+    // Often enough that a short inactivity timeout cannot expire while traffic flows.
+    touch_interval_ = std::min<std::chrono::milliseconds>(
+        std::chrono::seconds(5), std::chrono::milliseconds(inactivity_ms_ / 4));
     asio::co_spawn(tcp_stream().get_executor(), pump_up<Up>(self, connection), asio::detached);
     co_await pump_down<Up>(self, connection);
   }
@@ -533,7 +537,7 @@ class HttpSession final : public SessionBase,
   void touch_session() {
     if (session_handle_ == 0) return;
     auto now = std::chrono::steady_clock::now();
-    if (now - last_touch_ < std::chrono::seconds(5)) return;
+    if (now - last_touch_ < touch_interval_) return;
     last_touch_ = now;
     if (tunnel_gate_ != nullptr) tunnel_gate_->touch(session_handle_);
   }
@@ -612,6 +616,8 @@ class HttpSession final : public SessionBase,
   auth::Gate* tunnel_gate_ = nullptr;
   std::uint64_t session_handle_ = 0;
   std::chrono::steady_clock::time_point last_touch_{};
+  std::chrono::milliseconds touch_interval_{5000};
+  std::int64_t inactivity_ms_ = 5000 * 4;
 };
 
 }  // namespace jotgate::proxy
