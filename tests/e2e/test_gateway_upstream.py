@@ -81,6 +81,18 @@ def test_response_headers_are_added(pki, upstream, start_gateway):
     assert r.header("X-Extra") == "1"
 
 
+
+def test_response_headers_are_added_to_the_gateways_own_answers(pki, start_gateway):
+    """401 (no credentials), 403 (no allocation) and 502 (upstream down) carry them too."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    gw = start_gateway(gateway_config(pki, dead, http_port=free_port(),
+                                      response_headers={"X-Frame-Options": "SAMEORIGIN"}))
+    for headers, status in ((None, 401), (bearer(mint(pki, user="nobody")), 403),
+                            (bearer(mint(pki)), 502)):
+        r = http(gw.port, "GET", "/jwt/x", headers)
+        assert r.status == status, r
+        assert r.header("X-Frame-Options") == "SAMEORIGIN", r
+
 def test_upstream_status_and_set_cookie_pass_through(gateway, pki):
     r = http(gateway.port, "GET", "/jwt/status?code=418", bearer(mint(pki)))
     assert r.status == 418 and r.text == "status 418"
