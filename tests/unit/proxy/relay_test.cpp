@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "proxy/server.h"
+#include "running_server.h"
 
 namespace jotgate::proxy {
 namespace {
@@ -120,22 +121,11 @@ class RelayTest : public ::testing::Test {
     vp.upstreams.push_back(up);
     vp.read_timeout_seconds = read_timeout;
     config_.virtual_proxies.push_back(vp);
-    auto server = Server::create(config_, gates_, {.threads = 2, .handle_signals = false});
-    ASSERT_TRUE(server.ok()) << server.error().detail;
-    server_ = std::move(*server);
-    std::string address = server_->addresses().at(0);
-    port_ = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  void TearDown() override {
-    if (server_) {
-      server_->stop();
-      thread_.join();
-    }
+    server_.start(config_, gates_);
   }
   tcp::socket connect() {
     tcp::socket socket(ioc_);
-    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_.port()));
     // Never hang a test: a relay that buffers shows up as a read timing out.
     struct timeval tv{5, 0};
     setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -145,9 +135,7 @@ class RelayTest : public ::testing::Test {
   asio::io_context ioc_;
   config::GatewayConfig config_;
   AllowGateSet gates_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  std::uint16_t port_ = 0;
+  RunningServer server_;
 };
 
 TEST_F(RelayTest, SilentUpstreamIs504) {
@@ -328,15 +316,14 @@ TEST_F(RelayTest, ShutdownLetsTheRequestInFlightFinish) {
   auto socket = connect();
   asio::write(socket, asio::buffer(std::string("GET /jwt/ HTTP/1.1\r\nHost: x\r\n\r\n")));
   std::this_thread::sleep_for(200ms);
-  server_->stop();
+  server_.stop();
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
   http::read(socket, buffer, response);
   EXPECT_EQ(response.result_int(), 200);
   EXPECT_EQ(response.body(), "done");
   EXPECT_FALSE(response.keep_alive());  // shutting down: no next request on this connection
-  thread_.join();
-  server_.reset();
+  server_.join();
 }
 
 TEST_F(RelayTest, KeepAliveUpstreamConnectionClosedMeanwhileIsRetried) {

@@ -1,6 +1,7 @@
 // The server over real sockets on 127.0.0.1 with a fake gate and the demo upstream: routing,
 // refusals, forwarding with rewritten headers, upstream down, header limits.
 #include "proxy/server.h"
+#include "running_server.h"
 
 #include <thread>
 
@@ -90,20 +91,9 @@ class ServerTest : public ::testing::Test {
   }
 
   void start() {
-    auto server = Server::create(config_, gates_, {.threads = 2, .handle_signals = false});
-    ASSERT_TRUE(server.ok()) << server.error().detail;
-    server_ = std::move(*server);
-    std::string address = server_->addresses().at(0);
-    port_ = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
-    thread_ = std::thread([this] { server_->run(); });
+    server_.start(config_, gates_);
   }
 
-  void TearDown() override {
-    if (server_) {
-      server_->stop();
-      thread_.join();
-    }
-  }
 
   static std::uint16_t unused_port() {
     asio::io_context ioc;
@@ -115,7 +105,7 @@ class ServerTest : public ::testing::Test {
                                         std::vector<std::pair<std::string, std::string>> headers) {
     asio::io_context ioc;
     tcp::socket socket(ioc);
-    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_.port()));
     http::request<http::empty_body> request{http::verb::get, target, 11};
     request.set(http::field::host, "gateway.test");
     for (auto& [name, value] : headers) request.insert(name, value);
@@ -130,7 +120,7 @@ class ServerTest : public ::testing::Test {
   std::string raw(const std::string& bytes) {
     asio::io_context ioc;
     tcp::socket socket(ioc);
-    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_.port()));
     asio::write(socket, asio::buffer(bytes));
     std::string answer;
     boost::system::error_code ec;
@@ -141,9 +131,7 @@ class ServerTest : public ::testing::Test {
   config::GatewayConfig config_;
   FakeGateSet gates_;
   std::unique_ptr<DemoUpstream> demo_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  std::uint16_t port_ = 0;
+  RunningServer server_;
 };
 
 TEST_F(ServerTest, ForwardsWithRewrittenHeaders) {
