@@ -1,10 +1,10 @@
 #include "session/session_store.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <mutex>
 #include <queue>
-#include <unordered_map>
 
 #include <openssl/rand.h>
 
@@ -17,8 +17,9 @@ namespace {
 
 using SessionId = std::array<unsigned char, 32>;
 constexpr UnixSeconds kNever = std::numeric_limits<UnixSeconds>::max();
+constexpr std::size_t kCookieSize = 43;  // base64url of 32 bytes, no padding
 
-// The first 8 id bytes key the map (and are the handle); the whole id is then compared in
+// The first 8 id bytes key the table (and are the handle); the whole id is then compared in
 // constant time, so lookup timing reveals nothing about the rest.
 std::uint64_t key_of(const SessionId& id) {
   std::uint64_t key = 0;
@@ -26,33 +27,157 @@ std::uint64_t key_of(const SessionId& id) {
   return key;
 }
 
+// The top byte picks the shard; the low 32 bits place the key in the shard's table.
 std::size_t shard_of(std::uint64_t key) { return (key >> 56) % SessionStore::kShards; }
+std::uint32_t tag_of(std::uint64_t key) { return static_cast<std::uint32_t>(key); }
 
-struct Entry {
+// Strict base64url of exactly 32 bytes into a fixed array (no allocation on the request path):
+// the URL-safe alphabet only, and the 2 unused trailing bits zero, so each id has one spelling.
+constexpr std::array<std::uint8_t, 256> make_decode_table() {
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::array<std::uint8_t, 256> table{};
+  for (auto& entry : table) entry = 0xFF;
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
+  }
+  return table;
+}
+constexpr auto kDecode = make_decode_table();
+
+bool decode_cookie(std::string_view text, SessionId& id) {
+  if (text.size() != kCookieSize) return false;
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  std::uint32_t invalid = 0;
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < 40; i += 4) {  // 10 groups of 4 characters -> 30 bytes
+    const std::uint32_t a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]],
+                        d = kDecode[in[i + 3]];
+    invalid |= a | b | c | d;
+    const std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    id[o++] = static_cast<unsigned char>(v >> 16);
+    id[o++] = static_cast<unsigned char>(v >> 8);
+    id[o++] = static_cast<unsigned char>(v);
+  }
+  const std::uint32_t a = kDecode[in[40]], b = kDecode[in[41]], c = kDecode[in[42]];
+  invalid |= a | b | c;
+  const std::uint32_t v = (a << 18) | (b << 12) | (c << 6);
+  id[30] = static_cast<unsigned char>(v >> 16);
+  id[31] = static_cast<unsigned char>(v >> 8);
+  return (invalid & 0xC0) == 0 && (v & 0xFF) == 0;
+}
+
+// A user's identity and attributes in one allocation, fixed at sign-in: a string count, then
+// each string (directory, id, name1, value1, ...) as a LEB128 length and its bytes. For
+// "ACME\\user123456" that is 17 bytes.
+class PackedUser {
+ public:
+  PackedUser() = default;
+  PackedUser(const UserIdentity& user, const Attributes& attributes) {
+    const std::size_t count = 2 + 2 * attributes.size();
+    std::size_t bytes = varint_size(count) + field_size(user.directory) + field_size(user.id);
+    for (const auto& [name, value] : attributes) bytes += field_size(name) + field_size(value);
+    data_ = std::make_unique_for_overwrite<unsigned char[]>(bytes);
+    unsigned char* out = put_varint(data_.get(), count);
+    out = put_field(out, user.directory);
+    out = put_field(out, user.id);
+    for (const auto& [name, value] : attributes) {
+      out = put_field(out, name);
+      out = put_field(out, value);
+    }
+  }
+
+  UserIdentity user() const {
+    const unsigned char* in = data_.get();
+    read_varint(in);
+    UserIdentity user;
+    user.directory = read_field(in);
+    user.id = read_field(in);
+    return user;
+  }
+
+  Attributes attributes() const {
+    const unsigned char* in = data_.get();
+    const std::size_t count = read_varint(in);
+    read_field(in);
+    read_field(in);
+    Attributes out;
+    out.reserve((count - 2) / 2);
+    for (std::size_t i = 2; i < count; i += 2) {
+      const std::string_view name = read_field(in);
+      out.emplace_back(name, read_field(in));
+    }
+    return out;
+  }
+
+  bool is(const UserIdentity& user) const {
+    const unsigned char* in = data_.get();
+    read_varint(in);
+    return read_field(in) == user.directory && read_field(in) == user.id;
+  }
+
+ private:
+  static std::size_t varint_size(std::size_t n) {
+    std::size_t size = 1;
+    while (n >= 0x80) {
+      n >>= 7;
+      ++size;
+    }
+    return size;
+  }
+  static std::size_t field_size(const std::string& s) { return varint_size(s.size()) + s.size(); }
+  static unsigned char* put_varint(unsigned char* out, std::size_t n) {
+    while (n >= 0x80) {
+      *out++ = static_cast<unsigned char>(n | 0x80);
+      n >>= 7;
+    }
+    *out++ = static_cast<unsigned char>(n);
+    return out;
+  }
+  static unsigned char* put_field(unsigned char* out, const std::string& s) {
+    out = put_varint(out, s.size());
+    std::memcpy(out, s.data(), s.size());
+    return out + s.size();
+  }
+  static std::size_t read_varint(const unsigned char*& in) {
+    std::size_t n = 0;
+    for (unsigned shift = 0;; shift += 7) {
+      const unsigned char byte = *in++;
+      n |= static_cast<std::size_t>(byte & 0x7F) << shift;
+      if ((byte & 0x80) == 0) return n;
+    }
+  }
+  static std::string_view read_field(const unsigned char*& in) {
+    const std::size_t length = read_varint(in);
+    const std::string_view s(reinterpret_cast<const char*>(in), length);
+    in += length;
+    return s;
+  }
+
+  std::unique_ptr<unsigned char[]> data_;
+};
+
+std::uint64_t hash_of(const UserIdentity& user) {
+  const std::uint64_t d = std::hash<std::string_view>{}(user.directory);
+  const std::uint64_t i = std::hash<std::string_view>{}(user.id);
+  return d ^ (i + 0x9e3779b97f4a7c15ULL + (d << 6) + (d >> 2));
+}
+
+// One session in one cache line.
+struct alignas(64) Entry {
   SessionId id;
-  UserIdentity user;
-  Attributes attributes;
   UnixSeconds created_at = 0;
   UnixSeconds last_seen = 0;
+  PackedUser user;
+  std::uint64_t user_hash = 0;  // lets remove_user skip other users without reading them
 };
+static_assert(sizeof(Entry) == 64);
 
 struct Deadline {
   UnixSeconds at;
   std::uint64_t key;
   bool operator>(const Deadline& other) const { return at > other.at; }
 };
-
-}  // namespace
-
-struct SessionStore::Shard {
-  mutable std::mutex mutex;
-  std::unordered_map<std::uint64_t, Entry> sessions;
-  // One deadline per session, possibly stale (a touched session's real deadline is later):
-  // expire() re-queues those instead of removing them.
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
-};
-
-namespace {
 
 UnixSeconds deadline_of(const Entry& entry, const SessionLimits& limits) {
   UnixSeconds at = kNever;
@@ -63,7 +188,112 @@ UnixSeconds deadline_of(const Entry& entry, const SessionLimits& limits) {
   return at;
 }
 
+// Sessions of one shard: entries packed in a vector, found through an open-addressing index
+// (linear probing, at most 3/4 full, backward-shift deletion: no tombstones). An index slot is
+// 8 bytes: the key's low 32 bits (its home position, and a filter before the entry is read)
+// and the entry's position + 1 (0 = empty).
+class SessionTable {
+ public:
+  static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+
+  std::size_t size() const { return entries_.size(); }
+  Entry& at(std::size_t position) { return entries_[position]; }
+
+  // The position of the entry with this key, or kNone.
+  std::size_t find(std::uint64_t key) const {
+    const std::size_t slot = find_slot(key);
+    return slot == kNone ? kNone : slots_[slot].position - 1;
+  }
+
+  // The caller made sure the key is not present.
+  void insert(Entry entry) {
+    if ((entries_.size() + 1) * 4 > slots_.size() * 3) rehash(std::max<std::size_t>(16, slots_.size() * 2));
+    const std::uint64_t key = key_of(entry.id);
+    entries_.push_back(std::move(entry));
+    place(tag_of(key), static_cast<std::uint32_t>(entries_.size()));
+  }
+
+  void erase(std::size_t position) {
+    erase_slot(find_slot(key_of(entries_[position].id)));
+    const std::size_t last = entries_.size() - 1;
+    if (position != last) {
+      // The last entry fills the hole; its slot follows it.
+      const std::size_t moved = find_slot(key_of(entries_[last].id));
+      entries_[position] = std::move(entries_[last]);
+      slots_[moved].position = static_cast<std::uint32_t>(position + 1);
+    }
+    entries_.pop_back();
+  }
+
+  // After mass expiry: gives memory back once the table is mostly empty.
+  void shrink() {
+    if (entries_.capacity() > 256 && entries_.size() * 4 < entries_.capacity()) entries_.shrink_to_fit();
+    if (slots_.size() > 64 && entries_.size() * 8 < slots_.size()) {
+      std::size_t capacity = 16;
+      while ((entries_.size() + 1) * 4 > capacity * 3 / 2) capacity *= 2;
+      rehash(capacity);
+    }
+  }
+
+  std::vector<Entry>& entries() { return entries_; }
+
+ private:
+  struct Slot {
+    std::uint32_t tag = 0;
+    std::uint32_t position = 0;  // entry index + 1; 0 = empty
+  };
+
+  std::size_t mask() const { return slots_.size() - 1; }
+
+  std::size_t find_slot(std::uint64_t key) const {
+    if (slots_.empty()) return kNone;
+    const std::uint32_t tag = tag_of(key);
+    for (std::size_t i = tag & mask();; i = (i + 1) & mask()) {
+      const Slot& slot = slots_[i];
+      if (slot.position == 0) return kNone;
+      if (slot.tag == tag && key_of(entries_[slot.position - 1].id) == key) return i;
+    }
+  }
+
+  void place(std::uint32_t tag, std::uint32_t position) {
+    std::size_t i = tag & mask();
+    while (slots_[i].position != 0) i = (i + 1) & mask();
+    slots_[i] = {tag, position};
+  }
+
+  void erase_slot(std::size_t hole) {
+    // Later slots of the same probe run move back into the hole when their home allows it.
+    for (std::size_t i = (hole + 1) & mask(); slots_[i].position != 0; i = (i + 1) & mask()) {
+      const std::size_t home = slots_[i].tag & mask();
+      const bool stays = hole < i ? (home > hole && home <= i) : (home > hole || home <= i);
+      if (!stays) {
+        slots_[hole] = slots_[i];
+        hole = i;
+      }
+    }
+    slots_[hole] = Slot{};
+  }
+
+  void rehash(std::size_t capacity) {
+    slots_.assign(capacity, Slot{});
+    for (std::size_t p = 0; p < entries_.size(); ++p) {
+      place(tag_of(key_of(entries_[p].id)), static_cast<std::uint32_t>(p + 1));
+    }
+  }
+
+  std::vector<Entry> entries_;
+  std::vector<Slot> slots_;  // size 0 or a power of two
+};
+
 }  // namespace
+
+struct alignas(64) SessionStore::Shard {
+  mutable std::mutex mutex;
+  SessionTable sessions;
+  // One deadline per session, possibly stale (a touched session's real deadline is later, a
+  // removed one is gone): expire() re-queues or drops those.
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
+};
 
 SessionStore::SessionStore(SessionLimits limits)
     : limits_(limits), shards_(std::make_unique<Shard[]>(kShards)) {}
@@ -72,7 +302,12 @@ SessionStore::~SessionStore() = default;
 
 SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes attributes,
                                            UnixSeconds now) {
-  Entry entry{{}, user, std::move(attributes), now, now};
+  Entry entry;
+  entry.created_at = now;
+  entry.last_seen = now;
+  entry.user = PackedUser(user, attributes);
+  entry.user_hash = hash_of(user);
+  const UnixSeconds at = deadline_of(entry, limits_);
   for (;;) {
     if (RAND_bytes(entry.id.data(), static_cast<int>(entry.id.size())) != 1) {
       std::abort();  // no CSPRNG: never hand out guessable sessions
@@ -81,30 +316,27 @@ SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes 
     if (key == 0) continue;  // 0 means "no session" to callers
     Shard& shard = shards_[shard_of(key)];
     std::lock_guard lock(shard.mutex);
-    if (shard.sessions.contains(key)) continue;  // 2^-64 per pair; just draw again
+    if (shard.sessions.find(key) != SessionTable::kNone) continue;  // 2^-64 per pair; draw again
     Created created{jose::base64url_encode(std::string_view(
                         reinterpret_cast<const char*>(entry.id.data()), entry.id.size())),
                     key};
-    const UnixSeconds at = deadline_of(entry, limits_);
-    shard.sessions.emplace(key, std::move(entry));
+    // The deadline first: should the insert fail, a stale deadline is harmless.
     if (at != kNever) shard.deadlines.push({at, key});
+    shard.sessions.insert(std::move(entry));
     return created;
   }
 }
 
 LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now) {
   LookupResult result;
-  if (cookie_value.size() != 43) return result;  // base64url of 32 bytes
-  auto decoded = jose::base64url_decode(cookie_value);
-  if (!decoded || decoded->size() != 32) return result;
   SessionId id;
-  std::memcpy(id.data(), decoded->data(), id.size());
+  if (!decode_cookie(cookie_value, id)) return result;
   const std::uint64_t key = key_of(id);
   Shard& shard = shards_[shard_of(key)];
   std::lock_guard lock(shard.mutex);
-  auto it = shard.sessions.find(key);
-  if (it == shard.sessions.end()) return result;
-  Entry& entry = it->second;
+  const std::size_t position = shard.sessions.find(key);
+  if (position == SessionTable::kNone) return result;
+  Entry& entry = shard.sessions.at(position);
   if (!constant_time_equal(
           std::string_view(reinterpret_cast<const char*>(entry.id.data()), entry.id.size()),
           std::string_view(reinterpret_cast<const char*>(id.data()), id.size()))) {
@@ -112,38 +344,51 @@ LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now
   }
   if (deadline_of(entry, limits_) <= now) {
     result.status = LookupStatus::kExpired;
-    result.session.user = entry.user;
-    shard.sessions.erase(it);  // its heap entry is dropped lazily by expire()
+    result.session.user = entry.user.user();
+    shard.sessions.erase(position);  // its heap entry is dropped lazily by expire()
     return result;
   }
   entry.last_seen = now;
   result.status = LookupStatus::kFound;
-  result.session = {key, entry.user, entry.attributes};
+  result.session = {key, entry.user.user(), entry.user.attributes()};
   return result;
 }
 
 bool SessionStore::touch(std::uint64_t handle, UnixSeconds now) {
   Shard& shard = shards_[shard_of(handle)];
   std::lock_guard lock(shard.mutex);
-  auto it = shard.sessions.find(handle);
-  if (it == shard.sessions.end() || deadline_of(it->second, limits_) <= now) return false;
-  it->second.last_seen = std::max(it->second.last_seen, now);
+  const std::size_t position = shard.sessions.find(handle);
+  if (position == SessionTable::kNone) return false;
+  Entry& entry = shard.sessions.at(position);
+  if (deadline_of(entry, limits_) <= now) return false;
+  entry.last_seen = std::max(entry.last_seen, now);
   return true;
 }
 
 bool SessionStore::remove(std::uint64_t handle) {
   Shard& shard = shards_[shard_of(handle)];
   std::lock_guard lock(shard.mutex);
-  return shard.sessions.erase(handle) > 0;
+  const std::size_t position = shard.sessions.find(handle);
+  if (position == SessionTable::kNone) return false;
+  shard.sessions.erase(position);
+  return true;
 }
 
 std::size_t SessionStore::remove_user(const UserIdentity& user) {
-  // Revocation is rare; a scan of the shards one at a time keeps the hot path index-free.
+  // Revocation is rare; a scan of the packed entries keeps the hot path index-free.
+  const std::uint64_t hash = hash_of(user);
   std::size_t removed = 0;
   for (std::size_t s = 0; s < kShards; ++s) {
     Shard& shard = shards_[s];
     std::lock_guard lock(shard.mutex);
-    removed += std::erase_if(shard.sessions, [&](const auto& kv) { return kv.second.user == user; });
+    auto& entries = shard.sessions.entries();
+    // Backwards: erase() moves the last entry into the hole, one already looked at.
+    for (std::size_t p = entries.size(); p-- > 0;) {
+      if (entries[p].user_hash == hash && entries[p].user.is(user)) {
+        shard.sessions.erase(p);
+        ++removed;
+      }
+    }
   }
   return removed;
 }
@@ -154,20 +399,24 @@ std::size_t SessionStore::expire(UnixSeconds now,
   for (std::size_t s = 0; s < kShards; ++s) {
     Shard& shard = shards_[s];
     std::lock_guard lock(shard.mutex);
+    bool removed_any = false;
     while (!shard.deadlines.empty() && shard.deadlines.top().at <= now) {
       const Deadline top = shard.deadlines.top();
       shard.deadlines.pop();
-      auto it = shard.sessions.find(top.key);
-      if (it == shard.sessions.end()) continue;  // already removed
-      const UnixSeconds real = deadline_of(it->second, limits_);
+      const std::size_t position = shard.sessions.find(top.key);
+      if (position == SessionTable::kNone) continue;  // already removed
+      Entry& entry = shard.sessions.at(position);
+      const UnixSeconds real = deadline_of(entry, limits_);
       if (real > now) {
         shard.deadlines.push({real, top.key});  // touched since: wait for its real deadline
         continue;
       }
-      if (on_expired) on_expired(it->second.user);
-      shard.sessions.erase(it);
+      if (on_expired) on_expired(entry.user.user());
+      shard.sessions.erase(position);
+      removed_any = true;
       ++expired;
     }
+    if (removed_any) shard.sessions.shrink();
   }
   return expired;
 }

@@ -2,6 +2,8 @@
 // time, expiry without lookups, removal by user, ids that are never guessable.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
 #include <set>
 
 #include "session/session_store.h"
@@ -102,6 +104,169 @@ TEST(SessionStore, RemoveUserEndsAllTheirSessions) {
   EXPECT_EQ(store.lookup(b.cookie_value, 1).status, LookupStatus::kFound);
   EXPECT_TRUE(store.remove(b.handle));
   EXPECT_FALSE(store.remove(b.handle));
+}
+
+TEST(SessionStore, AttributesOfAnySizeComeBackExactly) {
+  SessionStore store(SessionLimits{});
+  const UserIdentity long_user{std::string(300, 'D'), std::string(70000, 'u')};
+  const Attributes attributes{{"X-Empty", ""}, {"X-Long", std::string(200, 'v')},
+                              {"", "no name"}, {"X-Bytes", std::string("a\0b", 3)}};
+  auto created = store.create(long_user, attributes, 0);
+  auto found = store.lookup(created.cookie_value, 1);
+  ASSERT_EQ(found.status, LookupStatus::kFound);
+  EXPECT_EQ(found.session.user, long_user);
+  EXPECT_EQ(found.session.attributes, attributes);
+  auto plain = store.create(UserIdentity{"", ""}, {}, 0);
+  found = store.lookup(plain.cookie_value, 1);
+  ASSERT_EQ(found.status, LookupStatus::kFound);
+  EXPECT_EQ(found.session.user, (UserIdentity{"", ""}));
+  EXPECT_TRUE(found.session.attributes.empty());
+}
+
+TEST(SessionStore, NonCanonicalAndMalformedCookiesAreNotFound) {
+  SessionStore store(SessionLimits{});
+  auto created = store.create(kAlice, {}, 0);
+  const std::string& cookie = created.cookie_value;
+  // The last character carries 4 bits and 2 unused ones: any other spelling is refused.
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const std::size_t last = kAlphabet.find(cookie.back());
+  ASSERT_EQ(last % 4, 0u);
+  for (std::size_t bits = 1; bits < 4; ++bits) {
+    std::string other = cookie;
+    other.back() = kAlphabet[last + bits];
+    EXPECT_EQ(store.lookup(other, 1).status, LookupStatus::kUnknown);
+  }
+  for (char bad : {'=', '+', '/', ' ', '\0', '\xff'}) {
+    for (std::size_t at : {std::size_t{0}, std::size_t{20}, std::size_t{42}}) {
+      std::string other = cookie;
+      other[at] = bad;
+      EXPECT_EQ(store.lookup(other, 1).status, LookupStatus::kUnknown);
+    }
+  }
+  EXPECT_EQ(store.lookup(cookie.substr(0, 42), 1).status, LookupStatus::kUnknown);
+  EXPECT_EQ(store.lookup(cookie, 1).status, LookupStatus::kFound);
+}
+
+TEST(SessionStore, ManySessionsSurviveGrowthRemovalAndExpiry) {
+  // Enough sessions for every shard's table to grow, then removals that shift probe runs.
+  SessionStore store(SessionLimits{100, 0});
+  std::vector<SessionStore::Created> sessions;
+  for (int i = 0; i < 20000; ++i) {
+    sessions.push_back(store.create({"ACME", "user" + std::to_string(i)}, {}, i < 10000 ? 0 : 50));
+  }
+  EXPECT_EQ(store.size(), 20000u);
+  for (std::size_t i = 0; i < sessions.size(); i += 3) EXPECT_TRUE(store.remove(sessions[i].handle));
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    auto found = store.lookup(sessions[i].cookie_value, 60);
+    if (i % 3 == 0) {
+      EXPECT_EQ(found.status, LookupStatus::kUnknown) << i;
+    } else {
+      ASSERT_EQ(found.status, LookupStatus::kFound) << i;
+      EXPECT_EQ(found.session.user.id, "user" + std::to_string(i));
+      EXPECT_EQ(found.session.handle, sessions[i].handle);
+    }
+  }
+  // All were touched at 60: none is due at 159, all at 160.
+  EXPECT_EQ(store.expire(159), 0u);
+  const std::size_t live = store.size();
+  std::size_t reported = 0;
+  EXPECT_EQ(store.expire(160, [&](const UserIdentity&) { ++reported; }), live);
+  EXPECT_EQ(reported, live);
+  EXPECT_EQ(store.size(), 0u);
+  // The store works as new after shrinking.
+  auto again = store.create(kAlice, {}, 200);
+  EXPECT_EQ(store.lookup(again.cookie_value, 201).status, LookupStatus::kFound);
+}
+
+TEST(SessionStore, RemoveUserAmongManyUsers) {
+  SessionStore store(SessionLimits{});
+  std::vector<SessionStore::Created> alice;
+  std::vector<SessionStore::Created> others;
+  for (int i = 0; i < 5000; ++i) {
+    others.push_back(store.create({"ACME", "user" + std::to_string(i)}, {}, 0));
+    if (i % 50 == 0) alice.push_back(store.create(kAlice, {{"X-Groups", "a"}}, 0));
+  }
+  // Same id in another directory, and a directory/id split differently, are other users.
+  auto other_dir = store.create({"OTHER", "alice"}, {}, 0);
+  auto split = store.create({"ACMEa", "lice"}, {}, 0);
+  EXPECT_EQ(store.remove_user(kAlice), alice.size());
+  for (const auto& s : alice) EXPECT_EQ(store.lookup(s.cookie_value, 1).status, LookupStatus::kUnknown);
+  for (const auto& s : others) ASSERT_EQ(store.lookup(s.cookie_value, 1).status, LookupStatus::kFound);
+  EXPECT_EQ(store.lookup(other_dir.cookie_value, 1).status, LookupStatus::kFound);
+  EXPECT_EQ(store.lookup(split.cookie_value, 1).status, LookupStatus::kFound);
+  EXPECT_EQ(store.remove_user(kAlice), 0u);
+}
+
+TEST(SessionStore, RandomOperationsMatchASimpleModel) {
+  // The store against a std::map doing the same create/lookup/touch/remove/expire steps.
+  struct Model {
+    std::string cookie;
+    UserIdentity user;
+    UnixSeconds created_at;
+    UnixSeconds last_seen;
+  };
+  const SessionLimits limits{40, 300};
+  SessionStore store(limits);
+  std::map<std::uint64_t, Model> model;
+  std::mt19937 rng(7);
+  UnixSeconds now = 1000;
+  auto due = [&](const Model& m) {
+    return std::min(m.last_seen + limits.inactivity_timeout_seconds,
+                    m.created_at + limits.max_lifetime_seconds) <= now;
+  };
+  auto pick = [&]() {
+    auto it = model.begin();
+    std::advance(it, static_cast<long>(rng() % model.size()));
+    return it;
+  };
+  for (int step = 0; step < 30000; ++step) {
+    now += static_cast<UnixSeconds>(rng() % 3 == 0);
+    const unsigned op = rng() % 10;
+    if (op < 4 || model.empty()) {
+      UserIdentity user{"ACME", "u" + std::to_string(rng() % 500)};
+      auto created = store.create(user, {}, now);
+      ASSERT_FALSE(model.contains(created.handle));
+      model[created.handle] = {created.cookie_value, user, now, now};
+    } else if (op < 7) {
+      auto it = pick();
+      auto found = store.lookup(it->second.cookie, now);
+      if (due(it->second)) {
+        ASSERT_EQ(found.status, LookupStatus::kExpired);
+        EXPECT_EQ(found.session.user, it->second.user);
+        model.erase(it);
+      } else {
+        ASSERT_EQ(found.status, LookupStatus::kFound);
+        EXPECT_EQ(found.session.user, it->second.user);
+        it->second.last_seen = now;
+      }
+    } else if (op == 7) {
+      auto it = pick();
+      const bool alive = !due(it->second);
+      ASSERT_EQ(store.touch(it->first, now), alive);
+      if (alive) it->second.last_seen = now;
+    } else if (op == 8) {
+      auto it = pick();
+      ASSERT_TRUE(store.remove(it->first));
+      model.erase(it);
+    } else {
+      std::size_t expected = 0;
+      for (auto it = model.begin(); it != model.end();) {
+        if (due(it->second)) {
+          it = model.erase(it);
+          ++expected;
+        } else {
+          ++it;
+        }
+      }
+      ASSERT_EQ(store.expire(now), expected);
+    }
+    ASSERT_EQ(store.size(), model.size());
+  }
+  for (const auto& [handle, m] : model) {
+    EXPECT_EQ(store.lookup(m.cookie, now).status,
+              due(m) ? LookupStatus::kExpired : LookupStatus::kFound);
+  }
 }
 
 }  // namespace
