@@ -9,6 +9,7 @@
 
 #include "auth/access_cache.h"
 #include "auth/answer.h"
+#include "auth/token_cache.h"
 #include "jose/jwt_verifier.h"
 #include "jose/key.h"
 #include "session/cookie.h"
@@ -87,6 +88,9 @@ class JwtGate final : public Gate {
         forward_claims_(vp.auth.jwt.forward_claims),
         secure_(vp.session.secure),
         verifier_(std::move(verifier)),
+        tokens_(vp.auth.jwt.token_cache > 0
+                    ? std::make_unique<TokenCache>(vp.auth.jwt.token_cache)
+                    : nullptr),
         sessions_({vp.session.inactivity_timeout_seconds, vp.session.max_lifetime_seconds}),
         access_(access),
         clock_(clock) {
@@ -127,31 +131,26 @@ class JwtGate final : public Gate {
     }
 
     if (auto token = bearer_token(request.header("Authorization"))) {
-      auto jwt = verifier_.verify(*token, now);
-      if (!jwt) {
-        audit_logger()->info("event=token_rejected vp={} reason={}", prefix_,
-                             reason_code(jwt.error().reason));
-        return refuse(jwt.error().reason, context);
-      }
-      const UserIdentity& user = jwt->user();
-      if (!forwardable(user.directory) || !forwardable(user.id) ||
-          user.directory.find('\\') != std::string::npos) {
-        audit_logger()->info("event=token_rejected vp={} reason={}", prefix_,
-                             reason_code(Reason::kIdentityInvalid));
-        return refuse(Reason::kIdentityInvalid, context);
-      }
+      auto signed_in = authenticate(*token, now);
+      if (!signed_in) return refuse(signed_in.error().reason, context);
+      const UserIdentity& user = signed_in->user;
       if (!access_.admit(user, now)) {
         if (current) sessions_.remove(current->handle);
         return deny(user, context);
       }
-      if (current && current->user == user) return allow(*current, std::nullopt, request, cookie_headers);
-      // A new session for this token; a session of someone else is ended (never reused).
+      if (current && current->user == user) return allow(*current, std::nullopt, cookie_headers);
+      // A session of someone else is ended (never reused).
       if (current) sessions_.remove(current->handle);
-      session::Attributes attributes = forwarded_claims(jwt->claims());
-      auto created = sessions_.create(user, attributes, now);
+      // The same token again without its cookie (API clients): the session it signed in.
+      if (signed_in->session_handle != 0 && sessions_.touch(signed_in->session_handle, now)) {
+        session::SessionView view{signed_in->session_handle, user, signed_in->attributes};
+        return allow(view, std::nullopt, cookie_headers);
+      }
+      auto created = sessions_.create(user, signed_in->attributes, now);
+      if (signed_in->cache_key) tokens_->set_session(*signed_in->cache_key, created.handle);
       audit_logger()->info("event=sign_in vp={} user={}", prefix_, user.qualified());
-      session::SessionView view{created.handle, user, std::move(attributes)};
-      return allow(view, set_cookie(request, created.cookie_value), request, cookie_headers);
+      session::SessionView view{created.handle, user, std::move(signed_in->attributes)};
+      return allow(view, set_cookie(request, created.cookie_value), cookie_headers);
     }
 
     if (current) {
@@ -159,7 +158,7 @@ class JwtGate final : public Gate {
         sessions_.remove(current->handle);
         return deny(current->user, context);
       }
-      return allow(*current, std::nullopt, request, cookie_headers);
+      return allow(*current, std::nullopt, cookie_headers);
     }
     return refuse(Reason::kNoCredentials, context);
   }
@@ -174,6 +173,50 @@ class JwtGate final : public Gate {
   const std::string& prefix() const { return prefix_; }
 
  private:
+  // A bearer token proven: from the cache, or verified (and then cached).
+  struct SignedIn {
+    UserIdentity user;
+    session::Attributes attributes;
+    std::uint64_t session_handle = 0;  // the session this token signed in before, if cached
+    std::optional<TokenCache::Digest> cache_key;
+  };
+
+  Result<SignedIn> authenticate(std::string_view token, UnixSeconds now) {
+    SignedIn out;
+    if (tokens_) {
+      out.cache_key = TokenCache::digest(token);
+      if (auto hit = tokens_->find(*out.cache_key, now)) {
+        out.user = std::move(hit->user);
+        out.attributes = std::move(hit->attributes);
+        out.session_handle = hit->session_handle;
+        return out;
+      }
+    }
+    auto jwt = verifier_.verify(token, now);
+    if (!jwt) {
+      audit_logger()->info("event=token_rejected vp={} reason={}", prefix_,
+                           reason_code(jwt.error().reason));
+      return jwt.error();
+    }
+    const UserIdentity& user = jwt->user();
+    if (!forwardable(user.directory) || !forwardable(user.id) ||
+        user.directory.find('\\') != std::string::npos) {
+      audit_logger()->info("event=token_rejected vp={} reason={}", prefix_,
+                           reason_code(Reason::kIdentityInvalid));
+      return make_error(Reason::kIdentityInvalid, "");
+    }
+    out.user = user;
+    out.attributes = forwarded_claims(jwt->claims());
+    if (tokens_) {
+      // Never past exp; a token without exp is re-verified every few minutes.
+      const UnixSeconds until = jwt->expires_at().value_or(now + kNoExpiryCacheSeconds);
+      if (until > now) tokens_->insert(*out.cache_key, {out.user, out.attributes, until, 0});
+    }
+    return out;
+  }
+
+  static constexpr UnixSeconds kNoExpiryCacheSeconds = 300;
+
   session::Attributes forwarded_claims(const nlohmann::json& claims) const {
     session::Attributes out;
     for (const auto& [claim, header] : forward_claims_) {
@@ -192,7 +235,7 @@ class JwtGate final : public Gate {
   }
 
   Decision allow(const session::SessionView& view, std::optional<std::string> cookie,
-                 const RequestView&, const std::vector<std::string_view>& cookie_headers) const {
+                 const std::vector<std::string_view>& cookie_headers) const {
     Decision d;
     d.allowed = true;
     d.user = view.user;
@@ -217,6 +260,7 @@ class JwtGate final : public Gate {
   const config::SecureMode secure_;
   session::CookieSpec cookie_;
   jose::JwtVerifier verifier_;
+  std::unique_ptr<TokenCache> tokens_;  // null: token_cache 0
   session::SessionStore sessions_;
   AccessCache& access_;
   const Clock& clock_;

@@ -238,7 +238,11 @@ class ConfigParser {
       else reader_.error(root["log_format"], "log_format", in_quotes(*format) + " is not text or json");
     }
     if (auto log = reader_.string(root, "", "access_log"); log && !log->empty()) {
-      config_.access_log = resolve(base_dir_, *log);
+      if (*log == "off") {
+        config_.access_log_enabled = false;
+      } else {
+        config_.access_log = resolve(base_dir_, *log);
+      }
     }
     parse_limits(root);
     if (!reader_.errors().empty()) return failure();
@@ -552,7 +556,7 @@ class ConfigParser {
     if (!reader_.map(jwt, jwt_path,
                      {"key", "algorithms", "user_id_claim", "user_directory_claim",
                       "user_directory", "issuer", "audience", "leeway", "forward_claims",
-                      "forward_authorization", "required_claims"})) {
+                      "forward_authorization", "required_claims", "token_cache"})) {
       return;
     }
     JwtSettings& settings = vp.auth.jwt;
@@ -610,6 +614,9 @@ class ConfigParser {
     if (auto leeway = reader_.duration(jwt, jwt_path, "leeway")) v.leeway_seconds = *leeway;
     settings.forward_authorization =
         reader_.boolean(jwt, jwt_path, "forward_authorization").value_or(false);
+    if (auto entries = reader_.count(jwt, jwt_path, "token_cache")) {
+      settings.token_cache = static_cast<std::size_t>(*entries);
+    }
     YAML::Node forward = jwt["forward_claims"];
     const std::string forward_path = child(jwt_path, "forward_claims");
     if (forward.IsDefined() && !forward.IsNull()) {

@@ -49,6 +49,7 @@ struct JwtSettings {
   jose::VerifierSettings verifier;                 // algorithms, claims, issuer, audience, leeway
   std::map<std::string, std::string> forward_claims;  // claim name -> upstream header name
   bool forward_authorization = false;              // pass the client's Authorization upstream
+  std::size_t token_cache = 10000;  // verified tokens remembered (by SHA-256); 0 = no cache
 };
 
 struct AuthSettings {
@@ -107,6 +108,7 @@ struct GatewayConfig {
   AccessSettings access;
   LogFormat log_format = LogFormat::kText;
   std::string access_log;  // "" = standard output
+  bool access_log_enabled = true;  // false: `access_log: off`
   Limits limits;
 };
 

@@ -225,9 +225,37 @@ def test_client_chosen_session_id_is_never_adopted(gateway, pki):
 
 
 def test_two_sign_ins_get_different_session_ids(gateway, pki):
-    a = http(gateway.port, "GET", "/jwt/x", bearer(mint(pki))).cookie(COOKIE)
-    b = http(gateway.port, "GET", "/jwt/x", bearer(mint(pki))).cookie(COOKIE)
+    a = http(gateway.port, "GET", "/jwt/x", bearer(mint(pki, jti="1"))).cookie(COOKIE)
+    b = http(gateway.port, "GET", "/jwt/x", bearer(mint(pki, jti="2"))).cookie(COOKIE)
     assert a and b and a != b
+
+
+def test_repeated_token_rides_on_its_session_and_signs_in_once(gateway, pki, upstream):
+    token = mint(pki, jti="repeat")
+    first = http(gateway.port, "GET", "/jwt/x", bearer(token))
+    assert first.status == 200 and first.cookie(COOKIE)
+    for _ in range(3):
+        again = http(gateway.port, "GET", "/jwt/x", bearer(token))
+        assert again.status == 200, again
+        assert again.cookie(COOKIE) is None  # the session of the first request still serves
+        assert again.upstream_header("X-Jotgate-User") == "UserDirectory=ACME; UserId=alice"
+    # A tampered copy of the cached token is still refused, before any upstream traffic.
+    before = upstream.stats()["requests"]
+    head, payload, signature = token.split(".")
+    flipped = signature[:20] + ("A" if signature[20] != "A" else "B") + signature[21:]
+    bad = http(gateway.port, "GET", "/jwt/x", bearer(f"{head}.{payload}.{flipped}"))
+    assert bad.status == 401 and "invalid_token" in (bad.header("WWW-Authenticate") or "")
+    assert upstream.stats()["requests"] == before
+    assert gateway.output().count("event=sign_in") == 1
+
+
+def test_cached_token_is_refused_once_expired(gateway, pki):
+    token = mint(pki, expires_in=-58, jti="short")  # exp 58 s ago: inside the 60 s leeway
+    assert http(gateway.port, "GET", "/jwt/x", bearer(token)).status == 200
+    time.sleep(2.5)  # now exp + leeway has passed; the cache must not answer for it
+    late = http(gateway.port, "GET", "/jwt/x", bearer(token))
+    assert late.status == 401
+    assert "expired" in (late.header("WWW-Authenticate") or "").lower()
 
 
 def test_inactivity_timeout_slides_then_expires(pki, upstream, start_gateway):

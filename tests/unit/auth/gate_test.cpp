@@ -259,6 +259,91 @@ TEST_F(GateTest, TokenForAnotherUserReplacesTheSession) {
   EXPECT_EQ(same.session_handle, bob.session_handle);
 }
 
+TEST_F(GateTest, RepeatedTokenWithoutCookieRidesOnTheSessionItSignedIn) {
+  start();
+  const std::string t = alice_token();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + t));
+  ASSERT_TRUE(first.allowed);
+  ASSERT_TRUE(first.set_cookie);
+  auto again = check(FakeRequest().with("Authorization", "Bearer " + t));
+  ASSERT_TRUE(again.allowed);
+  EXPECT_EQ(again.session_handle, first.session_handle);
+  EXPECT_FALSE(again.set_cookie);  // no new session: the first one is still alive
+  EXPECT_EQ(header_of(again.upstream_headers, "X-Jotgate-User"),
+            "UserDirectory=ACME; UserId=alice");
+  // Another token of the same user is verified on its own and gets its own session.
+  auto other = check(FakeRequest().with(
+      "Authorization", "Bearer " + token({{"userId", "alice"}, {"userDirectory", "ACME"},
+                                          {"jti", "2"}})));
+  ASSERT_TRUE(other.allowed);
+  EXPECT_NE(other.session_handle, first.session_handle);
+}
+
+TEST_F(GateTest, CachedTokenIsNotUsedAtOrAfterItsExp) {
+  start("    session: { inactivity_timeout: 1h }\n");
+  const std::string t =
+      token({{"userId", "alice"}, {"userDirectory", "ACME"}, {"exp", kNow + 100}});
+  ASSERT_TRUE(check(FakeRequest().with("Authorization", "Bearer " + t)).allowed);
+  clock_.set(kNow + 99);
+  EXPECT_TRUE(check(FakeRequest().with("Authorization", "Bearer " + t)).allowed);
+  // Past exp + leeway (60 s): the cache no longer answers, and verification refuses it.
+  clock_.set(kNow + 161);
+  auto late = check(FakeRequest().with("Authorization", "Bearer " + t));
+  EXPECT_EQ(late.status, 401);
+  EXPECT_EQ(late.reason, Reason::kTokenExpired);
+}
+
+TEST_F(GateTest, TamperedCopyOfACachedTokenIsRefused) {
+  start();
+  const std::string t = alice_token();
+  ASSERT_TRUE(check(FakeRequest().with("Authorization", "Bearer " + t)).allowed);
+  std::string tampered = t;
+  char& c = tampered[tampered.size() - 10];  // inside the signature
+  c = c == 'A' ? 'B' : 'A';
+  auto d = check(FakeRequest().with("Authorization", "Bearer " + tampered));
+  EXPECT_EQ(d.status, 401);
+  EXPECT_EQ(d.reason, Reason::kSignatureMismatch);
+}
+
+TEST_F(GateTest, RepeatedTokenAfterItsSessionExpiredSignsInAgain) {
+  start("    session: { inactivity_timeout: 60s }\n");
+  const std::string t = alice_token();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + t));
+  clock_.set(kNow + 61);
+  auto again = check(FakeRequest().with("Authorization", "Bearer " + t));
+  ASSERT_TRUE(again.allowed);
+  EXPECT_NE(again.session_handle, first.session_handle);
+  EXPECT_TRUE(again.set_cookie);
+}
+
+TEST_F(GateTest, RevokedUserIsDeniedEvenWithACachedToken) {
+  start();
+  const std::string t = alice_token();
+  ASSERT_TRUE(check(FakeRequest().with("Authorization", "Bearer " + t)).allowed);
+  gates_->maintain();
+  {
+    auto other = access::AccessStore::open(config_.data_dir);
+    ASSERT_TRUE(*(*other)->revoke({"ACME", "alice"}));
+  }
+  gates_->maintain();
+  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer " + t)).status, 403);
+}
+
+TEST_F(GateTest, WithoutTheCacheEveryRequestIsVerifiedAndStillAllowed) {
+  start();
+  config_.virtual_proxies[0].auth.jwt.token_cache = 0;
+  gates_.reset();
+  auto gates = GateSet::create(config_, clock_);
+  ASSERT_TRUE(gates.ok());
+  gates_ = std::move(*gates);
+  const std::string t = alice_token();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + t));
+  auto again = check(FakeRequest().with("Authorization", "Bearer " + t));
+  ASSERT_TRUE(first.allowed);
+  ASSERT_TRUE(again.allowed);
+  EXPECT_TRUE(again.set_cookie);  // no cache: nothing links the token to its first session
+}
+
 TEST_F(GateTest, InactivityExpiryAndTouch) {
   start("    session: { inactivity_timeout: 60s }\n");
   auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
