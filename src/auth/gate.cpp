@@ -141,13 +141,16 @@ class JwtGate final : public Gate {
       if (current && current->user == user) return allow(*current, std::nullopt, cookie_headers);
       // A session of someone else is ended (never reused).
       if (current) sessions_.remove(current->handle);
-      // The same token again without its cookie (API clients): the session it signed in.
+      // The same token again without its cookie (API clients, or a cookie the client lost):
+      // the session it signed in, and its cookie once more.
       if (signed_in->session_handle != 0 && sessions_.touch(signed_in->session_handle, now)) {
         session::SessionView view{signed_in->session_handle, user, signed_in->attributes};
-        return allow(view, std::nullopt, cookie_headers);
+        return allow(view, set_cookie(request, signed_in->session_cookie), cookie_headers);
       }
       auto created = sessions_.create(user, signed_in->attributes, now);
-      if (signed_in->cache_key) tokens_->set_session(*signed_in->cache_key, created.handle);
+      if (signed_in->cache_key) {
+        tokens_->set_session(*signed_in->cache_key, created.handle, created.cookie_value);
+      }
       audit_logger()->info("event=sign_in vp={} user={}", prefix_, user.qualified());
       session::SessionView view{created.handle, user, std::move(signed_in->attributes)};
       return allow(view, set_cookie(request, created.cookie_value), cookie_headers);
@@ -178,6 +181,7 @@ class JwtGate final : public Gate {
     UserIdentity user;
     session::Attributes attributes;
     std::uint64_t session_handle = 0;  // the session this token signed in before, if cached
+    std::string session_cookie;        // and its cookie value
     std::optional<TokenCache::Digest> cache_key;
   };
 
@@ -189,6 +193,7 @@ class JwtGate final : public Gate {
         out.user = std::move(hit->user);
         out.attributes = std::move(hit->attributes);
         out.session_handle = hit->session_handle;
+        out.session_cookie = std::move(hit->session_cookie);
         return out;
       }
     }
@@ -210,7 +215,7 @@ class JwtGate final : public Gate {
     if (tokens_) {
       // Never past exp; a token without exp is re-verified every few minutes.
       const UnixSeconds until = jwt->expires_at().value_or(now + kNoExpiryCacheSeconds);
-      if (until > now) tokens_->insert(*out.cache_key, {out.user, out.attributes, until, 0});
+      if (until > now) tokens_->insert(*out.cache_key, {out.user, out.attributes, until, 0, {}});
     }
     return out;
   }

@@ -80,13 +80,15 @@ void TokenCache::insert(const Digest& key, Entry entry) {
   shard.order.push_back(k);
 }
 
-void TokenCache::set_session(const Digest& key, std::uint64_t session_handle) {
+void TokenCache::set_session(const Digest& key, std::uint64_t session_handle,
+                             std::string cookie_value) {
   const std::uint64_t k = key_of(key);
   Shard& shard = shards_[k % kShards];
   std::lock_guard lock(shard.mutex);
   auto it = shard.slots.find(k);
   if (it != shard.slots.end() && same(it->second.digest, key)) {
     it->second.entry.session_handle = session_handle;
+    it->second.entry.session_cookie = std::move(cookie_value);
   }
 }
 

@@ -33,6 +33,7 @@ class TokenCache {
     Attributes attributes;         // forwarded claims, as the session keeps them
     UnixSeconds expires_at = 0;    // the token's exp (or a short default without one)
     std::uint64_t session_handle = 0;  // the session this token signed in, 0 = none yet
+    std::string session_cookie;        // its cookie value (a secret, like the store's ids)
   };
 
   explicit TokenCache(std::size_t capacity);
@@ -47,7 +48,7 @@ class TokenCache {
   // Adds or replaces; the oldest entry of a full shard leaves.
   void insert(const Digest& key, Entry entry);
   // Records the session a cached token signed in.
-  void set_session(const Digest& key, std::uint64_t session_handle);
+  void set_session(const Digest& key, std::uint64_t session_handle, std::string cookie_value);
   std::size_t size() const;
 
  private:

@@ -6,6 +6,7 @@
 //   const VirtualProxyRuntime& vp = ctx.virtual_proxies[match->virtual_proxy_index];
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -50,7 +51,7 @@ struct ProxyContext {
   const config::GatewayConfig* config = nullptr;
   std::vector<VirtualProxyRuntime> virtual_proxies;
   std::vector<ListenerRuntime> listeners;
-  std::unique_ptr<AccessLog> access_log;
+  std::unique_ptr<AccessLog> access_log;  // null: `access_log: off`
   std::unique_ptr<UpstreamHealth> health;
   std::shared_ptr<asio::ssl::context> upstream_tls;
   std::chrono::seconds header_timeout{10};
@@ -59,11 +60,62 @@ struct ProxyContext {
   std::atomic<std::size_t> open_sessions{0};
 };
 
-// A connection the worker can close when shutting down while it waits for a request.
+// A connection the worker can close when shutting down while it waits for a request, and whose
+// wait for the next request the worker times out (see Worker::sweep).
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
   virtual void close_if_idle() = 0;
+  // Closes the connection when it has waited for a request past its deadline.
+  virtual void sweep(std::chrono::steady_clock::time_point now) = 0;
+};
+
+// Body and tunnel buffers of one worker's connections, handed out while a transfer runs and
+// kept for the next one: memory follows the transfers in progress, not the open connections.
+class RelayBuffers {
+ public:
+  static constexpr std::size_t kSize = 16 * 1024;
+  static constexpr std::size_t kMaxSpare = 256;
+  using Buffer = std::array<char, kSize>;
+
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(RelayBuffers* pool, std::unique_ptr<Buffer> buffer)
+        : pool_(pool), buffer_(std::move(buffer)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&& other) noexcept {
+      release();
+      pool_ = other.pool_;
+      buffer_ = std::move(other.buffer_);
+      return *this;
+    }
+    ~Lease() { release(); }
+    explicit operator bool() const { return buffer_ != nullptr; }
+    char* data() { return buffer_->data(); }
+    static constexpr std::size_t size() { return kSize; }
+    void release() {
+      if (buffer_ && pool_ != nullptr) pool_->give_back(std::move(buffer_));
+      buffer_.reset();
+    }
+
+   private:
+    RelayBuffers* pool_ = nullptr;
+    std::unique_ptr<Buffer> buffer_;
+  };
+
+  Lease take() {
+    if (spare_.empty()) return Lease(this, std::make_unique<Buffer>());
+    auto buffer = std::move(spare_.back());
+    spare_.pop_back();
+    return Lease(this, std::move(buffer));
+  }
+
+ private:
+  void give_back(std::unique_ptr<Buffer> buffer) {
+    if (spare_.size() < kMaxSpare) spare_.push_back(std::move(buffer));
+  }
+  std::vector<std::unique_ptr<Buffer>> spare_;
 };
 
 // Member order matters: the io_context is destroyed after the pool (its sockets) and before
@@ -76,8 +128,17 @@ struct Worker {
   ProxyContext& ctx;
   std::unordered_set<SessionBase*> sessions;  // touched only on this worker's thread
   std::vector<std::size_t> round_robin;       // next upstream, by virtual proxy index
+  RelayBuffers buffers;  // before the io_context: connections ending with it give leases back
   asio::io_context ioc{1};
   UpstreamPool pool;
+
+  // Waits for a next request are timed out here, a few times a second, instead of arming and
+  // cancelling a timer around every read of every connection.
+  static constexpr std::chrono::milliseconds kSweepInterval{250};
+  void sweep(std::chrono::steady_clock::time_point now) {
+    std::vector<SessionBase*> all(sessions.begin(), sessions.end());  // sweeping may end some
+    for (auto* session : all) session->sweep(now);
+  }
 };
 
 // Start a session on the worker's thread (session_plain.cpp, session_tls.cpp).

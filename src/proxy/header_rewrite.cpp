@@ -47,6 +47,42 @@ constexpr std::array<std::string_view, 6> kHopByHop{"keep-alive", "proxy-connect
 
 }  // namespace
 
+namespace {
+
+void append_fields(const http::fields& fields, std::string& out) {
+  for (const auto& field : fields) {
+    out.append(field.name_string());
+    out.append(": ");
+    out.append(field.value());
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+}
+
+}  // namespace
+
+void write_head(const http::request_header<>& request, std::string& out) {
+  out.assign(request.method_string());
+  out.push_back(' ');
+  out.append(request.target());
+  out.append(" HTTP/1.1\r\n");
+  append_fields(request, out);
+}
+
+void write_head(const http::response_header<>& response, std::string& out) {
+  const unsigned status = response.result_int();
+  out.assign("HTTP/1.1 ");
+  out.push_back(static_cast<char>('0' + status / 100 % 10));
+  out.push_back(static_cast<char>('0' + status / 10 % 10));
+  out.push_back(static_cast<char>('0' + status % 10));
+  out.push_back(' ');
+  boost::beast::string_view reason = response.reason();
+  if (reason.empty()) reason = http::obsolete_reason(response.result());
+  out.append(reason.data(), reason.size());
+  out.append("\r\n");
+  append_fields(response, out);
+}
+
 void remove_hop_by_hop(http::fields& fields, bool keep_upgrade) {
   // Names listed in Connection, collected first: erasing invalidates the values we read.
   std::vector<std::string> named;

@@ -43,6 +43,12 @@ bool host_allowed(const std::vector<std::string>& allow_list, std::string_view h
 // "https://app.example.com:8443" -> "app.example.com:8443"; "" when not a URL.
 std::string_view origin_authority(std::string_view origin);
 
+// The header block of a message as it goes on the wire ("HTTP/1.1", then the fields in order),
+// written into `out` (a buffer the connection reuses): one contiguous buffer that leaves with
+// the first body bytes in one write.
+void write_head(const http::request_header<>& request, std::string& out);
+void write_head(const http::response_header<>& response, std::string& out);
+
 class HeaderPolicy {
  public:
   HeaderPolicy(const std::vector<std::string>& reserved_request_headers,

@@ -83,6 +83,7 @@ struct Server::Impl {
   Result<void> build();
   asio::awaitable<void> accept_loop(std::size_t listener_index);
   asio::awaitable<void> maintain_loop();
+  static asio::awaitable<void> sweep_loop(Worker& worker);
   void begin_shutdown();
   asio::awaitable<void> drain();
 };
@@ -134,9 +135,11 @@ Result<void> Server::Impl::build() {
     ctx.listeners.push_back(std::move(runtime));
   }
 
-  auto log = AccessLog::open(config);
-  if (!log) return log.error();
-  ctx.access_log = std::move(*log);
+  if (config.access_log_enabled) {
+    auto log = AccessLog::open(config);
+    if (!log) return log.error();
+    ctx.access_log = std::move(*log);
+  }
 
   for (const auto& listener : config.listeners) {
     std::string where = host_port(listener.host, listener.port);
@@ -203,6 +206,16 @@ asio::awaitable<void> Server::Impl::maintain_loop() {
   }
 }
 
+asio::awaitable<void> Server::Impl::sweep_loop(Worker& worker) {
+  asio::steady_timer timer(worker.ioc);
+  for (;;) {
+    timer.expires_after(Worker::kSweepInterval);
+    auto [ec] = co_await timer.async_wait(kNoThrow);
+    if (ec) co_return;
+    worker.sweep(std::chrono::steady_clock::now());
+  }
+}
+
 void Server::Impl::begin_shutdown() {
   if (shutting_down) return;
   shutting_down = true;
@@ -264,7 +277,10 @@ void Server::run() {
       if (!ec) impl.begin_shutdown();
     });
   }
-  for (auto& worker : impl.workers) impl.guards.push_back(asio::make_work_guard(worker->ioc));
+  for (auto& worker : impl.workers) {
+    impl.guards.push_back(asio::make_work_guard(worker->ioc));
+    asio::co_spawn(worker->ioc, Impl::sweep_loop(*worker), asio::detached);
+  }
   std::vector<std::thread> threads;
   for (auto& worker : impl.workers) {
     threads.emplace_back([w = worker.get()] { w->ioc.run(); });

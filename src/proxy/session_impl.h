@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
@@ -72,8 +73,6 @@ class HttpSession final : public SessionBase,
     boost::system::error_code ec;
     auto endpoint = tcp_stream().socket().remote_endpoint(ec);
     if (!ec) peer_ip_ = endpoint.address().to_string();
-    // Beast reads at most the buffer's free capacity: a small buffer means many tiny reads.
-    buffer_.reserve(16 * 1024);
     worker_.sessions.insert(this);
     ctx_.open_sessions.fetch_add(1);
   }
@@ -84,6 +83,10 @@ class HttpSession final : public SessionBase,
 
   void close_if_idle() override {
     if (idle_) close();
+  }
+
+  void sweep(std::chrono::steady_clock::time_point now) override {
+    if (idle_ && now >= idle_deadline_) close();
   }
 
   asio::awaitable<void> run(std::shared_ptr<HttpSession> self) {
@@ -107,8 +110,23 @@ class HttpSession final : public SessionBase,
     while (!ctx_.stopping.load(std::memory_order_relaxed)) {
       if (buffer_.size() == 0) {
         // Waiting for the next request: idle timeout; the first one gets the header timeout.
+        // The worker's sweep closes the connection at the deadline (no timer per wait).
         idle_ = true;
-        tcp_stream().expires_after(first ? ctx_.header_timeout : ctx_.idle_timeout);
+        tcp_stream().expires_never();
+        idle_deadline_ = std::chrono::steady_clock::now() +
+                         (first ? ctx_.header_timeout : ctx_.idle_timeout);
+        if constexpr (!kTls) {
+          // A plain connection holds no read buffer while it waits: 10k idle keep-alive
+          // connections cost their sessions, not 10k buffers. (TLS may hold decrypted bytes
+          // the socket does not show, so it reads directly.)
+          buffer_.shrink_to_fit();
+          auto [ec] = co_await tcp_stream().socket().async_wait(
+              asio::ip::tcp::socket::wait_read, kNoThrow);
+          if (ec) {
+            idle_ = false;
+            co_return;
+          }
+        }
         auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), kNoThrow);
         idle_ = false;
         if (ec) co_return;  // closed, idle timeout or shutdown: nothing to answer
@@ -153,6 +171,7 @@ class HttpSession final : public SessionBase,
   }
 
   void log(const Exchange& exchange) {
+    if (!ctx_.access_log) return;
     auto elapsed = std::chrono::steady_clock::now() - exchange.start;
     AccessRecord record;
     record.client_ip = peer_ip_;
@@ -194,9 +213,17 @@ class HttpSession final : public SessionBase,
   asio::awaitable<bool> serve_request(std::shared_ptr<HttpSession> self) {
     Exchange exchange;
     bool keep_alive = co_await handle(self, exchange);
+    relay_.release();  // back to the worker until the next transfer
     if (exchange.status != 0) log(exchange);
     co_return keep_alive;
   }
+
+  // The relay buffer of the current request, taken from the worker on first use.
+  char* relay_data() {
+    if (!relay_) relay_ = worker_.buffers.take();
+    return relay_.data();
+  }
+  static constexpr std::size_t kRelaySize = RelayBuffers::kSize;
 
   asio::awaitable<bool> handle(std::shared_ptr<HttpSession> self, Exchange& exchange) {
     const config::Limits& limits = ctx_.config->limits;
@@ -387,18 +414,26 @@ class HttpSession final : public SessionBase,
   template <class Up>
   asio::awaitable<Outcome> send_request(Up& up, http::request_parser<http::buffer_body>& parser,
                                         std::chrono::seconds read_timeout) {
+    if (parser.is_done()) {  // no body (GET): the header alone, as text, in one write
+      write_head(parser.get(), head_);
+      beast::get_lowest_layer(up).expires_after(read_timeout);
+      auto [ec, n] = co_await asio::async_write(up, asio::buffer(head_), kNoThrow);
+      if (ec == beast::error::timeout) co_return Outcome::kUpstreamTimeout;
+      if (ec) co_return Outcome::kUpstreamFailed;
+      co_return Outcome::kDone;
+    }
     http::request_serializer<http::buffer_body> serializer(parser.get());
     auto& body = parser.get().body();
     do {
       if (!parser.is_done()) {
-        body.data = relay_buffer_.data();
-        body.size = relay_buffer_.size();
+        body.data = relay_data();
+        body.size = kRelaySize;
         tcp_stream().expires_after(ctx_.idle_timeout);
         auto [ec, n] = co_await http::async_read_some(stream_, buffer_, parser, kNoThrow);
         if (ec == http::error::need_buffer) ec = {};
         if (ec) co_return Outcome::kClientFailed;
-        body.size = relay_buffer_.size() - body.size;
-        body.data = relay_buffer_.data();
+        body.size = kRelaySize - body.size;
+        body.data = relay_data();
         body.more = !parser.is_done();
         // Only a chunk header was parsed: an empty buffer would go out as the last chunk.
         if (body.size == 0 && body.more) continue;
@@ -466,15 +501,27 @@ class HttpSession final : public SessionBase,
       response.keep_alive(keep_alive);
     }
 
+    if (!upgrade && !chunked && !until_close) {
+      Outcome sized = co_await relay_sized_body(up, *parser, *connection, exchange, vp.read_timeout);
+      if (sized != Outcome::kDone) co_return sized;
+      if (upstream_keep_alive) worker_.pool.release(std::move(connection));
+      keep_alive_after_ = keep_alive;
+      co_return Outcome::kDone;
+    }
+
     http::response_serializer<http::buffer_body> serializer(response);
     auto& body = response.body();
     body.data = nullptr;
     body.size = 0;
     body.more = !parser->is_done();
-    tcp_stream().expires_after(ctx_.idle_timeout);
-    {
+    // Body bytes that came with the header leave with it, in one write (one system call and one
+    // wake-up of the client for a small answer). Otherwise the header goes out at once, so a
+    // stream that starts later (server-sent events) shows its status right away.
+    const bool body_with_header = !upgrade && !parser->is_done() && connection->buffer.size() > 0;
+    exchange.status = response.result_int();
+    if (!body_with_header) {
+      tcp_stream().expires_after(ctx_.idle_timeout);
       auto [ec, n] = co_await http::async_write_header(stream_, serializer, kNoThrow);
-      exchange.status = response.result_int();
       if (ec) co_return Outcome::kClientFailed;
     }
     if (upgrade) {
@@ -488,14 +535,14 @@ class HttpSession final : public SessionBase,
     // Streaming: each read is written at once (server-sent events, long polls).
     while (!serializer.is_done()) {
       if (!parser->is_done()) {
-        body.data = relay_buffer_.data();
-        body.size = relay_buffer_.size();
+        body.data = relay_data();
+        body.size = kRelaySize;
         beast::get_lowest_layer(up).expires_after(vp.read_timeout);
         auto [ec, n] = co_await http::async_read_some(up, connection->buffer, *parser, kNoThrow);
         if (ec == http::error::need_buffer) ec = {};
         if (ec) co_return Outcome::kClientFailed;  // cut mid-body: close the client too
-        body.size = relay_buffer_.size() - body.size;
-        body.data = relay_buffer_.data();
+        body.size = kRelaySize - body.size;
+        body.data = relay_data();
         body.more = !parser->is_done();
         exchange.bytes += body.size;
         // Only a chunk header was parsed: an empty buffer would go out as the last chunk.
@@ -517,6 +564,48 @@ class HttpSession final : public SessionBase,
     co_return Outcome::kDone;
   }
 
+  // The common answer: a body of known length (or none). The header is written as text with the
+  // body bytes read along with it, in one write; the rest of the body follows as read. No
+  // framing to add, so no serializer.
+  template <class Up>
+  asio::awaitable<Outcome> relay_sized_body(Up& up, http::response_parser<http::buffer_body>& parser,
+                                            UpstreamConnection& connection, Exchange& exchange,
+                                            std::chrono::seconds read_timeout) {
+    auto& response = parser.get();
+    auto& body = response.body();
+    write_head(response, head_);
+    exchange.status = response.result_int();
+    bool head_sent = false;
+    for (;;) {
+      std::size_t n = 0;
+      // Before the header is out, only bytes already read: a slow body must not hold it back.
+      if (!parser.is_done() && (head_sent || connection.buffer.size() > 0)) {
+        body.data = relay_data();
+        body.size = kRelaySize;
+        beast::get_lowest_layer(up).expires_after(read_timeout);
+        auto [ec, read] = co_await http::async_read_some(up, connection.buffer, parser, kNoThrow);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) co_return Outcome::kClientFailed;  // cut mid-answer: close the client too
+        n = kRelaySize - body.size;
+      }
+      tcp_stream().expires_after(ctx_.idle_timeout);
+      boost::system::error_code ec;
+      if (!head_sent) {
+        std::array<asio::const_buffer, 2> both{
+            asio::buffer(head_),
+            n == 0 ? asio::const_buffer() : asio::const_buffer(relay_.data(), n)};
+        std::tie(ec, std::ignore) = co_await asio::async_write(stream_, both, kNoThrow);
+        head_sent = true;
+      } else if (n > 0) {
+        std::tie(ec, std::ignore) =
+            co_await asio::async_write(stream_, asio::buffer(relay_.data(), n), kNoThrow);
+      }
+      if (ec) co_return Outcome::kClientFailed;
+      exchange.bytes += n;
+      if (parser.is_done()) co_return Outcome::kDone;
+    }
+  }
+
   // After a 101: bytes both ways until either side closes. No frame parsing.
   template <class Up>
   asio::awaitable<void> tunnel(std::shared_ptr<HttpSession> self,
@@ -527,6 +616,10 @@ class HttpSession final : public SessionBase,
     connection->tcp().expires_never();
     tunnel_gate_ = gate;
     session_handle_ = session_handle;
+    relay_.release();
+    buffer_.shrink_to_fit();  // emptied by pump_up's first write; reads go to tunnel_up_
+    tunnel_up_ = std::make_unique<std::array<char, kTunnelBufferSize>>();
+    tunnel_down_ = std::make_unique<std::array<char, kTunnelBufferSize>>();
     // Often enough that a short inactivity timeout cannot expire while traffic flows.
     touch_interval_ = std::min<std::chrono::milliseconds>(
         std::chrono::seconds(5), std::chrono::milliseconds(inactivity_ms_ / 4));
@@ -564,10 +657,10 @@ class HttpSession final : public SessionBase,
       }
     }
     for (;;) {
-      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(relay_buffer_), kNoThrow);
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(*tunnel_up_), kNoThrow);
       if (ec) break;
       auto [write_ec, written] =
-          co_await asio::async_write(up, asio::buffer(relay_buffer_.data(), n), kNoThrow);
+          co_await asio::async_write(up, asio::buffer(tunnel_up_->data(), n), kNoThrow);
       if (write_ec) break;
       touch_session();
     }
@@ -583,16 +676,17 @@ class HttpSession final : public SessionBase,
     if (connection->buffer.size() > 0) {
       auto [ec, n] = co_await asio::async_write(stream_, connection->buffer.data(), kNoThrow);
       connection->buffer.consume(connection->buffer.size());
+      connection->buffer.shrink_to_fit();  // reads go to tunnel_down_ from now on
       if (ec) {
         close_tunnel(*connection);
         co_return;
       }
     }
     for (;;) {
-      auto [ec, n] = co_await up.async_read_some(asio::buffer(down_buffer_), kNoThrow);
+      auto [ec, n] = co_await up.async_read_some(asio::buffer(*tunnel_down_), kNoThrow);
       if (ec) break;
       auto [write_ec, written] =
-          co_await asio::async_write(stream_, asio::buffer(down_buffer_.data(), n), kNoThrow);
+          co_await asio::async_write(stream_, asio::buffer(tunnel_down_->data(), n), kNoThrow);
       if (write_ec) break;
       touch_session();
     }
@@ -606,12 +700,18 @@ class HttpSession final : public SessionBase,
   beast::flat_buffer buffer_;
   std::string peer_ip_;
   bool idle_ = false;
+  std::chrono::steady_clock::time_point idle_deadline_{};
   bool keep_alive_after_ = false;
   std::string target_text_;  // the client's request target, reused by every request
+  std::string head_;         // a header block being written, reused by every request
   unsigned client_version_ = 11;
   // Body relay buffers, reused by every request: memory does not grow with body size.
-  std::array<char, 16 * 1024> relay_buffer_{};
-  std::array<char, 16 * 1024> down_buffer_{};
+  RelayBuffers::Lease relay_;  // held only while a request's body is relayed
+  // WebSocket tunnels hold their buffers for their whole life: small ones, so 10k open sockets
+  // stay affordable (WebSocket messages are mostly small; larger ones take several reads).
+  static constexpr std::size_t kTunnelBufferSize = 4 * 1024;
+  std::unique_ptr<std::array<char, kTunnelBufferSize>> tunnel_up_;
+  std::unique_ptr<std::array<char, kTunnelBufferSize>> tunnel_down_;
   // WebSocket tunnel state.
   auth::Gate* tunnel_gate_ = nullptr;
   std::uint64_t session_handle_ = 0;

@@ -44,7 +44,7 @@ struct UpstreamConnection {
     // Beast reads at most the buffer's free capacity: a small buffer means many tiny reads.
     buffer.reserve(kReadBufferSize);
   }
-  static constexpr std::size_t kReadBufferSize = 64 * 1024;
+  static constexpr std::size_t kReadBufferSize = 16 * 1024;
 
   beast::tcp_stream& tcp();
 

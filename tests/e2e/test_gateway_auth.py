@@ -237,7 +237,7 @@ def test_repeated_token_rides_on_its_session_and_signs_in_once(gateway, pki, ups
     for _ in range(3):
         again = http(gateway.port, "GET", "/jwt/x", bearer(token))
         assert again.status == 200, again
-        assert again.cookie(COOKIE) is None  # the session of the first request still serves
+        assert again.cookie(COOKIE) == first.cookie(COOKIE)  # the same session, its cookie again
         assert again.upstream_header("X-Jotgate-User") == "UserDirectory=ACME; UserId=alice"
     # A tampered copy of the cached token is still refused, before any upstream traffic.
     before = upstream.stats()["requests"]

@@ -268,7 +268,8 @@ TEST_F(GateTest, RepeatedTokenWithoutCookieRidesOnTheSessionItSignedIn) {
   auto again = check(FakeRequest().with("Authorization", "Bearer " + t));
   ASSERT_TRUE(again.allowed);
   EXPECT_EQ(again.session_handle, first.session_handle);
-  EXPECT_FALSE(again.set_cookie);  // no new session: the first one is still alive
+  ASSERT_TRUE(again.set_cookie);  // the first session's cookie again, not a new session
+  EXPECT_EQ(cookie_pair(*again.set_cookie), cookie_pair(*first.set_cookie));
   EXPECT_EQ(header_of(again.upstream_headers, "X-Jotgate-User"),
             "UserDirectory=ACME; UserId=alice");
   // Another token of the same user is verified on its own and gets its own session.
@@ -313,7 +314,8 @@ TEST_F(GateTest, RepeatedTokenAfterItsSessionExpiredSignsInAgain) {
   auto again = check(FakeRequest().with("Authorization", "Bearer " + t));
   ASSERT_TRUE(again.allowed);
   EXPECT_NE(again.session_handle, first.session_handle);
-  EXPECT_TRUE(again.set_cookie);
+  ASSERT_TRUE(again.set_cookie);
+  EXPECT_NE(cookie_pair(*again.set_cookie), cookie_pair(*first.set_cookie));
 }
 
 TEST_F(GateTest, RevokedUserIsDeniedEvenWithACachedToken) {
@@ -341,7 +343,8 @@ TEST_F(GateTest, WithoutTheCacheEveryRequestIsVerifiedAndStillAllowed) {
   auto again = check(FakeRequest().with("Authorization", "Bearer " + t));
   ASSERT_TRUE(first.allowed);
   ASSERT_TRUE(again.allowed);
-  EXPECT_TRUE(again.set_cookie);  // no cache: nothing links the token to its first session
+  ASSERT_TRUE(again.set_cookie);  // no cache: nothing links the token to its first session
+  EXPECT_NE(again.session_handle, first.session_handle);
 }
 
 TEST_F(GateTest, InactivityExpiryAndTouch) {

@@ -9,7 +9,7 @@ namespace jotgate::auth {
 namespace {
 
 TokenCache::Entry entry(std::string id, UnixSeconds expires_at) {
-  return TokenCache::Entry{{"ACME", std::move(id)}, {{"X-Groups", "a,b"}}, expires_at, 0};
+  return TokenCache::Entry{{"ACME", std::move(id)}, {{"X-Groups", "a,b"}}, expires_at, 0, {}};
 }
 
 TEST(TokenCacheTest, FindsWhatWasInsertedUntilExpiry) {
@@ -48,9 +48,10 @@ TEST(TokenCacheTest, RemembersTheSessionATokenSignedIn) {
   TokenCache cache(10);
   auto key = TokenCache::digest("token");
   cache.insert(key, entry("alice", 2000));
-  cache.set_session(key, 42);
+  cache.set_session(key, 42, "cookie-value");
   EXPECT_EQ(cache.find(key, 1000)->session_handle, 42u);
-  cache.set_session(TokenCache::digest("other"), 7);  // absent: ignored
+  EXPECT_EQ(cache.find(key, 1000)->session_cookie, "cookie-value");
+  cache.set_session(TokenCache::digest("other"), 7, "x");  // absent: ignored
   EXPECT_EQ(cache.size(), 1u);
   cache.insert(key, entry("alice", 3000));  // replaced, not duplicated
   EXPECT_EQ(cache.size(), 1u);
