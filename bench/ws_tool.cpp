@@ -4,7 +4,9 @@
 //   ws_tool echo --port 9001      # echo server on 127.0.0.1 (any path; plain GETs get 200 "ok");
 //                                 # prints "ready"; runs until SIGTERM/SIGINT
 //   ws_tool load --url ws://127.0.0.1:8080/jwt/ws [--header "Cookie: a=b"]...
-//                --connections 50 --seconds 5 --size 64     # one JSON line
+//                --connections 50 --seconds 5 --size 64
+//       # each connection: send, await the echo, again; one JSON line: round trips per second
+//       # (messages_per_second) and round-trip p50/p99 in microseconds
 //   ws_tool hold --url ws://... [--header ...] --count 10000 # "ready N"; holds until SIGTERM, or
 //                                 # until stdin closes when it is a pipe or terminal
 //   ws_tool idle --url http://127.0.0.1:8080/jwt/ [--header ...] --count 10000
@@ -29,14 +31,12 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
