@@ -67,6 +67,9 @@ class HttpSession final : public SessionBase,
                           public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  // A tunnel's TLS side reads into one of these; small, so that 10k open WebSockets stay
+  // affordable (larger messages take several reads).
+  using TunnelBuffer = std::array<char, 4 * 1024>;
 
   HttpSession(Worker& worker, const ListenerRuntime& listener, Stream stream)
       : worker_(worker), ctx_(worker.ctx), listener_(listener), stream_(std::move(stream)) {
@@ -617,9 +620,6 @@ class HttpSession final : public SessionBase,
     tunnel_gate_ = gate;
     session_handle_ = session_handle;
     relay_.release();
-    buffer_.shrink_to_fit();  // emptied by pump_up's first write; reads go to tunnel_up_
-    tunnel_up_ = std::make_unique<std::array<char, kTunnelBufferSize>>();
-    tunnel_down_ = std::make_unique<std::array<char, kTunnelBufferSize>>();
     // Often enough that a short inactivity timeout cannot expire while traffic flows.
     touch_interval_ = std::min<std::chrono::milliseconds>(
         std::chrono::seconds(5), std::chrono::milliseconds(inactivity_ms_ / 4));
@@ -648,22 +648,14 @@ class HttpSession final : public SessionBase,
                                 std::shared_ptr<UpstreamConnection> connection) {
     (void)self;
     Up& up = std::get<Up>(connection->stream);
+    bool open = true;
     if (buffer_.size() > 0) {
       auto [ec, n] = co_await asio::async_write(up, buffer_.data(), kNoThrow);
-      buffer_.consume(buffer_.size());
-      if (ec) {
-        close_tunnel(*connection);
-        co_return;
-      }
+      open = !ec;
     }
-    for (;;) {
-      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(*tunnel_up_), kNoThrow);
-      if (ec) break;
-      auto [write_ec, written] =
-          co_await asio::async_write(up, asio::buffer(tunnel_up_->data(), n), kNoThrow);
-      if (write_ec) break;
-      touch_session();
-    }
+    buffer_.consume(buffer_.size());
+    buffer_.shrink_to_fit();
+    if (open) co_await relay_bytes(stream_, up, tunnel_up_);
     close_tunnel(*connection);
   }
 
@@ -673,24 +665,42 @@ class HttpSession final : public SessionBase,
                                   std::shared_ptr<UpstreamConnection> connection) {
     (void)self;
     Up& up = std::get<Up>(connection->stream);
+    bool open = true;
     if (connection->buffer.size() > 0) {
       auto [ec, n] = co_await asio::async_write(stream_, connection->buffer.data(), kNoThrow);
-      connection->buffer.consume(connection->buffer.size());
-      connection->buffer.shrink_to_fit();  // reads go to tunnel_down_ from now on
-      if (ec) {
-        close_tunnel(*connection);
-        co_return;
-      }
+      open = !ec;
     }
+    connection->buffer.consume(connection->buffer.size());
+    connection->buffer.shrink_to_fit();
+    if (open) co_await relay_bytes(up, stream_, tunnel_down_);
+    close_tunnel(*connection);
+  }
+
+  // Bytes from one side to the other until either fails. A plain TCP side is waited on without
+  // a buffer, which is borrowed from the worker only to move what arrived: a quiet WebSocket
+  // holds no buffer. A TLS side may hold decrypted bytes the socket does not show, so it reads
+  // into its own small buffer.
+  template <class From, class To>
+  asio::awaitable<void> relay_bytes(From& from, To& to, std::unique_ptr<TunnelBuffer>& own) {
     for (;;) {
-      auto [ec, n] = co_await up.async_read_some(asio::buffer(*tunnel_down_), kNoThrow);
-      if (ec) break;
+      RelayBuffers::Lease lease;
+      asio::mutable_buffer space;
+      if constexpr (std::is_same_v<From, beast::tcp_stream>) {
+        auto [ec] = co_await from.socket().async_wait(asio::ip::tcp::socket::wait_read, kNoThrow);
+        if (ec) co_return;
+        lease = worker_.buffers.take();
+        space = asio::buffer(lease.data(), lease.size());
+      } else {
+        if (!own) own = std::make_unique<TunnelBuffer>();
+        space = asio::buffer(*own);
+      }
+      auto [ec, n] = co_await from.async_read_some(space, kNoThrow);
+      if (ec) co_return;
       auto [write_ec, written] =
-          co_await asio::async_write(stream_, asio::buffer(tunnel_down_->data(), n), kNoThrow);
-      if (write_ec) break;
+          co_await asio::async_write(to, asio::buffer(space.data(), n), kNoThrow);
+      if (write_ec) co_return;
       touch_session();
     }
-    close_tunnel(*connection);
   }
 
   Worker& worker_;
@@ -707,11 +717,9 @@ class HttpSession final : public SessionBase,
   unsigned client_version_ = 11;
   // Body relay buffers, reused by every request: memory does not grow with body size.
   RelayBuffers::Lease relay_;  // held only while a request's body is relayed
-  // WebSocket tunnels hold their buffers for their whole life: small ones, so 10k open sockets
-  // stay affordable (WebSocket messages are mostly small; larger ones take several reads).
-  static constexpr std::size_t kTunnelBufferSize = 4 * 1024;
-  std::unique_ptr<std::array<char, kTunnelBufferSize>> tunnel_up_;
-  std::unique_ptr<std::array<char, kTunnelBufferSize>> tunnel_down_;
+  // Buffers of a tunnel's TLS sides (see relay_bytes).
+  std::unique_ptr<TunnelBuffer> tunnel_up_;
+  std::unique_ptr<TunnelBuffer> tunnel_down_;
   // WebSocket tunnel state.
   auth::Gate* tunnel_gate_ = nullptr;
   std::uint64_t session_handle_ = 0;
