@@ -2,9 +2,10 @@
 --   BENCH requests=N duration_us=D p50_us=.. p99_us=.. non2xx=N socket_errors=N [tokens_used=N tokens_reused=N]
 -- Modes, after wrk's `--`:
 --   plain                    the request wrk builds from the command line (-H ...)
---   unique FILE THREADS      a different "Authorization: Bearer" token from FILE (one per line) on
---                            every request; thread k of THREADS takes lines k+1, k+1+THREADS, ...
---                            so no token is sent twice unless the file runs out (then counted)
+--   unique FILE THREADS [SKIP]  a different "Authorization: Bearer" token from FILE (one per
+--                            line) on every request; thread k of THREADS takes lines SKIP+k+1,
+--                            SKIP+k+1+THREADS, ... so no token is sent twice unless the file runs
+--                            out (then counted); SKIP (default 0) leaves lines to other runs
 --   paced DELAY_MS           each connection waits DELAY_MS before each request: with C
 --                            connections the rate is about C / (DELAY_MS + latency)
 --   wrk -t1 -c50 -d5s --latency -s bench/http/wrk.lua URL -- unique tokens.txt 1
@@ -29,7 +30,7 @@ function init(args)
     end
     assert(#tokens > 0, "no tokens in " .. args[2])
     local step = tonumber(args[3] or "1")
-    local next_index = id + 1
+    local next_index = tonumber(args[4] or "0") + id + 1
     used, reused = 0, 0
     request = function()
       local i = next_index
