@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,9 @@ struct Key::Material {
   // verify() duplicates it instead of initialising a new one (a fetch and setup per token);
   // EVP_PKEY_CTX_dup only reads the template, so threads share it safely. Null: not prepared.
   std::array<EvpPkeyCtxPtr, kAlgorithmCount> verify_templates;
+  // A process-unique number per prepared template: threads keep their own copy of a template
+  // under this number (an address could be reused by a later key; a number never is).
+  std::array<std::uint64_t, kAlgorithmCount> template_ids{};
 };
 
 // The key's digest for `alg` (nullptr for Ed25519 and unknown).
