@@ -118,19 +118,11 @@ class HttpSession final : public SessionBase,
         tcp_stream().expires_never();
         idle_deadline_ = std::chrono::steady_clock::now() +
                          (first ? ctx_.header_timeout : ctx_.idle_timeout);
-        if constexpr (!kTls) {
-          // A plain connection holds no read buffer while it waits: 10k idle keep-alive
-          // connections cost their sessions, not 10k buffers. (TLS may hold decrypted bytes
-          // the socket does not show, so it reads directly.)
-          buffer_.shrink_to_fit();
-          auto [ec] = co_await tcp_stream().socket().async_wait(
-              asio::ip::tcp::socket::wait_read, kNoThrow);
-          if (ec) {
-            idle_ = false;
-            co_return;
-          }
-        }
-        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), kNoThrow);
+        // A small read buffer while waiting: 10k idle keep-alive connections cost 10k times
+        // this. (A wait for readability without any buffer costs an epoll_ctl per request.)
+        // Larger headers make the buffer grow while they are read; it shrinks back here.
+        if (buffer_.capacity() > kIdleReadSize) buffer_.shrink_to_fit();
+        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kIdleReadSize), kNoThrow);
         idle_ = false;
         if (ec) co_return;  // closed, idle timeout or shutdown: nothing to answer
         buffer_.commit(n);
@@ -227,6 +219,7 @@ class HttpSession final : public SessionBase,
     return relay_.data();
   }
   static constexpr std::size_t kRelaySize = RelayBuffers::kSize;
+  static constexpr std::size_t kIdleReadSize = 2048;
 
   asio::awaitable<bool> handle(std::shared_ptr<HttpSession> self, Exchange& exchange) {
     const config::Limits& limits = ctx_.config->limits;

@@ -72,6 +72,7 @@ class UpstreamPool {
  public:
   static constexpr std::size_t kMaxIdlePerUpstream = 64;
   static constexpr std::chrono::seconds kMaxIdleTime{30};
+  static constexpr std::chrono::milliseconds kCheckAfter{1000};  // see take_idle()
 
   UpstreamPool(asio::any_io_executor executor, asio::ssl::context& tls, UpstreamHealth& health);
 
