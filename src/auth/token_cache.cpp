@@ -1,11 +1,12 @@
 #include "auth/token_cache.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include "base/secret.h"
 
@@ -48,8 +49,15 @@ TokenCache::TokenCache(std::size_t capacity)
 TokenCache::~TokenCache() = default;
 
 TokenCache::Digest TokenCache::digest(std::string_view token) {
+  // Fetched once: SHA256() would look the algorithm up by name on every call (OpenSSL 3).
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   Digest digest;
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest.data());
+  unsigned int length = 0;
+  if (sha256 == nullptr ||
+      EVP_Digest(token.data(), token.size(), digest.data(), &length, sha256, nullptr) != 1 ||
+      length != digest.size()) {
+    std::abort();  // no SHA-256: the cache cannot tell tokens apart, so nothing may go on
+  }
   return digest;
 }
 
