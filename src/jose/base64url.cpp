@@ -50,14 +50,14 @@ std::string base64url_encode(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
+bool base64url_decode_into(std::string_view text, std::span<unsigned char> out) {
   // A remainder of one character cannot carry a whole byte.
   const std::size_t rest = text.size() % 4;
-  if (rest == 1) return std::nullopt;
+  if (rest == 1) return false;
   const std::size_t full = text.size() - rest;
-  std::string out(full / 4 * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  if (out.size() != full / 4 * 3 + (rest == 0 ? 0 : rest - 1)) return false;
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
-  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  unsigned char* o = out.data();
   // Groups of four characters; an invalid character sets a bit above the 24 data bits.
   std::uint32_t invalid = 0;
   for (std::size_t i = 0; i < full; i += 4) {
@@ -78,9 +78,19 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     if (rest == 3) *o++ = static_cast<unsigned char>(v >> 8);
     // Canonical form only: the unused trailing bits must be zero, so each value has one encoding.
     const std::uint32_t unused = rest == 2 ? (v & 0xFFFF) : (v & 0xFF);
-    if (unused != 0) return std::nullopt;
+    if (unused != 0) return false;
   }
-  if ((invalid & 0xC0) != 0) return std::nullopt;
+  return (invalid & 0xC0) == 0;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  const std::size_t rest = text.size() % 4;
+  if (rest == 1) return std::nullopt;
+  std::string out(text.size() / 4 * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  if (!base64url_decode_into(
+          text, std::span(reinterpret_cast<unsigned char*>(out.data()), out.size()))) {
+    return std::nullopt;
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -12,5 +13,8 @@ namespace jotgate::jose {
 
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
+// The same rules, into `out`, which the text must fill exactly; allocates nothing (for fixed-size
+// values on the request path, such as session cookies). False when malformed or another size.
+bool base64url_decode_into(std::string_view text, std::span<unsigned char> out);
 
 }  // namespace jotgate::jose

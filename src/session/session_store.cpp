@@ -31,42 +31,6 @@ std::uint64_t key_of(const SessionId& id) {
 std::size_t shard_of(std::uint64_t key) { return (key >> 56) % SessionStore::kShards; }
 std::uint32_t tag_of(std::uint64_t key) { return static_cast<std::uint32_t>(key); }
 
-// Strict base64url of exactly 32 bytes into a fixed array (no allocation on the request path):
-// the URL-safe alphabet only, and the 2 unused trailing bits zero, so each id has one spelling.
-constexpr std::array<std::uint8_t, 256> make_decode_table() {
-  constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::array<std::uint8_t, 256> table{};
-  for (auto& entry : table) entry = 0xFF;
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
-  }
-  return table;
-}
-constexpr auto kDecode = make_decode_table();
-
-bool decode_cookie(std::string_view text, SessionId& id) {
-  if (text.size() != kCookieSize) return false;
-  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
-  std::uint32_t invalid = 0;
-  std::size_t o = 0;
-  for (std::size_t i = 0; i < 40; i += 4) {  // 10 groups of 4 characters -> 30 bytes
-    const std::uint32_t a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]],
-                        d = kDecode[in[i + 3]];
-    invalid |= a | b | c | d;
-    const std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
-    id[o++] = static_cast<unsigned char>(v >> 16);
-    id[o++] = static_cast<unsigned char>(v >> 8);
-    id[o++] = static_cast<unsigned char>(v);
-  }
-  const std::uint32_t a = kDecode[in[40]], b = kDecode[in[41]], c = kDecode[in[42]];
-  invalid |= a | b | c;
-  const std::uint32_t v = (a << 18) | (b << 12) | (c << 6);
-  id[30] = static_cast<unsigned char>(v >> 16);
-  id[31] = static_cast<unsigned char>(v >> 8);
-  return (invalid & 0xC0) == 0 && (v & 0xFF) == 0;
-}
-
 // A user's identity and attributes in one allocation, fixed at sign-in: a string count, then
 // each string (directory, id, name1, value1, ...) as a LEB128 length and its bytes. For
 // "ACME\\user123456" that is 17 bytes.
@@ -330,7 +294,9 @@ SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes 
 LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now) {
   LookupResult result;
   SessionId id;
-  if (!decode_cookie(cookie_value, id)) return result;
+  if (cookie_value.size() != kCookieSize || !jose::base64url_decode_into(cookie_value, id)) {
+    return result;
+  }
   const std::uint64_t key = key_of(id);
   Shard& shard = shards_[shard_of(key)];
   std::lock_guard lock(shard.mutex);
