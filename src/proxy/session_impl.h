@@ -336,7 +336,7 @@ class HttpSession final : public SessionBase,
     bool continue_sent = false;
     for (int attempt = 0;; ++attempt) {
       auto acquired = co_await worker_.pool.acquire(vp.upstreams, worker_.round_robin[vp.index],
-                                                    vp.connect_timeout, attempt > 0);
+                                                    vp.connect_timeout, attempt > 0, bodiless);
       if (!acquired) {
         spdlog::warn("virtual proxy '{}': {}", vp.config->name, acquired.error().message());
         co_return co_await answer(exchange, 502, "Bad Gateway: no upstream server answered",

@@ -60,7 +60,7 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, asio::ssl::context& t
                            UpstreamHealth& health)
     : executor_(std::move(executor)), tls_(tls), health_(health) {}
 
-std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(std::size_t id) {
+std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(std::size_t id, bool retryable) {
   if (id >= idle_.size()) return nullptr;
   auto& idle = idle_[id];
   auto now = SteadyClock::now();
@@ -69,11 +69,12 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(std::size_t id) {
     idle.pop_back();
     bool tls = std::holds_alternative<UpstreamConnection::Tls>(connection->stream);
     const auto idle_for = now - connection->idle_since;
-    // A connection idle for less than kCheckAfter is taken without the peek (a system call per
-    // request under load): upstreams close idle connections after seconds, not at once, and a
-    // bodiless request that meets a closed one is retried on a fresh connection anyway.
+    // For a request that can be retried, a connection idle for less than kCheckAfter is taken
+    // without the peek (a system call per request under load): upstreams close idle
+    // connections after seconds, not at once, and a retryable request that meets a closed one
+    // goes out again on a fresh connection. A request with a body is never sent blind.
     if (idle_for < kMaxIdleTime &&
-        (idle_for < kCheckAfter || still_open(connection->tcp(), tls))) {
+        ((retryable && idle_for < kCheckAfter) || still_open(connection->tcp(), tls))) {
       connection->reused = true;
       return connection;
     }
@@ -92,7 +93,7 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
 
 asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquire(
     const std::vector<UpstreamRuntime>& upstreams, std::size_t& next,
-    std::chrono::seconds connect_timeout, bool fresh_only) {
+    std::chrono::seconds connect_timeout, bool fresh_only, bool retryable) {
   const std::size_t count = upstreams.size();
   const std::size_t start = next++;
   auto now = SteadyClock::now();
@@ -104,7 +105,7 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acqui
     const UpstreamRuntime& upstream = upstreams[(start + k) % count];
     if (any_up && health_.is_down(upstream.id, now)) continue;
     if (!fresh_only) {
-      if (auto idle = take_idle(upstream.id)) co_return std::move(idle);
+      if (auto idle = take_idle(upstream.id, retryable)) co_return std::move(idle);
     }
     auto connected = co_await connect(upstream, connect_timeout);
     if (connected) {

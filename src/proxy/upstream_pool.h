@@ -1,6 +1,6 @@
 // Upstream connections: plain or TLS streams to the "engine" servers, a per-thread keep-alive
 // pool (no locks), round robin and passive health shared by all threads (atomics only).
-//   auto conn = co_await worker.pool.acquire(vp.upstreams, rr_slot, timeout, /*fresh=*/false);
+//   auto conn = co_await worker.pool.acquire(vp.upstreams, rr_slot, timeout, false, bodiless);
 //   if (!conn) answer_502();  else { use(**conn); worker.pool.release(std::move(*conn)); }
 #pragma once
 
@@ -77,15 +77,17 @@ class UpstreamPool {
   UpstreamPool(asio::any_io_executor executor, asio::ssl::context& tls, UpstreamHealth& health);
 
   // Round robin from `*next` over `upstreams`, skipping those marked down (unless all are);
-  // reuses an idle connection unless `fresh_only`. kUpstreamUnavailable when none answers.
+  // reuses an idle connection unless `fresh_only`. `retryable`: the request can be sent again
+  // on a fresh connection if this one turns out closed (no body), so a recently idle one is
+  // taken without checking. kUpstreamUnavailable when none answers.
   asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> acquire(
       const std::vector<UpstreamRuntime>& upstreams, std::size_t& next,
-      std::chrono::seconds connect_timeout, bool fresh_only);
+      std::chrono::seconds connect_timeout, bool fresh_only, bool retryable);
   // Back to the pool after a complete keep-alive exchange.
   void release(std::unique_ptr<UpstreamConnection> connection);
 
  private:
-  std::unique_ptr<UpstreamConnection> take_idle(std::size_t id);
+  std::unique_ptr<UpstreamConnection> take_idle(std::size_t id, bool retryable);
   asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> connect(
       const UpstreamRuntime& upstream, std::chrono::seconds timeout);
 

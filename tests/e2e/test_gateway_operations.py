@@ -113,6 +113,42 @@ def test_slow_header_client_is_disconnected(pki, upstream, start_gateway):
     assert http(gw.port, "GET", "/jwt/x", bearer(mint(pki))).status == 200
 
 
+def test_idle_keep_alive_connection_is_closed_after_idle_timeout(pki, upstream, start_gateway):
+    config = gateway_config(pki, upstream.url, http_port=free_port())
+    config["limits"] = {"idle_timeout": "2s"}
+    gw = start_gateway(config)
+    sock = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+    token = mint(pki)
+    try:
+        request = f"GET /jwt/x HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer {token}\r\n\r\n"
+        sock.sendall(request.encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        # Within the idle timeout the connection still serves the next request.
+        time.sleep(1)
+        sock.sendall(request.encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        started = time.time()
+        readable, _, _ = select.select([sock], [], [], 6)
+        closed_after = time.time() - started
+        assert readable and sock.recv(1) == b"", "the idle connection was not closed"
+        assert 1.5 <= closed_after < 4, closed_after
+    finally:
+        sock.close()
+    assert http(gw.port, "GET", "/jwt/x", bearer(token)).status == 200
+
+
+def test_access_log_off_writes_no_request_lines_but_keeps_audit(pki, upstream, start_gateway):
+    config = gateway_config(pki, upstream.url, http_port=free_port())
+    config["access_log"] = "off"
+    gw = start_gateway(config)
+    assert http(gw.port, "GET", "/jwt/logged-nowhere", bearer(mint(pki))).status == 200
+    assert http(gw.port, "GET", "/jwt/logged-nowhere").status == 401
+    time.sleep(0.3)
+    out = gw.output()
+    assert "/jwt/logged-nowhere" not in out
+    assert "event=sign_in" in out
+
+
 def test_invalid_config_refuses_to_start_naming_the_place(pki, upstream, tmp_path):
     config = gateway_config(pki, upstream.url, http_port=free_port())
     config["virtual_proxies"].append(dict(config["virtual_proxies"][0], name="Second"))

@@ -71,6 +71,21 @@ def test_keep_alive_connections_to_the_upstream_are_reused(gateway, upstream, pk
     assert stats["connections"] - 1 <= 4, stats  # -1: the /__stats connection itself
 
 
+def test_a_pooled_connection_the_upstream_closed_is_not_an_error(gateway, upstream, pki):
+    # The upstream closes right after answering, without saying so. Reused at once, the pooled
+    # connection is dead: a bodiless request is retried on a fresh one, a request with a body
+    # is only ever sent on a connection checked to be open. Neither gets an error.
+    token = mint(pki)
+    for _ in range(3):
+        assert http(gateway.port, "GET", "/jwt/hangup", bearer(token)).status == 200
+        r = http(gateway.port, "GET", "/jwt/x", bearer(token))
+        assert r.status == 200, r
+        assert http(gateway.port, "GET", "/jwt/hangup", bearer(token)).status == 200
+        time.sleep(0.2)  # the upstream's close has arrived: the check sees it
+        r = http(gateway.port, "POST", "/jwt/upload", bearer(token), body=b"x" * 5000)
+        assert r.status == 200 and r.json()["bytes"] == 5000, r
+
+
 def test_response_headers_are_added(pki, upstream, start_gateway):
     gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
                                       response_headers={"X-Frame-Options": "SAMEORIGIN",

@@ -105,3 +105,23 @@ def test_websocket_traffic_keeps_the_session_alive(pki, upstream, start_gateway)
     assert r.status == 200, r
     time.sleep(3.5)
     assert http(gw.port, "GET", "/jwt/x", headers).status == 401
+
+
+def test_echo_over_a_tls_listener(pki, upstream, start_gateway):
+    # The client side of the tunnel is TLS: it reads into its own buffer (a TLS stream may hold
+    # decrypted bytes its socket does not show), the plain upstream side borrows one per read.
+    https_port = free_port()
+    gw = start_gateway(gateway_config(pki, upstream.url, https_port=https_port))
+    ws = WebSocket.connect(https_port, "/jwt/ws", bearer(mint(pki)), tls=client_context(pki.ca))
+    try:
+        assert ws.status == 101, ws.response_head
+        echo_round_trip(ws)
+        # Many messages back to back, each larger than the 4 KiB TLS-side buffer.
+        payloads = [os.urandom(9000 + i) for i in range(20)]
+        for p in payloads:
+            ws.send(0x2, p)
+        for p in payloads:
+            assert ws.recv() == (0x2, p)
+    finally:
+        ws.close()
+    assert gw.proc.poll() is None

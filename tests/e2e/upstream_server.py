@@ -133,6 +133,12 @@ class Handler(BaseHTTPRequestHandler):
             return self._echo()
         if route == "ws" and self.headers.get("Upgrade", "").lower() == "websocket":
             return self._websocket()
+        if route == "hangup":
+            # Answers as if keeping the connection, then closes it: a pooled connection that
+            # is dead by the time the gateway reuses it.
+            self._send(200, b"hangup", "text/plain")
+            self.close_connection = True
+            return
         if route == "status":
             code = int(params.get("code", "200"))
             return self._send(code, b"status %d" % code, "text/plain")
