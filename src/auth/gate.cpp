@@ -98,6 +98,7 @@ class JwtGate final : public Gate {
     cookie_.path = "/" + vp.prefix;
     cookie_.domain = vp.session.domain;
     cookie_.max_age_seconds = vp.session.max_lifetime_seconds;
+    cookie_.partitioned = vp.session.partitioned;
     switch (vp.session.same_site) {
       case config::SameSite::kLax: cookie_.same_site = session::CookieSameSite::kLax; break;
       case config::SameSite::kStrict: cookie_.same_site = session::CookieSameSite::kStrict; break;

@@ -485,7 +485,7 @@ class ConfigParser {
     const std::string path = child(vp_path, "session");
     if (!node.IsDefined() || node.IsNull()) return;
     if (!reader_.map(node, path, {"cookie_name", "inactivity_timeout", "max_lifetime",
-                                  "same_site", "secure", "domain"})) {
+                                  "same_site", "secure", "domain", "partitioned"})) {
       return;
     }
     if (auto name = reader_.string(node, path, "cookie_name")) {
@@ -520,6 +520,13 @@ class ConfigParser {
     if (s.same_site == SameSite::kNone && s.secure == SecureMode::kNever) {
       reader_.error(node["same_site"], child(path, "same_site"),
                     "none requires secure cookies (secure: auto or always, not never)");
+    }
+    const auto partitioned = reader_.boolean(node, path, "partitioned");
+    s.partitioned = partitioned.value_or(s.same_site == SameSite::kNone);
+    if (partitioned && *partitioned && s.secure == SecureMode::kNever) {
+      reader_.error(node["partitioned"], child(path, "partitioned"),
+                    "true requires secure cookies (secure: auto or always, not never): browsers "
+                    "drop a Partitioned cookie without Secure");
     }
     if (auto domain = reader_.string(node, path, "domain")) {
       s.domain = *domain;

@@ -41,6 +41,9 @@ struct SessionSettings {
   SameSite same_site = SameSite::kLax;
   SecureMode secure = SecureMode::kAuto;
   std::string domain;
+  // CHIPS: the cookie is kept per top-level site, so a cross-site iframe keeps its session
+  // where browsers drop third-party cookies. Default: on when same_site is none.
+  bool partitioned = false;
 };
 
 struct JwtSettings {

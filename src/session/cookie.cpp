@@ -36,6 +36,7 @@ std::string attributes(const CookieSpec& spec) {
     case CookieSameSite::kStrict: out += "; SameSite=Strict"; break;
     case CookieSameSite::kNone: out += "; SameSite=None"; break;
   }
+  if (spec.partitioned && spec.secure) out += "; Partitioned";
   if (!spec.domain.empty()) out += "; Domain=" + spec.domain;
   return out;
 }

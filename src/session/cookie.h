@@ -21,10 +21,12 @@ struct CookieSpec {
   bool secure = false;
   CookieSameSite same_site = CookieSameSite::kLax;
   std::string domain;            // "" = host-only
+  bool partitioned = false;      // CHIPS; sent only with Secure (browsers require both)
   std::int64_t max_age_seconds = 0;  // 0 = a browser-session cookie
 };
 
-// "name=value; Path=/jwt; HttpOnly; Secure; SameSite=Lax[; Domain=d][; Max-Age=n]".
+// "name=value; Path=/jwt; HttpOnly; Secure; SameSite=Lax[; Partitioned][; Domain=d]
+// [; Max-Age=n]".
 std::string build_set_cookie(const CookieSpec& spec, std::string_view value);
 // A Set-Cookie that makes the browser drop the cookie (empty value, Max-Age=0).
 std::string build_expired_cookie(const CookieSpec& spec);

@@ -103,3 +103,25 @@ def test_default_serve_prints_a_working_curl_command(tmp_path):
     assert token not in err
     # A second start reuses the generated certificates.
     assert (tmp_path / "jotgate-data" / "certs" / "ca.pem").exists()
+
+
+def test_cross_site_cookie_is_secure_samesite_none_and_partitioned(pki, upstream, start_gateway):
+    # Browsers that drop third-party cookies keep a Partitioned (CHIPS) one for the embedding
+    # site: on by default with same_site none; `partitioned: false` turns it off.
+    https_port = free_port()
+    gw = start_gateway(gateway_config(pki, upstream.url, https_port=https_port,
+                                      session={"same_site": "none"}))
+    r = http(https_port, "GET", "/jwt/x", bearer(mint(pki)), tls=client_context(pki.ca))
+    attributes = [p.strip() for p in r.set_cookie(COOKIE).split(";")][1:]
+    assert {"Secure", "SameSite=None", "Partitioned", "HttpOnly"} <= set(attributes), attributes
+    assert gw.proc.poll() is None
+
+
+def test_partitioned_can_be_turned_off(pki, upstream, start_gateway):
+    https_port = free_port()
+    start_gateway(gateway_config(pki, upstream.url, https_port=https_port,
+                                 session={"same_site": "none", "partitioned": False}))
+    r = http(https_port, "GET", "/jwt/x", bearer(mint(pki)), tls=client_context(pki.ca))
+    attributes = [p.strip() for p in r.set_cookie(COOKIE).split(";")][1:]
+    assert "SameSite=None" in attributes and "Secure" in attributes
+    assert "Partitioned" not in attributes, attributes

@@ -152,6 +152,16 @@ TEST_F(GateTest, ValidTokenIsAllowedWithIdentityClaimsAndASessionCookie) {
   EXPECT_NE(check(tls).set_cookie->find("; Secure"), std::string::npos);
 }
 
+TEST_F(GateTest, SameSiteNoneCookiesArePartitionedOnTls) {
+  start("    session: { same_site: none }\n");
+  FakeRequest tls;
+  tls.tls_ = true;
+  auto d = check(tls.with("Authorization", "Bearer " + alice_token()));
+  ASSERT_TRUE(d.set_cookie);
+  EXPECT_NE(d.set_cookie->find("; Secure; SameSite=None; Partitioned"), std::string::npos)
+      << *d.set_cookie;
+}
+
 TEST_F(GateTest, CookieAloneIsEnoughAndIsNotForwarded) {
   start();
   auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));

@@ -64,6 +64,7 @@ TEST_F(ConfigTest, MinimalConfigHasTheDocumentedDefaults) {
   EXPECT_EQ(v.session.max_lifetime_seconds, 0);
   EXPECT_EQ(v.session.same_site, SameSite::kLax);
   EXPECT_EQ(v.session.secure, SecureMode::kAuto);
+  EXPECT_FALSE(v.session.partitioned);  // same_site lax
   EXPECT_TRUE(v.strip_prefix);
   EXPECT_EQ(v.identity_header, "X-Jotgate-User");
   EXPECT_EQ(v.auth.jwt.key, (dir_ / "signer.pem").string());
@@ -103,6 +104,7 @@ TEST_F(ConfigTest, FullExampleParses) {
   EXPECT_EQ(root.session.inactivity_timeout_seconds, 8 * 3600);
   EXPECT_EQ(root.session.max_lifetime_seconds, 1800);
   EXPECT_EQ(root.session.same_site, SameSite::kNone);
+  EXPECT_TRUE(root.session.partitioned);  // on by default with same_site none
   EXPECT_EQ(root.session.domain, "example.test");
   EXPECT_EQ(root.auth.jwt.verifier.user_directory, std::optional<std::string>("ACME"));
   EXPECT_EQ(root.auth.jwt.verifier.audiences, std::vector<std::string>{"gate"});
@@ -226,6 +228,21 @@ TEST_F(ConfigTest, CookieNameAndSameSiteNoneWithoutSecure) {
                              "cookie name")) << e[0];
   EXPECT_TRUE(e[1].ends_with("virtual_proxies[0].session.same_site: none requires secure cookies "
                              "(secure: auto or always, not never)")) << e[1];
+}
+
+TEST_F(ConfigTest, PartitionedCanBeTurnedOffAndNeedsSecure) {
+  auto off = parse(with(vp("    session: { same_site: none, partitioned: false }\n")));
+  ASSERT_TRUE(off.ok()) << off.error().detail;
+  EXPECT_FALSE(off->virtual_proxies[0].session.partitioned);
+  auto e = errors(with(vp("    session: { same_site: lax, secure: never, partitioned: true }\n")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].session.partitioned: true requires secure "
+                             "cookies (secure: auto or always, not never): browsers drop a "
+                             "Partitioned cookie without Secure")) << e[0];
+  auto bad = errors(with(vp("    session: { partitioned: sometimes }\n")));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_TRUE(bad[0].ends_with("virtual_proxies[0].session.partitioned: expected true or false"))
+      << bad[0];
 }
 
 TEST_F(ConfigTest, Durations) {

@@ -27,6 +27,19 @@ TEST(Cookie, SetCookieAttributes) {
             "s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
 }
 
+TEST(Cookie, PartitionedGoesOnlyWithSecure) {
+  CookieSpec spec;
+  spec.name = "sid";
+  spec.same_site = CookieSameSite::kNone;
+  spec.partitioned = true;
+  spec.secure = true;
+  EXPECT_EQ(build_set_cookie(spec, "v"), "sid=v; Path=/; HttpOnly; Secure; SameSite=None; Partitioned");
+  EXPECT_EQ(build_expired_cookie(spec),
+            "sid=; Path=/; HttpOnly; Secure; SameSite=None; Partitioned; Max-Age=0");
+  spec.secure = false;  // plain HTTP with secure: auto: a browser would drop it with the attribute
+  EXPECT_EQ(build_set_cookie(spec, "v"), "sid=v; Path=/; HttpOnly; SameSite=None");
+}
+
 TEST(Cookie, FindsValuesAcrossHeadersAndQuotes) {
   std::vector<std::string_view> headers = {"a=1; sid=\"abc\"", " b=2;sid=def ;c"};
   EXPECT_EQ(find_cookie_values(headers, "sid"), (std::vector<std::string_view>{"abc", "def"}));
