@@ -113,23 +113,8 @@ class JwtGate final : public Gate {
     const UnixSeconds now = clock_.now_seconds();
     const AnswerContext context{prefix_, wants_json(request.header("Accept")), nullptr};
     const std::vector<std::string_view> cookie_headers = request.headers("Cookie");
-    const std::vector<std::string_view> cookie_values =
-        session::find_cookie_values(cookie_headers, cookie_.name);
-
-    // The session the cookie names, if any (a client-chosen value only ever finds an existing
-    // session: ids are never adopted).
-    std::optional<session::SessionView> current;
-    for (std::string_view value : cookie_values) {
-      auto found = sessions_.lookup(value, now);
-      if (found.status == session::LookupStatus::kFound) {
-        current = std::move(found.session);
-        break;
-      }
-      if (found.status == session::LookupStatus::kExpired) {
-        audit_logger()->info("event=session_expired vp={} user={}", prefix_,
-                             found.session.user.qualified());
-      }
-    }
+    std::optional<session::SessionView> current =
+        find_session(cookie_headers, now, session::Refresh::kYes);
 
     if (auto token = bearer_token(request.header("Authorization"))) {
       auto signed_in = authenticate(*token, now);
@@ -167,6 +152,24 @@ class JwtGate final : public Gate {
     return refuse(Reason::kNoCredentials, context);
   }
 
+  std::optional<SessionInfo> session_info(const RequestView& request) override {
+    const UnixSeconds now = clock_.now_seconds();
+    auto current = find_session(request, now, session::Refresh::kNo);
+    if (!current) return std::nullopt;
+    return SessionInfo{current->user, current->attributes, current->expires_at,
+                       current->expires_at - now};
+  }
+
+  std::string end_session(const RequestView& request) override {
+    if (auto current = find_session(request, clock_.now_seconds(), session::Refresh::kNo)) {
+      sessions_.remove(current->handle);
+      audit_logger()->info("event=logout vp={} user={}", prefix_, current->user.qualified());
+    }
+    session::CookieSpec spec = cookie_;
+    spec.secure = cookie_secure(request);
+    return session::build_expired_cookie(spec);
+  }
+
   void touch(std::uint64_t session_handle) override {
     if (session_handle != 0) sessions_.touch(session_handle, clock_.now_seconds());
   }
@@ -177,6 +180,30 @@ class JwtGate final : public Gate {
   const std::string& prefix() const { return prefix_; }
 
  private:
+  // The session the cookie names, if any (a client-chosen value only ever finds an existing
+  // session: ids are never adopted).
+  std::optional<session::SessionView> find_session(const std::vector<std::string_view>& headers,
+                                                   UnixSeconds now, session::Refresh refresh) {
+    for (std::string_view value : session::find_cookie_values(headers, cookie_.name)) {
+      auto found = sessions_.lookup(value, now, refresh);
+      if (found.status == session::LookupStatus::kFound) return std::move(found.session);
+      if (found.status == session::LookupStatus::kExpired) {
+        audit_logger()->info("event=session_expired vp={} user={}", prefix_,
+                             found.session.user.qualified());
+      }
+    }
+    return std::nullopt;
+  }
+  std::optional<session::SessionView> find_session(const RequestView& request, UnixSeconds now,
+                                                   session::Refresh refresh) {
+    return find_session(request.headers("Cookie"), now, refresh);
+  }
+
+  bool cookie_secure(const RequestView& request) const {
+    return secure_ == config::SecureMode::kAlways ||
+           (secure_ == config::SecureMode::kAuto && request.is_tls());
+  }
+
   // A bearer token proven: from the cache, or verified (and then cached).
   struct SignedIn {
     UserIdentity user;
@@ -235,8 +262,7 @@ class JwtGate final : public Gate {
 
   std::string set_cookie(const RequestView& request, const std::string& value) const {
     session::CookieSpec spec = cookie_;
-    spec.secure = secure_ == config::SecureMode::kAlways ||
-                  (secure_ == config::SecureMode::kAuto && request.is_tls());
+    spec.secure = cookie_secure(request);
     return session::build_set_cookie(spec, value);
   }
 

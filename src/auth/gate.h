@@ -55,10 +55,24 @@ struct Decision {
   std::string body;
 };
 
+// The live session a request's cookie names, as `.auth/me` shows it.
+struct SessionInfo {
+  UserIdentity user;
+  HeaderList attributes;        // forwarded claims: header name, value
+  UnixSeconds expires_at = 0;   // when it ends unless used again
+  UnixSeconds expires_in = 0;   // seconds from now
+};
+
 class Gate {
  public:
   virtual ~Gate() = default;
   virtual Decision check(const RequestView& request) = 0;
+  // The session the request's cookie names, without counting this as use (an embedding page
+  // may poll it without keeping the session alive). nullopt: no live session.
+  virtual std::optional<SessionInfo> session_info(const RequestView& request) = 0;
+  // Ends the session the request's cookie names, if any (audited), and returns the Set-Cookie
+  // value that removes the cookie from the browser.
+  virtual std::string end_session(const RequestView& request) = 0;
   // Keeps a session alive (WebSocket traffic after the upgrade).
   virtual void touch(std::uint64_t session_handle) = 0;
   // Header names the proxy removes from every client request before forwarding: identity

@@ -1,6 +1,7 @@
 #include "config/gateway_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -338,7 +339,7 @@ class ConfigParser {
       if (!reader_.map(node, path,
                        {"name", "prefix", "listeners", "upstreams", "strip_prefix", "session",
                         "auth", "identity_header", "response_headers", "host_allow_list",
-                        "connect_timeout", "read_timeout"})) {
+                        "connect_timeout", "read_timeout", "logout_redirect_uri"})) {
         continue;
       }
       VirtualProxy vp;
@@ -384,6 +385,18 @@ class ConfigParser {
         }
       }
       parse_response_headers(node, path, vp);
+      if (auto uri = reader_.string(node, path, "logout_redirect_uri")) {
+        vp.logout_redirect_uri = *uri;
+        // An absolute http(s) URL or a path on this host: a Location header, so nothing that
+        // could add a header line or be read as another host ("//evil").
+        const bool url = uri->starts_with("https://") || uri->starts_with("http://");
+        const bool local = uri->starts_with("/") && !uri->starts_with("//");
+        if (!uri->empty() && ((!url && !local) || has_control(*uri) ||
+                              uri->find_first_of(" \\") != std::string::npos)) {
+          reader_.error(node["logout_redirect_uri"], child(path, "logout_redirect_uri"),
+                        in_quotes(*uri) + " is not an http(s) URL or a path starting with /");
+        }
+      }
       if (auto hosts = reader_.strings(node, path, "host_allow_list")) {
         for (std::size_t h = 0; h < hosts->size(); ++h) {
           const auto& host = (*hosts)[h];
@@ -545,7 +558,20 @@ class ConfigParser {
       reader_.error(vp_node, path, "an auth section (method: jwt) is required");
       return;
     }
-    if (!reader_.map(node, path, {"method", "jwt"})) return;
+    if (!reader_.map(node, path, {"method", "jwt", "endpoint"})) return;
+    if (auto endpoint = reader_.string(node, path, "endpoint")) {
+      vp.auth.endpoint = *endpoint;
+      const bool segment =
+          !endpoint->empty() && *endpoint != "." && *endpoint != ".." &&
+          std::all_of(endpoint->begin(), endpoint->end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+          });
+      if (!segment) {
+        reader_.error(node["endpoint"], child(path, "endpoint"),
+                      in_quotes(*endpoint) + " is not one path segment of letters, digits, '.', "
+                                             "'_' or '-'");
+      }
+    }
     if (auto method = reader_.string(node, path, "method")) {
       vp.auth.method = *method;
       if (*method != "jwt") {

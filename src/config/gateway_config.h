@@ -58,6 +58,8 @@ struct JwtSettings {
 struct AuthSettings {
   std::string method = "jwt";
   JwtSettings jwt;
+  // The gateway's own endpoints under /<prefix>/<endpoint>/ (me, logout): never forwarded.
+  std::string endpoint = ".auth";
 };
 
 struct Upstream {
@@ -77,6 +79,7 @@ struct VirtualProxy {
   SessionSettings session;
   AuthSettings auth;
   std::string identity_header = "X-Jotgate-User";
+  std::string logout_redirect_uri;  // where .auth/logout sends the browser; "" = 204
   std::vector<std::pair<std::string, std::string>> response_headers;
   std::vector<std::string> host_allow_list;
   // Upstream timeouts.

@@ -28,6 +28,7 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "proxy/auth_endpoints.h"
 #include "proxy/context.h"
 
 namespace jotgate::proxy {
@@ -191,7 +192,10 @@ class HttpSession final : public SessionBase,
         response.insert(name, value);
       }
     }
-    if (!has_type) response.set(http::field::content_type, "text/plain; charset=utf-8");
+    const bool bodiless = status == 204 || status == 304;
+    if (!has_type && !bodiless) {
+      response.set(http::field::content_type, "text/plain; charset=utf-8");
+    }
     if (exchange.vp != nullptr) exchange.vp->policy.add_response_headers(response);
     if (!body.empty() && body.back() != '\n' && !has_type) body.push_back('\n');
     response.body() = std::move(body);
@@ -199,8 +203,14 @@ class HttpSession final : public SessionBase,
     response.keep_alive(keep_alive);
     response.prepare_payload();
     exchange.status = status;
-    exchange.bytes = response.body().size();
     tcp_stream().expires_after(ctx_.idle_timeout);
+    if (exchange.method == "HEAD") {
+      // The header as for GET (Content-Length included), no body: the client reads none.
+      http::response_serializer<http::string_body> serializer(response);
+      auto [ec, n] = co_await http::async_write_header(stream_, serializer, kNoThrow);
+      co_return keep_alive && !ec;
+    }
+    exchange.bytes = response.body().size();
     auto [ec, n] = co_await http::async_write(stream_, response, kNoThrow);
     co_return keep_alive && !ec;
   }
@@ -303,6 +313,14 @@ class HttpSession final : public SessionBase,
                                   "virtual proxy",
                                   can_keep);
       }
+    }
+
+    // The gateway's own endpoints (.auth/me, .auth/logout): answered here, never forwarded.
+    if (auto name = auth_endpoint_of(match->rest, vp.config->auth.endpoint)) {
+      EndpointReply reply = serve_auth_endpoint(*vp.gate, BeastRequestView(request, kTls), *name,
+                                                target->query, *vp.config);
+      co_return co_await answer(exchange, reply.status, std::move(reply.body), can_keep,
+                                &reply.headers);
     }
 
     auth::Decision decision = vp.gate->check(BeastRequestView(request, kTls));

@@ -291,7 +291,8 @@ SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes 
   }
 }
 
-LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now) {
+LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now,
+                                  Refresh refresh) {
   LookupResult result;
   SessionId id;
   if (cookie_value.size() != kCookieSize || !jose::base64url_decode_into(cookie_value, id)) {
@@ -314,9 +315,9 @@ LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now
     shard.sessions.erase(position);  // its heap entry is dropped lazily by expire()
     return result;
   }
-  entry.last_seen = now;
+  if (refresh == Refresh::kYes) entry.last_seen = std::max(entry.last_seen, now);
   result.status = LookupStatus::kFound;
-  result.session = {key, entry.user.user(), entry.user.attributes()};
+  result.session = {key, entry.user.user(), entry.user.attributes(), deadline_of(entry, limits_)};
   return result;
 }
 

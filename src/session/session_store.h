@@ -32,7 +32,11 @@ struct SessionView {
   std::uint64_t handle = 0;  // process-internal; never sent to a client
   UserIdentity user;
   Attributes attributes;     // e.g. forwarded claim headers, fixed at sign-in
+  UnixSeconds expires_at = 0;  // when it ends unless used again (set by lookup)
 };
+
+// Whether a lookup counts as use of the session (sliding expiry) or only looks at it.
+enum class Refresh { kYes, kNo };
 
 enum class LookupStatus { kFound, kUnknown, kExpired };
 
@@ -55,7 +59,8 @@ class SessionStore {
   Created create(const UserIdentity& user, Attributes attributes, UnixSeconds now);
 
   // The session a cookie value names, refreshed (sliding expiry). An expired session is removed.
-  LookupResult lookup(std::string_view cookie_value, UnixSeconds now);
+  LookupResult lookup(std::string_view cookie_value, UnixSeconds now,
+                      Refresh refresh = Refresh::kYes);
   // Refreshes a session by handle (WebSocket traffic); false when it is gone or expired.
   bool touch(std::uint64_t handle, UnixSeconds now);
   bool remove(std::uint64_t handle);

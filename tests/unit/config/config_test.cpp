@@ -245,6 +245,30 @@ TEST_F(ConfigTest, PartitionedCanBeTurnedOffAndNeedsSecure) {
       << bad[0];
 }
 
+TEST_F(ConfigTest, AuthEndpointAndLogoutRedirect) {
+  auto ok = parse(with(vp("    logout_redirect_uri: https://portal.test/bye\n")));
+  ASSERT_TRUE(ok.ok()) << ok.error().detail;
+  EXPECT_EQ(ok->virtual_proxies[0].auth.endpoint, ".auth");
+  EXPECT_EQ(ok->virtual_proxies[0].logout_redirect_uri, "https://portal.test/bye");
+  auto e = errors(with(vp("    logout_redirect_uri: //evil.test/x\n")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].logout_redirect_uri: \"//evil.test/x\" is not "
+                             "an http(s) URL or a path starting with /")) << e[0];
+  e = errors(with(vp("    logout_redirect_uri: javascript:alert(1)\n")));
+  ASSERT_EQ(e.size(), 1u);
+  std::string custom = vp();
+  custom.replace(custom.find("method: jwt"), 11, "method: jwt\n      endpoint: _gate");
+  auto named = parse(with(custom));
+  ASSERT_TRUE(named.ok()) << named.error().detail;
+  EXPECT_EQ(named->virtual_proxies[0].auth.endpoint, "_gate");
+  std::string bad = vp();
+  bad.replace(bad.find("method: jwt"), 11, "method: jwt\n      endpoint: a/b");
+  e = errors(with(bad));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.endpoint: \"a/b\" is not one path segment "
+                             "of letters, digits, '.', '_' or '-'")) << e[0];
+}
+
 TEST_F(ConfigTest, Durations) {
   auto e = errors(with(vp("    session: { inactivity_timeout: 10x }\n")));
   ASSERT_EQ(e.size(), 1u);

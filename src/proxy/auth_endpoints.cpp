@@ -1,0 +1,146 @@
+#include "proxy/auth_endpoints.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/answer.h"
+
+namespace jotgate::proxy {
+
+namespace {
+
+EndpointReply plain(int status, std::string body) {
+  return {status, {{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "no-store"}},
+          std::move(body) + "\n"};
+}
+
+EndpointReply method_not_allowed(std::string allow) {
+  EndpointReply reply = plain(405, "Method Not Allowed: this endpoint takes " + allow);
+  reply.headers.emplace_back("Allow", std::move(allow));
+  return reply;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The value of query parameter `name` (first occurrence, still percent-encoded).
+std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+EndpointReply me(auth::Gate& gate, const auth::RequestView& request,
+                 const config::VirtualProxy& vp) {
+  auto info = gate.session_info(request);
+  if (!info) {
+    auth::Decision refusal = auth::refuse(Reason::kNoCredentials, {vp.prefix, true, nullptr});
+    refusal.response_headers.emplace_back("Cache-Control", "no-store");
+    return {refusal.status, std::move(refusal.response_headers), std::move(refusal.body)};
+  }
+  nlohmann::json attributes = nlohmann::json::object();
+  for (const auto& [name, value] : info->attributes) attributes[name] = value;
+  nlohmann::json body = {{"userDirectory", info->user.directory},
+                         {"userId", info->user.id},
+                         {"attributes", std::move(attributes)},
+                         {"expiresAt", info->expires_at},
+                         {"expiresIn", info->expires_in}};
+  return {200,
+          {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}},
+          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+EndpointReply logout(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
+                     const config::VirtualProxy& vp) {
+  const std::string_view method = request.method();
+  std::optional<std::string> location;
+  if (method == "GET") {
+    // A link may sign out too, but it may only lead back to this host (no open redirect).
+    auto return_to = query_param(query, "returnTo");
+    if (!return_to) return plain(400, "Bad Request: GET .auth/logout needs returnTo=/path");
+    location = local_return_path(*return_to);
+    if (!location) {
+      return plain(400, "Bad Request: returnTo must be a path on this host, such as /" +
+                            vp.prefix + "/");
+    }
+  } else if (method == "POST") {
+    if (!vp.logout_redirect_uri.empty()) location = vp.logout_redirect_uri;
+  } else {
+    return method_not_allowed("GET, POST");
+  }
+  EndpointReply reply{location ? 303 : 204, {}, {}};
+  reply.headers.emplace_back("Set-Cookie", gate.end_session(request));
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  if (location) reply.headers.emplace_back("Location", *location);
+  return reply;
+}
+
+}  // namespace
+
+std::optional<std::string_view> auth_endpoint_of(std::string_view rest,
+                                                 std::string_view endpoint) {
+  if (rest.size() < endpoint.size() + 1 || rest[0] != '/' ||
+      rest.substr(1, endpoint.size()) != endpoint) {
+    return std::nullopt;
+  }
+  std::string_view after = rest.substr(1 + endpoint.size());
+  if (after.empty()) return after;
+  if (after[0] != '/') return std::nullopt;  // "/.authx" is an ordinary path
+  return after.substr(1);
+}
+
+EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
+                                  std::string_view name, std::string_view query,
+                                  const config::VirtualProxy& vp) {
+  if (name == "me") {
+    if (request.method() != "GET" && request.method() != "HEAD") {
+      return method_not_allowed("GET, HEAD");
+    }
+    return me(gate, request, vp);
+  }
+  if (name == "logout") return logout(gate, request, query, vp);
+  return plain(404, "Not Found: no such endpoint (" + vp.auth.endpoint + "/me, " +
+                        vp.auth.endpoint + "/logout)");
+}
+
+std::optional<std::string> local_return_path(std::string_view encoded) {
+  std::string path;
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    char c = encoded[i];
+    if (c == '%') {
+      if (i + 2 >= encoded.size()) return std::nullopt;
+      const int hi = hex_value(encoded[i + 1]);
+      const int lo = hex_value(encoded[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+') {
+      c = ' ';
+    }
+    path.push_back(c);
+  }
+  const bool controls = std::any_of(path.begin(), path.end(), [](char ch) {
+    auto u = static_cast<unsigned char>(ch);
+    return u <= 0x20 || u == 0x7f;
+  });
+  if (path.empty() || path[0] != '/' || path.starts_with("//") || controls ||
+      path.find('\\') != std::string::npos) {
+    return std::nullopt;
+  }
+  return path;
+}
+
+}  // namespace jotgate::proxy

@@ -1,0 +1,38 @@
+// The gateway's own endpoints of a virtual proxy, under /<prefix>/<endpoint>/ (".auth" unless
+// configured): answered here from the gate's sessions, never forwarded upstream.
+//   GET  .auth/me       the live session's user, forwarded claims and expiry as JSON; 401 without
+//                       one. Looking does not count as use, so polling never keeps it alive.
+//   POST .auth/logout   ends the session, expires the cookie; 303 to logout_redirect_uri or 204.
+//   GET  .auth/logout?returnTo=/path   the same, then 303 to that path on this host.
+//   if (auto name = auth_endpoint_of(match.rest, vp.auth.endpoint))
+//     EndpointReply reply = serve_auth_endpoint(gate, view, *name, target.query, vp);
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "auth/gate.h"
+#include "config/gateway_config.h"
+
+namespace jotgate::proxy {
+
+struct EndpointReply {
+  int status = 200;
+  auth::HeaderList headers;
+  std::string body;
+};
+
+// The endpoint name when `rest` (the path after the prefix) is under /<endpoint>/: "me" for
+// "/.auth/me", "" for "/.auth" or "/.auth/"; nullopt for any other path.
+std::optional<std::string_view> auth_endpoint_of(std::string_view rest, std::string_view endpoint);
+
+EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
+                                  std::string_view name, std::string_view query,
+                                  const config::VirtualProxy& vp);
+
+// A returnTo value (percent-encoded, from a query) as a path on this host, or nullopt when it
+// is anything else: another host ("//evil", "https://evil"), a backslash, control characters.
+std::optional<std::string> local_return_path(std::string_view encoded);
+
+}  // namespace jotgate::proxy
