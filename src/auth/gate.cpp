@@ -117,29 +117,7 @@ class JwtGate final : public Gate {
         find_session(cookie_headers, now, session::Refresh::kYes);
 
     if (auto token = bearer_token(request.header("Authorization"))) {
-      auto signed_in = authenticate(*token, now);
-      if (!signed_in) return refuse(signed_in.error().reason, context);
-      const UserIdentity& user = signed_in->user;
-      if (!access_.admit(user, now)) {
-        if (current) sessions_.remove(current->handle);
-        return deny(user, context);
-      }
-      if (current && current->user == user) return allow(*current, std::nullopt, cookie_headers);
-      // A session of someone else is ended (never reused).
-      if (current) sessions_.remove(current->handle);
-      // The same token again without its cookie (API clients, or a cookie the client lost):
-      // the session it signed in, and its cookie once more.
-      if (signed_in->session_handle != 0 && sessions_.touch(signed_in->session_handle, now)) {
-        session::SessionView view{signed_in->session_handle, user, signed_in->attributes};
-        return allow(view, set_cookie(request, signed_in->session_cookie), cookie_headers);
-      }
-      auto created = sessions_.create(user, signed_in->attributes, now);
-      if (signed_in->cache_key) {
-        tokens_->set_session(*signed_in->cache_key, created.handle, created.cookie_value);
-      }
-      audit_logger()->info("event=sign_in vp={} user={}", prefix_, user.qualified());
-      session::SessionView view{created.handle, user, std::move(signed_in->attributes)};
-      return allow(view, set_cookie(request, created.cookie_value), cookie_headers);
+      return sign_in_with(*token, request, current, cookie_headers, now, context);
     }
 
     if (current) {
@@ -150,6 +128,15 @@ class JwtGate final : public Gate {
       return allow(*current, std::nullopt, cookie_headers);
     }
     return refuse(Reason::kNoCredentials, context);
+  }
+
+  Decision sign_in(const RequestView& request, std::string_view token) override {
+    const UnixSeconds now = clock_.now_seconds();
+    const AnswerContext context{prefix_, wants_json(request.header("Accept")), nullptr};
+    const std::vector<std::string_view> cookie_headers = request.headers("Cookie");
+    std::optional<session::SessionView> current =
+        find_session(cookie_headers, now, session::Refresh::kYes);
+    return sign_in_with(token, request, current, cookie_headers, now, context);
   }
 
   std::optional<SessionInfo> session_info(const RequestView& request) override {
@@ -180,6 +167,37 @@ class JwtGate final : public Gate {
   const std::string& prefix() const { return prefix_; }
 
  private:
+  // A token presented (header or form): verified or from the cache, allocation checked, then
+  // the client's session: kept when it is this user's, else replaced by a new one.
+  Decision sign_in_with(std::string_view token, const RequestView& request,
+                        const std::optional<session::SessionView>& current,
+                        const std::vector<std::string_view>& cookie_headers, UnixSeconds now,
+                        const AnswerContext& context) {
+    auto signed_in = authenticate(token, now);
+    if (!signed_in) return refuse(signed_in.error().reason, context);
+    const UserIdentity& user = signed_in->user;
+    if (!access_.admit(user, now)) {
+      if (current) sessions_.remove(current->handle);
+      return deny(user, context);
+    }
+    if (current && current->user == user) return allow(*current, std::nullopt, cookie_headers);
+    // A session of someone else is ended (never reused).
+    if (current) sessions_.remove(current->handle);
+    // The same token again without its cookie (API clients, or a cookie the client lost):
+    // the session it signed in, and its cookie once more.
+    if (signed_in->session_handle != 0 && sessions_.touch(signed_in->session_handle, now)) {
+      session::SessionView view{signed_in->session_handle, user, signed_in->attributes};
+      return allow(view, set_cookie(request, signed_in->session_cookie), cookie_headers);
+    }
+    auto created = sessions_.create(user, signed_in->attributes, now);
+    if (signed_in->cache_key) {
+      tokens_->set_session(*signed_in->cache_key, created.handle, created.cookie_value);
+    }
+    audit_logger()->info("event=sign_in vp={} user={}", prefix_, user.qualified());
+    session::SessionView view{created.handle, user, std::move(signed_in->attributes)};
+    return allow(view, set_cookie(request, created.cookie_value), cookie_headers);
+  }
+
   // The session the cookie names, if any (a client-chosen value only ever finds an existing
   // session: ids are never adopted).
   std::optional<session::SessionView> find_session(const std::vector<std::string_view>& headers,

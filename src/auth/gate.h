@@ -67,6 +67,9 @@ class Gate {
  public:
   virtual ~Gate() = default;
   virtual Decision check(const RequestView& request) = 0;
+  // Signs the client in with a token it presented another way than the Authorization header
+  // (a form field), exactly as a request carrying it would be.
+  virtual Decision sign_in(const RequestView& request, std::string_view token) = 0;
   // The session the request's cookie names, without counting this as use (an embedding page
   // may poll it without keeping the session alive). nullopt: no live session.
   virtual std::optional<SessionInfo> session_info(const RequestView& request) = 0;

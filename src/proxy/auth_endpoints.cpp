@@ -88,6 +88,64 @@ EndpointReply logout(auth::Gate& gate, const auth::RequestView& request, std::st
   return reply;
 }
 
+// A form value (application/x-www-form-urlencoded), decoded; nullopt when malformed.
+std::optional<std::string> form_decode(std::string_view encoded) {
+  std::string out;
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    char c = encoded[i];
+    if (c == '%') {
+      if (i + 2 >= encoded.size()) return std::nullopt;
+      const int hi = hex_value(encoded[i + 1]);
+      const int lo = hex_value(encoded[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+') {
+      c = ' ';
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+EndpointReply session(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
+                      std::string_view form) {
+  if (request.method() != "POST") return method_not_allowed("POST");
+  if (!form.empty()) {
+    auto type = request.header("Content-Type");
+    if (!type || !type->starts_with("application/x-www-form-urlencoded")) {
+      return plain(415, "Unsupported Media Type: send application/x-www-form-urlencoded");
+    }
+  }
+  // returnTo: the form's, else the query's; only ever a path on this host.
+  std::optional<std::string> location;
+  auto return_to = query_param(form, "returnTo");
+  if (!return_to) return_to = query_param(query, "returnTo");
+  if (return_to) {
+    location = local_return_path(*return_to);
+    if (!location) return plain(400, "Bad Request: returnTo must be a path on this host");
+  }
+  auth::Decision decision;
+  if (auto field = query_param(form, "token")) {
+    auto token = form_decode(*field);
+    if (!token) return plain(400, "Bad Request: malformed form field token");
+    decision = gate.sign_in(request, *token);
+  } else if (request.header("Authorization")) {
+    decision = gate.check(request);
+  } else {
+    return plain(400, "Bad Request: a token is required (Authorization: Bearer, or form field "
+                      "token)");
+  }
+  if (!decision.allowed) {
+    return {decision.status, std::move(decision.response_headers), std::move(decision.body)};
+  }
+  EndpointReply reply{location ? 303 : 204, {}, {}};
+  if (decision.set_cookie) reply.headers.emplace_back("Set-Cookie", *decision.set_cookie);
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  if (location) reply.headers.emplace_back("Location", *location);
+  return reply;
+}
+
 }  // namespace
 
 std::optional<std::string_view> auth_endpoint_of(std::string_view rest,
@@ -104,7 +162,7 @@ std::optional<std::string_view> auth_endpoint_of(std::string_view rest,
 
 EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
                                   std::string_view name, std::string_view query,
-                                  const config::VirtualProxy& vp) {
+                                  std::string_view form, const config::VirtualProxy& vp) {
   if (name == "me") {
     if (request.method() != "GET" && request.method() != "HEAD") {
       return method_not_allowed("GET, HEAD");
@@ -112,32 +170,20 @@ EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& req
     return me(gate, request, vp);
   }
   if (name == "logout") return logout(gate, request, query, vp);
-  return plain(404, "Not Found: no such endpoint (" + vp.auth.endpoint + "/me, " +
-                        vp.auth.endpoint + "/logout)");
+  if (name == "session") return session(gate, request, query, form);
+  return plain(404, "Not Found: no such endpoint (" + vp.auth.endpoint + "/session, " +
+                        vp.auth.endpoint + "/me, " + vp.auth.endpoint + "/logout)");
 }
 
 std::optional<std::string> local_return_path(std::string_view encoded) {
-  std::string path;
-  for (std::size_t i = 0; i < encoded.size(); ++i) {
-    char c = encoded[i];
-    if (c == '%') {
-      if (i + 2 >= encoded.size()) return std::nullopt;
-      const int hi = hex_value(encoded[i + 1]);
-      const int lo = hex_value(encoded[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (c == '+') {
-      c = ' ';
-    }
-    path.push_back(c);
-  }
-  const bool controls = std::any_of(path.begin(), path.end(), [](char ch) {
+  auto path = form_decode(encoded);
+  if (!path) return std::nullopt;
+  const bool controls = std::any_of(path->begin(), path->end(), [](char ch) {
     auto u = static_cast<unsigned char>(ch);
     return u <= 0x20 || u == 0x7f;
   });
-  if (path.empty() || path[0] != '/' || path.starts_with("//") || controls ||
-      path.find('\\') != std::string::npos) {
+  if (path->empty() || (*path)[0] != '/' || path->starts_with("//") || controls ||
+      path->find('\\') != std::string::npos) {
     return std::nullopt;
   }
   return path;

@@ -1,11 +1,13 @@
 // The gateway's own endpoints of a virtual proxy, under /<prefix>/<endpoint>/ (".auth" unless
 // configured): answered here from the gate's sessions, never forwarded upstream.
+//   POST .auth/session  signs in with a token (Authorization: Bearer, or form field token):
+//                       the session cookie, then 204, or 303 to returnTo (a path on this host).
 //   GET  .auth/me       the live session's user, forwarded claims and expiry as JSON; 401 without
 //                       one. Looking does not count as use, so polling never keeps it alive.
 //   POST .auth/logout   ends the session, expires the cookie; 303 to logout_redirect_uri or 204.
 //   GET  .auth/logout?returnTo=/path   the same, then 303 to that path on this host.
 //   if (auto name = auth_endpoint_of(match.rest, vp.auth.endpoint))
-//     EndpointReply reply = serve_auth_endpoint(gate, view, *name, target.query, vp);
+//     EndpointReply reply = serve_auth_endpoint(gate, view, *name, target.query, form, vp);
 #pragma once
 
 #include <optional>
@@ -27,9 +29,11 @@ struct EndpointReply {
 // "/.auth/me", "" for "/.auth" or "/.auth/"; nullopt for any other path.
 std::optional<std::string_view> auth_endpoint_of(std::string_view rest, std::string_view endpoint);
 
+// `form`: the request body of a POST .auth/session (at most kMaxFormBytes), else "".
 EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
                                   std::string_view name, std::string_view query,
-                                  const config::VirtualProxy& vp);
+                                  std::string_view form, const config::VirtualProxy& vp);
+inline constexpr std::size_t kMaxFormBytes = 32 * 1024;  // a 16 KiB token fits, encoded
 
 // A returnTo value (percent-encoded, from a query) as a path on this host, or nullopt when it
 // is anything else: another host ("//evil", "https://evil"), a backslash, control characters.

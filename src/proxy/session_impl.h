@@ -315,11 +315,32 @@ class HttpSession final : public SessionBase,
       }
     }
 
-    // The gateway's own endpoints (.auth/me, .auth/logout): answered here, never forwarded.
+    // The gateway's own endpoints (.auth/session, me, logout): answered here, never forwarded.
     if (auto name = auth_endpoint_of(match->rest, vp.config->auth.endpoint)) {
-      EndpointReply reply = serve_auth_endpoint(*vp.gate, BeastRequestView(request, kTls), *name,
-                                                target->query, *vp.config);
-      co_return co_await answer(exchange, reply.status, std::move(reply.body), can_keep,
+      if (!body_pending) {
+        EndpointReply reply = serve_auth_endpoint(*vp.gate, BeastRequestView(request, kTls),
+                                                  *name, target->query, {}, *vp.config);
+        co_return co_await answer(exchange, reply.status, std::move(reply.body), can_keep,
+                                  &reply.headers);
+      }
+      // A form (POST .auth/session): small and sized, read whole; anything else is refused.
+      const auto length = header_parser.content_length();
+      if (!length || *length > kMaxFormBytes) {
+        co_return co_await answer(exchange, 413,
+                                  "Content Too Large: the gateway's endpoints take a form of at "
+                                  "most 32 KiB with a Content-Length",
+                                  false);
+      }
+      const std::string query(target->query);
+      http::request_parser<http::string_body> form_parser(std::move(header_parser));
+      form_parser.body_limit(kMaxFormBytes);
+      tcp_stream().expires_after(ctx_.header_timeout);
+      auto [form_ec, form_n] = co_await http::async_read(stream_, buffer_, form_parser, kNoThrow);
+      if (form_ec) co_return false;
+      const auto& form_request = form_parser.get();
+      EndpointReply reply = serve_auth_endpoint(*vp.gate, BeastRequestView(form_request, kTls),
+                                                *name, query, form_request.body(), *vp.config);
+      co_return co_await answer(exchange, reply.status, std::move(reply.body), client_keep_alive,
                                 &reply.headers);
     }
 

@@ -131,3 +131,52 @@ def test_head_answers_from_the_gateway_carry_no_body(gateway, upstream):
         assert rest.startswith(b"HTTP/1.1 401"), rest[:80]  # no body bytes after the HEAD answer
     finally:
         sock.close()
+
+
+def form(fields):
+    from urllib.parse import urlencode
+    return urlencode(fields).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def test_session_endpoint_signs_in_with_a_form_token(gateway, upstream, pki):
+    body, headers = form({"token": mint(pki, jti="form")})
+    r = http(gateway.port, "POST", "/jwt/.auth/session", headers, body=body)
+    assert r.status == 204, r
+    cookie = r.cookie(COOKIE)
+    assert cookie and "HttpOnly" in r.set_cookie(COOKIE)
+    assert http(gateway.port, "GET", "/jwt/x", {"Cookie": f"{COOKIE}={cookie}"}).status == 200
+    assert http(gateway.port, "GET", "/jwt/.auth/me",
+                {"Cookie": f"{COOKIE}={cookie}"}).json()["userId"] == "alice"
+    # With returnTo (form or query): 303 to that path on this host.
+    body, headers = form({"token": mint(pki, user="bob", jti="b"), "returnTo": "/jwt/app?x=1"})
+    r = http(gateway.port, "POST", "/jwt/.auth/session", headers, body=body)
+    assert r.status == 303 and r.header("Location") == "/jwt/app?x=1", r
+    assert r.cookie(COOKIE) and r.cookie(COOKIE) != cookie
+    r = http(gateway.port, "POST", "/jwt/.auth/session?returnTo=%2Fjwt%2F",
+             bearer(mint(pki, jti="hdr")))
+    assert r.status == 303 and r.header("Location") == "/jwt/" and r.cookie(COOKIE)
+    assert upstream.stats()["requests"] == 1  # only the GET /jwt/x above
+
+
+def test_session_endpoint_refuses_bad_input(gateway, upstream, pki):
+    tampered = mint(pki)[:-6] + "AAAAAA"
+    body, headers = form({"token": tampered})
+    r = http(gateway.port, "POST", "/jwt/.auth/session", headers, body=body)
+    assert r.status == 401 and "invalid_token" in (r.header("WWW-Authenticate") or "")
+    assert r.cookie(COOKIE) is None
+    body, headers = form({"token": mint(pki, user="mallory")})
+    r = http(gateway.port, "POST", "/jwt/.auth/session", headers, body=body)
+    assert r.status == 403 and r.cookie(COOKIE) is None
+    r = http(gateway.port, "POST", "/jwt/.auth/session", {"Content-Type":
+             "application/x-www-form-urlencoded"}, body=b"returnTo=%2F")
+    assert r.status == 400 and "token is required" in r.text
+    body, headers = form({"token": mint(pki), "returnTo": "https://evil.test/"})
+    r = http(gateway.port, "POST", "/jwt/.auth/session", headers, body=body)
+    assert r.status == 400 and r.header("Location") is None and r.cookie(COOKIE) is None
+    r = http(gateway.port, "POST", "/jwt/.auth/session", {"Content-Type": "application/json"},
+             body=b'{"token": "x"}')
+    assert r.status == 415
+    r = http(gateway.port, "POST", "/jwt/.auth/session", headers, body=b"token=" + b"a" * 40000)
+    assert r.status == 413
+    assert http(gateway.port, "GET", "/jwt/.auth/session").status == 405
+    assert upstream.stats()["requests"] == 0

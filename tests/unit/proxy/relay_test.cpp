@@ -39,6 +39,13 @@ class AllowGate final : public auth::Gate {
     return decision;
   }
   void touch(std::uint64_t handle) override { touched = handle; }
+  std::optional<auth::SessionInfo> session_info(const auth::RequestView&) override {
+    return std::nullopt;  // no sessions here: the gateway's endpoints are tested end to end
+  }
+  std::string end_session(const auth::RequestView&) override { return "s=; Max-Age=0"; }
+  auth::Decision sign_in(const auth::RequestView& request, std::string_view) override {
+    return check(request);
+  }
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
   std::atomic<std::uint64_t> touched{0};
 
