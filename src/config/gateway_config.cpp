@@ -339,7 +339,7 @@ class ConfigParser {
       if (!reader_.map(node, path,
                        {"name", "prefix", "listeners", "upstreams", "strip_prefix", "session",
                         "auth", "identity_header", "response_headers", "host_allow_list",
-                        "connect_timeout", "read_timeout", "logout_redirect_uri"})) {
+                        "connect_timeout", "read_timeout", "logout_redirect_uri", "cors"})) {
         continue;
       }
       VirtualProxy vp;
@@ -407,6 +407,7 @@ class ConfigParser {
         }
         vp.host_allow_list = std::move(*hosts);
       }
+      parse_cors(node, path, vp);
       if (auto t = reader_.duration(node, path, "connect_timeout")) vp.connect_timeout_seconds = *t;
       if (auto t = reader_.duration(node, path, "read_timeout")) vp.read_timeout_seconds = *t;
       config_.virtual_proxies.push_back(std::move(vp));
@@ -489,6 +490,33 @@ class ConfigParser {
     while (path.ends_with('/')) path.remove_suffix(1);
     upstream.base_path = std::string(path);
     return upstream;
+  }
+
+  void parse_cors(const YAML::Node& vp_node, const std::string& vp_path, VirtualProxy& vp) {
+    YAML::Node node = vp_node["cors"];
+    const std::string path = child(vp_path, "cors");
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!reader_.map(node, path, {"allowed_origins"})) return;
+    auto origins = reader_.strings(node, path, "allowed_origins");
+    if (!origins) return;
+    for (std::size_t i = 0; i < origins->size(); ++i) {
+      const std::string& origin = (*origins)[i];
+      // As browsers send it: scheme://host[:port], lower case, nothing after. No wildcards:
+      // credentials are only ever allowed for origins named here.
+      const std::size_t scheme_end = origin.find("://");
+      const std::string scheme = scheme_end == std::string::npos ? "" : origin.substr(0, scheme_end);
+      const std::string rest = scheme_end == std::string::npos ? "" : origin.substr(scheme_end + 3);
+      const bool lower = std::none_of(origin.begin(), origin.end(), [](char c) {
+        return std::isupper(static_cast<unsigned char>(c));
+      });
+      if ((scheme != "http" && scheme != "https") || rest.empty() || !lower ||
+          rest.find_first_of("/?#*@ \\") != std::string::npos || has_control(origin)) {
+        reader_.error(node["allowed_origins"][i], item(child(path, "allowed_origins"), i),
+                      in_quotes(origin) + " is not an origin such as https://app.example.com "
+                                          "(lower case, no path, no wildcard)");
+      }
+    }
+    vp.cors_allowed_origins = std::move(*origins);
   }
 
   void parse_session(const YAML::Node& vp_node, const std::string& vp_path, VirtualProxy& vp) {

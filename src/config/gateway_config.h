@@ -82,6 +82,9 @@ struct VirtualProxy {
   std::string logout_redirect_uri;  // where .auth/logout sends the browser; "" = 204
   std::vector<std::pair<std::string, std::string>> response_headers;
   std::vector<std::string> host_allow_list;
+  // CORS: exact origins ("https://app.example.com") whose pages may call this virtual proxy
+  // with credentials; preflights are answered by the gateway. Empty: no CORS headers.
+  std::vector<std::string> cors_allowed_origins;
   // Upstream timeouts.
   std::int64_t connect_timeout_seconds = 5;
   std::int64_t read_timeout_seconds = 60;

@@ -21,6 +21,7 @@
 #include "auth/gate.h"
 #include "config/gateway_config.h"
 #include "proxy/access_log.h"
+#include "proxy/cors.h"
 #include "proxy/header_rewrite.h"
 #include "proxy/request_path.h"
 #include "proxy/upstream_pool.h"
@@ -38,6 +39,7 @@ struct VirtualProxyRuntime {
   std::vector<UpstreamRuntime> upstreams;
   std::chrono::seconds connect_timeout{5};
   std::chrono::seconds read_timeout{60};
+  CorsPolicy cors;
 };
 
 struct ListenerRuntime {

@@ -112,7 +112,7 @@ Result<void> Server::Impl::build() {
     ctx.virtual_proxies.push_back(VirtualProxyRuntime{
         &vp, i, &gate, HeaderPolicy(gate.reserved_request_headers(), vp.response_headers),
         std::move(allow), std::move(upstreams), std::chrono::seconds(vp.connect_timeout_seconds),
-        std::chrono::seconds(vp.read_timeout_seconds)});
+        std::chrono::seconds(vp.read_timeout_seconds), CorsPolicy(vp.cors_allowed_origins)});
   }
   ctx.health = std::make_unique<UpstreamHealth>(upstream_id);
 

@@ -150,6 +150,14 @@ class HttpSession final : public SessionBase,
 
   beast::tcp_stream& tcp_stream() { return beast::get_lowest_layer(stream_); }
 
+  // Origin "scheme://host[:port]" names this very listener and Host.
+  static bool same_origin(std::string_view origin, const http::request_header<>& request) {
+    constexpr std::string_view scheme = kTls ? "https://" : "http://";
+    auto host = request.find(http::field::host);
+    return host != request.end() && origin.starts_with(scheme) &&
+           beast::iequals(origin.substr(scheme.size()), host->value());
+  }
+
   void close() {
     boost::system::error_code ec;
     tcp_stream().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -197,6 +205,10 @@ class HttpSession final : public SessionBase,
       response.set(http::field::content_type, "text/plain; charset=utf-8");
     }
     if (exchange.vp != nullptr) exchange.vp->policy.add_response_headers(response);
+    // An allowed page can read the gateway's answers too (a 401 tells it to sign in again).
+    if (exchange.vp != nullptr && !cors_origin_.empty()) {
+      exchange.vp->cors.add_headers(response, cors_origin_);
+    }
     if (!body.empty() && body.back() != '\n' && !has_type) body.push_back('\n');
     response.body() = std::move(body);
     keep_alive = keep_alive && !ctx_.stopping.load(std::memory_order_relaxed);
@@ -233,6 +245,7 @@ class HttpSession final : public SessionBase,
 
   asio::awaitable<bool> handle(std::shared_ptr<HttpSession> self, Exchange& exchange) {
     const config::Limits& limits = ctx_.config->limits;
+    cors_origin_.clear();
     http::request_parser<http::empty_body> header_parser;
     header_parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     // Bodies are streamed, never held: no size limit (Beast checks Content-Length against it
@@ -315,8 +328,33 @@ class HttpSession final : public SessionBase,
       }
     }
 
+    // CORS: an allowed origin gets its headers on every answer; preflights end here.
+    std::optional<std::string_view> origin;
+    if (auto it = request.find(http::field::origin); it != request.end()) origin = it->value();
+    if (auto allowed = vp.cors.allowed(origin)) cors_origin_.assign(*allowed);
+    if (vp.cors.enabled() && request.method() == http::verb::options) {
+      auto method = request.find(http::field::access_control_request_method);
+      if (method != request.end()) {
+        auto headers = request.find(http::field::access_control_request_headers);
+        auto reply = vp.cors.preflight(origin, method->value(),
+                                       headers == request.end() ? "" : headers->value());
+        cors_origin_.clear();  // the preflight answer carries its own
+        co_return co_await answer(exchange, reply.status, std::move(reply.body), can_keep,
+                                  &reply.headers);
+      }
+    }
+
     // The gateway's own endpoints (.auth/session, me, logout): answered here, never forwarded.
     if (auto name = auth_endpoint_of(match->rest, vp.config->auth.endpoint)) {
+      // Signing in or out from a page of another site: only the allowed origins (no login or
+      // logout forced on a user by a foreign page).
+      if (request.method() == http::verb::post && origin && cors_origin_.empty() &&
+          !same_origin(*origin, request)) {
+        co_return co_await answer(exchange, 403,
+                                  "Forbidden: pages of this origin may not use the gateway's "
+                                  "endpoints (cors.allowed_origins)",
+                                  can_keep);
+      }
       if (!body_pending) {
         EndpointReply reply = serve_auth_endpoint(*vp.gate, BeastRequestView(request, kTls),
                                                   *name, target->query, {}, *vp.config);
@@ -520,6 +558,7 @@ class HttpSession final : public SessionBase,
     const bool until_close = !upgrade && !parser->is_done() && !chunked && !content_length;
 
     vp.policy.rewrite_response(response, decision, upgrade);
+    if (!upgrade && !cors_origin_.empty()) vp.cors.add_headers(response, cors_origin_);
     bool keep_alive = client_keep_alive && !ctx_.stopping.load(std::memory_order_relaxed);
     if (!upgrade) {
       if (client_version_ < 11 && (chunked || until_close)) {
@@ -746,6 +785,7 @@ class HttpSession final : public SessionBase,
   bool keep_alive_after_ = false;
   std::string target_text_;  // the client's request target, reused by every request
   std::string head_;         // a header block being written, reused by every request
+  std::string cors_origin_;  // the request's Origin when CORS allows it, else ""
   unsigned client_version_ = 11;
   // Body relay buffers, reused by every request: memory does not grow with body size.
   RelayBuffers::Lease relay_;  // held only while a request's body is relayed

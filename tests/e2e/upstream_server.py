@@ -142,6 +142,8 @@ class Handler(BaseHTTPRequestHandler):
         if route == "status":
             code = int(params.get("code", "200"))
             return self._send(code, b"status %d" % code, "text/plain")
+        if route == "cors":  # an app that sets its own CORS header
+            return self._echo(extra=[("Access-Control-Allow-Origin", "*")])
         self._echo(extra=[("Set-Cookie", "upstream=1; Path=/")] if route == "setcookie" else ())
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle

@@ -269,6 +269,22 @@ TEST_F(ConfigTest, AuthEndpointAndLogoutRedirect) {
                              "of letters, digits, '.', '_' or '-'")) << e[0];
 }
 
+TEST_F(ConfigTest, CorsOriginsAreExact) {
+  auto ok = parse(with(vp("    cors: { allowed_origins: [\"https://app.test\", "
+                          "\"http://localhost:8080\"] }\n")));
+  ASSERT_TRUE(ok.ok()) << ok.error().detail;
+  EXPECT_EQ(ok->virtual_proxies[0].cors_allowed_origins,
+            (std::vector<std::string>{"https://app.test", "http://localhost:8080"}));
+  auto e = errors(with(vp("    cors: { allowed_origins: [\"*\", \"https://a.test/\", "
+                          "\"https://A.test\", \"ftp://a.test\", \"https://*.a.test\"] }\n")));
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_TRUE(e[1].ends_with("virtual_proxies[0].cors.allowed_origins[1]: \"https://a.test/\" is "
+                             "not an origin such as https://app.example.com (lower case, no "
+                             "path, no wildcard)")) << e[1];
+  e = errors(with(vp("    cors: { origins: [] }\n")));
+  ASSERT_EQ(e.size(), 1u);
+}
+
 TEST_F(ConfigTest, Durations) {
   auto e = errors(with(vp("    session: { inactivity_timeout: 10x }\n")));
   ASSERT_EQ(e.size(), 1u);
