@@ -71,10 +71,10 @@ EndpointReply logout(auth::Gate& gate, const auth::RequestView& request, std::st
     // A link may sign out too, but it may only lead back to this host (no open redirect).
     auto return_to = query_param(query, "returnTo");
     if (!return_to) return plain(400, "Bad Request: GET .auth/logout needs returnTo=/path");
-    location = local_return_path(*return_to);
+    location = return_target(*return_to, vp.cors_allowed_origins);
     if (!location) {
       return plain(400, "Bad Request: returnTo must be a path on this host, such as /" +
-                            vp.prefix + "/");
+                            vp.prefix + "/, or a URL of an allowed origin");
     }
   } else if (method == "POST") {
     if (!vp.logout_redirect_uri.empty()) location = vp.logout_redirect_uri;
@@ -109,7 +109,7 @@ std::optional<std::string> form_decode(std::string_view encoded) {
 }
 
 EndpointReply session(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
-                      std::string_view form) {
+                      std::string_view form, const config::VirtualProxy& vp) {
   if (request.method() != "POST") return method_not_allowed("POST");
   if (!form.empty()) {
     auto type = request.header("Content-Type");
@@ -117,13 +117,16 @@ EndpointReply session(auth::Gate& gate, const auth::RequestView& request, std::s
       return plain(415, "Unsupported Media Type: send application/x-www-form-urlencoded");
     }
   }
-  // returnTo: the form's, else the query's; only ever a path on this host.
+  // returnTo: the form's, else the query's; a path on this host or a URL of an allowed origin.
   std::optional<std::string> location;
   auto return_to = query_param(form, "returnTo");
   if (!return_to) return_to = query_param(query, "returnTo");
   if (return_to) {
-    location = local_return_path(*return_to);
-    if (!location) return plain(400, "Bad Request: returnTo must be a path on this host");
+    location = return_target(*return_to, vp.cors_allowed_origins);
+    if (!location) {
+      return plain(400, "Bad Request: returnTo must be a path on this host or a URL of an "
+                        "allowed origin");
+    }
   }
   auth::Decision decision;
   if (auto field = query_param(form, "token")) {
@@ -170,23 +173,34 @@ EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& req
     return me(gate, request, vp);
   }
   if (name == "logout") return logout(gate, request, query, vp);
-  if (name == "session") return session(gate, request, query, form);
+  if (name == "session") return session(gate, request, query, form, vp);
   return plain(404, "Not Found: no such endpoint (" + vp.auth.endpoint + "/session, " +
                         vp.auth.endpoint + "/me, " + vp.auth.endpoint + "/logout)");
 }
 
-std::optional<std::string> local_return_path(std::string_view encoded) {
-  auto path = form_decode(encoded);
-  if (!path) return std::nullopt;
-  const bool controls = std::any_of(path->begin(), path->end(), [](char ch) {
+std::optional<std::string> return_target(std::string_view encoded,
+                                         const std::vector<std::string>& allowed_origins) {
+  auto target = form_decode(encoded);
+  if (!target) return std::nullopt;
+  const bool controls = std::any_of(target->begin(), target->end(), [](char ch) {
     auto u = static_cast<unsigned char>(ch);
     return u <= 0x20 || u == 0x7f;
   });
-  if (path->empty() || (*path)[0] != '/' || path->starts_with("//") || controls ||
-      path->find('\\') != std::string::npos) {
+  if (target->empty() || controls || target->find('\\') != std::string::npos) return std::nullopt;
+  if ((*target)[0] == '/') {
+    if (target->starts_with("//")) return std::nullopt;  // "//host": another host
+    return target;
+  }
+  // An absolute URL: its origin (scheme://authority, up to the first / ? or #) must be one of
+  // the allowed ones, exactly ("https://app.test@evil.test" has another authority).
+  const std::size_t scheme_end = target->find("://");
+  if (scheme_end == std::string::npos) return std::nullopt;
+  const std::size_t authority_end = target->find_first_of("/?#", scheme_end + 3);
+  const std::string_view origin = std::string_view(*target).substr(0, authority_end);
+  if (std::find(allowed_origins.begin(), allowed_origins.end(), origin) == allowed_origins.end()) {
     return std::nullopt;
   }
-  return path;
+  return target;
 }
 
 }  // namespace jotgate::proxy

@@ -1,11 +1,12 @@
 // The gateway's own endpoints of a virtual proxy, under /<prefix>/<endpoint>/ (".auth" unless
 // configured): answered here from the gate's sessions, never forwarded upstream.
 //   POST .auth/session  signs in with a token (Authorization: Bearer, or form field token):
-//                       the session cookie, then 204, or 303 to returnTo (a path on this host).
+//                       the session cookie, then 204, or 303 to returnTo (a path on this host
+//                       or a URL of an allowed origin).
 //   GET  .auth/me       the live session's user, forwarded claims and expiry as JSON; 401 without
 //                       one. Looking does not count as use, so polling never keeps it alive.
 //   POST .auth/logout   ends the session, expires the cookie; 303 to logout_redirect_uri or 204.
-//   GET  .auth/logout?returnTo=/path   the same, then 303 to that path on this host.
+//   GET  .auth/logout?returnTo=...  the same, then 303 there (same rule as for session).
 //   if (auto name = auth_endpoint_of(match.rest, vp.auth.endpoint))
 //     EndpointReply reply = serve_auth_endpoint(gate, view, *name, target.query, form, vp);
 #pragma once
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/gate.h"
 #include "config/gateway_config.h"
@@ -35,8 +37,10 @@ EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& req
                                   std::string_view form, const config::VirtualProxy& vp);
 inline constexpr std::size_t kMaxFormBytes = 32 * 1024;  // a 16 KiB token fits, encoded
 
-// A returnTo value (percent-encoded, from a query) as a path on this host, or nullopt when it
-// is anything else: another host ("//evil", "https://evil"), a backslash, control characters.
-std::optional<std::string> local_return_path(std::string_view encoded);
+// A returnTo value (percent-encoded, from a query or form), decoded, when it is a path on this
+// host or a URL of one of `allowed_origins` (cors.allowed_origins); nullopt for anything else:
+// another host ("//evil", "https://evil", "https://app.test@evil"), backslashes, controls.
+std::optional<std::string> return_target(std::string_view encoded,
+                                         const std::vector<std::string>& allowed_origins);
 
 }  // namespace jotgate::proxy

@@ -86,3 +86,21 @@ def test_without_cors_config_nothing_is_added(gateway, upstream, pki):
     r = http(gateway.port, "OPTIONS", "/jwt/x", {"Origin": APP,
                                                  "Access-Control-Request-Method": "GET"})
     assert r.status == 401  # no CORS: an OPTIONS is a request like any other
+
+
+def test_return_to_may_name_an_allowed_origin_only(cors_gateway, upstream, pki):
+    from urllib.parse import quote
+    for target in (APP + "/page?x=1", APP, "http://localhost:8080/app"):
+        r = http(cors_gateway.port, "POST", f"/jwt/.auth/session?returnTo={quote(target, safe='')}",
+                 bearer(mint(pki, jti=target)))
+        assert r.status == 303 and r.header("Location") == target, (target, r)
+    for target in (EVIL + "/", APP + ".evil.test/", APP + "@evil.test/", APP + ":8443/",
+                   "javascript:alert(1)", "https:/" + "/evil.test"):
+        r = http(cors_gateway.port, "POST", f"/jwt/.auth/session?returnTo={quote(target, safe='')}",
+                 bearer(mint(pki)))
+        assert r.status == 400 and r.header("Location") is None, (target, r)
+        assert r.cookie(COOKIE) is None
+    cookie = http(cors_gateway.port, "GET", "/jwt/x", bearer(mint(pki, jti="lo"))).cookie(COOKIE)
+    r = http(cors_gateway.port, "GET", f"/jwt/.auth/logout?returnTo={quote(APP + '/bye', safe='')}",
+             {"Cookie": f"{COOKIE}={cookie}"})
+    assert r.status == 303 and r.header("Location") == APP + "/bye"
