@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/answer.h"
+#include "proxy/request_path.h"
 
 namespace jotgate::proxy {
 
@@ -19,13 +20,6 @@ EndpointReply method_not_allowed(std::string allow) {
   EndpointReply reply = plain(405, "Method Not Allowed: this endpoint takes " + allow);
   reply.headers.emplace_back("Allow", std::move(allow));
   return reply;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // The value of query parameter `name` (first occurrence, still percent-encoded).

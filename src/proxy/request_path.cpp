@@ -8,13 +8,6 @@ namespace {
 
 Error bad(std::string detail) { return make_error(Reason::kBadRequest, std::move(detail)); }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 bool is_unreserved(unsigned char c) {
@@ -48,6 +41,13 @@ Result<void> check_segment(std::string_view segment, bool first) {
 }
 
 }  // namespace
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 Result<RequestTarget> parse_request_target(std::string_view target) {
   if (target.empty() || target.front() != '/') {

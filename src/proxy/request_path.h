@@ -27,6 +27,9 @@ struct RequestTarget {
   bool has_query = false;
 };
 
+// The value of a hexadecimal digit of a percent-encoding, -1 for any other character.
+int hex_value(char c);
+
 // Origin-form only ("/path?query"); refuses (kBadRequest, detail says why) absolute-form,
 // authority-form and "*", control characters and NUL anywhere, '\\' and '#' in the path,
 // malformed percent-encoding, encoded '/', '\\', '.', NUL or control characters in any segment,

@@ -155,7 +155,7 @@ class HttpSession final : public SessionBase,
     constexpr std::string_view scheme = kTls ? "https://" : "http://";
     auto host = request.find(http::field::host);
     return host != request.end() && origin.starts_with(scheme) &&
-           beast::iequals(origin.substr(scheme.size()), host->value());
+           beast::iequals(origin_authority(origin), host->value());
   }
 
   void close() {
