@@ -285,6 +285,20 @@ TEST_F(ConfigTest, CorsOriginsAreExact) {
   ASSERT_EQ(e.size(), 1u);
 }
 
+TEST_F(ConfigTest, TokenCacheSize) {
+  std::string sized = vp();
+  sized.replace(sized.find("key: signer.pem"), 15, "key: signer.pem\n        token_cache: 0");
+  auto off = parse(with(sized));
+  ASSERT_TRUE(off.ok()) << off.error().detail;
+  EXPECT_EQ(off->virtual_proxies[0].auth.jwt.token_cache, 0u);
+  std::string bad = vp();
+  bad.replace(bad.find("key: signer.pem"), 15, "key: signer.pem\n        token_cache: -5");
+  auto e = errors(with(bad));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.jwt.token_cache: expected a whole number "
+                             ">= 0")) << e[0];
+}
+
 TEST_F(ConfigTest, Durations) {
   auto e = errors(with(vp("    session: { inactivity_timeout: 10x }\n")));
   ASSERT_EQ(e.size(), 1u);
