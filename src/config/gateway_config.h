@@ -109,6 +109,16 @@ struct Limits {
   std::int64_t shutdown_grace_seconds = 10;
 };
 
+// The admin listener (the `admin` section): the ticket and session API under /api/v1, TLS only,
+// for clients with a certificate signed by client_ca or the bearer token in token_file.
+struct AdminSettings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 4243;
+  TlsSettings tls;          // required; both files missing: a self-signed pair is generated
+  std::string client_ca;    // absolute path of a PEM CA, "" = no client certificates
+  std::string token_file;   // absolute path of a file holding the token, "" = no token
+};
+
 struct GatewayConfig {
   std::string source;    // the file it came from, or "<embedded default>"
   std::string data_dir;  // absolute
@@ -119,6 +129,7 @@ struct GatewayConfig {
   std::string access_log;  // "" = standard output
   bool access_log_enabled = true;  // false: `access_log: off`
   Limits limits;
+  std::optional<AdminSettings> admin;  // none: no admin listener
 };
 
 // Parses and validates YAML text. `base_dir` resolves relative paths. Errors come as one
