@@ -8,11 +8,14 @@ HTTP/1.1 with keep-alive, threaded. Routes (any other path echoes):
   /sse?count=N        text/event-stream, one event every 100 ms, chunked
   /slow?seconds=S     sleeps S seconds, then echoes
   /ws                 WebSocket echo (RFC 6455, hand-written handshake and framing)
+  /app                an HTML page naming the signed-in user (X-Jotgate-User) and a request count,
+                      for the browser tests and examples/embed
   /__stats            (not counted) {"connections", "requests", "paths"} seen so far
 Usage: python3 upstream_server.py PORT_FILE [NAME]  -- binds 127.0.0.1:0 and writes the port.
 """
 import base64
 import hashlib
+import html
 import json
 import os
 import socketserver
@@ -142,11 +145,23 @@ class Handler(BaseHTTPRequestHandler):
         if route == "status":
             code = int(params.get("code", "200"))
             return self._send(code, b"status %d" % code, "text/plain")
+        if route == "app":
+            return self._app_page()
         if route == "cors":  # an app that sets its own CORS header
             return self._echo(extra=[("Access-Control-Allow-Origin", "*")])
         self._echo(extra=[("Set-Cookie", "upstream=1; Path=/")] if route == "setcookie" else ())
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+    def _app_page(self):
+        user = html.escape(self.headers.get("X-Jotgate-User", "nobody"))
+        with _lock:
+            count = _stats["requests"]
+        body = (f"<!doctype html><title>The app</title><h1>The app</h1>"
+                f"<p>Signed in: <b id=\"user\">{user}</b></p>"
+                f"<p>Request <span id=\"count\">{count}</span> to this upstream, "
+                f"at {time.strftime('%H:%M:%S')}</p>").encode()
+        self._send(200, body, "text/html; charset=utf-8")
 
     def _download(self, size, chunked):
         self.send_response(200)
