@@ -158,7 +158,8 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
     const code = await gateway.stop();
     if (code !== 0) throw new Error(`jotgate exited ${code} on SIGTERM; see ${gateway.logFile}`);
   });
-  await waitFor(() => canConnect(gatewayPort), 'jotgate serve', gateway).catch((error) => {
+  const listening = async () => (await canConnect(gatewayPort)) && (!config.admin || canConnect(adminPort));
+  await waitFor(listening, 'jotgate serve', gateway).catch((error) => {
     throw new Error(`${error.message}\n${readFileSync(gateway.logFile, 'utf8')}`);
   });
 
@@ -179,7 +180,7 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
 }
 
 // Every response of a document navigation in `page` (main frame and iframes), in order:
-// {frame: 'main'|'iframe', url, status, text} (text of HTML and plain-text documents).
+// {frame: 'main'|'iframe', url, status, location (redirects), text (other answers)}.
 export function recordNavigations(page) {
   const seen = [];
   page.on('response', async (response) => {
@@ -188,7 +189,9 @@ export function recordNavigations(page) {
     const entry = { frame: request.frame() === page.mainFrame() ? 'main' : 'iframe',
                     url: response.url(), status: response.status(), text: '' };
     seen.push(entry);
-    if (entry.status < 300 || entry.status >= 400) {
+    if (entry.status >= 300 && entry.status < 400) {
+      entry.location = await response.headerValue('location');
+    } else {
       entry.text = await response.text().catch(() => '');
     }
   });

@@ -1,0 +1,37 @@
+// A browser without a session opens a proxied page top-level: the gateway redirects it to the
+// virtual proxy's auth.redirect_uri (the example site's login page) with returnTo; the login
+// page posts a minted token to .auth/session, which sends the browser back, signed in.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { eventually, PREFIX, recordNavigations, startEnvironment, USER } from './harness.mjs';
+
+test('redirect flow: no session -> login page -> back at the original URL, signed in', async (t) => {
+  const env = await startEnvironment(t, 'redirect',
+    { vpOverrides: ({ siteUrl }) => ({ auth: { redirect_uri: `${siteUrl}/login` } }) });
+  const context = await env.newContext();
+  const page = await context.newPage();
+  const navigations = recordNavigations(page);
+
+  const original = `${env.appUrl}?tab=2&x=a%20b`;
+  await page.goto(original);
+  await eventually(async () => page.url() === original &&
+                   (await page.locator('#user').textContent()).includes(`UserId=${USER.id}`),
+                   'the original page, signed in');
+  await env.screenshot(page, 'back-signed-in.png');
+
+  const chain = navigations.map(({ url, status, location }) => ({ url, status, location }));
+  const [away, login, signIn, back] = chain;
+  assert.equal(chain.length, 4, JSON.stringify(chain, null, 1));
+  assert.deepEqual(away, { url: original, status: 302,
+                           location: `${env.siteUrl}/login?returnTo=${encodeURIComponent(original)}` });
+  assert.deepEqual([login.url, login.status], [away.location, 200]);
+  assert.deepEqual(signIn, { url: `${env.gatewayUrl}/${PREFIX}/.auth/session`, status: 303, location: original });
+  assert.deepEqual([back.url, back.status], [original, 200]);
+  assert.equal(await page.locator('#user').textContent(), `UserDirectory=${USER.directory}; UserId=${USER.id}`);
+
+  // Not a navigation (an API call of another browser): still the 401, no redirect.
+  const api = await (await env.newContext()).request.get(env.appUrl,
+    { headers: { Accept: 'application/json' }, maxRedirects: 0 });
+  assert.equal(api.status(), 401);
+  assert.equal(api.headers().location, undefined);
+});
