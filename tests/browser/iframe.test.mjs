@@ -37,6 +37,10 @@ test('iframe flow: signed in through fetch, back in after the session expired, n
   const [kept] = await context.cookies(env.appUrl);
   assert.equal(kept?.name, `X-Jotgate-Session-${PREFIX}`);
   assert.equal(kept.partitionKey, 'http://localhost', 'the cookie is kept in the embedding site\'s partition');
+  // A tab on the gateway's own site is another partition: it does not share the iframe's session.
+  const tab = await context.newPage();
+  assert.equal((await tab.goto(env.appUrl)).status(), 401);
+  await tab.close();
 
   // Past the inactivity timeout the page's watcher gets a 401 from .auth/me, signs in again and
   // reloads the iframe.
