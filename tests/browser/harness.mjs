@@ -166,34 +166,55 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   stack.push(() => browser.close());
 
+  // A fresh browser profile (its own cookie jar); the test CA is not installed, so TLS errors
+  // are ignored: these tests are about cookies and redirects, not certificates. Waits are short
+  // (5 s) so that `eventually` polls rather than blocks.
+  const newContext = async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    context.setDefaultTimeout(5_000);
+    return context;
+  };
+
   return {
     ...urls,
     pki,
     appUrl: `${gatewayUrl}/${PREFIX}/app`,
     gatewayLog: () => readFileSync(gateway.logFile, 'utf8'),
-    // A fresh browser profile (its own cookie jar); the test CA is not installed, so TLS
-    // errors are ignored: the tests are about cookies and redirects, not certificates.
-    newContext: () => browser.newContext({ ignoreHTTPSErrors: true }),
-    newPage: async () => (await browser.newContext({ ignoreHTTPSErrors: true })).newPage(),
+    newContext,
+    newPage: async () => (await newContext()).newPage(),
     screenshot: (page, file) => page.screenshot({ path: join(outDir, file), fullPage: true }),
   };
 }
 
 // Every response of a document navigation in `page` (main frame and iframes), in order:
 // {frame: 'main'|'iframe', url, status, location (redirects), text (other answers)}.
+// `await navigations.settled()` before reading: headers and bodies arrive after the entries.
 export function recordNavigations(page) {
   const seen = [];
-  page.on('response', async (response) => {
+  const pending = [];
+  page.on('response', (response) => {
     const request = response.request();
     if (!request.isNavigationRequest()) return;
     const entry = { frame: request.frame() === page.mainFrame() ? 'main' : 'iframe',
                     url: response.url(), status: response.status(), text: '' };
     seen.push(entry);
-    if (entry.status >= 300 && entry.status < 400) {
-      entry.location = await response.headerValue('location');
-    } else {
-      entry.text = await response.text().catch(() => '');
-    }
+    pending.push((async () => {
+      if (entry.status >= 300 && entry.status < 400) {
+        entry.location = await response.headerValue('location');
+      } else {
+        entry.text = await response.text().catch(() => '');
+      }
+    })());
+  });
+  seen.settled = async () => { await Promise.all(pending); return seen; };
+  return seen;
+}
+
+// The responses of `page` to requests for `path` (in order), for their status and headers.
+export function recordResponses(page, path) {
+  const seen = [];
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname === path) seen.push(response);
   });
   return seen;
 }

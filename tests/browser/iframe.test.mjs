@@ -4,7 +4,7 @@
 // iframe never shows the gateway's 401.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventually, PREFIX, recordNavigations, startEnvironment, USER } from './harness.mjs';
+import { eventually, PREFIX, recordNavigations, recordResponses, startEnvironment, USER } from './harness.mjs';
 
 const IDENTITY = `UserDirectory=${USER.directory}; UserId=${USER.id}`;
 
@@ -13,13 +13,8 @@ test('iframe flow: signed in through fetch, back in after the session expired, n
   const context = await env.newContext();
   const page = await context.newPage();
   const navigations = recordNavigations(page);
-  const sessionCookies = [];
-  const meStatuses = [];
-  page.on('response', async (response) => {
-    const path = new URL(response.url()).pathname;
-    if (path === `/${PREFIX}/.auth/session`) sessionCookies.push(await response.headerValue('set-cookie'));
-    if (path === `/${PREFIX}/.auth/me`) meStatuses.push(response.status());
-  });
+  const signIns = recordResponses(page, `/${PREFIX}/.auth/session`);
+  const looks = recordResponses(page, `/${PREFIX}/.auth/me`);
 
   // watch=5 with a 3 s inactivity timeout: the first look at .auth/me comes after the end.
   await page.goto(`${env.siteUrl}/?watch=5&renewBefore=0`);
@@ -29,11 +24,12 @@ test('iframe flow: signed in through fetch, back in after the session expired, n
   await env.screenshot(page, '1-signed-in.png');
 
   // The cookie the gateway set through fetch, and the one the browser kept: Partitioned.
-  assert.equal(sessionCookies.length, 1);
-  assert.match(sessionCookies[0], /^X-Jotgate-Session-jwt=[^;]+;/);
-  assert.match(sessionCookies[0], /; Secure/);
-  assert.match(sessionCookies[0], /; SameSite=None/);
-  assert.match(sessionCookies[0], /; Partitioned/);
+  assert.equal(signIns.length, 1);
+  const cookie = await signIns[0].headerValue('set-cookie');
+  assert.match(cookie, /^X-Jotgate-Session-jwt=[^;]+;/);
+  assert.match(cookie, /; Secure/);
+  assert.match(cookie, /; SameSite=None/);
+  assert.match(cookie, /; Partitioned/);
   const [kept] = await context.cookies(env.appUrl);
   assert.equal(kept?.name, `X-Jotgate-Session-${PREFIX}`);
   assert.equal(kept.partitionKey, 'http://localhost', 'the cookie is kept in the embedding site\'s partition');
@@ -51,9 +47,10 @@ test('iframe flow: signed in through fetch, back in after the session expired, n
   assert.equal(await app.locator('#user').textContent(), IDENTITY);
   await env.screenshot(page, '2-signed-in-again.png');
 
+  const meStatuses = looks.map((r) => r.status());
   assert.ok(meStatuses.includes(401), `.auth/me answered ${meStatuses}: the expiry was never seen`);
-  assert.deepEqual(sessionCookies.length, 2, 'signed in twice');
-  const frames = navigations.filter((n) => n.frame === 'iframe');
+  assert.deepEqual(signIns.map((r) => r.status()), [204, 204], 'signed in twice');
+  const frames = (await navigations.settled()).filter((n) => n.frame === 'iframe');
   assert.equal(frames.length, 2, `two iframe loads: ${JSON.stringify(frames)}`);
   for (const load of frames) {
     assert.equal(load.url, env.appUrl);

@@ -21,6 +21,7 @@ test('logout: the iframe lands on logout_redirect_uri and the session is gone', 
     'the signed-out page in the iframe');
   await env.screenshot(page, 'signed-out.png');
 
+  await navigations.settled();
   const logout = navigations.find((n) => n.url === `${env.gatewayUrl}/${PREFIX}/.auth/logout`);
   assert.equal(logout?.status, 303, JSON.stringify(navigations));
   const last = navigations.at(-1);

@@ -19,7 +19,7 @@ test('redirect flow: no session -> login page -> back at the original URL, signe
                    'the original page, signed in');
   await env.screenshot(page, 'back-signed-in.png');
 
-  const chain = navigations.map(({ url, status, location }) => ({ url, status, location }));
+  const chain = (await navigations.settled()).map(({ url, status, location }) => ({ url, status, location }));
   const [away, login, signIn, back] = chain;
   assert.equal(chain.length, 4, JSON.stringify(chain, null, 1));
   assert.deepEqual(away, { url: original, status: 302,

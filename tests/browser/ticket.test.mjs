@@ -48,7 +48,7 @@ test('ticket flow: a ticket URL signs the browser in once; used again it is refu
   await eventually(async () => (await page.locator('#user').textContent()).includes(`UserId=${USER.id}`),
     'the app, signed in by the ticket');
   assert.equal(page.url(), env.appUrl, 'the ticket is gone from the URL');
-  assert.deepEqual(navigations.map(({ status, location }) => ({ status, location })),
+  assert.deepEqual((await navigations.settled()).map(({ status, location }) => ({ status, location })),
                    [{ status: 303, location: env.appUrl }, { status: 200, location: undefined }]);
   await env.screenshot(page, '1-signed-in-by-ticket.png');
 
