@@ -1,6 +1,7 @@
 // A browser without a session opens a proxied page top-level: the gateway redirects it to the
 // virtual proxy's auth.redirect_uri (the example site's login page) with returnTo; the login
-// page posts a minted token to .auth/session, which sends the browser back, signed in.
+// page posts a minted token to .auth/session, which sends the browser back, signed in. The same
+// works inside a cross-site iframe (the cookie lands in the embedding site's partition).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually, PREFIX, recordNavigations, startEnvironment, USER } from './harness.mjs';
@@ -37,4 +38,27 @@ test('redirect flow: no session -> login page -> back at the original URL, signe
     { headers: { Accept: 'application/json' }, maxRedirects: 0 });
   assert.equal(api.status(), 401);
   assert.equal(api.headers().location, undefined);
+});
+
+test('redirect flow in a cross-site iframe: an iframe opened without a session signs in by itself', async (t) => {
+  const env = await startEnvironment(t, 'redirect-iframe',
+    { vpOverrides: ({ siteUrl }) => ({ auth: { redirect_uri: `${siteUrl}/login` } }) });
+  const page = await env.newPage();
+  const navigations = recordNavigations(page);
+  await page.goto(`${env.siteUrl}/signed-out`); // any page of the site, without the sign-in script
+  await page.evaluate((src) => {
+    const frame = document.createElement('iframe');
+    frame.id = 'app';
+    frame.src = src;
+    document.body.append(frame);
+  }, env.appUrl);
+  const app = page.frameLocator('#app');
+  await eventually(async () => (await app.locator('#user').textContent()).includes(`UserId=${USER.id}`),
+    'the app in the iframe, signed in through the login page');
+  await env.screenshot(page, 'iframe-signed-in.png');
+
+  const frames = (await navigations.settled()).filter((n) => n.frame === 'iframe');
+  assert.deepEqual(frames.map((n) => n.status), [302, 200, 303, 200], JSON.stringify(frames, null, 1));
+  assert.equal(frames.at(-1).url, env.appUrl);
+  assert.ok(frames.every((n) => !n.text.includes('Could not authenticate')));
 });
