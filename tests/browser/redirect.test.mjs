@@ -45,8 +45,9 @@ test('redirect flow in a cross-site iframe: an iframe opened without a session s
     { vpOverrides: ({ siteUrl }) => ({ auth: { redirect_uri: `${siteUrl}/login` } }) });
   const page = await env.newPage();
   const navigations = recordNavigations(page);
-  await page.goto(`${env.siteUrl}/signed-out`); // any page of the site, without the sign-in script
+  await page.goto(`${env.siteUrl}/signed-out`); // a page of the site without the sign-in script
   await page.evaluate((src) => {
+    document.body.innerHTML = '<h1>A page that only embeds the app</h1>';
     const frame = document.createElement('iframe');
     frame.id = 'app';
     frame.src = src;
