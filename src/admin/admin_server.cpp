@@ -1,5 +1,6 @@
 #include "admin/admin_server.h"
 
+#include <array>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -224,6 +225,17 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
   response.prepare_payload();
   tcp.expires_after(std::chrono::seconds(limits.idle_timeout_seconds));
   auto [write_ec, written] = co_await http::async_write(stream, response, kNoThrow);
+  if (!write_ec && !parser.is_done()) {
+    // The client may still be sending the body we refused: closing now would reset the
+    // connection and could destroy the answer before it is read. Discard a little, briefly.
+    tcp.expires_after(std::chrono::seconds(1));
+    std::array<char, 16 * 1024> sink;
+    for (std::size_t drained = 0; drained < 1024 * 1024;) {
+      auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+      if (read_ec) break;
+      drained += n;
+    }
+  }
   co_return !write_ec && keep_alive;
 }
 

@@ -2,7 +2,6 @@
 // of SessionAdmin's errors, and the audit line (the route template, never a secret).
 #include <gtest/gtest.h>
 
-#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -10,59 +9,12 @@
 #include <spdlog/spdlog.h>
 
 #include "admin/admin_api.h"
+#include "fake_session_admin.h"
 
 namespace jotgate::admin {
 namespace {
 
 using json = nlohmann::json;
-
-// Two virtual proxies: "sales" (0) and the root (1, "~"). Records every call it gets.
-class FakeAdmin : public auth::SessionAdmin {
- public:
-  std::optional<std::size_t> find_virtual_proxy(std::string_view prefix) const override {
-    if (prefix == "sales") return 0;
-    if (prefix == "~") return 1;
-    return std::nullopt;
-  }
-  std::string_view prefix_of(std::size_t vp) const override { return vp == 0 ? "sales" : ""; }
-  Result<auth::IssuedTicket> issue_ticket(std::size_t vp, auth::TicketRequest request) override {
-    last_ticket = request;
-    if (next_error) return *next_error;
-    return auth::IssuedTicket{"TICKET-SECRET-" + std::to_string(vp), 1700000060,
-                              request.target_uri};
-  }
-  Result<auth::SessionRecord> create_session(std::size_t vp, const UserIdentity& user,
-                                             auth::HeaderList attributes) override {
-    if (next_error) return *next_error;
-    auth::SessionRecord record{"SESSION-SECRET-" + std::to_string(sessions.size()),
-                               std::string(prefix_of(vp)), "X-Jotgate-Session-sales", user,
-                               std::move(attributes), 1700001800};
-    sessions[record.id] = record;
-    return record;
-  }
-  std::optional<auth::SessionRecord> find_session(std::size_t, std::string_view id) override {
-    auto it = sessions.find(std::string(id));
-    if (it == sessions.end()) return std::nullopt;
-    return it->second;
-  }
-  bool end_session(std::size_t, std::string_view id) override {
-    return sessions.erase(std::string(id)) == 1;
-  }
-  std::vector<auth::SessionRecord> user_sessions(const UserIdentity& user) override {
-    std::vector<auth::SessionRecord> found;
-    for (const auto& [id, record] : sessions) {
-      if (record.user == user) found.push_back(record);
-    }
-    return found;
-  }
-  std::size_t end_user_sessions(const UserIdentity& user) override {
-    return std::erase_if(sessions, [&](const auto& entry) { return entry.second.user == user; });
-  }
-
-  std::optional<auth::TicketRequest> last_ticket;
-  std::optional<Error> next_error;
-  std::map<std::string, auth::SessionRecord> sessions;
-};
 
 class AdminApiTest : public ::testing::Test {
  protected:
@@ -103,7 +55,7 @@ class AdminApiTest : public ::testing::Test {
     return audit_.str();
   }
 
-  FakeAdmin fake_;
+  FakeSessionAdmin fake_;
   AdminApi api_{fake_};
   std::ostringstream audit_;
 };
