@@ -35,6 +35,9 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+// A few clients (authentication modules) call the admin API; more connections than this are
+// closed at once rather than holding memory and descriptors.
+constexpr std::size_t kMaxConnections = 256;
 
 // Client certificates are checked against the CA, but a failed check does not end the
 // handshake: the client then hears why (403) instead of seeing a bare TLS alert.
@@ -121,6 +124,11 @@ asio::awaitable<void> AdminServer::Impl::accept_loop() {
       asio::steady_timer pause(ioc, std::chrono::milliseconds(100));
       co_await pause.async_wait(kNoThrow);
       continue;
+    }
+    if (connections.size() >= kMaxConnections) {
+      spdlog::warn("admin listener {}: {} connections open, closing a new one", address,
+                   connections.size());
+      continue;  // the socket closes as it goes out of scope
     }
     asio::co_spawn(ioc, serve(std::move(socket)), asio::detached);
   }
@@ -279,6 +287,9 @@ Result<std::unique_ptr<AdminServer>> AdminServer::create(const config::AdminSett
       return trusted.error();
     }
   }
+  // The certificate is checked once per connection, after the handshake: no renegotiation
+  // may change the peer afterwards.
+  SSL_CTX_set_options(loaded->context.get(), SSL_OP_NO_RENEGOTIATION);
   impl->tls = std::make_unique<asio::ssl::context>(loaded->context.release());
 
   const std::string where = host_port(settings.host, settings.port);
