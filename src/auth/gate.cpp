@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+
+#include <openssl/rand.h>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -9,6 +12,8 @@
 
 #include "auth/access_cache.h"
 #include "auth/answer.h"
+#include "auth/session_admin.h"
+#include "auth/ticket_store.h"
 #include "auth/token_cache.h"
 #include "jose/jwt_verifier.h"
 #include "jose/key.h"
@@ -79,16 +84,36 @@ std::optional<std::string_view> bearer_token(std::optional<std::string_view> aut
   return value;
 }
 
-class JwtGate final : public Gate {
+// Anonymous users (auth.anonymous) live in this directory; no credential may claim it, so an
+// anonymous session can never pass for a signed-in user or the reverse.
+constexpr std::string_view kAnonymousDirectory = "ANONYMOUS";
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
+    std::abort();
+  }
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+// The gate of one virtual proxy: its session store, its sign-in method (JWT, trusted header,
+// tickets only), anonymous users, and the one-time tickets of the admin API.
+class VirtualProxyGate final : public Gate {
  public:
-  JwtGate(const config::VirtualProxy& vp, jose::JwtVerifier verifier, AccessCache& access,
-          const Clock& clock)
+  VirtualProxyGate(const config::VirtualProxy& vp, std::optional<jose::JwtVerifier> verifier,
+                   AccessCache& access, const Clock& clock)
       : prefix_(vp.prefix),
         identity_header_(vp.identity_header),
-        forward_claims_(vp.auth.jwt.forward_claims),
+        auth_(vp.auth),
         secure_(vp.session.secure),
         verifier_(std::move(verifier)),
-        tokens_(vp.auth.jwt.token_cache > 0
+        tokens_(verifier_ && vp.auth.jwt.token_cache > 0
                     ? std::make_unique<TokenCache>(vp.auth.jwt.token_cache)
                     : nullptr),
         sessions_({vp.session.inactivity_timeout_seconds, vp.session.max_lifetime_seconds}),
@@ -104,51 +129,78 @@ class JwtGate final : public Gate {
       case config::SameSite::kStrict: cookie_.same_site = session::CookieSameSite::kStrict; break;
       case config::SameSite::kNone: cookie_.same_site = session::CookieSameSite::kNone; break;
     }
+    // Attributes of the admin API go upstream by the same names as forwarded claims.
+    attribute_headers_ = auth_.jwt.forward_claims;
+    for (const auto& [name, header] : auth_.forward_attributes) attribute_headers_[name] = header;
     reserved_.push_back(identity_header_);
-    for (const auto& [claim, header] : forward_claims_) reserved_.push_back(header);
-    if (!vp.auth.jwt.forward_authorization) reserved_.push_back("Authorization");
+    for (const auto& [name, header] : attribute_headers_) reserved_.push_back(header);
+    if (auth_.method != config::AuthMethod::kJwt || !auth_.jwt.forward_authorization) {
+      reserved_.push_back("Authorization");
+    }
+    if (auth_.method == config::AuthMethod::kHeader) {
+      reserved_.push_back(auth_.header.user_header);
+      if (!auth_.header.directory_header.empty()) {
+        reserved_.push_back(auth_.header.directory_header);
+      }
+    }
   }
 
   Decision check(const RequestView& request) override {
-    const UnixSeconds now = clock_.now_seconds();
-    const AnswerContext context{prefix_, wants_json(request.header("Accept")), nullptr};
-    const std::vector<std::string_view> cookie_headers = request.headers("Cookie");
-    std::optional<session::SessionView> current =
-        find_session(cookie_headers, now, session::Refresh::kYes);
-
-    if (auto token = bearer_token(request.header("Authorization"))) {
-      return sign_in_with(*token, request, current, cookie_headers, now, context);
-    }
-
-    if (current) {
-      if (!access_.admit(current->user, now)) {
-        sessions_.remove(current->handle);
-        return deny(current->user, context);
+    Attempt attempt = begin(request, session::Refresh::kYes);
+    if (auth_.anonymous == config::AnonymousMode::kAlways) {
+      if (attempt.current && attempt.current->user.directory == kAnonymousDirectory) {
+        return allow(*attempt.current, std::nullopt, attempt.cookie_headers);
       }
-      return allow(*current, std::nullopt, cookie_headers);
+      return sign_in_anonymous(request, attempt);
     }
-    return refuse(Reason::kNoCredentials, context);
+    if (auto token = bearer_token(request.header("Authorization"))) {
+      return sign_in_with(*token, request, attempt);
+    }
+    if (auth_.method == config::AuthMethod::kHeader) {
+      if (auto user = request.header(auth_.header.user_header)) {
+        return sign_in_with_header(*user, request, attempt);
+      }
+    }
+    if (attempt.current) {
+      if (!admitted(attempt.current->user, attempt.now)) {
+        sessions_.remove(attempt.current->handle);
+        return deny(attempt.current->user, attempt.context);
+      }
+      return allow(*attempt.current, std::nullopt, attempt.cookie_headers);
+    }
+    if (auth_.anonymous == config::AnonymousMode::kAllow) {
+      return sign_in_anonymous(request, attempt);
+    }
+    return refuse(Reason::kNoCredentials, attempt.context);
   }
 
   Decision sign_in(const RequestView& request, std::string_view token) override {
-    const UnixSeconds now = clock_.now_seconds();
-    const AnswerContext context{prefix_, wants_json(request.header("Accept")), nullptr};
-    const std::vector<std::string_view> cookie_headers = request.headers("Cookie");
-    std::optional<session::SessionView> current =
-        find_session(cookie_headers, now, session::Refresh::kYes);
-    return sign_in_with(token, request, current, cookie_headers, now, context);
+    Attempt attempt = begin(request, session::Refresh::kYes);
+    return sign_in_with(token, request, attempt);
+  }
+
+  Decision redeem_ticket(const RequestView& request, std::string_view ticket) override {
+    Attempt attempt = begin(request, session::Refresh::kYes);
+    auto grant = tickets_.redeem(ticket, attempt.now);
+    if (!grant) {
+      audit_logger()->info("event=ticket_rejected vp={} reason={}", prefix_,
+                           reason_code(Reason::kTicketInvalid));
+      return refuse(Reason::kTicketInvalid, attempt.context);
+    }
+    return sign_in_user(grant->user, std::move(grant->attributes), "ticket", request, attempt);
   }
 
   std::optional<SessionInfo> session_info(const RequestView& request) override {
     const UnixSeconds now = clock_.now_seconds();
-    auto current = find_session(request, now, session::Refresh::kNo);
+    auto current = find_session(request.headers("Cookie"), now, session::Refresh::kNo);
     if (!current) return std::nullopt;
     return SessionInfo{current->user, current->attributes, current->expires_at,
                        current->expires_at - now};
   }
 
   std::string end_session(const RequestView& request) override {
-    if (auto current = find_session(request, clock_.now_seconds(), session::Refresh::kNo)) {
+    const UnixSeconds now = clock_.now_seconds();
+    if (auto current = find_session(request.headers("Cookie"), now, session::Refresh::kNo)) {
       sessions_.remove(current->handle);
       audit_logger()->info("event=logout vp={} user={}", prefix_, current->user.qualified());
     }
@@ -163,39 +215,168 @@ class JwtGate final : public Gate {
 
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
 
+  // --- for the admin API (GateSetImpl) ---
+
+  // Checks an identity and attributes given by the admin API: forwardable, not anonymous,
+  // allocated, attributes among the configured names. Returns them mapped to header names.
+  Result<session::Attributes> admit_for_admin(const UserIdentity& user,
+                                              const HeaderList& attributes) {
+    if (!valid_identity(user)) return make_error(Reason::kIdentityInvalid, "");
+    session::Attributes headers;
+    for (const auto& [name, value] : attributes) {
+      auto it = attribute_headers_.find(name);
+      if (it == attribute_headers_.end()) {
+        return make_error(Reason::kBadRequest,
+                          "attributes." + name + ": not an attribute this virtual proxy forwards "
+                                                 "(auth.forward_attributes or jwt.forward_claims)");
+      }
+      if (!forwardable(value)) {
+        return make_error(Reason::kBadRequest,
+                          "attributes." + name + ": the value is empty or holds control "
+                                                 "characters or ';'");
+      }
+      headers.emplace_back(it->second, value);
+    }
+    if (!access_.admit(user, clock_.now_seconds())) {
+      return make_error(Reason::kAccessDenied, user.qualified() + " has no access allocation");
+    }
+    return headers;
+  }
+
+  Result<std::string> issue_ticket(const UserIdentity& user, session::Attributes headers,
+                                   UnixSeconds expires_at) {
+    auto ticket = tickets_.issue({user, std::move(headers), expires_at}, clock_.now_seconds());
+    if (!ticket) {
+      return make_error(Reason::kBadRequest, "too many live tickets; try again later");
+    }
+    return std::move(*ticket);
+  }
+
   session::SessionStore& sessions() { return sessions_; }
+  TicketStore& tickets() { return tickets_; }
   const std::string& prefix() const { return prefix_; }
+  const std::string& cookie_name() const { return cookie_.name; }
+  std::int64_t ticket_lifetime() const { return auth_.ticket_lifetime_seconds; }
 
  private:
-  // A token presented (header or form): verified or from the cache, allocation checked, then
-  // the client's session: kept when it is this user's, else replaced by a new one.
-  Decision sign_in_with(std::string_view token, const RequestView& request,
-                        const std::optional<session::SessionView>& current,
-                        const std::vector<std::string_view>& cookie_headers, UnixSeconds now,
-                        const AnswerContext& context) {
-    auto signed_in = authenticate(token, now);
-    if (!signed_in) return refuse(signed_in.error().reason, context);
-    const UserIdentity& user = signed_in->user;
-    if (!access_.admit(user, now)) {
-      if (current) sessions_.remove(current->handle);
-      return deny(user, context);
+  // What every sign-in path starts from: the time, the answer format, the client's session.
+  struct Attempt {
+    UnixSeconds now = 0;
+    AnswerContext context;
+    std::vector<std::string_view> cookie_headers;
+    std::optional<session::SessionView> current;
+  };
+
+  Attempt begin(const RequestView& request, session::Refresh refresh) {
+    Attempt attempt;
+    attempt.now = clock_.now_seconds();
+    attempt.context = AnswerContext{prefix_, wants_json(request.header("Accept")), nullptr};
+    attempt.cookie_headers = request.headers("Cookie");
+    attempt.current = find_session(attempt.cookie_headers, attempt.now, refresh);
+    return attempt;
+  }
+
+  // A token presented (header or form): verified or from the cache, then the session.
+  Decision sign_in_with(std::string_view token, const RequestView& request, Attempt& attempt) {
+    if (!verifier_) {
+      audit_logger()->info("event=token_rejected vp={} reason={}", prefix_,
+                           reason_code(Reason::kCredentialsNotAccepted));
+      return refuse(Reason::kCredentialsNotAccepted, attempt.context);
     }
-    if (current && current->user == user) return allow(*current, std::nullopt, cookie_headers);
+    auto signed_in = authenticate(token, attempt.now);
+    if (!signed_in) return refuse(signed_in.error().reason, attempt.context);
+    const UserIdentity& user = signed_in->user;
+    if (!admitted(user, attempt.now)) {
+      if (attempt.current) sessions_.remove(attempt.current->handle);
+      return deny(user, attempt.context);
+    }
+    if (attempt.current && attempt.current->user == user) {
+      return allow(*attempt.current, std::nullopt, attempt.cookie_headers);
+    }
     // A session of someone else is ended (never reused).
-    if (current) sessions_.remove(current->handle);
+    if (attempt.current) sessions_.remove(attempt.current->handle);
     // The same token again without its cookie (API clients, or a cookie the client lost):
     // the session it signed in, and its cookie once more.
-    if (signed_in->session_handle != 0 && sessions_.touch(signed_in->session_handle, now)) {
+    if (signed_in->session_handle != 0 &&
+        sessions_.touch(signed_in->session_handle, attempt.now)) {
       session::SessionView view{signed_in->session_handle, user, signed_in->attributes};
-      return allow(view, set_cookie(request, signed_in->session_cookie), cookie_headers);
+      return allow(view, set_cookie(request, signed_in->session_cookie), attempt.cookie_headers);
     }
-    auto created = sessions_.create(user, signed_in->attributes, now);
+    auto created = sessions_.create(user, signed_in->attributes, attempt.now);
     if (signed_in->cache_key) {
       tokens_->set_session(*signed_in->cache_key, created.handle, created.cookie_value);
     }
-    audit_logger()->info("event=sign_in vp={} user={}", prefix_, user.qualified());
+    audit_logger()->info("event=sign_in vp={} user={} method=jwt", prefix_, user.qualified());
     session::SessionView view{created.handle, user, std::move(signed_in->attributes)};
-    return allow(view, set_cookie(request, created.cookie_value), cookie_headers);
+    return allow(view, set_cookie(request, created.cookie_value), attempt.cookie_headers);
+  }
+
+  // auth.method header: the user a fronting SSO names, on trusted listeners only.
+  Decision sign_in_with_header(std::string_view value, const RequestView& request,
+                               Attempt& attempt) {
+    if (!request.trusted_listener()) {
+      audit_logger()->info("event=header_rejected vp={} reason={}", prefix_,
+                           reason_code(Reason::kHeaderUntrusted));
+      return refuse(Reason::kHeaderUntrusted, attempt.context);
+    }
+    std::optional<UserIdentity> user;
+    const config::HeaderAuthSettings& settings = auth_.header;
+    if (!settings.directory.empty()) {
+      user = UserIdentity{settings.directory, std::string(value)};
+    } else if (!settings.directory_header.empty()) {
+      if (auto directory = request.header(settings.directory_header)) {
+        user = UserIdentity{std::string(*directory), std::string(value)};
+      }
+    } else {
+      user = config::parse_qualified_user(value);
+    }
+    if (!user || !valid_identity(*user)) {
+      audit_logger()->info("event=header_rejected vp={} reason={}", prefix_,
+                           reason_code(Reason::kIdentityInvalid));
+      return refuse(Reason::kIdentityInvalid, attempt.context);
+    }
+    return sign_in_user(*user, {}, "header", request, attempt);
+  }
+
+  // A user vouched for (trusted header, ticket): allocation, then this user's session, kept
+  // when the client already has one, else a new one.
+  Decision sign_in_user(const UserIdentity& user, session::Attributes attributes,
+                        std::string_view method, const RequestView& request, Attempt& attempt) {
+    if (!admitted(user, attempt.now)) {
+      if (attempt.current) sessions_.remove(attempt.current->handle);
+      return deny(user, attempt.context);
+    }
+    if (attempt.current && attempt.current->user == user &&
+        attempt.current->attributes == attributes) {
+      return allow(*attempt.current, std::nullopt, attempt.cookie_headers);
+    }
+    if (attempt.current) sessions_.remove(attempt.current->handle);
+    auto created = sessions_.create(user, attributes, attempt.now);
+    audit_logger()->info("event=sign_in vp={} user={} method={}", prefix_, user.qualified(),
+                         method);
+    session::SessionView view{created.handle, user, std::move(attributes)};
+    return allow(view, set_cookie(request, created.cookie_value), attempt.cookie_headers);
+  }
+
+  Decision sign_in_anonymous(const RequestView& request, Attempt& attempt) {
+    if (attempt.current) sessions_.remove(attempt.current->handle);
+    const UserIdentity user{std::string(kAnonymousDirectory), "anon-" + random_hex(12)};
+    auto created = sessions_.create(user, {}, attempt.now);
+    audit_logger()->info("event=sign_in vp={} user={} method=anonymous", prefix_,
+                         user.qualified());
+    session::SessionView view{created.handle, user, {}};
+    return allow(view, set_cookie(request, created.cookie_value), attempt.cookie_headers);
+  }
+
+  // Anonymous users need no allocation; everyone else does.
+  bool admitted(const UserIdentity& user, UnixSeconds now) {
+    if (user.directory == kAnonymousDirectory) return auth_.anonymous != config::AnonymousMode::kNone;
+    return access_.admit(user, now);
+  }
+
+  static bool valid_identity(const UserIdentity& user) {
+    return forwardable(user.directory) && forwardable(user.id) &&
+           user.directory.find('\\') == std::string::npos && user.directory != kAnonymousDirectory;
   }
 
   // The session the cookie names, if any (a client-chosen value only ever finds an existing
@@ -211,10 +392,6 @@ class JwtGate final : public Gate {
       }
     }
     return std::nullopt;
-  }
-  std::optional<session::SessionView> find_session(const RequestView& request, UnixSeconds now,
-                                                   session::Refresh refresh) {
-    return find_session(request.headers("Cookie"), now, refresh);
   }
 
   bool cookie_secure(const RequestView& request) const {
@@ -243,15 +420,14 @@ class JwtGate final : public Gate {
         return out;
       }
     }
-    auto jwt = verifier_.verify(token, now);
+    auto jwt = verifier_->verify(token, now);
     if (!jwt) {
       audit_logger()->info("event=token_rejected vp={} reason={}", prefix_,
                            reason_code(jwt.error().reason));
       return jwt.error();
     }
     const UserIdentity& user = jwt->user();
-    if (!forwardable(user.directory) || !forwardable(user.id) ||
-        user.directory.find('\\') != std::string::npos) {
+    if (!valid_identity(user)) {
       audit_logger()->info("event=token_rejected vp={} reason={}", prefix_,
                            reason_code(Reason::kIdentityInvalid));
       return make_error(Reason::kIdentityInvalid, "");
@@ -270,7 +446,7 @@ class JwtGate final : public Gate {
 
   session::Attributes forwarded_claims(const nlohmann::json& claims) const {
     session::Attributes out;
-    for (const auto& [claim, header] : forward_claims_) {
+    for (const auto& [claim, header] : auth_.jwt.forward_claims) {
       auto it = claims.find(claim);
       if (it == claims.end() || it->is_null()) continue;
       out.emplace_back(header, claim_value(*it));
@@ -306,23 +482,26 @@ class JwtGate final : public Gate {
 
   const std::string prefix_;
   const std::string identity_header_;
-  const std::map<std::string, std::string> forward_claims_;
+  const config::AuthSettings auth_;
   const config::SecureMode secure_;
   session::CookieSpec cookie_;
-  jose::JwtVerifier verifier_;
-  std::unique_ptr<TokenCache> tokens_;  // null: token_cache 0
+  std::map<std::string, std::string> attribute_headers_;  // admin attribute -> header
+  std::optional<jose::JwtVerifier> verifier_;  // method jwt only
+  std::unique_ptr<TokenCache> tokens_;  // null: token_cache 0, or not method jwt
   session::SessionStore sessions_;
+  TicketStore tickets_;
   AccessCache& access_;
   const Clock& clock_;
   std::vector<std::string> reserved_;
 };
 
-class GateSetImpl final : public GateSet {
+class GateSetImpl final : public GateSet, public SessionAdmin {
  public:
   GateSetImpl(std::unique_ptr<AccessCache> access, const Clock& clock)
       : access_(std::move(access)), clock_(clock) {}
 
   Gate& gate(std::size_t index) override { return *gates_.at(index); }
+  SessionAdmin& admin() override { return *this; }
 
   void maintain() override {
     const UnixSeconds now = clock_.now_seconds();
@@ -331,6 +510,7 @@ class GateSetImpl final : public GateSet {
         audit_logger()->info("event=session_expired vp={} user={}", gate->prefix(),
                              user.qualified());
       });
+      gate->tickets().expire(now);
     }
     access_->maintain([&](const UserIdentity& user) {
       std::size_t ended = 0;
@@ -340,9 +520,108 @@ class GateSetImpl final : public GateSet {
     });
   }
 
+  // --- SessionAdmin ---
+
+  std::optional<std::size_t> find_virtual_proxy(std::string_view prefix) const override {
+    if (prefix == "~") prefix = "";
+    for (std::size_t i = 0; i < gates_.size(); ++i) {
+      if (gates_[i]->prefix() == prefix) return i;
+    }
+    return std::nullopt;
+  }
+
+  std::string_view prefix_of(std::size_t virtual_proxy) const override {
+    return gates_.at(virtual_proxy)->prefix();
+  }
+
+  Result<IssuedTicket> issue_ticket(std::size_t virtual_proxy, TicketRequest request) override {
+    VirtualProxyGate& gate = *gates_.at(virtual_proxy);
+    if (!request.target_uri.empty() && !under_prefix(request.target_uri, gate.prefix())) {
+      return make_error(Reason::kBadRequest,
+                        "targetUri: must be a path under /" + gate.prefix() +
+                            "/ (the virtual proxy the ticket is for)");
+    }
+    auto headers = gate.admit_for_admin(request.user, request.attributes);
+    if (!headers) return headers.error();
+    const UnixSeconds expires_at = clock_.now_seconds() + gate.ticket_lifetime();
+    auto ticket = gate.issue_ticket(request.user, std::move(*headers), expires_at);
+    if (!ticket) return ticket.error();
+    audit_logger()->info("event=ticket_issued vp={} user={}", gate.prefix(),
+                         request.user.qualified());
+    return IssuedTicket{std::move(*ticket), expires_at, std::move(request.target_uri)};
+  }
+
+  Result<SessionRecord> create_session(std::size_t virtual_proxy, const UserIdentity& user,
+                                       HeaderList attributes) override {
+    VirtualProxyGate& gate = *gates_.at(virtual_proxy);
+    auto headers = gate.admit_for_admin(user, attributes);
+    if (!headers) return headers.error();
+    auto created = gate.sessions().create(user, *headers, clock_.now_seconds());
+    audit_logger()->info("event=sign_in vp={} user={} method=admin", gate.prefix(),
+                         user.qualified());
+    auto record = find_session(virtual_proxy, created.cookie_value);
+    if (!record) return make_error(Reason::kNotFound, "the session ended at once");
+    return std::move(*record);
+  }
+
+  std::optional<SessionRecord> find_session(std::size_t virtual_proxy,
+                                            std::string_view id) override {
+    VirtualProxyGate& gate = *gates_.at(virtual_proxy);
+    auto found = gate.sessions().lookup(id, clock_.now_seconds(), session::Refresh::kNo);
+    if (found.status != session::LookupStatus::kFound) return std::nullopt;
+    return record_of(gate, std::string(id), found.session);
+  }
+
+  bool end_session(std::size_t virtual_proxy, std::string_view id) override {
+    VirtualProxyGate& gate = *gates_.at(virtual_proxy);
+    auto found = gate.sessions().lookup(id, clock_.now_seconds(), session::Refresh::kNo);
+    if (found.status != session::LookupStatus::kFound) return false;
+    gate.sessions().remove(found.session.handle);
+    audit_logger()->info("event=logout vp={} user={} by=admin", gate.prefix(),
+                         found.session.user.qualified());
+    return true;
+  }
+
+  std::vector<SessionRecord> user_sessions(const UserIdentity& user) override {
+    std::vector<SessionRecord> out;
+    const UnixSeconds now = clock_.now_seconds();
+    for (auto& gate : gates_) {
+      for (auto& [id, view] : gate->sessions().sessions_of(user, now)) {
+        out.push_back(record_of(*gate, std::move(id), view));
+      }
+    }
+    return out;
+  }
+
+  std::size_t end_user_sessions(const UserIdentity& user) override {
+    std::size_t ended = 0;
+    for (auto& gate : gates_) ended += gate->sessions().remove_user(user);
+    audit_logger()->info("event=logout user={} by=admin sessions_ended={}", user.qualified(),
+                         ended);
+    return ended;
+  }
+
   std::unique_ptr<AccessCache> access_;
   const Clock& clock_;
-  std::vector<std::unique_ptr<JwtGate>> gates_;
+  std::vector<std::unique_ptr<VirtualProxyGate>> gates_;
+
+ private:
+  static bool under_prefix(std::string_view uri, std::string_view prefix) {
+    if (uri.find_first_of("\\\r\n") != std::string_view::npos) return false;
+    // Absolute URLs name their own host; a ticket is for this gateway's paths only.
+    if (uri.empty() || uri.front() != '/' || uri.starts_with("//")) return false;
+    if (prefix.empty()) return true;
+    const std::string_view path = uri.substr(1);
+    return path.starts_with(prefix) &&
+           (path.size() == prefix.size() || std::string_view("/?#").find(path[prefix.size()]) !=
+                                                std::string_view::npos);
+  }
+
+  static SessionRecord record_of(VirtualProxyGate& gate, std::string id,
+                                 const session::SessionView& view) {
+    return {std::move(id), gate.prefix(), gate.cookie_name(), view.user, view.attributes,
+            view.expires_at};
+  }
 };
 
 }  // namespace
@@ -356,28 +635,28 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
   for (std::size_t i = 0; i < config.virtual_proxies.size(); ++i) {
     const config::VirtualProxy& vp = config.virtual_proxies[i];
     const std::string place = "virtual_proxies[" + std::to_string(i) + "].auth";
-    if (vp.auth.method != "jwt") {
-      return make_error(Reason::kBadRequest, place + ".method: " + vp.auth.method +
-                                                 " is not supported");
-    }
-    jose::KeySet keys = vp.auth.jwt.keys;
-    if (keys.empty()) {  // a config built in code rather than loaded
-      auto loaded = jose::load_verification_keys(vp.auth.jwt.key);
-      if (!loaded) {
-        Error error = loaded.error();
-        error.detail = place + ".jwt.key: " + error.message();
+    std::optional<jose::JwtVerifier> verifier;
+    if (vp.auth.method == config::AuthMethod::kJwt) {
+      jose::KeySet keys = vp.auth.jwt.keys;
+      if (keys.empty()) {  // a config built in code rather than loaded
+        auto loaded = jose::load_verification_keys(vp.auth.jwt.key);
+        if (!loaded) {
+          Error error = loaded.error();
+          error.detail = place + ".jwt.key: " + error.message();
+          return error;
+        }
+        keys = std::move(*loaded);
+      }
+      auto created = jose::JwtVerifier::create(vp.auth.jwt.verifier, std::move(keys));
+      if (!created) {
+        Error error = created.error();
+        error.detail = place + ".jwt: " + error.message();
         return error;
       }
-      keys = std::move(*loaded);
-    }
-    auto verifier = jose::JwtVerifier::create(vp.auth.jwt.verifier, std::move(keys));
-    if (!verifier) {
-      Error error = verifier.error();
-      error.detail = place + ".jwt: " + error.message();
-      return error;
+      verifier.emplace(std::move(*created));
     }
     set->gates_.push_back(
-        std::make_unique<JwtGate>(vp, std::move(*verifier), *set->access_, clock));
+        std::make_unique<VirtualProxyGate>(vp, std::move(verifier), *set->access_, clock));
   }
   return std::unique_ptr<GateSet>(std::move(set));
 }

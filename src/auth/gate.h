@@ -22,6 +22,8 @@
 
 namespace jotgate::auth {
 
+class SessionAdmin;
+
 // What the gate needs to see of an HTTP request.
 class RequestView {
  public:
@@ -33,6 +35,8 @@ class RequestView {
   virtual std::vector<std::string_view> headers(std::string_view name) const = 0;
   // True when the connection is TLS (decides "secure: auto" cookies).
   virtual bool is_tls() const = 0;
+  // True on a listener marked trusted (auth.method header is accepted only there).
+  virtual bool trusted_listener() const { return false; }
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -70,6 +74,8 @@ class Gate {
   // Signs the client in with a token it presented another way than the Authorization header
   // (a form field), exactly as a request carrying it would be.
   virtual Decision sign_in(const RequestView& request, std::string_view token) = 0;
+  // Trades a one-time ticket of the admin API for a session (the `jotgateTicket` parameter).
+  virtual Decision redeem_ticket(const RequestView& request, std::string_view ticket) = 0;
   // The session the request's cookie names, without counting this as use (an embedding page
   // may poll it without keeping the session alive). nullopt: no live session.
   virtual std::optional<SessionInfo> session_info(const RequestView& request) = 0;
@@ -92,6 +98,8 @@ class GateSet {
                                                  const Clock& clock);
   // Index as in config.virtual_proxies.
   virtual Gate& gate(std::size_t virtual_proxy_index) = 0;
+  // Tickets and sessions for the admin API.
+  virtual SessionAdmin& admin() = 0;
   // Called about once a second by the server: expires sessions, picks up allocation changes
   // made by `jotgate access` (revocations end sessions), records last use.
   virtual void maintain() = 0;

@@ -48,6 +48,9 @@ ReasonText text_of(Reason reason) {
     case Reason::kUpstreamUnavailable: return {"UPSTREAM_UNAVAILABLE", "no upstream server answered"};
     case Reason::kUpstreamTimeout: return {"UPSTREAM_TIMEOUT", "the upstream server did not answer in time"};
     case Reason::kIdentityInvalid: return {"IDENTITY_INVALID", "the user id or user directory contains characters that cannot be forwarded"};
+    case Reason::kTicketInvalid: return {"TICKET_INVALID", "the ticket is unknown, already used or expired"};
+    case Reason::kCredentialsNotAccepted: return {"CREDENTIALS_NOT_ACCEPTED", "this virtual proxy does not sign users in with this kind of credentials"};
+    case Reason::kHeaderUntrusted: return {"HEADER_UNTRUSTED", "identity headers are accepted only on listeners marked trusted"};
   }
   return {"UNKNOWN", "unknown reason"};
 }

@@ -49,6 +49,9 @@ enum class Reason {
   kUpstreamUnavailable,
   kUpstreamTimeout,
   kIdentityInvalid,       // user directory/id with characters that cannot be forwarded
+  kTicketInvalid,         // unknown, already used or expired ticket
+  kCredentialsNotAccepted,  // e.g. a bearer token where only tickets sign users in
+  kHeaderUntrusted,       // an identity header on a listener not marked trusted
 };
 
 // Stable, upper-case code, e.g. "ALG_NONE". Never changes once released: scripts match on it.

@@ -430,18 +430,7 @@ class ConfigParser {
         }
       }
       parse_response_headers(node, path, vp);
-      if (auto uri = reader_.string(node, path, "logout_redirect_uri")) {
-        vp.logout_redirect_uri = *uri;
-        // An absolute http(s) URL or a path on this host: a Location header, so nothing that
-        // could add a header line or be read as another host ("//evil").
-        const bool url = uri->starts_with("https://") || uri->starts_with("http://");
-        const bool local = uri->starts_with("/") && !uri->starts_with("//");
-        if (!uri->empty() && ((!url && !local) || has_control(*uri) ||
-                              uri->find_first_of(" \\") != std::string::npos)) {
-          reader_.error(node["logout_redirect_uri"], child(path, "logout_redirect_uri"),
-                        in_quotes(*uri) + " is not an http(s) URL or a path starting with /");
-        }
-      }
+      if (auto uri = redirect_uri(node, path, "logout_redirect_uri")) vp.logout_redirect_uri = *uri;
       if (auto hosts = reader_.strings(node, path, "host_allow_list")) {
         for (std::size_t h = 0; h < hosts->size(); ++h) {
           const auto& host = (*hosts)[h];
@@ -624,14 +613,50 @@ class ConfigParser {
     }
   }
 
+  // A URL the gateway sends browsers to: an absolute http(s) URL or a path on this host. It
+  // becomes a Location header, so nothing that could add a header line or be read as another
+  // host ("//evil").
+  std::optional<std::string> redirect_uri(const YAML::Node& node, const std::string& path,
+                                          const std::string& key) {
+    auto uri = reader_.string(node, path, key);
+    if (!uri) return std::nullopt;
+    const bool url = uri->starts_with("https://") || uri->starts_with("http://");
+    const bool local = uri->starts_with("/") && !uri->starts_with("//");
+    if (!uri->empty() && ((!url && !local) || has_control(*uri) ||
+                          uri->find_first_of(" \\") != std::string::npos)) {
+      reader_.error(node[key], child(path, key),
+                    in_quotes(*uri) + " is not an http(s) URL or a path starting with /");
+    }
+    return uri;
+  }
+
   void parse_auth(const YAML::Node& vp_node, const std::string& vp_path, VirtualProxy& vp) {
     YAML::Node node = vp_node["auth"];
     const std::string path = child(vp_path, "auth");
     if (!node.IsDefined() || node.IsNull()) {
-      reader_.error(vp_node, path, "an auth section (method: jwt) is required");
+      reader_.error(vp_node, path, "an auth section (method: jwt, header or ticket) is required");
       return;
     }
-    if (!reader_.map(node, path, {"method", "jwt", "endpoint"})) return;
+    if (!reader_.map(node, path, {"method", "jwt", "header", "anonymous", "redirect_uri",
+                                  "ticket_lifetime", "forward_attributes", "endpoint"})) {
+      return;
+    }
+    header_map(node, path, "forward_attributes", vp.auth.forward_attributes);
+    if (auto uri = redirect_uri(node, path, "redirect_uri")) vp.auth.redirect_uri = *uri;
+    if (auto t = reader_.duration(node, path, "ticket_lifetime")) {
+      vp.auth.ticket_lifetime_seconds = *t;
+      if (*t == 0) {
+        reader_.error(node["ticket_lifetime"], child(path, "ticket_lifetime"),
+                      "must be longer than 0");
+      }
+    }
+    if (auto mode = reader_.string(node, path, "anonymous")) {
+      if (*mode == "none") vp.auth.anonymous = AnonymousMode::kNone;
+      else if (*mode == "allow") vp.auth.anonymous = AnonymousMode::kAllow;
+      else if (*mode == "always") vp.auth.anonymous = AnonymousMode::kAlways;
+      else reader_.error(node["anonymous"], child(path, "anonymous"),
+                         in_quotes(*mode) + " is not none, allow or always");
+    }
     if (auto endpoint = reader_.string(node, path, "endpoint")) {
       vp.auth.endpoint = *endpoint;
       const bool segment =
@@ -646,13 +671,98 @@ class ConfigParser {
       }
     }
     if (auto method = reader_.string(node, path, "method")) {
-      vp.auth.method = *method;
-      if (*method != "jwt") {
+      if (*method == "jwt") vp.auth.method = AuthMethod::kJwt;
+      else if (*method == "header") vp.auth.method = AuthMethod::kHeader;
+      else if (*method == "ticket") vp.auth.method = AuthMethod::kTicket;
+      else {
         reader_.error(node["method"], child(path, "method"),
-                      in_quotes(*method) + " is not supported; this version supports jwt");
+                      in_quotes(*method) + " is not jwt, header or ticket");
         return;
       }
     }
+    // Each method reads its own section; another method's section is a mistake worth naming.
+    for (auto [key, method] : {std::pair<std::string, AuthMethod>{"jwt", AuthMethod::kJwt},
+                               {"header", AuthMethod::kHeader}}) {
+      if (node[key].IsDefined() && vp.auth.method != method) {
+        reader_.error(node[key], child(path, key),
+                      "is used only with method: " + key + " (method is " +
+                          std::string(auth_method_name(vp.auth.method)) + ")");
+      }
+    }
+    if (vp.auth.method == AuthMethod::kHeader) parse_header_auth(node, path, vp);
+    if (vp.auth.method == AuthMethod::kJwt) parse_jwt(node, path, vp);
+  }
+
+  // A mapping name: header (forwarded claims or attributes).
+  void header_map(const YAML::Node& parent, const std::string& path, const std::string& key,
+                  std::map<std::string, std::string>& out) {
+    YAML::Node node = parent[key];
+    const std::string map_path = child(path, key);
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!node.IsMap()) {
+      reader_.error(node, map_path, "expected a mapping name: header");
+      return;
+    }
+    for (const auto& entry : node) {
+      const std::string name = entry.first.Scalar();
+      if (!entry.second.IsScalar() || !is_token(entry.second.Scalar())) {
+        reader_.error(entry.second, child(map_path, name), "expected a valid header name");
+        continue;
+      }
+      out[name] = entry.second.Scalar();
+    }
+  }
+
+  void parse_header_auth(const YAML::Node& node, const std::string& path, VirtualProxy& vp) {
+    YAML::Node header = node["header"];
+    const std::string header_path = child(path, "header");
+    if (!header.IsDefined() || header.IsNull()) {
+      reader_.error(node, header_path, "a header section with user_header is required");
+      return;
+    }
+    if (!reader_.map(header, header_path, {"user_header", "directory_header", "directory"})) {
+      return;
+    }
+    HeaderAuthSettings& settings = vp.auth.header;
+    for (auto [key, target] :
+         {std::pair<std::string, std::string*>{"user_header", &settings.user_header},
+          {"directory_header", &settings.directory_header}}) {
+      if (auto name = reader_.string(header, header_path, key)) {
+        *target = *name;
+        if (!is_token(*name)) {
+          reader_.error(header[key], child(header_path, key),
+                        in_quotes(*name) + " is not a valid header name");
+        }
+      }
+    }
+    if (settings.user_header.empty() && !header["user_header"].IsDefined()) {
+      reader_.error(header, child(header_path, "user_header"),
+                    "the header naming the user is required");
+    }
+    if (auto directory = reader_.string(header, header_path, "directory")) {
+      settings.directory = *directory;
+      if (header["directory_header"].IsDefined()) {
+        reader_.error(header["directory"], child(header_path, "directory"),
+                      "set either directory (a constant) or directory_header, not both");
+      } else if (directory->empty() || has_control(*directory) ||
+                 directory->find_first_of(";\\") != std::string::npos) {
+        reader_.error(header["directory"], child(header_path, "directory"),
+                      in_quotes(*directory) + " is not a valid user directory name");
+      }
+    }
+    // Anyone can send a header to an untrusted listener: at least one must be trusted.
+    const bool trusted = std::any_of(vp.listeners.begin(), vp.listeners.end(), [&](auto& name) {
+      return std::any_of(config_.listeners.begin(), config_.listeners.end(),
+                         [&](const Listener& l) { return l.name == name && l.trusted; });
+    });
+    if (!trusted && !vp.listeners.empty()) {
+      reader_.error(node["method"], child(path, "method"),
+                    "header authentication needs a listener marked trusted: true among this "
+                    "virtual proxy's listeners (headers are accepted only there)");
+    }
+  }
+
+  void parse_jwt(const YAML::Node& node, const std::string& path, VirtualProxy& vp) {
     YAML::Node jwt = node["jwt"];
     const std::string jwt_path = child(path, "jwt");
     if (!jwt.IsDefined() || jwt.IsNull()) {
@@ -723,23 +833,7 @@ class ConfigParser {
     if (auto entries = reader_.count(jwt, jwt_path, "token_cache")) {
       settings.token_cache = static_cast<std::size_t>(*entries);
     }
-    YAML::Node forward = jwt["forward_claims"];
-    const std::string forward_path = child(jwt_path, "forward_claims");
-    if (forward.IsDefined() && !forward.IsNull()) {
-      if (!forward.IsMap()) {
-        reader_.error(forward, forward_path, "expected a mapping claim: header");
-      } else {
-        for (const auto& entry : forward) {
-          const std::string claim = entry.first.Scalar();
-          if (!entry.second.IsScalar() || !is_token(entry.second.Scalar())) {
-            reader_.error(entry.second, child(forward_path, claim),
-                          "expected a valid header name");
-            continue;
-          }
-          settings.forward_claims[claim] = entry.second.Scalar();
-        }
-      }
-    }
+    header_map(jwt, jwt_path, "forward_claims", settings.forward_claims);
     auto key = reader_.string(jwt, jwt_path, "key");
     if (!key || key->empty()) {
       reader_.error(jwt, child(jwt_path, "key"),
@@ -842,6 +936,15 @@ class ConfigParser {
 };
 
 }  // namespace
+
+std::string_view auth_method_name(AuthMethod method) {
+  switch (method) {
+    case AuthMethod::kJwt: return "jwt";
+    case AuthMethod::kHeader: return "header";
+    case AuthMethod::kTicket: return "ticket";
+  }
+  return "jwt";
+}
 
 std::optional<UserIdentity> parse_qualified_user(std::string_view text) {
   std::size_t slash = text.find('\\');

@@ -55,12 +55,36 @@ struct JwtSettings {
   std::size_t token_cache = 10000;  // verified tokens remembered (by SHA-256); 0 = no cache
 };
 
+// auth.method: header. A fronting SSO names the user in a header; accepted only on listeners
+// marked trusted (anyone can send a header to the others).
+struct HeaderAuthSettings {
+  std::string user_header;       // required
+  std::string directory_header;  // the directory from a second header, or
+  std::string directory;         // a constant; neither: user_header holds "DIRECTORY\id"
+};
+
+enum class AuthMethod { kJwt, kHeader, kTicket };
+// none: credentials required; allow: without credentials a generated anonymous user (signing
+// in still works); always: every user is anonymous.
+enum class AnonymousMode { kNone, kAllow, kAlways };
+
 struct AuthSettings {
-  std::string method = "jwt";
-  JwtSettings jwt;
+  AuthMethod method = AuthMethod::kJwt;
+  JwtSettings jwt;                // method jwt
+  HeaderAuthSettings header;      // method header
+  AnonymousMode anonymous = AnonymousMode::kNone;
+  // Where a browser navigation without a session is sent, with returnTo=<the URL it asked
+  // for> (a sign-in page); "" answers 401 as for any request.
+  std::string redirect_uri;
+  std::int64_t ticket_lifetime_seconds = 60;  // admin API tickets
+  // Attributes given by the admin API (tickets, sessions) that go upstream: name -> header.
+  // Only these are accepted, so a client can never send one of its own (they are stripped).
+  std::map<std::string, std::string> forward_attributes;
   // The gateway's own endpoints under /<prefix>/<endpoint>/ (me, logout): never forwarded.
   std::string endpoint = ".auth";
 };
+
+std::string_view auth_method_name(AuthMethod method);
 
 struct Upstream {
   std::string url;     // as written, for messages

@@ -1,6 +1,7 @@
 #include "proxy/auth_endpoints.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -65,7 +66,7 @@ EndpointReply logout(auth::Gate& gate, const auth::RequestView& request, std::st
     // A link may sign out too, but it may only lead back to this host (no open redirect).
     auto return_to = query_param(query, "returnTo");
     if (!return_to) return plain(400, "Bad Request: GET .auth/logout needs returnTo=/path");
-    location = return_target(*return_to, vp.cors_allowed_origins);
+    location = return_target(*return_to, vp.cors_allowed_origins, own_origin(request));
     if (!location) {
       return plain(400, "Bad Request: returnTo must be a path on this host, such as /" +
                             vp.prefix + "/, or a URL of an allowed origin");
@@ -116,7 +117,7 @@ EndpointReply session(auth::Gate& gate, const auth::RequestView& request, std::s
   auto return_to = query_param(form, "returnTo");
   if (!return_to) return_to = query_param(query, "returnTo");
   if (return_to) {
-    location = return_target(*return_to, vp.cors_allowed_origins);
+    location = return_target(*return_to, vp.cors_allowed_origins, own_origin(request));
     if (!location) {
       return plain(400, "Bad Request: returnTo must be a path on this host or a URL of an "
                         "allowed origin");
@@ -173,7 +174,8 @@ EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& req
 }
 
 std::optional<std::string> return_target(std::string_view encoded,
-                                         const std::vector<std::string>& allowed_origins) {
+                                         const std::vector<std::string>& allowed_origins,
+                                         std::string_view request_origin) {
   auto target = form_decode(encoded);
   if (!target) return std::nullopt;
   const bool controls = std::any_of(target->begin(), target->end(), [](char ch) {
@@ -191,10 +193,94 @@ std::optional<std::string> return_target(std::string_view encoded,
   if (scheme_end == std::string::npos) return std::nullopt;
   const std::size_t authority_end = target->find_first_of("/?#", scheme_end + 3);
   const std::string_view origin = std::string_view(*target).substr(0, authority_end);
-  if (std::find(allowed_origins.begin(), allowed_origins.end(), origin) == allowed_origins.end()) {
+  if ((request_origin.empty() || origin != request_origin) &&
+      std::find(allowed_origins.begin(), allowed_origins.end(), origin) == allowed_origins.end()) {
     return std::nullopt;
   }
   return target;
+}
+
+std::string own_origin(const auth::RequestView& request) {
+  auto host = request.header("Host");
+  // A Host that is not a plain authority names no origin we would match.
+  if (!host || host->empty() ||
+      host->find_first_of("/\\@?#% \t") != std::string_view::npos) {
+    return {};
+  }
+  return (request.is_tls() ? "https://" : "http://") + std::string(*host);
+}
+
+std::optional<EndpointReply> redeem_ticket(auth::Gate& gate, const auth::RequestView& request,
+                                           std::string_view path, std::string_view query) {
+  auto ticket = query_param(query, kTicketParameter);
+  if (!ticket) return std::nullopt;
+  if (request.method() != "GET" && request.method() != "HEAD") {
+    return plain(400, "Bad Request: a ticket (" + std::string(kTicketParameter) +
+                          ") is redeemed by opening the URL with GET");
+  }
+  auth::Decision decision = gate.redeem_ticket(request, *ticket);
+  if (!decision.allowed) {
+    return EndpointReply{decision.status, std::move(decision.response_headers),
+                         std::move(decision.body)};
+  }
+  // The same path ("//x" would name another host: one leading slash) and the query without
+  // any ticket parameter.
+  std::string location = "/";
+  location.append(path.substr(std::min(path.find_first_not_of('/'), path.size())));
+  std::string rest;
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.substr(0, pair.find('=')) != kTicketParameter && !pair.empty()) {
+      rest.append(rest.empty() ? "" : "&").append(pair);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  if (!rest.empty()) location.append("?").append(rest);
+  EndpointReply reply{303, {}, {}};
+  if (decision.set_cookie) reply.headers.emplace_back("Set-Cookie", *decision.set_cookie);
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  reply.headers.emplace_back("Location", std::move(location));
+  return reply;
+}
+
+namespace {
+
+// Percent-encodes all but RFC 3986 unreserved characters: a URL as one query value.
+std::string query_encode(std::string_view text) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kDigits[u >> 4]);
+      out.push_back(kDigits[u & 15]);
+    }
+  }
+  return out;
+}
+
+bool is_navigation(const auth::RequestView& request) {
+  if (request.method() != "GET" || request.header("Upgrade")) return false;
+  if (auto mode = request.header("Sec-Fetch-Mode")) return *mode == "navigate";
+  auto accept = request.header("Accept");
+  return accept && accept->find("text/html") != std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<std::string> sign_in_redirect(const config::VirtualProxy& vp,
+                                            const auth::RequestView& request, Reason reason,
+                                            std::string_view target) {
+  if (vp.auth.redirect_uri.empty() || !is_navigation(request)) return std::nullopt;
+  if (reason != Reason::kNoCredentials && reason != Reason::kSessionExpired) return std::nullopt;
+  const std::string& uri = vp.auth.redirect_uri;
+  const char joiner = uri.find('?') == std::string::npos ? '?' : '&';
+  return uri + joiner + "returnTo=" + query_encode(own_origin(request) + std::string(target));
 }
 
 }  // namespace jotgate::proxy

@@ -38,9 +38,31 @@ EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& req
 inline constexpr std::size_t kMaxFormBytes = 32 * 1024;  // a 16 KiB token fits, encoded
 
 // A returnTo value (percent-encoded, from a query or form), decoded, when it is a path on this
-// host or a URL of one of `allowed_origins` (cors.allowed_origins); nullopt for anything else:
-// another host ("//evil", "https://evil", "https://app.test@evil"), backslashes, controls.
+// host, a URL of `request_origin` (the request's scheme://Host) or of one of `allowed_origins`
+// (cors.allowed_origins); nullopt for anything else: another host ("//evil", "https://evil",
+// "https://app.test@evil"), backslashes, controls.
 std::optional<std::string> return_target(std::string_view encoded,
-                                         const std::vector<std::string>& allowed_origins);
+                                         const std::vector<std::string>& allowed_origins,
+                                         std::string_view request_origin = {});
+
+// "scheme://host" of the request as its client addressed it (TLS or not, Host header); "" when
+// it has no usable Host.
+std::string own_origin(const auth::RequestView& request);
+
+// The query parameter that carries a ticket of the admin API.
+inline constexpr std::string_view kTicketParameter = "jotgateTicket";
+
+// A request whose query carries ?jotgateTicket=: the ticket traded for a session, then 303 to
+// the same path and query without it (the ticket never goes upstream, nor stays in the address
+// bar, the history or a Referer). nullopt when the query has no ticket.
+std::optional<EndpointReply> redeem_ticket(auth::Gate& gate, const auth::RequestView& request,
+                                           std::string_view path, std::string_view query);
+
+// auth.redirect_uri: where a browser navigation (GET taking text/html, or Sec-Fetch-Mode:
+// navigate; never a WebSocket upgrade) refused for want of a session is sent, with
+// returnTo=<the URL it asked for>. nullopt: answer the refusal as it is.
+std::optional<std::string> sign_in_redirect(const config::VirtualProxy& vp,
+                                            const auth::RequestView& request, Reason reason,
+                                            std::string_view target);
 
 }  // namespace jotgate::proxy

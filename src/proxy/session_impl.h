@@ -42,8 +42,8 @@ inline constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // The gate's view of a Beast request header.
 class BeastRequestView final : public auth::RequestView {
  public:
-  BeastRequestView(const http::request_header<>& request, bool tls)
-      : request_(request), tls_(tls) {}
+  BeastRequestView(const http::request_header<>& request, bool tls, bool trusted)
+      : request_(request), tls_(tls), trusted_(trusted) {}
   std::string_view method() const override { return request_.method_string(); }
   std::optional<std::string_view> header(std::string_view name) const override {
     auto it = request_.find(name);
@@ -57,10 +57,12 @@ class BeastRequestView final : public auth::RequestView {
     return values;
   }
   bool is_tls() const override { return tls_; }
+  bool trusted_listener() const override { return trusted_; }
 
  private:
   const http::request_header<>& request_;
   bool tls_;
+  bool trusted_;
 };
 
 template <class Stream>
@@ -149,6 +151,10 @@ class HttpSession final : public SessionBase,
   };
 
   beast::tcp_stream& tcp_stream() { return beast::get_lowest_layer(stream_); }
+
+  BeastRequestView view_of(const http::request_header<>& request) const {
+    return BeastRequestView(request, kTls, listener_.config->trusted);
+  }
 
   // Origin "scheme://host[:port]" names this very listener and Host.
   static bool same_origin(std::string_view origin, const http::request_header<>& request) {
@@ -356,7 +362,7 @@ class HttpSession final : public SessionBase,
                                   can_keep);
       }
       if (!body_pending) {
-        EndpointReply reply = serve_auth_endpoint(*vp.gate, BeastRequestView(request, kTls),
+        EndpointReply reply = serve_auth_endpoint(*vp.gate, view_of(request),
                                                   *name, target->query, {}, *vp.config);
         co_return co_await answer(exchange, reply.status, std::move(reply.body), can_keep,
                                   &reply.headers);
@@ -376,14 +382,27 @@ class HttpSession final : public SessionBase,
       auto [form_ec, form_n] = co_await http::async_read(stream_, buffer_, form_parser, kNoThrow);
       if (form_ec) co_return false;
       const auto& form_request = form_parser.get();
-      EndpointReply reply = serve_auth_endpoint(*vp.gate, BeastRequestView(form_request, kTls),
+      EndpointReply reply = serve_auth_endpoint(*vp.gate, view_of(form_request),
                                                 *name, query, form_request.body(), *vp.config);
       co_return co_await answer(exchange, reply.status, std::move(reply.body), client_keep_alive,
                                 &reply.headers);
     }
 
-    auth::Decision decision = vp.gate->check(BeastRequestView(request, kTls));
+    // ?jotgateTicket=: traded for a session, then the same URL without it.
+    if (auto reply = redeem_ticket(*vp.gate, view_of(request), target->path, target->query)) {
+      co_return co_await answer(exchange, reply->status, std::move(reply->body), can_keep,
+                                &reply->headers);
+    }
+
+    auth::Decision decision = vp.gate->check(view_of(request));
     if (!decision.allowed) {
+      // A browser without a session goes to the sign-in page, if there is one.
+      if (auto location = sign_in_redirect(*vp.config, view_of(request), decision.reason,
+                                           raw_target)) {
+        const auth::HeaderList headers{{"Location", std::move(*location)},
+                                       {"Cache-Control", "no-store"}};
+        co_return co_await answer(exchange, 302, "", can_keep, &headers);
+      }
       co_return co_await answer(exchange, decision.status, std::move(decision.body), can_keep,
                                 &decision.response_headers);
     }

@@ -341,6 +341,25 @@ bool SessionStore::remove(std::uint64_t handle) {
   return true;
 }
 
+std::vector<std::pair<std::string, SessionView>> SessionStore::sessions_of(
+    const UserIdentity& user, UnixSeconds now) const {
+  const std::uint64_t hash = hash_of(user);
+  std::vector<std::pair<std::string, SessionView>> out;
+  for (std::size_t s = 0; s < kShards; ++s) {
+    Shard& shard = shards_[s];
+    std::lock_guard lock(shard.mutex);
+    for (const Entry& entry : shard.sessions.entries()) {
+      if (entry.user_hash != hash || !entry.user.is(user)) continue;
+      const UnixSeconds deadline = deadline_of(entry, limits_);
+      if (deadline <= now) continue;
+      out.emplace_back(jose::base64url_encode(std::string_view(
+                           reinterpret_cast<const char*>(entry.id.data()), entry.id.size())),
+                       SessionView{key_of(entry.id), user, entry.user.attributes(), deadline});
+    }
+  }
+  return out;
+}
+
 std::size_t SessionStore::remove_user(const UserIdentity& user) {
   // Revocation is rare; a scan of the packed entries keeps the hot path index-free.
   const std::uint64_t hash = hash_of(user);

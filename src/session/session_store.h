@@ -64,6 +64,10 @@ class SessionStore {
   // Refreshes a session by handle (WebSocket traffic); false when it is gone or expired.
   bool touch(std::uint64_t handle, UnixSeconds now);
   bool remove(std::uint64_t handle);
+  // Every live session of a user, with its cookie value (for the admin API; a scan, like
+  // remove_user: rare).
+  std::vector<std::pair<std::string, SessionView>> sessions_of(const UserIdentity& user,
+                                                               UnixSeconds now) const;
   // Ends every session of a user (revocation); returns how many.
   std::size_t remove_user(const UserIdentity& user);
   // Removes sessions past their deadline; calls `on_expired` for each (outside no lock held by
@@ -77,7 +81,7 @@ class SessionStore {
  private:
   struct Shard;
   SessionLimits limits_;
-  std::unique_ptr<Shard[]> shards_;
+  mutable std::unique_ptr<Shard[]> shards_;
 };
 
 }  // namespace jotgate::session

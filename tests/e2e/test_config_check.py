@@ -107,8 +107,8 @@ def test_one_tls_file_missing_is_an_error(tmp_path):
 
 def test_unknown_auth_method_and_unreadable_yaml(tmp_path):
     errors = check_errors(tmp_path, VALID.replace("method: jwt", "method: saml"))
-    assert errors == ['F:14:15: virtual_proxies[0].auth.method: "saml" is not supported; '
-                      'this version supports jwt']
+    assert errors == ['F:14:15: virtual_proxies[0].auth.method: "saml" is not jwt, header or '
+                      'ticket']
     errors = check_errors(tmp_path, "listeners: [\n  - name: x\n")
     assert len(errors) == 1 and errors[0].startswith("F:") and "not valid YAML" in errors[0]
 

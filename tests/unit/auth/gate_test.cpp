@@ -9,6 +9,7 @@
 
 #include "access/access_store.h"
 #include "auth/gate.h"
+#include "auth/session_admin.h"
 #include "config/gateway_config.h"
 #include "jose/jws.h"
 #include "jose/key.h"
@@ -409,6 +410,87 @@ TEST_F(GateTest, ReservedHeaders) {
   for (const char* name : {"X-Jotgate-User", "X-Groups", "X-Email", "X-Level", "Authorization"}) {
     EXPECT_NE(std::find(reserved.begin(), reserved.end(), name), reserved.end()) << name;
   }
+}
+
+
+TEST_F(GateTest, ATicketSignsInOnceAndNeverAfterItsLifetime) {
+  start("      ticket_lifetime: 30s\n      forward_attributes: { team: X-Team }\n");
+  SessionAdmin& admin = gates_->admin();
+  auto vp = admin.find_virtual_proxy("jwt");
+  ASSERT_TRUE(vp);
+  EXPECT_FALSE(admin.find_virtual_proxy("nope"));
+  EXPECT_FALSE(admin.find_virtual_proxy("~"));  // no virtual proxy at the root here
+  auto issued = admin.issue_ticket(*vp, {{"ACME", "alice"}, {{"team", "red"}}, "/jwt/app"});
+  ASSERT_TRUE(issued.ok()) << issued.error().describe();
+  EXPECT_EQ(issued->expires_at, kNow + 30);
+  EXPECT_EQ(issued->ticket.size(), 43u);
+  auto d = gates_->gate(0).redeem_ticket(FakeRequest(), issued->ticket);
+  ASSERT_TRUE(d.allowed) << d.body;
+  EXPECT_EQ(header_of(d.upstream_headers, "X-Team"), "red");
+  ASSERT_TRUE(d.set_cookie);
+  // Once only.
+  auto again = gates_->gate(0).redeem_ticket(FakeRequest(), issued->ticket);
+  EXPECT_FALSE(again.allowed);
+  EXPECT_EQ(again.reason, Reason::kTicketInvalid);
+  EXPECT_EQ(again.status, 401);
+  // Not after its lifetime, and not a made-up one.
+  auto late = admin.issue_ticket(*vp, {{"ACME", "bob"}, {}, ""});
+  ASSERT_TRUE(late.ok());
+  clock_.set(kNow + 30);
+  EXPECT_EQ(gates_->gate(0).redeem_ticket(FakeRequest(), late->ticket).reason,
+            Reason::kTicketInvalid);
+  EXPECT_EQ(gates_->gate(0).redeem_ticket(FakeRequest(), std::string(43, 'A')).reason,
+            Reason::kTicketInvalid);
+}
+
+TEST_F(GateTest, TicketRequestsAreCheckedFieldByField) {
+  start("      forward_attributes: { team: X-Team }\n");
+  SessionAdmin& admin = gates_->admin();
+  auto outside = admin.issue_ticket(0, {{"ACME", "alice"}, {}, "/other/app"});
+  ASSERT_FALSE(outside.ok());
+  EXPECT_TRUE(outside.error().detail.starts_with("targetUri: ")) << outside.error().detail;
+  for (const char* uri : {"https://evil.test/jwt/", "//evil.test/jwt/", "/jwtx", "/jwt\\x"}) {
+    EXPECT_FALSE(admin.issue_ticket(0, {{"ACME", "alice"}, {}, uri}).ok()) << uri;
+  }
+  for (const char* uri : {"/jwt", "/jwt/", "/jwt?x=1", "/jwt/a/b"}) {
+    EXPECT_TRUE(admin.issue_ticket(0, {{"ACME", "alice"}, {}, uri}).ok()) << uri;
+  }
+  auto attribute = admin.issue_ticket(0, {{"ACME", "alice"}, {{"role", "admin"}}, ""});
+  ASSERT_FALSE(attribute.ok());
+  EXPECT_TRUE(attribute.error().detail.starts_with("attributes.role: ")) << attribute.error().detail;
+  EXPECT_EQ(admin.issue_ticket(0, {{"ACME", "mallory"}, {}, ""}).error().reason,
+            Reason::kAccessDenied);
+  EXPECT_EQ(admin.issue_ticket(0, {{"ANONYMOUS", "x"}, {}, ""}).error().reason,
+            Reason::kIdentityInvalid);
+  EXPECT_EQ(admin.issue_ticket(0, {{"AC;ME", "x"}, {}, ""}).error().reason,
+            Reason::kIdentityInvalid);
+}
+
+TEST_F(GateTest, TheSessionApiCreatesListsAndEndsSessions) {
+  start();
+  SessionAdmin& admin = gates_->admin();
+  auto created = admin.create_session(0, {"ACME", "alice"}, {});
+  ASSERT_TRUE(created.ok()) << created.error().describe();
+  EXPECT_EQ(created->cookie_name, "X-Jotgate-Session-jwt");
+  EXPECT_EQ(created->virtual_proxy, "jwt");
+  // The cookie works at the gate.
+  auto d = check(FakeRequest().with("Cookie", created->cookie_name + "=" + created->id));
+  ASSERT_TRUE(d.allowed) << d.body;
+  EXPECT_EQ(d.user, (UserIdentity{"ACME", "alice"}));
+  auto second = admin.create_session(0, {"ACME", "alice"}, {});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(admin.user_sessions({"ACME", "alice"}).size(), 2u);
+  EXPECT_TRUE(admin.user_sessions({"ACME", "bob"}).empty());
+  auto found = admin.find_session(0, created->id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->user, (UserIdentity{"ACME", "alice"}));
+  EXPECT_TRUE(admin.end_session(0, created->id));
+  EXPECT_FALSE(admin.end_session(0, created->id));
+  EXPECT_FALSE(admin.find_session(0, created->id));
+  EXPECT_FALSE(check(FakeRequest().with("Cookie", created->cookie_name + "=" + created->id)).allowed);
+  EXPECT_EQ(admin.end_user_sessions({"ACME", "alice"}), 1u);
+  EXPECT_TRUE(admin.user_sessions({"ACME", "alice"}).empty());
+  EXPECT_EQ(admin.create_session(0, {"ACME", "mallory"}, {}).error().reason, Reason::kAccessDenied);
 }
 
 }  // namespace

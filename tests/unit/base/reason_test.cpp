@@ -23,7 +23,7 @@ std::vector<Reason> all_reasons() {
 TEST(Reason, CoversEveryEnumeratorUpToTheLast) {
   const auto reasons = all_reasons();
   ASSERT_FALSE(reasons.empty());
-  EXPECT_GE(static_cast<int>(reasons.size()), static_cast<int>(Reason::kUpstreamTimeout) + 1);
+  EXPECT_GE(static_cast<int>(reasons.size()), static_cast<int>(Reason::kHeaderUntrusted) + 1);
 }
 
 TEST(Reason, CodesAreUniqueUpperSnakeCaseAndMessagesPresent) {
@@ -49,6 +49,9 @@ TEST(Reason, StableCodesScriptsMatchOn) {
   EXPECT_EQ(reason_code(Reason::kTokenEncrypted), "TOKEN_ENCRYPTED");
   EXPECT_NE(reason_message(Reason::kTokenEncrypted).find("encrypted tokens"), std::string_view::npos);
   EXPECT_EQ(reason_message(Reason::kTokenExpired), "the token has expired");
+  EXPECT_EQ(reason_code(Reason::kTicketInvalid), "TICKET_INVALID");
+  EXPECT_EQ(reason_code(Reason::kCredentialsNotAccepted), "CREDENTIALS_NOT_ACCEPTED");
+  EXPECT_EQ(reason_code(Reason::kHeaderUntrusted), "HEADER_UNTRUSTED");
 }
 
 }  // namespace

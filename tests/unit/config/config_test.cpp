@@ -309,11 +309,73 @@ TEST_F(ConfigTest, Durations) {
   EXPECT_EQ(parse_duration_seconds("8h"), 28800);
 }
 
-TEST_F(ConfigTest, OtherAuthMethodsAreRefused) {
-  auto e = errors(with(vp().replace(vp().find("method: jwt"), 11, "method: ticket")));
+TEST_F(ConfigTest, UnknownAuthMethodsAreRefused) {
+  auto e = errors(with(vp().replace(vp().find("method: jwt"), 11, "method: saml")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.method: \"ticket\" is not supported; this "
-                             "version supports jwt")) << e[0];
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.method: \"saml\" is not jwt, header or "
+                             "ticket")) << e[0];
+}
+
+// A virtual proxy with another method and no jwt section.
+static std::string vp_with_auth(const std::string& auth) {
+  return "  - name: A\n    prefix: \"a\"\n    listeners: [http]\n"
+         "    upstreams: [http://127.0.0.1:9000]\n    auth:\n" + auth;
+}
+
+TEST_F(ConfigTest, TicketHeaderAndAnonymousSettings) {
+  auto ticket = parse(with(vp_with_auth("      method: ticket\n      ticket_lifetime: 2m\n"
+                                        "      anonymous: allow\n      redirect_uri: /login\n"
+                                        "      forward_attributes: {groups: X-Groups}\n")));
+  ASSERT_TRUE(ticket.ok()) << ticket.error().detail;
+  const AuthSettings& a = ticket->virtual_proxies[0].auth;
+  EXPECT_EQ(a.method, AuthMethod::kTicket);
+  EXPECT_EQ(a.ticket_lifetime_seconds, 120);
+  EXPECT_EQ(a.anonymous, AnonymousMode::kAllow);
+  EXPECT_EQ(a.redirect_uri, "/login");
+  EXPECT_EQ(a.forward_attributes.at("groups"), "X-Groups");
+
+  const std::string trusted =
+      "listeners:\n  - name: http\n    address: 127.0.0.1:8080\n    trusted: true\n"
+      "virtual_proxies:\n";
+  auto header = parse(trusted + vp_with_auth("      method: header\n      header:\n"
+                                             "        user_header: X-Sso-User\n"
+                                             "        directory: CORP\n"));
+  ASSERT_TRUE(header.ok()) << header.error().detail;
+  EXPECT_EQ(header->virtual_proxies[0].auth.method, AuthMethod::kHeader);
+  EXPECT_EQ(header->virtual_proxies[0].auth.header.user_header, "X-Sso-User");
+  EXPECT_EQ(header->virtual_proxies[0].auth.header.directory, "CORP");
+}
+
+TEST_F(ConfigTest, TicketHeaderAndAnonymousMistakesNameTheirPlace) {
+  auto e = errors(with(vp_with_auth("      method: header\n      header:\n"
+                                    "        user_header: X-Sso-User\n")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.method: header authentication needs a "
+                             "listener marked trusted: true among this virtual proxy's listeners "
+                             "(headers are accepted only there)")) << e[0];
+
+  e = errors(with(vp_with_auth("      method: header\n      header:\n"
+                               "        directory: CORP\n        directory_header: X-D\n")));
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_TRUE(e[0].ends_with("auth.header.user_header: the header naming the user is required"))
+      << e[0];
+  EXPECT_TRUE(e[1].ends_with("auth.header.directory: set either directory (a constant) or "
+                             "directory_header, not both")) << e[1];
+
+  e = errors(with(vp_with_auth("      method: ticket\n      anonymous: maybe\n"
+                               "      redirect_uri: \"//evil.example\"\n"
+                               "      ticket_lifetime: 0\n"
+                               "      jwt: {key: signer.pem}\n"
+                               "      forward_attributes: {groups: \"bad header\"}\n")));
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_TRUE(e[0].ends_with("auth.forward_attributes.groups: expected a valid header name"))
+      << e[0];
+  EXPECT_TRUE(e[1].ends_with("auth.redirect_uri: \"//evil.example\" is not an http(s) URL or a "
+                             "path starting with /")) << e[1];
+  EXPECT_TRUE(e[2].ends_with("auth.ticket_lifetime: must be longer than 0")) << e[2];
+  EXPECT_TRUE(e[3].ends_with("auth.anonymous: \"maybe\" is not none, allow or always")) << e[3];
+  EXPECT_TRUE(e[4].ends_with("auth.jwt: is used only with method: jwt (method is ticket)"))
+      << e[4];
 }
 
 TEST_F(ConfigTest, UnreadableAndInvalidKeys) {

@@ -16,6 +16,8 @@
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "proxy/server.h"
 #include "running_server.h"
 
@@ -46,6 +48,9 @@ class AllowGate final : public auth::Gate {
   auth::Decision sign_in(const auth::RequestView& request, std::string_view) override {
     return check(request);
   }
+  auth::Decision redeem_ticket(const auth::RequestView& request, std::string_view) override {
+    return check(request);
+  }
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
   std::atomic<std::uint64_t> touched{0};
 
@@ -56,6 +61,8 @@ class AllowGate final : public auth::Gate {
 class AllowGateSet final : public auth::GateSet {
  public:
   auth::Gate& gate(std::size_t) override { return gate_; }
+  // The admin API has no part in these tests (it is tested end to end).
+  auth::SessionAdmin& admin() override { throw std::logic_error("no admin API here"); }
   void maintain() override {}
   AllowGate gate_;
 };

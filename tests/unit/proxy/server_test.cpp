@@ -14,6 +14,8 @@
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "proxy/demo_upstream.h"
 
 namespace jotgate::proxy {
@@ -50,6 +52,9 @@ class FakeGate final : public auth::Gate {
   auth::Decision sign_in(const auth::RequestView& request, std::string_view) override {
     return check(request);
   }
+  auth::Decision redeem_ticket(const auth::RequestView& request, std::string_view) override {
+    return check(request);
+  }
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
 
  private:
@@ -59,6 +64,8 @@ class FakeGate final : public auth::Gate {
 class FakeGateSet final : public auth::GateSet {
  public:
   auth::Gate& gate(std::size_t) override { return gate_; }
+  // The admin API has no part in these tests (it is tested end to end).
+  auth::SessionAdmin& admin() override { throw std::logic_error("no admin API here"); }
   void maintain() override {}
 
  private:
