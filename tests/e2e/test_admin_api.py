@@ -5,6 +5,7 @@ log, and start-up errors."""
 import datetime
 import http.client as httpclient
 import json
+import socket
 import time
 import urllib.parse
 
@@ -228,6 +229,39 @@ def test_a_refused_client_with_a_body_gets_its_answer_and_the_connection_closes(
         assert r.status == 401 and r.header("Connection") == "close", r
     finally:
         conn.close()
+
+
+def tls_socket(admin):
+    sock = socket.create_connection(("127.0.0.1", admin.port), timeout=10)
+    return admin.context().wrap_socket(sock, server_hostname="localhost")
+
+
+def test_expect_100_continue_is_answered_before_the_body(admin):
+    body = json.dumps(user()).encode()
+    with tls_socket(admin) as sock:
+        sock.sendall(b"POST " + SESSIONS.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+                     b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        interim = sock.recv(1024)
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n"), interim
+        sock.sendall(body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+    assert raw_status(answer) == 201, answer
+
+
+def test_an_idle_connection_is_closed_after_the_header_timeout(pki, upstream, start_gateway, token_file):
+    admin_port = free_port()
+    config = gateway_config(pki, upstream.url, http_port=free_port(),
+                            admin=admin_section(pki, admin_port, token_file))
+    config["limits"] = {"header_timeout": "1s"}
+    quick = Admin(start_gateway(config), admin_port, None, pki)
+    with tls_socket(quick) as sock:
+        started = time.monotonic()
+        assert sock.recv(1024) == b""  # closed by the server, nothing sent
+        assert 0.5 < time.monotonic() - started < 5
 
 
 def test_an_oversized_header_is_431(admin):
