@@ -224,10 +224,9 @@ ApiResponse gate_refusal(const Error& error) {
   switch (error.reason) {
     case Reason::kAccessDenied:
       return error_answer(403, "ACCESS_DENIED", error.message());
-    case Reason::kIdentityInvalid: {
-      const bool directory = error.detail.find("irectory") != std::string::npos;
-      return validation_failed({{directory ? "userDirectory" : "userId", error.message()}});
-    }
+    case Reason::kIdentityInvalid:  // the detail names the field
+      return validation_failed({{error.detail == "userDirectory" ? "userDirectory" : "userId",
+                                 std::string(reason_message(error.reason))}});
     case Reason::kBadRequest: {
       // "attributes.X-Role: ..." or "targetUri: ...": the field, then what is wrong with it.
       const std::string& detail = error.detail;

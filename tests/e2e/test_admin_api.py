@@ -432,9 +432,14 @@ def test_attributes_not_configured_for_forwarding_are_refused_by_field(admin):
     assert len(errors) == 1 and errors[0][0].startswith("attributes."), errors
 
 
-def test_identity_that_cannot_be_forwarded_is_a_field_error(admin):
-    errors = field_errors(admin.call("POST", SESSIONS, user("ali;ce")))
-    assert [f for f, _ in errors] == ["userId"], errors
+@pytest.mark.parametrize("body, field", [(user("ali;ce"), "userId"),
+                                         (user("al\x01ice"), "userId"),
+                                         ({"userDirectory": "AC\\ME", "userId": "alice"}, "userDirectory"),
+                                         ({"userDirectory": "AC;ME", "userId": "alice"}, "userDirectory")])
+def test_identity_that_cannot_be_forwarded_is_a_field_error(admin, body, field):
+    assert field_errors(admin.call("POST", SESSIONS, body)) == [
+        (field, "the user id or user directory contains characters that cannot be forwarded")]
+    assert admin.call("GET", "/api/v1/users/ACME/alice/sessions").json() == {"sessions": []}
 
 
 def test_a_user_without_an_allocation_is_403(admin):

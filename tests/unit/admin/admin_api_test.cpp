@@ -248,10 +248,13 @@ TEST_F(AdminApiTest, SessionAdminErrorsMapToStatusAndField) {
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(body_of(denied)["error"], "ACCESS_DENIED");
 
-  fake_.next_error = make_error(Reason::kIdentityInvalid, "user id");
-  EXPECT_EQ(field_errors(call("POST", kSessions, body)).at(0).substr(0, 8), "userId: ");
-  fake_.next_error = make_error(Reason::kIdentityInvalid, "user directory");
-  EXPECT_EQ(field_errors(call("POST", kSessions, body)).at(0).substr(0, 15), "userDirectory: ");
+  const std::string cannot_forward(reason_message(Reason::kIdentityInvalid));
+  fake_.next_error = make_error(Reason::kIdentityInvalid, "userId");
+  EXPECT_EQ(field_errors(call("POST", kSessions, body)),
+            (std::vector<std::string>{"userId: " + cannot_forward}));
+  fake_.next_error = make_error(Reason::kIdentityInvalid, "userDirectory");
+  EXPECT_EQ(field_errors(call("POST", kSessions, body)),
+            (std::vector<std::string>{"userDirectory: " + cannot_forward}));
 
   fake_.next_error = make_error(Reason::kBadRequest, "targetUri: must be under /sales/");
   EXPECT_EQ(field_errors(call("POST", kTickets, body)),
