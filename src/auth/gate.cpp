@@ -613,6 +613,14 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
     if (uri.find_first_of("\\\r\n") != std::string_view::npos) return false;
     // Absolute URLs name their own host; a ticket is for this gateway's paths only.
     if (uri.empty() || uri.front() != '/' || uri.starts_with("//")) return false;
+    // No dot segments: "/jwt/../other" leaves the prefix once a browser resolves it.
+    const std::string_view path_part = uri.substr(0, uri.find_first_of("?#"));
+    for (std::size_t at = 0; at != std::string_view::npos;) {
+      const std::size_t next = path_part.find('/', at + 1);
+      const std::string_view segment = path_part.substr(at + 1, next - at - 1);
+      if (segment == "." || segment == "..") return false;
+      at = next;
+    }
     if (prefix.empty()) return true;
     const std::string_view path = uri.substr(1);
     return path.starts_with(prefix) &&

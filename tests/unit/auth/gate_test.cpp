@@ -449,10 +449,11 @@ TEST_F(GateTest, TicketRequestsAreCheckedFieldByField) {
   auto outside = admin.issue_ticket(0, {{"ACME", "alice"}, {}, "/other/app"});
   ASSERT_FALSE(outside.ok());
   EXPECT_TRUE(outside.error().detail.starts_with("targetUri: ")) << outside.error().detail;
-  for (const char* uri : {"https://evil.test/jwt/", "//evil.test/jwt/", "/jwtx", "/jwt\\x"}) {
+  for (const char* uri : {"https://evil.test/jwt/", "//evil.test/jwt/", "/jwtx", "/jwt\\x",
+                          "/jwt/../other", "/jwt/..", "/jwt/./a"}) {
     EXPECT_FALSE(admin.issue_ticket(0, {{"ACME", "alice"}, {}, uri}).ok()) << uri;
   }
-  for (const char* uri : {"/jwt", "/jwt/", "/jwt?x=1", "/jwt/a/b"}) {
+  for (const char* uri : {"/jwt", "/jwt/", "/jwt?x=1", "/jwt/a/b", "/jwt/a..b/.c?x=/../"}) {
     EXPECT_TRUE(admin.issue_ticket(0, {{"ACME", "alice"}, {}, uri}).ok()) << uri;
   }
   auto attribute = admin.issue_ticket(0, {{"ACME", "alice"}, {{"role", "admin"}}, ""});
