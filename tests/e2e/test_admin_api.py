@@ -389,8 +389,10 @@ def test_an_expired_ticket_is_refused(pki, upstream, start_gateway, token_file):
     assert late.json()["error"] == "TICKET_INVALID"
 
 
-def test_a_ticket_outside_the_prefix_is_a_field_error(admin):
-    r = admin.call("POST", TICKETS, user(targetUri="https://evil.example/jwt/"))
+@pytest.mark.parametrize("target", ["https://evil.example/jwt/", "//evil.example/jwt/", "/other/",
+                                    "/jwtx/", "/jwt/../other/", "jwt/"])
+def test_a_ticket_outside_the_prefix_is_a_field_error(admin, target):
+    r = admin.call("POST", TICKETS, user(targetUri=target))
     assert r.status == 400, r
     [error] = r.json()["errors"]
     assert error["field"] == "targetUri", r
