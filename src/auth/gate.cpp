@@ -221,7 +221,10 @@ class VirtualProxyGate final : public Gate {
   // allocated, attributes among the configured names. Returns them mapped to header names.
   Result<session::Attributes> admit_for_admin(const UserIdentity& user,
                                               const HeaderList& attributes) {
-    if (!valid_identity(user)) return make_error(Reason::kIdentityInvalid, "");
+    if (!valid_identity(user)) {
+      // The detail names the field for the admin API's field-level error.
+      return make_error(Reason::kIdentityInvalid, forwardable(user.id) ? "userDirectory" : "userId");
+    }
     session::Attributes headers;
     for (const auto& [name, value] : attributes) {
       auto it = attribute_headers_.find(name);

@@ -13,6 +13,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "admin/admin_server.h"
 #include "auth/gate.h"
 #include "base/clock.h"
 #include "cli/commands.h"
@@ -146,9 +147,17 @@ void run_serve(const ServeOptions& options) {
   auto server = proxy::Server::create(config, **gates, {.threads = options.threads});
   if (!server) fail(server.error().detail.empty() ? server.error().describe()
                                                   : server.error().detail);
+  std::unique_ptr<admin::AdminServer> admin_server;
+  if (config.admin) {
+    auto created = admin::AdminServer::create(*config.admin, config.limits, (*gates)->admin());
+    if (!created) fail(created.error().detail.empty() ? created.error().describe()
+                                                      : created.error().detail);
+    admin_server = std::move(*created);
+  }
 
   std::cout << "jotgate is listening on:\n";
   for (const auto& address : (*server)->addresses()) std::cout << "  " << address << "\n";
+  if (admin_server) std::cout << "  " << admin_server->address() << " (admin API)\n";
   if (embedded) {
     std::string token = demo_token(demo_files->signer_key, clock.now_seconds());
     fs::path ca = fs::path(options.data_dir) / "certs" / "ca.pem";
@@ -159,7 +168,9 @@ void run_serve(const ServeOptions& options) {
               << "\" https://127.0.0.1:" << options.port << "/jwt/\n";
   }
   std::cout << "Stop with Ctrl-C." << std::endl;
-  (*server)->run();
+  if (admin_server) admin_server->start();
+  (*server)->run();  // returns after a signal and the graceful shutdown
+  if (admin_server) admin_server->stop();
   std::cout << "jotgate stopped" << std::endl;
 }
 

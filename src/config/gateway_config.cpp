@@ -225,7 +225,7 @@ class ConfigParser {
       return failure();
     }
     if (!reader_.map(root, "", {"data_dir", "listeners", "virtual_proxies", "access",
-                                "log_format", "access_log", "limits"})) {
+                                "log_format", "access_log", "limits", "admin"})) {
       return failure();
     }
     config_.data_dir = resolve(base_dir_, reader_.string(root, "", "data_dir").value_or(
@@ -246,6 +246,7 @@ class ConfigParser {
       }
     }
     parse_limits(root);
+    parse_admin(root);
     if (!reader_.errors().empty()) return failure();
     return std::move(config_);
   }
@@ -293,32 +294,76 @@ class ConfigParser {
       }
       listener.trusted = reader_.boolean(node, path, "trusted").value_or(false);
       YAML::Node tls = node["tls"];
-      const std::string tls_path = child(path, "tls");
-      if (tls.IsDefined() && !tls.IsNull() && reader_.map(tls, tls_path, {"certificate", "key"})) {
-        auto certificate = reader_.string(tls, tls_path, "certificate");
-        auto key = reader_.string(tls, tls_path, "key");
-        if (!certificate || certificate->empty()) {
-          reader_.error(tls, child(tls_path, "certificate"), "a certificate file is required");
-        } else if (!key || key->empty()) {
-          reader_.error(tls, child(tls_path, "key"), "a private key file is required");
-        } else {
-          TlsSettings settings{resolve(base_dir_, *certificate), resolve(base_dir_, *key), false};
-          const bool has_cert = fs::exists(settings.certificate);
-          const bool has_key = fs::exists(settings.key);
-          if (!has_cert && !has_key) {
-            settings.generate_if_missing = true;
-          } else if (has_cert != has_key) {
-            reader_.error(tls, tls_path,
-                          (has_cert ? settings.key : settings.certificate) +
-                              " is missing while " +
-                              (has_cert ? settings.certificate : settings.key) +
-                              " exists (when both are missing a self-signed pair is generated)");
-          }
-          listener.tls = settings;
-        }
-      }
+      if (tls.IsDefined() && !tls.IsNull()) listener.tls = parse_tls(tls, child(path, "tls"));
       config_.listeners.push_back(std::move(listener));
     }
+  }
+
+  // `tls: {certificate, key}`; nullopt when wrong (reported). Both files missing: generate.
+  std::optional<TlsSettings> parse_tls(const YAML::Node& tls, const std::string& tls_path) {
+    if (!reader_.map(tls, tls_path, {"certificate", "key"})) return std::nullopt;
+    auto certificate = reader_.string(tls, tls_path, "certificate");
+    auto key = reader_.string(tls, tls_path, "key");
+    if (!certificate || certificate->empty()) {
+      reader_.error(tls, child(tls_path, "certificate"), "a certificate file is required");
+      return std::nullopt;
+    }
+    if (!key || key->empty()) {
+      reader_.error(tls, child(tls_path, "key"), "a private key file is required");
+      return std::nullopt;
+    }
+    TlsSettings settings{resolve(base_dir_, *certificate), resolve(base_dir_, *key), false};
+    const bool has_cert = fs::exists(settings.certificate);
+    const bool has_key = fs::exists(settings.key);
+    if (!has_cert && !has_key) {
+      settings.generate_if_missing = true;
+    } else if (has_cert != has_key) {
+      reader_.error(tls, tls_path,
+                    (has_cert ? settings.key : settings.certificate) + " is missing while " +
+                        (has_cert ? settings.certificate : settings.key) +
+                        " exists (when both are missing a self-signed pair is generated)");
+    }
+    return settings;
+  }
+
+  // The admin listener: TLS only, and at least one way for clients to prove who they are.
+  void parse_admin(const YAML::Node& root) {
+    YAML::Node node = root["admin"];
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!reader_.map(node, "admin", {"address", "tls", "client_ca", "token_file"})) return;
+    AdminSettings admin;
+    if (auto address = reader_.string(node, "admin", "address")) {
+      if (!split_host_port(*address, admin.host, admin.port)) {
+        reader_.error(node["address"], "admin.address",
+                      in_quotes(*address) + " is not host:port (IPv6: [::1]:4243)");
+      }
+    }
+    YAML::Node tls = node["tls"];
+    if (!tls.IsDefined() || tls.IsNull()) {
+      reader_.error(node, "admin.tls",
+                    "a tls section {certificate, key} is required: the admin API is served over "
+                    "TLS only");
+    } else if (auto settings = parse_tls(tls, "admin.tls")) {
+      admin.tls = std::move(*settings);
+    }
+    // Files the admin listener reads at start: they must exist now, not be generated.
+    for (auto [key, target] : {std::pair<std::string_view, std::string*>{"client_ca",
+                                                                         &admin.client_ca},
+                               {"token_file", &admin.token_file}}) {
+      auto file = reader_.string(node, "admin", key);
+      if (!file || file->empty()) continue;
+      *target = resolve(base_dir_, *file);
+      if (!fs::is_regular_file(*target)) {
+        reader_.error(node[std::string(key)], child("admin", key),
+                      *target + " does not exist or is not a file");
+      }
+    }
+    if (admin.client_ca.empty() && admin.token_file.empty()) {
+      reader_.error(node, "admin",
+                    "client_ca or token_file is required (or both): the admin API admits only "
+                    "clients with a certificate signed by client_ca or the token in token_file");
+    }
+    config_.admin = std::move(admin);
   }
 
   void parse_virtual_proxies(const YAML::Node& root) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <csignal>
-#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -19,7 +18,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
-#include "pki/bundle.h"
+#include "pki/server_tls.h"
 #include "proxy/context.h"
 
 namespace jotgate::proxy {
@@ -41,23 +40,10 @@ std::string host_port(const std::string& host, std::uint16_t port) {
 }
 
 Result<std::shared_ptr<asio::ssl::context>> make_server_tls(const config::TlsSettings& tls) {
-  namespace fs = std::filesystem;
-  if (tls.generate_if_missing && !fs::exists(tls.certificate) && !fs::exists(tls.key)) {
-    auto generated = pki::generate_self_signed_tls(tls.certificate, tls.key, "localhost", 365);
-    if (!generated) return generated.error();
-    spdlog::info("generated a self-signed TLS certificate: {}", tls.certificate);
-  }
-  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
-  boost::system::error_code ec;
-  context->use_certificate_chain_file(tls.certificate, ec);
-  if (ec) return make_error(Reason::kFileUnreadable, tls.certificate + ": " + ec.message());
-  context->use_private_key_file(tls.key, asio::ssl::context::pem, ec);
-  if (ec) return make_error(Reason::kFileUnreadable, tls.key + ": " + ec.message());
-  return context;
+  auto loaded = pki::server_tls_context(tls.certificate, tls.key, tls.generate_if_missing);
+  if (!loaded) return loaded.error();
+  if (loaded->generated) spdlog::info("generated a self-signed TLS certificate: {}", tls.certificate);
+  return std::make_shared<asio::ssl::context>(loaded->context.release());
 }
 
 }  // namespace

@@ -129,8 +129,9 @@ def cli_token(pki, user="alice", directory="ACME", *extra):
 
 
 # ----------------------------------------------------------------------------- config
-def gateway_config(pki, upstreams, http_port=None, https_port=None, **vp_overrides):
-    """A config dict: an http listener (and https when https_port), one virtual proxy `jwt`."""
+def gateway_config(pki, upstreams, http_port=None, https_port=None, admin=None, **vp_overrides):
+    """A config dict: an http listener (and https when https_port), one virtual proxy `jwt`;
+    `admin`: the admin section as a dict."""
     listeners = []
     if http_port is not None:
         listeners.append({"name": "http", "address": f"127.0.0.1:{http_port}"})
@@ -150,8 +151,11 @@ def gateway_config(pki, upstreams, http_port=None, https_port=None, **vp_overrid
                                           "user_directory_claim": "userDirectory"}},
     }
     deep_update(vp, vp_overrides)
-    return {"listeners": listeners, "virtual_proxies": [vp],
-            "access": {"mode": "allocated", "allocations": ["ACME\\alice", "ACME\\bob"]}}
+    config = {"listeners": listeners, "virtual_proxies": [vp],
+              "access": {"mode": "allocated", "allocations": ["ACME\\alice", "ACME\\bob"]}}
+    if admin is not None:
+        config["admin"] = copy.deepcopy(admin)
+    return config
 
 
 def deep_update(target, changes):
@@ -181,6 +185,9 @@ class Gateway:
         # JSON is YAML (flow style); keeps the writer trivial and exact.
         config_path.write_text(json.dumps(config, indent=2))
         ports = [int(l["address"].rsplit(":", 1)[1]) for l in config.get("listeners", [])]
+        admin = config.get("admin")
+        admin_ports = ([int(admin["address"].rsplit(":", 1)[1])]
+                       if isinstance(admin, dict) and "address" in admin else [])
         out = open(folder / "gateway.out", "wb")
         err = open(folder / "gateway.err", "wb")
         proc = subprocess.Popen([JOTGATE_BIN, "serve", "--config", str(config_path), *extra_args],
@@ -190,7 +197,7 @@ class Gateway:
         gw = cls(proc, folder, config_path, ports)
         if wait:
             try:
-                for port in ports:
+                for port in ports + admin_ports:
                     wait_for_port(port, proc, what="jotgate serve")
             except Exception as e:
                 gw.kill()

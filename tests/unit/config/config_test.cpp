@@ -438,5 +438,76 @@ TEST_F(ConfigTest, LoadFileResolvesAgainstItsFolder) {
   EXPECT_EQ(missing.error().reason, Reason::kFileUnreadable);
 }
 
+// --- admin section
+TEST_F(ConfigTest, NoAdminSectionMeansNoAdminListener) {
+  auto config = parse(with(vp()));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_FALSE(config->admin);
+}
+
+TEST_F(ConfigTest, AdminDefaultsAndResolvedFiles) {
+  std::ofstream(dir_ / "admin.token") << "secret\n";
+  std::ofstream(dir_ / "admin-ca.pem") << "x";
+  auto config = parse(with(vp(), "admin:\n  tls: {certificate: a.pem, key: a_key.pem}\n"
+                                 "  token_file: admin.token\n  client_ca: admin-ca.pem\n"));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  ASSERT_TRUE(config->admin);
+  EXPECT_EQ(config->admin->host, "127.0.0.1");
+  EXPECT_EQ(config->admin->port, 4243);
+  EXPECT_EQ(config->admin->tls.certificate, (dir_ / "a.pem").string());
+  EXPECT_EQ(config->admin->tls.key, (dir_ / "a_key.pem").string());
+  EXPECT_TRUE(config->admin->tls.generate_if_missing);
+  EXPECT_EQ(config->admin->token_file, (dir_ / "admin.token").string());
+  EXPECT_EQ(config->admin->client_ca, (dir_ / "admin-ca.pem").string());
+}
+
+TEST_F(ConfigTest, AdminAddressAndOneCredentialIsEnough) {
+  std::ofstream(dir_ / "admin-ca.pem") << "x";
+  auto config = parse(with(vp(), "admin:\n  address: \"[::1]:9443\"\n"
+                                 "  tls: {certificate: a.pem, key: a_key.pem}\n"
+                                 "  client_ca: admin-ca.pem\n"));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->admin->host, "::1");
+  EXPECT_EQ(config->admin->port, 9443);
+  EXPECT_EQ(config->admin->token_file, "");
+}
+
+TEST_F(ConfigTest, AdminNeedsTlsAndACredential) {
+  auto e = errors(with(vp(), "admin:\n  address: 127.0.0.1:4243\n"));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0], "t.yaml:14:3: admin.tls: a tls section {certificate, key} is required: the "
+                  "admin API is served over TLS only");
+  EXPECT_EQ(e[1], "t.yaml:14:3: admin: client_ca or token_file is required (or both): the admin "
+                  "API admits only clients with a certificate signed by client_ca or the token in "
+                  "token_file");
+}
+
+TEST_F(ConfigTest, AdminErrorsNameTheirPlace) {
+  auto e = errors(with(vp(), "admin:\n  address: localhost\n  tls: {certificate: a.pem}\n"
+                             "  client_ca: missing-ca.pem\n  token_file: missing.token\n"
+                             "  port: 1\n"));
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_EQ(e[0], "t.yaml:18:3: admin.port: unknown key (expected one of: address, tls, "
+                  "client_ca, token_file)");
+  EXPECT_EQ(e[1], "t.yaml:14:12: admin.address: \"localhost\" is not host:port (IPv6: "
+                  "[::1]:4243)");
+  EXPECT_EQ(e[2], "t.yaml:15:8: admin.tls.key: a private key file is required");
+  EXPECT_EQ(e[3], "t.yaml:16:14: admin.client_ca: " + (dir_ / "missing-ca.pem").string() +
+                      " does not exist or is not a file");
+  EXPECT_EQ(e[4], "t.yaml:17:15: admin.token_file: " + (dir_ / "missing.token").string() +
+                      " does not exist or is not a file");
+}
+
+TEST_F(ConfigTest, AdminTlsOneFileMissingIsAnError) {
+  std::ofstream(dir_ / "admin.token") << "secret\n";
+  std::ofstream(dir_ / "a.pem") << "x";
+  auto e = errors(with(vp(), "admin:\n  tls: {certificate: a.pem, key: a_key.pem}\n"
+                             "  token_file: admin.token\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:14:8: admin.tls: " + (dir_ / "a_key.pem").string() +
+                      " is missing while " + (dir_ / "a.pem").string() +
+                      " exists (when both are missing a self-signed pair is generated)");
+}
+
 }  // namespace
 }  // namespace jotgate::config

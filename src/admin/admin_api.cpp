@@ -1,0 +1,353 @@
+#include "admin/admin_api.h"
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace jotgate::admin {
+
+namespace {
+
+using json = nlohmann::json;
+
+enum class RouteId { kNone, kTickets, kSessions, kSession, kUserSessions };
+
+// A matched route: which one, its template (what the audit log shows instead of the raw path,
+// which may hold a session id) and its percent-decoded parameters.
+struct Route {
+  RouteId id = RouteId::kNone;
+  std::string_view name = "-";
+  std::string_view allow;
+  std::vector<std::string> params;
+};
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    int high = i + 2 < text.size() ? hex_digit(text[i + 1]) : -1;
+    int low = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+    if (high < 0 || low < 0) return std::nullopt;
+    out.push_back(static_cast<char>(high * 16 + low));
+    i += 2;
+  }
+  return out;
+}
+
+// The segments after /api/v1/, each percent-decoded; nullopt when the path is not under it or
+// holds an empty segment. `malformed` is set for a broken percent-encoding.
+std::optional<std::vector<std::string>> api_segments(std::string_view target, bool& malformed) {
+  constexpr std::string_view kBase = "/api/v1/";
+  std::string_view path = target.substr(0, target.find('?'));
+  if (!path.starts_with(kBase)) return std::nullopt;
+  path.remove_prefix(kBase.size());
+  std::vector<std::string> segments;
+  for (;;) {
+    std::size_t slash = path.find('/');
+    std::string_view segment = path.substr(0, slash);
+    if (segment.empty()) return std::nullopt;
+    auto decoded = percent_decode(segment);
+    if (!decoded) {
+      malformed = true;
+      return std::nullopt;
+    }
+    segments.push_back(std::move(*decoded));
+    if (slash == std::string_view::npos) return segments;
+    path.remove_prefix(slash + 1);
+  }
+}
+
+Route match(std::string_view target, bool& malformed) {
+  auto segments = api_segments(target, malformed);
+  if (!segments) return {};
+  const auto& s = *segments;
+  if (s[0] == "virtual-proxies" && s.size() == 3 && s[2] == "tickets") {
+    return {RouteId::kTickets, "/virtual-proxies/{prefix}/tickets", "POST", {s[1]}};
+  }
+  if (s[0] == "virtual-proxies" && s.size() == 3 && s[2] == "sessions") {
+    return {RouteId::kSessions, "/virtual-proxies/{prefix}/sessions", "POST", {s[1]}};
+  }
+  if (s[0] == "virtual-proxies" && s.size() == 4 && s[2] == "sessions") {
+    return {RouteId::kSession, "/virtual-proxies/{prefix}/sessions/{id}", "GET, DELETE",
+            {s[1], s[3]}};
+  }
+  if (s[0] == "users" && s.size() == 4 && s[3] == "sessions") {
+    return {RouteId::kUserSessions, "/users/{directory}/{id}/sessions", "GET, DELETE",
+            {s[1], s[2]}};
+  }
+  return {};
+}
+
+bool method_allowed(std::string_view allow, std::string_view method) {
+  for (std::size_t start = 0; start < allow.size();) {
+    std::size_t comma = allow.find(',', start);
+    std::string_view one = allow.substr(start, comma - start);
+    while (one.starts_with(' ')) one.remove_prefix(1);
+    if (one == method) return true;
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return false;
+}
+
+// Audit values come from clients: anything but visible ASCII is percent-encoded, so a value
+// can neither end the line nor pass for another key=value.
+std::string log_safe(std::string_view text) {
+  if (text.empty()) return "-";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text.substr(0, 256)) {
+    if (c > 0x20 && c < 0x7f && c != '%') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<spdlog::logger> audit_logger() {
+  // The gates register "audit" at start; a stdout logger only when running without them.
+  if (auto existing = spdlog::get("audit")) return existing;
+  return spdlog::stdout_logger_mt("audit");
+}
+
+ApiResponse json_answer(int status, const json& body) {
+  return {status, {}, body.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+ApiResponse error_answer(int status, std::string_view code, std::string_view message) {
+  return json_answer(status, {{"error", code}, {"message", message}});
+}
+
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
+ApiResponse validation_failed(const std::vector<FieldError>& errors) {
+  json list = json::array();
+  for (const auto& e : errors) list.push_back({{"field", e.field}, {"message", e.message}});
+  return json_answer(400, {{"error", "VALIDATION_FAILED"}, {"errors", list}});
+}
+
+// What a ticket or session request names: the user, attributes and (tickets) target URI.
+struct UserRequest {
+  UserIdentity user;
+  auth::HeaderList attributes;
+  std::string target_uri;
+};
+
+bool is_json_media_type(std::optional<std::string_view> content_type) {
+  if (!content_type) return false;
+  std::string_view media = content_type->substr(0, content_type->find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  return media.size() == kJson.size() &&
+         std::equal(media.begin(), media.end(), kJson.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
+// The body of POST .../tickets (with_target) or .../sessions, or the answer refusing it.
+std::variant<UserRequest, ApiResponse> parse_user_request(const ApiRequest& request,
+                                                          bool with_target) {
+  if (!is_json_media_type(request.content_type)) {
+    return error_answer(415, "UNSUPPORTED_MEDIA_TYPE",
+                        "the body must be JSON, sent with Content-Type: application/json");
+  }
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return validation_failed({{"(body)", "is not valid JSON"}});
+  if (!body.is_object()) return validation_failed({{"(body)", "must be a JSON object"}});
+
+  UserRequest parsed;
+  std::vector<FieldError> errors;
+  for (auto [name, target] : {std::pair<const char*, std::string*>{"userDirectory",
+                                                                    &parsed.user.directory},
+                              {"userId", &parsed.user.id}}) {
+    auto it = body.find(name);
+    if (it == body.end()) {
+      errors.push_back({name, "is required"});
+    } else if (!it->is_string()) {
+      errors.push_back({name, "must be a string"});
+    } else if (it->get_ref<const std::string&>().empty()) {
+      errors.push_back({name, "must not be empty"});
+    } else {
+      *target = it->get<std::string>();
+    }
+  }
+  if (auto it = body.find("attributes"); it != body.end()) {
+    if (!it->is_object()) {
+      errors.push_back({"attributes", "must be an object of strings"});
+    } else {
+      for (const auto& [name, value] : it->items()) {
+        if (!value.is_string()) {
+          errors.push_back({"attributes." + name, "must be a string"});
+        } else {
+          parsed.attributes.emplace_back(name, value.get<std::string>());
+        }
+      }
+    }
+  }
+  if (auto it = body.find("targetUri"); with_target && it != body.end()) {
+    if (!it->is_string()) {
+      errors.push_back({"targetUri", "must be a string"});
+    } else {
+      parsed.target_uri = it->get<std::string>();
+    }
+  }
+  for (const auto& [name, value] : body.items()) {
+    const bool known = name == "userDirectory" || name == "userId" || name == "attributes" ||
+                       (with_target && name == "targetUri");
+    if (!known) errors.push_back({name, "is not a known field"});
+  }
+  if (!errors.empty()) return validation_failed(errors);
+  return parsed;
+}
+
+// SessionAdmin's refusals in HTTP: a problem with a field of the body is a field error.
+ApiResponse gate_refusal(const Error& error) {
+  switch (error.reason) {
+    case Reason::kAccessDenied:
+      return error_answer(403, "ACCESS_DENIED", error.message());
+    case Reason::kIdentityInvalid:  // the detail names the field
+      return validation_failed({{error.detail == "userDirectory" ? "userDirectory" : "userId",
+                                 std::string(reason_message(error.reason))}});
+    case Reason::kBadRequest: {
+      // "attributes.X-Role: ..." or "targetUri: ...": the field, then what is wrong with it.
+      const std::string& detail = error.detail;
+      const std::size_t colon = detail.find(':');
+      if (colon != std::string::npos &&
+          (detail.starts_with("attributes.") || detail.starts_with("targetUri:"))) {
+        std::string_view rest = std::string_view(detail).substr(colon + 1);
+        while (rest.starts_with(' ')) rest.remove_prefix(1);
+        return validation_failed({{detail.substr(0, colon), std::string(rest)}});
+      }
+      return validation_failed({{"(body)", error.message()}});
+    }
+    default:
+      return error_answer(500, reason_code(error.reason), error.message());
+  }
+}
+
+json session_json(const auth::SessionRecord& session) {
+  json attributes = json::object();
+  for (const auto& [name, value] : session.attributes) attributes[name] = value;
+  return {{"sessionId", session.id},
+          {"cookieName", session.cookie_name},
+          {"expiresAt", session.expires_at},
+          {"virtualProxy", session.virtual_proxy},
+          {"userDirectory", session.user.directory},
+          {"userId", session.user.id},
+          {"attributes", attributes}};
+}
+
+}  // namespace
+
+ApiResponse AdminApi::handle(const ApiRequest& request) {
+  bool malformed = false;
+  const Route route = match(request.target, malformed);
+  std::string vp_name;
+  std::string user_name;
+  if (route.id == RouteId::kUserSessions) {
+    user_name = route.params[0] + "\\" + route.params[1];
+  } else if (route.id != RouteId::kNone) {
+    vp_name = route.params[0];
+  }
+
+  auto answer = [&]() -> ApiResponse {
+    if (!request.client.admitted) {
+      ApiResponse refusal =
+          error_answer(request.client.status, request.client.error, request.client.message);
+      if (request.client.status == 401) {
+        std::string challenge = "Bearer realm=\"jotgate-admin\"";
+        if (request.client.error == "INVALID_TOKEN") challenge += ", error=\"invalid_token\"";
+        refusal.headers.emplace_back("WWW-Authenticate", challenge);
+      }
+      return refusal;
+    }
+    if (malformed) return error_answer(400, "BAD_REQUEST", "malformed percent-encoding in the path");
+    if (route.id == RouteId::kNone) {
+      return error_answer(404, "NOT_FOUND", "no such route of the admin API (under /api/v1)");
+    }
+    if (!method_allowed(route.allow, request.method)) {
+      ApiResponse refusal = error_answer(
+          405, "METHOD_NOT_ALLOWED", "this route answers " + std::string(route.allow));
+      refusal.headers.emplace_back("Allow", route.allow);
+      return refusal;
+    }
+    if (request.body_too_large) {
+      return error_answer(413, "PAYLOAD_TOO_LARGE",
+                          "the body is larger than " + std::to_string(kMaxBodyBytes) + " bytes");
+    }
+
+    if (route.id == RouteId::kUserSessions) {
+      const UserIdentity user{route.params[0], route.params[1]};
+      if (request.method == "DELETE") {
+        return json_answer(200, {{"ended", admin_.end_user_sessions(user)}});
+      }
+      json list = json::array();
+      for (const auto& session : admin_.user_sessions(user)) list.push_back(session_json(session));
+      return json_answer(200, {{"sessions", list}});
+    }
+
+    auto vp = admin_.find_virtual_proxy(route.params[0]);
+    if (!vp) {
+      return error_answer(404, "VIRTUAL_PROXY_NOT_FOUND",
+                          "no virtual proxy has this prefix (\"~\" names the one at the root)");
+    }
+    if (route.id == RouteId::kSession) {
+      const std::string& id = route.params[1];
+      if (request.method == "DELETE") {
+        if (admin_.end_session(*vp, id)) return {204, {}, ""};
+      } else if (auto session = admin_.find_session(*vp, id)) {
+        user_name = session->user.qualified();
+        return json_answer(200, session_json(*session));
+      }
+      return error_answer(404, "SESSION_NOT_FOUND",
+                          "no live session with this id in this virtual proxy");
+    }
+
+    auto parsed = parse_user_request(request, route.id == RouteId::kTickets);
+    if (auto* refusal = std::get_if<ApiResponse>(&parsed)) return std::move(*refusal);
+    UserRequest& body = std::get<UserRequest>(parsed);
+    user_name = body.user.qualified();
+    if (route.id == RouteId::kTickets) {
+      auto ticket = admin_.issue_ticket(
+          *vp, {body.user, std::move(body.attributes), std::move(body.target_uri)});
+      if (!ticket) return gate_refusal(ticket.error());
+      return json_answer(201, {{"ticket", ticket->ticket},
+                               {"expiresAt", ticket->expires_at},
+                               {"targetUri", ticket->target_uri},
+                               {"virtualProxy", admin_.prefix_of(*vp)}});
+    }
+    auto session = admin_.create_session(*vp, body.user, std::move(body.attributes));
+    if (!session) return gate_refusal(session.error());
+    return json_answer(201, session_json(*session));
+  };
+
+  ApiResponse response = answer();
+  response.headers.emplace_back("Cache-Control", "no-store");
+  audit_logger()->info("event=admin_call method={} route={} vp={} user={} client={} status={}",
+                       log_safe(request.method), route.name, log_safe(vp_name),
+                       log_safe(user_name),
+                       log_safe(request.client.admitted ? request.client.client : ""),
+                       response.status);
+  return response;
+}
+
+}  // namespace jotgate::admin

@@ -1,0 +1,50 @@
+// AdminApi: the routes of /api/v1 as functions over auth::SessionAdmin, apart from sockets: it
+// takes a request the server has read (and the verdict on its client) and returns the answer.
+// It matches the route, validates the JSON body with field-level errors, calls SessionAdmin,
+// maps its errors to HTTP, and writes one audit line per call (the route template, never a
+// ticket, a token or a session id).
+//   AdminApi api(gates->admin());
+//   ApiResponse r = api.handle({.method = "POST", .target = "/api/v1/virtual-proxies/sales/tickets",
+//                               .content_type = "application/json", .body = json, .client = who});
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "admin/client_auth.h"
+#include "auth/session_admin.h"
+
+namespace jotgate::admin {
+
+// Request bodies beyond this are refused (413) without being read further.
+inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+
+struct ApiRequest {
+  std::string_view method;
+  std::string_view target;                     // as sent: path and query
+  std::optional<std::string_view> content_type;
+  std::string_view body;
+  bool body_too_large = false;                 // the server stopped reading at kMaxBodyBytes
+  ClientVerdict client;                        // refused clients get the refusal, audited
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type/Length
+  std::string body;                                          // JSON, or "" (204)
+};
+
+class AdminApi {
+ public:
+  explicit AdminApi(auth::SessionAdmin& admin) : admin_(admin) {}
+  ApiResponse handle(const ApiRequest& request);
+
+ private:
+  auth::SessionAdmin& admin_;
+};
+
+}  // namespace jotgate::admin

@@ -1,0 +1,326 @@
+#include "admin/admin_server.h"
+
+#include <array>
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+
+#include "admin/admin_api.h"
+#include "admin/client_auth.h"
+#include "pki/server_tls.h"
+
+namespace jotgate::admin {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+// A few clients (authentication modules) call the admin API; more connections than this are
+// closed at once rather than holding memory and descriptors.
+constexpr std::size_t kMaxConnections = 256;
+
+// Client certificates are checked against the CA, but a failed check does not end the
+// handshake: the client then hears why (403) instead of seeing a bare TLS alert.
+int accept_and_record(int /*preverified*/, X509_STORE_CTX* /*store*/) { return 1; }
+
+Result<void> trust_client_ca(SSL_CTX* context, const std::string& ca_file) {
+  if (SSL_CTX_load_verify_locations(context, ca_file.c_str(), nullptr) != 1) {
+    return make_error(Reason::kFileUnreadable,
+                      "admin.client_ca: " + ca_file + ": not a PEM CA certificate");
+  }
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca_file.c_str());
+  if (names != nullptr) SSL_CTX_set_client_CA_list(context, names);
+  SSL_CTX_set_verify(context, SSL_VERIFY_PEER, accept_and_record);
+  // Needed for session resumption with client certificates.
+  static constexpr unsigned char kSessionContext[] = "jotgate-admin";
+  SSL_CTX_set_session_id_context(context, kSessionContext, sizeof(kSessionContext) - 1);
+  return {};
+}
+
+PresentedCertificate presented_certificate(SSL* ssl) {
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  if (peer == nullptr) return {};
+  if (SSL_get_verify_result(ssl) != X509_V_OK) return {PresentedCertificate::State::kUntrusted, {}};
+  PresentedCertificate certificate{PresentedCertificate::State::kTrusted, {}};
+  X509_NAME* subject = X509_get_subject_name(peer);
+  int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (index >= 0) {
+    ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+    unsigned char* utf8 = nullptr;
+    int length = ASN1_STRING_to_UTF8(&utf8, data);
+    if (length > 0) certificate.common_name.assign(reinterpret_cast<char*>(utf8), length);
+    OPENSSL_free(utf8);
+  }
+  return certificate;
+}
+
+std::string host_port(const std::string& host, std::uint16_t port) {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
+}
+
+}  // namespace
+
+struct AdminServer::Impl {
+  Impl(const config::Limits& l, auth::SessionAdmin& admin, ClientAuth a)
+      : limits(l), api(admin), client_auth(std::move(a)) {}
+
+  // One connection's stream and whether it is between requests, for the shutdown.
+  struct Connection {
+    beast::tcp_stream* tcp = nullptr;
+    bool idle = true;
+  };
+
+  const config::Limits& limits;
+  AdminApi api;
+  ClientAuth client_auth;
+  // Before the io_context: connections it still holds at its end use the TLS context.
+  std::unique_ptr<asio::ssl::context> tls;
+  asio::io_context ioc{1};
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::string address;
+  std::set<Connection*> connections;  // touched only on the server's thread
+  std::unique_ptr<asio::steady_timer> grace;
+  bool stopping = false;
+  std::thread thread;
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(tcp::socket socket);
+  asio::awaitable<bool> serve_one(TlsStream& stream, beast::flat_buffer& buffer,
+                                  const PresentedCertificate& certificate, Connection& connection);
+  void begin_shutdown();
+  void forget(Connection* connection) {
+    connections.erase(connection);
+    if (stopping && connections.empty() && grace) grace->cancel();
+  }
+};
+
+asio::awaitable<void> AdminServer::Impl::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(kNoThrow);
+    if (ec) {
+      if (stopping || !acceptor->is_open()) co_return;
+      spdlog::warn("accept on the admin listener {}: {}", address, ec.message());
+      asio::steady_timer pause(ioc, std::chrono::milliseconds(100));
+      co_await pause.async_wait(kNoThrow);
+      continue;
+    }
+    if (connections.size() >= kMaxConnections) {
+      spdlog::warn("admin listener {}: {} connections open, closing a new one", address,
+                   connections.size());
+      continue;  // the socket closes as it goes out of scope
+    }
+    asio::co_spawn(ioc, serve(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> AdminServer::Impl::serve(tcp::socket socket) {
+  TlsStream stream(std::move(socket), *tls);
+  beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
+  Connection connection{&tcp};
+  connections.insert(&connection);
+  beast::flat_buffer buffer;
+  tcp.expires_after(std::chrono::seconds(limits.header_timeout_seconds));
+  auto [detect_ec, is_tls] = co_await beast::async_detect_ssl(tcp, buffer, kNoThrow);
+  if (!detect_ec && !is_tls) {
+    // Someone spoke plain HTTP to the TLS port: say so, in plain HTTP, and hang up.
+    static constexpr std::string_view kAnswer =
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        "Content-Length: 82\r\n\r\n"
+        R"json({"error":"TLS_REQUIRED","message":"the admin API is served over TLS only (https)"})json";
+    static_assert(kAnswer.size() - kAnswer.find("\r\n\r\n") - 4 == 82);
+    co_await asio::async_write(tcp, asio::buffer(kAnswer), kNoThrow);
+  } else if (!detect_ec) {
+    auto [handshake_ec, used] = co_await stream.async_handshake(
+        asio::ssl::stream_base::server, buffer.data(), kNoThrow);
+    buffer.consume(used);
+    if (!handshake_ec) {
+      const PresentedCertificate certificate = presented_certificate(stream.native_handle());
+      while (!stopping && co_await serve_one(stream, buffer, certificate, connection)) {
+      }
+      tcp.expires_after(std::chrono::seconds(1));
+      co_await stream.async_shutdown(kNoThrow);
+    } else {
+      spdlog::debug("admin listener: TLS handshake failed: {}", handshake_ec.message());
+    }
+  }
+  beast::error_code ignored;
+  tcp.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  forget(&connection);
+}
+
+// Reads and answers one request; false when the connection is to be closed.
+asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::flat_buffer& buffer,
+                                                   const PresentedCertificate& certificate,
+                                                   Connection& connection) {
+  beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  parser.body_limit(kMaxBodyBytes);
+  connection.idle = true;
+  tcp.expires_after(std::chrono::seconds(limits.header_timeout_seconds));
+  auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
+  connection.idle = false;
+  // A Content-Length over the limit ends the header read with body_limit, the header complete.
+  bool too_large = header_ec == http::error::body_limit;
+  if (header_ec && !too_large) {
+    if (header_ec == http::error::header_limit) {
+      http::response<http::string_body> refusal{http::status::request_header_fields_too_large, 11};
+      refusal.set(http::field::content_type, "application/json");
+      refusal.body() = R"({"error":"HEADERS_TOO_LARGE","message":"the request header is too large"})";
+      refusal.keep_alive(false);
+      refusal.prepare_payload();
+      co_await http::async_write(stream, refusal, kNoThrow);
+    }
+    co_return false;
+  }
+  const auto& request = parser.get();
+  auto authorization = request.find(http::field::authorization);
+  ClientVerdict verdict = client_auth.check(
+      certificate, authorization == request.end()
+                       ? std::nullopt
+                       : std::optional<std::string_view>(authorization->value()));
+  if (verdict.admitted && !too_large && !parser.is_done()) {
+    auto expect = request.find(http::field::expect);
+    if (expect != request.end() && beast::iequals(expect->value(), "100-continue")) {
+      http::response<http::empty_body> go_on{http::status::continue_, 11};
+      co_await http::async_write(stream, go_on, kNoThrow);
+    }
+    auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+    too_large = body_ec == http::error::body_limit;
+    if (body_ec && !too_large) co_return false;
+  }
+  // A body left unread (refused client, too large) leaves the connection unusable.
+  const bool keep_alive = request.keep_alive() && parser.is_done() && !too_large && !stopping;
+
+  auto content_type = request.find(http::field::content_type);
+  ApiResponse answer = api.handle(
+      {.method = request.method_string(),
+       .target = request.target(),
+       .content_type = content_type == request.end()
+                           ? std::nullopt
+                           : std::optional<std::string_view>(content_type->value()),
+       .body = parser.is_done() ? std::string_view(request.body()) : std::string_view(),
+       .body_too_large = too_large,
+       .client = std::move(verdict)});
+
+  http::response<http::string_body> response{static_cast<http::status>(answer.status),
+                                             request.version()};
+  for (const auto& [name, value] : answer.headers) response.set(name, value);
+  if (!answer.body.empty()) response.set(http::field::content_type, "application/json");
+  response.body() = std::move(answer.body);
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  tcp.expires_after(std::chrono::seconds(limits.idle_timeout_seconds));
+  auto [write_ec, written] = co_await http::async_write(stream, response, kNoThrow);
+  if (!write_ec && !parser.is_done()) {
+    // The client may still be sending the body we refused: closing now would reset the
+    // connection and could destroy the answer before it is read. Discard a little, briefly.
+    tcp.expires_after(std::chrono::seconds(1));
+    std::array<char, 16 * 1024> sink;
+    for (std::size_t drained = 0; drained < 1024 * 1024;) {
+      auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+      if (read_ec) break;
+      drained += n;
+    }
+  }
+  co_return !write_ec && keep_alive;
+}
+
+void AdminServer::Impl::begin_shutdown() {
+  if (stopping) return;
+  stopping = true;
+  beast::error_code ignored;
+  acceptor->close(ignored);
+  // Copy: a closed connection may end at once and leave the set.
+  for (Connection* connection : std::vector<Connection*>(connections.begin(), connections.end())) {
+    if (connection->idle) connection->tcp->socket().close(ignored);
+  }
+  if (connections.empty()) return;
+  grace = std::make_unique<asio::steady_timer>(
+      ioc, std::chrono::seconds(limits.shutdown_grace_seconds));
+  grace->async_wait([this](const beast::error_code& ec) {
+    if (!ec) ioc.stop();  // requests still in flight after the grace period are cut
+  });
+}
+
+AdminServer::AdminServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+AdminServer::~AdminServer() { stop(); }
+
+Result<std::unique_ptr<AdminServer>> AdminServer::create(const config::AdminSettings& settings,
+                                                         const config::Limits& limits,
+                                                         auth::SessionAdmin& admin) {
+  auto client_auth = ClientAuth::create(settings);
+  if (!client_auth) return client_auth.error();
+  auto impl = std::make_unique<Impl>(limits, admin, std::move(*client_auth));
+
+  auto loaded = pki::server_tls_context(settings.tls.certificate, settings.tls.key,
+                                        settings.tls.generate_if_missing);
+  if (!loaded) return make_error(loaded.error().reason, "admin.tls: " + loaded.error().message());
+  if (loaded->generated) {
+    spdlog::info("generated a self-signed TLS certificate for the admin listener: {}",
+                 settings.tls.certificate);
+  }
+  if (!settings.client_ca.empty()) {
+    if (auto trusted = trust_client_ca(loaded->context.get(), settings.client_ca); !trusted) {
+      return trusted.error();
+    }
+  }
+  // The certificate is checked once per connection, after the handshake: no renegotiation
+  // may change the peer afterwards.
+  SSL_CTX_set_options(loaded->context.get(), SSL_OP_NO_RENEGOTIATION);
+  impl->tls = std::make_unique<asio::ssl::context>(loaded->context.release());
+
+  const std::string where = host_port(settings.host, settings.port);
+  beast::error_code ec;
+  auto ip = asio::ip::make_address(settings.host, ec);
+  if (ec) return make_error(Reason::kBadRequest, "cannot listen on " + where + ": bad address");
+  tcp::endpoint endpoint(ip, settings.port);
+  impl->acceptor = std::make_unique<tcp::acceptor>(impl->ioc);
+  impl->acceptor->open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor->bind(endpoint, ec);
+  if (!ec) impl->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(Reason::kBadRequest,
+                      "cannot listen on " + where + " (admin listener): " + ec.message());
+  }
+  impl->address = "https://" + host_port(settings.host, impl->acceptor->local_endpoint().port());
+  return std::unique_ptr<AdminServer>(new AdminServer(std::move(impl)));
+}
+
+std::string AdminServer::address() const { return impl_->address; }
+
+void AdminServer::start() {
+  asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
+  impl_->thread = std::thread([impl = impl_.get()] { impl->ioc.run(); });
+}
+
+void AdminServer::stop() {
+  if (!impl_->thread.joinable()) return;
+  asio::post(impl_->ioc, [impl = impl_.get()] { impl->begin_shutdown(); });
+  impl_->thread.join();
+}
+
+}  // namespace jotgate::admin
