@@ -24,7 +24,7 @@ const { values: options } = parseArgs({
   options: {
     gateway: { type: 'string', default: 'https://127.0.0.1:8443' },
     prefix: { type: 'string', default: 'jwt' },
-    app: { type: 'string', default: '/app' },
+    app: { type: 'string', default: '/whoami.html' },
     key: { type: 'string', default: join(HERE, 'certs', 'signer_key.pem') },
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '5173' },

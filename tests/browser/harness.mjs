@@ -178,7 +178,7 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
   return {
     ...urls,
     pki,
-    appUrl: `${gatewayUrl}/${PREFIX}/app`,
+    appUrl: `${gatewayUrl}/${PREFIX}/whoami.html`,
     gatewayLog: () => readFileSync(gateway.logFile, 'utf8'),
     newContext,
     newPage: async () => (await newContext()).newPage(),

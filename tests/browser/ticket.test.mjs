@@ -36,7 +36,8 @@ test('ticket flow: a ticket URL signs the browser in once; used again it is refu
     },
   });
   const issued = await issueTicket(env.adminPort, join(env.outDir, 'admin.pem'),
-    { userDirectory: USER.directory, userId: USER.id, attributes: {}, targetUri: `/${PREFIX}/app` });
+    { userDirectory: USER.directory, userId: USER.id, attributes: {},
+      targetUri: new URL(env.appUrl).pathname });
   assert.equal(issued.status, 201, issued.body);
   const { ticket } = JSON.parse(issued.body);
   assert.match(ticket, /^[A-Za-z0-9_-]{20,}$/);

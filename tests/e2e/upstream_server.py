@@ -8,7 +8,7 @@ HTTP/1.1 with keep-alive, threaded. Routes (any other path echoes):
   /sse?count=N        text/event-stream, one event every 100 ms, chunked
   /slow?seconds=S     sleeps S seconds, then echoes
   /ws                 WebSocket echo (RFC 6455, hand-written handshake and framing)
-  /app                an HTML page naming the signed-in user (X-Jotgate-User) and a request count,
+  /whoami.html        an HTML page naming the signed-in user (X-Jotgate-User) and a request count,
                       for the browser tests and examples/embed
   /__stats            (not counted) {"connections", "requests", "paths"} seen so far
 Usage: python3 upstream_server.py PORT_FILE [NAME]  -- binds 127.0.0.1:0 and writes the port.
@@ -145,7 +145,7 @@ class Handler(BaseHTTPRequestHandler):
         if route == "status":
             code = int(params.get("code", "200"))
             return self._send(code, b"status %d" % code, "text/plain")
-        if route == "app":
+        if route == "whoami.html":
             return self._app_page()
         if route == "cors":  # an app that sets its own CORS header
             return self._echo(extra=[("Access-Control-Allow-Origin", "*")])
