@@ -48,8 +48,8 @@ function mintToken() {
   return `${signingInput}.${sign('sha256', Buffer.from(signingInput), signingKey).toString('base64url')}`;
 }
 
-const escapeHtml = (text) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 
 // Only URLs of the virtual proxy are passed on as returnTo (the gateway checks them too).
 function returnTarget(requested) {
@@ -88,7 +88,8 @@ const server = createServer((request, response) => {
     return answer(response, 200, type, readFileSync(join(HERE, file)));
   }
   if (request.method === 'GET' && url.pathname === '/config.json') {
-    return answer(response, 200, 'application/json', JSON.stringify({ gateway: gatewayBase, app: options.app }));
+    const config = { gateway: gatewayBase, app: options.app };
+    return answer(response, 200, 'application/json', JSON.stringify(config));
   }
   // A real site mints only for its own signed-in user, and only for its own pages: the
   // browser sends Origin on this POST, so a foreign page cannot obtain a token here.
@@ -97,10 +98,12 @@ const server = createServer((request, response) => {
     if (origin !== undefined && origin !== `http://${request.headers.host}`) {
       return answer(response, 403, 'text/plain', 'Forbidden: tokens are only for this site\n');
     }
-    return answer(response, 200, 'application/json', JSON.stringify({ token: mintToken(), expiresIn: TOKEN_LIFETIME }));
+    const minted = { token: mintToken(), expiresIn: TOKEN_LIFETIME };
+    return answer(response, 200, 'application/json', JSON.stringify(minted));
   }
   if (request.method === 'GET' && url.pathname === '/login') {
-    return answer(response, 200, 'text/html; charset=utf-8', loginPage(returnTarget(url.searchParams.get('returnTo'))));
+    const returnTo = returnTarget(url.searchParams.get('returnTo'));
+    return answer(response, 200, 'text/html; charset=utf-8', loginPage(returnTo));
   }
   answer(response, 404, 'text/plain', 'Not Found\n');
 });
