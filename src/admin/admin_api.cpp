@@ -8,6 +8,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/percent_encoding.h"
+
 namespace jotgate::admin {
 
 namespace {
@@ -24,29 +26,6 @@ struct Route {
   std::string_view allow;
   std::vector<std::string> params;
 };
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    int high = i + 2 < text.size() ? hex_digit(text[i + 1]) : -1;
-    int low = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
-    if (high < 0 || low < 0) return std::nullopt;
-    out.push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  return out;
-}
 
 // The segments after /api/v1/, each percent-decoded; nullopt when the path is not under it or
 // holds an empty segment. `malformed` is set for a broken percent-encoding.

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/answer.h"
-#include "proxy/request_path.h"
+#include "base/percent_encoding.h"
 
 namespace jotgate::proxy {
 
@@ -85,22 +85,7 @@ EndpointReply logout(auth::Gate& gate, const auth::RequestView& request, std::st
 
 // A form value (application/x-www-form-urlencoded), decoded; nullopt when malformed.
 std::optional<std::string> form_decode(std::string_view encoded) {
-  std::string out;
-  for (std::size_t i = 0; i < encoded.size(); ++i) {
-    char c = encoded[i];
-    if (c == '%') {
-      if (i + 2 >= encoded.size()) return std::nullopt;
-      const int hi = hex_value(encoded[i + 1]);
-      const int lo = hex_value(encoded[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (c == '+') {
-      c = ' ';
-    }
-    out.push_back(c);
-  }
-  return out;
+  return percent_decode(encoded, /*plus_is_space=*/true);
 }
 
 EndpointReply session(auth::Gate& gate, const auth::RequestView& request, std::string_view query,

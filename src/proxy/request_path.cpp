@@ -42,13 +42,6 @@ Result<void> check_segment(std::string_view segment, bool first) {
 
 }  // namespace
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Result<RequestTarget> parse_request_target(std::string_view target) {
   if (target.empty() || target.front() != '/') {
     return bad("only origin-form request targets (\"/path\") are accepted");

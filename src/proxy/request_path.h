@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/percent_encoding.h"
 #include "base/result.h"
 
 namespace jotgate::config {
@@ -26,9 +27,6 @@ struct RequestTarget {
   std::string_view query;  // without the '?'
   bool has_query = false;
 };
-
-// The value of a hexadecimal digit of a percent-encoding, -1 for any other character.
-int hex_value(char c);
 
 // Origin-form only ("/path?query"); refuses (kBadRequest, detail says why) absolute-form,
 // authority-form and "*", control characters and NUL anywhere, '\\' and '#' in the path,

@@ -1,0 +1,19 @@
+// Percent-encoding (RFC 3986 section 2.1), decoded one way everywhere: request paths, form
+// fields, admin API path segments.
+//   hex_value('b') -> 11;  percent_decode("a%2Fb") -> "a/b";  percent_decode("a+b", true) -> "a b"
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace jotgate {
+
+// The value of a hexadecimal digit, -1 for any other character.
+int hex_value(char c);
+
+// `text` with every %XX replaced by its byte (and '+' by a space when `plus_is_space`, as in
+// application/x-www-form-urlencoded); nullopt for a '%' not followed by two hex digits.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space = false);
+
+}  // namespace jotgate
