@@ -564,3 +564,23 @@ def test_a_generated_admin_certificate_serves(pki, upstream, start_gateway, tmp_
     r = http(port, "GET", "/api/v1/users/ACME/alice/sessions", bearer(TOKEN),
              tls=client_context(tmp_path / "admin.pem"))
     assert r.status == 200, r
+
+
+def test_the_root_virtual_proxy_is_addressed_as_tilde(pki, upstream, start_gateway, token_file):
+    http_port, admin_port = free_port(), free_port()
+    config = gateway_config(pki, upstream.url, http_port=http_port, prefix="",
+                            admin=admin_section(pki, admin_port, token_file))
+    admin = Admin(start_gateway(config), admin_port, http_port, pki)
+    r = admin.call("POST", "/api/v1/virtual-proxies/~/tickets", user(targetUri="/reports?id=1"))
+    assert r.status == 201, r
+    assert r.json()["virtualProxy"] == ""
+    redeemed = http(http_port, "GET", "/reports?id=1&jotgateTicket=" + r.json()["ticket"])
+    assert redeemed.status == 303 and redeemed.header("Location") == "/reports?id=1"
+    # A path that starts with two slashes must not leave as "//host" (another site).
+    r = admin.call("POST", "/api/v1/virtual-proxies/~/tickets", user())
+    redeemed = http(http_port, "GET", "//evil.test/x?jotgateTicket=" + r.json()["ticket"])
+    assert redeemed.status == 303, redeemed
+    assert redeemed.header("Location") == "/evil.test/x"
+    # The prefix "jwt" is not the root's.
+    r = admin.call("POST", "/api/v1/virtual-proxies/jwt/tickets", user())
+    assert r.status == 404
