@@ -19,6 +19,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(HERE, '..', '..');
 export const OUTPUT = resolve(process.env.JOTGATE_TEST_OUTPUT ?? join(REPO, 'test-output', 'browser'));
 const CHROMIUM = process.env.JOTGATE_CHROMIUM ?? '/usr/bin/chromium';
+const CERTUTIL = process.env.JOTGATE_CERTUTIL ?? 'certutil';
 const PYTHON = '/usr/bin/python3';
 const START_TIMEOUT_MS = 30_000;
 export const PREFIX = 'jwt';
@@ -95,6 +96,19 @@ function merged(base, changes) {
   return out;
 }
 
+// Headless Chromium with `home` as its HOME. On Linux, Chromium takes locally trusted CAs from
+// the NSS database $HOME/.pki/nssdb; with `caFile`, that database trusts it (certutil, Debian
+// package libnss3-tools) for TLS servers, so the gateway's certificate passes a real check.
+async function launchChromium(home, caFile) {
+  const nssdb = `sql:${join(home, '.pki', 'nssdb')}`;
+  mkdirSync(join(home, '.pki', 'nssdb'), { recursive: true });
+  if (caFile) {
+    await run(CERTUTIL, ['-d', nssdb, '-N', '--empty-password']);
+    await run(CERTUTIL, ['-d', nssdb, '-A', '-t', 'C,,', '-n', 'jotgate-test', '-i', caFile]);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], env: { ...process.env, HOME: home } });
+}
+
 /**
  * Starts upstream, example site and gateway (virtual proxy `jwt` on https://127.0.0.1:<port>,
  * cross-site from the site on http://localhost:<port>), and a headless Chromium.
@@ -163,14 +177,14 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
     throw new Error(`${error.message}\n${readFileSync(gateway.logFile, 'utf8')}`);
   });
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  // Chromium verifies the gateway's certificate: its private HOME trusts the test CA.
+  const browser = await launchChromium(join(outDir, 'home'), join(pki, 'ca.pem'));
   stack.push(() => browser.close());
 
-  // A fresh browser profile (its own cookie jar); the test CA is not installed, so TLS errors
-  // are ignored: these tests are about cookies and redirects, not certificates. Waits are short
-  // (5 s) so that `eventually` polls rather than blocks.
+  // A fresh browser profile (its own cookie jar). Waits are short (5 s) so that `eventually`
+  // polls rather than blocks.
   const newContext = async () => {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const context = await browser.newContext();
     context.setDefaultTimeout(5_000);
     return context;
   };
@@ -182,6 +196,12 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
     gatewayLog: () => readFileSync(gateway.logFile, 'utf8'),
     newContext,
     newPage: async () => (await newContext()).newPage(),
+    // A second Chromium whose HOME trusts no CA: for proving that the certificate is checked.
+    launchUntrustingBrowser: async () => {
+      const untrusting = await launchChromium(join(outDir, 'home-without-ca'));
+      stack.push(() => untrusting.close());
+      return untrusting;
+    },
     screenshot: (page, file) => page.screenshot({ path: join(outDir, file), fullPage: true }),
   };
 }

@@ -58,4 +58,9 @@ test('iframe flow: signed in through fetch, back in after the session expired, n
     assert.ok(load.text.includes(IDENTITY), `iframe showed: ${load.text}`);
     assert.ok(!load.text.includes('Could not authenticate'));
   }
+
+  // Chromium checked the gateway's certificate: one whose HOME does not trust the test CA refuses it.
+  const untrusting = await env.launchUntrustingBrowser();
+  const stranger = await (await untrusting.newContext()).newPage();
+  await assert.rejects(stranger.goto(env.appUrl), /net::ERR_CERT_AUTHORITY_INVALID/);
 });

@@ -33,11 +33,15 @@ test('redirect flow: no session -> login page -> back at the original URL, signe
   assert.deepEqual([back.url, back.status], [original, 200]);
   assert.equal(await page.locator('#user').textContent(), `UserDirectory=${USER.directory}; UserId=${USER.id}`);
 
-  // Not a navigation (an API call of another browser): still the 401, no redirect.
-  const api = await (await env.newContext()).request.get(env.appUrl,
-    { headers: { Accept: 'application/json' }, maxRedirects: 0 });
-  assert.equal(api.status(), 401);
-  assert.equal(api.headers().location, undefined);
+  // Not a navigation (a script's fetch, in another browser profile): still the 401, no redirect
+  // (a redirect would be an 'opaqueredirect' with status 0).
+  const other = await env.newPage();
+  await other.goto(`${env.gatewayUrl}/`); // any page of the gateway's origin
+  const api = await other.evaluate(async (url) => {
+    const response = await fetch(url, { headers: { Accept: 'application/json' }, redirect: 'manual' });
+    return { status: response.status, type: response.type, location: response.headers.get('location') };
+  }, env.appUrl);
+  assert.deepEqual(api, { status: 401, type: 'basic', location: null });
 });
 
 test('redirect flow in a cross-site iframe: an iframe opened without a session signs in by itself', async (t) => {
