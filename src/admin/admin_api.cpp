@@ -5,9 +5,9 @@
 #include <memory>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "auth/audit.h"
 #include "base/percent_encoding.h"
 
 namespace jotgate::admin {
@@ -87,22 +87,8 @@ bool method_allowed(std::string_view allow, std::string_view method) {
 // can neither end the line nor pass for another key=value.
 std::string log_safe(std::string_view text) {
   if (text.empty()) return "-";
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text.substr(0, 256)) {
-    if (c > 0x20 && c < 0x7f && c != '%') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 15]};
-    }
-  }
-  return out;
-}
-
-std::shared_ptr<spdlog::logger> audit_logger() {
-  // The gates register "audit" at start; a stdout logger only when running without them.
-  if (auto existing = spdlog::get("audit")) return existing;
-  return spdlog::stdout_logger_mt("audit");
+  return percent_encode(text.substr(0, 256),
+                        [](unsigned char c) { return c > 0x20 && c < 0x7f && c != '%'; });
 }
 
 ApiResponse json_answer(int status, const json& body) {
@@ -321,7 +307,7 @@ ApiResponse AdminApi::handle(const ApiRequest& request) {
 
   ApiResponse response = answer();
   response.headers.emplace_back("Cache-Control", "no-store");
-  audit_logger()->info("event=admin_call method={} route={} vp={} user={} client={} status={}",
+  auth::audit_log().info("event=admin_call method={} route={} vp={} user={} client={} status={}",
                        log_safe(request.method), route.name, log_safe(vp_name),
                        log_safe(user_name),
                        log_safe(request.client.admitted ? request.client.client : ""),

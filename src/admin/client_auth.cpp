@@ -3,38 +3,15 @@
 #include <fstream>
 #include <sstream>
 
-#include <openssl/sha.h>
-
+#include "auth/credentials.h"
 #include "base/secret.h"
 
 namespace jotgate::admin {
 
 namespace {
 
-std::array<unsigned char, 32> sha256(std::string_view text) {
-  std::array<unsigned char, 32> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest.data());
-  return digest;
-}
-
-std::string_view as_view(const std::array<unsigned char, 32>& digest) {
+std::string_view as_view(const Sha256& digest) {
   return {reinterpret_cast<const char*>(digest.data()), digest.size()};
-}
-
-// The token of "Bearer <token>" (scheme case-insensitive); nullopt for any other form.
-std::optional<std::string_view> bearer_token(std::string_view authorization) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() <= kScheme.size()) return std::nullopt;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) {
-      return std::nullopt;
-    }
-  }
-  std::string_view token = authorization.substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  if (token.empty()) return std::nullopt;
-  return token;
 }
 
 }  // namespace
@@ -66,7 +43,7 @@ ClientVerdict ClientAuth::check(const PresentedCertificate& certificate,
     return admitted_as(certificate.common_name.empty() ? "-" : certificate.common_name);
   }
   if (authorization) {
-    auto token = bearer_token(*authorization);
+    auto token = auth::bearer_token(authorization);
     // Digests have one length whatever was sent, so the comparison time says nothing about
     // the token.
     if (token && token_digest_ &&

@@ -6,13 +6,13 @@
 //   if (!who.admitted) answer(who.status, who.error, who.message);   // 401 / 403
 #pragma once
 
-#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "base/result.h"
+#include "base/secret.h"
 #include "config/gateway_config.h"
 
 namespace jotgate::admin {
@@ -52,8 +52,7 @@ class ClientAuth {
                       std::optional<std::string_view> authorization) const;
 
  private:
-  using Digest = std::array<unsigned char, 32>;
-  std::optional<Digest> token_digest_;  // SHA-256 of the token: compared, never the token
+  std::optional<Sha256> token_digest_;  // SHA-256 of the token: compared, never the token
 };
 
 }  // namespace jotgate::admin

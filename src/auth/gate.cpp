@@ -7,11 +7,12 @@
 #include <openssl/rand.h>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "auth/access_cache.h"
 #include "auth/answer.h"
+#include "auth/audit.h"
+#include "auth/credentials.h"
 #include "auth/session_admin.h"
 #include "auth/ticket_store.h"
 #include "auth/token_cache.h"
@@ -23,24 +24,6 @@
 namespace jotgate::auth {
 
 namespace {
-
-// Audit events: who signed in, which token was refused and why, which session expired, who was
-// denied. Never a token, a key or a session id.
-std::shared_ptr<spdlog::logger> audit_logger() {
-  static std::mutex mutex;
-  std::lock_guard lock(mutex);
-  if (auto existing = spdlog::get("audit")) return existing;
-  auto logger = spdlog::stdout_logger_mt("audit");
-  return logger;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 bool forwardable(std::string_view part) {
   return !part.empty() && std::none_of(part.begin(), part.end(), [](char c) {
@@ -70,20 +53,6 @@ std::string claim_value(const nlohmann::json& value) {
   return strip_controls(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-// "Bearer <token>" with the scheme in any case; nullopt when the header is absent or another
-// scheme (which the gate treats as no credentials).
-std::optional<std::string_view> bearer_token(std::optional<std::string_view> authorization) {
-  if (!authorization) return std::nullopt;
-  std::string_view value = *authorization;
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  if (value.size() < 6 || !iequals(value.substr(0, 6), "bearer")) return std::nullopt;
-  if (value.size() > 6 && value[6] != ' ') return std::nullopt;  // "Bearerx"
-  value.remove_prefix(6);
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  return value;
-}
-
 // Anonymous users (auth.anonymous) live in this directory; no credential may claim it, so an
 // anonymous session can never pass for a signed-in user or the reverse.
 constexpr std::string_view kAnonymousDirectory = "ANONYMOUS";
@@ -110,7 +79,11 @@ class VirtualProxyGate final : public Gate {
                    AccessCache& access, const Clock& clock)
       : prefix_(vp.prefix),
         identity_header_(vp.identity_header),
-        auth_(vp.auth),
+        method_(vp.auth.method),
+        anonymous_(vp.auth.anonymous),
+        header_(vp.auth.header),
+        forward_claims_(vp.auth.jwt.forward_claims),
+        ticket_lifetime_(vp.auth.ticket_lifetime_seconds),
         secure_(vp.session.secure),
         verifier_(std::move(verifier)),
         tokens_(verifier_ && vp.auth.jwt.token_cache > 0
@@ -130,24 +103,22 @@ class VirtualProxyGate final : public Gate {
       case config::SameSite::kNone: cookie_.same_site = session::CookieSameSite::kNone; break;
     }
     // Attributes of the admin API go upstream by the same names as forwarded claims.
-    attribute_headers_ = auth_.jwt.forward_claims;
-    for (const auto& [name, header] : auth_.forward_attributes) attribute_headers_[name] = header;
+    attribute_headers_ = forward_claims_;
+    for (const auto& [name, header] : vp.auth.forward_attributes) attribute_headers_[name] = header;
     reserved_.push_back(identity_header_);
     for (const auto& [name, header] : attribute_headers_) reserved_.push_back(header);
-    if (auth_.method != config::AuthMethod::kJwt || !auth_.jwt.forward_authorization) {
+    if (method_ != config::AuthMethod::kJwt || !vp.auth.jwt.forward_authorization) {
       reserved_.push_back("Authorization");
     }
-    if (auth_.method == config::AuthMethod::kHeader) {
-      reserved_.push_back(auth_.header.user_header);
-      if (!auth_.header.directory_header.empty()) {
-        reserved_.push_back(auth_.header.directory_header);
-      }
+    if (method_ == config::AuthMethod::kHeader) {
+      reserved_.push_back(header_.user_header);
+      if (!header_.directory_header.empty()) reserved_.push_back(header_.directory_header);
     }
   }
 
   Decision check(const RequestView& request) override {
     Attempt attempt = begin(request, session::Refresh::kYes);
-    if (auth_.anonymous == config::AnonymousMode::kAlways) {
+    if (anonymous_ == config::AnonymousMode::kAlways) {
       if (attempt.current && attempt.current->user.directory == kAnonymousDirectory) {
         return allow(*attempt.current, std::nullopt, attempt.cookie_headers);
       }
@@ -156,8 +127,8 @@ class VirtualProxyGate final : public Gate {
     if (auto token = bearer_token(request.header("Authorization"))) {
       return sign_in_with(*token, request, attempt);
     }
-    if (auth_.method == config::AuthMethod::kHeader) {
-      if (auto user = request.header(auth_.header.user_header)) {
+    if (method_ == config::AuthMethod::kHeader) {
+      if (auto user = request.header(header_.user_header)) {
         return sign_in_with_header(*user, request, attempt);
       }
     }
@@ -168,7 +139,7 @@ class VirtualProxyGate final : public Gate {
       }
       return allow(*attempt.current, std::nullopt, attempt.cookie_headers);
     }
-    if (auth_.anonymous == config::AnonymousMode::kAllow) {
+    if (anonymous_ == config::AnonymousMode::kAllow) {
       return sign_in_anonymous(request, attempt);
     }
     return refuse(Reason::kNoCredentials, attempt.context);
@@ -183,7 +154,7 @@ class VirtualProxyGate final : public Gate {
     Attempt attempt = begin(request, session::Refresh::kYes);
     auto grant = tickets_.redeem(ticket, attempt.now);
     if (!grant) {
-      audit_logger()->info("event=ticket_rejected vp={} reason={}", prefix_,
+      audit_log().info("event=ticket_rejected vp={} reason={}", prefix_,
                            reason_code(Reason::kTicketInvalid));
       return refuse(Reason::kTicketInvalid, attempt.context);
     }
@@ -202,7 +173,7 @@ class VirtualProxyGate final : public Gate {
     const UnixSeconds now = clock_.now_seconds();
     if (auto current = find_session(request.headers("Cookie"), now, session::Refresh::kNo)) {
       sessions_.remove(current->handle);
-      audit_logger()->info("event=logout vp={} user={}", prefix_, current->user.qualified());
+      audit_log().info("event=logout vp={} user={}", prefix_, current->user.qualified());
     }
     session::CookieSpec spec = cookie_;
     spec.secure = cookie_secure(request);
@@ -259,7 +230,7 @@ class VirtualProxyGate final : public Gate {
   TicketStore& tickets() { return tickets_; }
   const std::string& prefix() const { return prefix_; }
   const std::string& cookie_name() const { return cookie_.name; }
-  std::int64_t ticket_lifetime() const { return auth_.ticket_lifetime_seconds; }
+  std::int64_t ticket_lifetime() const { return ticket_lifetime_; }
 
  private:
   // What every sign-in path starts from: the time, the answer format, the client's session.
@@ -282,7 +253,7 @@ class VirtualProxyGate final : public Gate {
   // A token presented (header or form): verified or from the cache, then the session.
   Decision sign_in_with(std::string_view token, const RequestView& request, Attempt& attempt) {
     if (!verifier_) {
-      audit_logger()->info("event=token_rejected vp={} reason={}", prefix_,
+      audit_log().info("event=token_rejected vp={} reason={}", prefix_,
                            reason_code(Reason::kCredentialsNotAccepted));
       return refuse(Reason::kCredentialsNotAccepted, attempt.context);
     }
@@ -309,7 +280,7 @@ class VirtualProxyGate final : public Gate {
     if (signed_in->cache_key) {
       tokens_->set_session(*signed_in->cache_key, created.handle, created.cookie_value);
     }
-    audit_logger()->info("event=sign_in vp={} user={} method=jwt", prefix_, user.qualified());
+    audit_log().info("event=sign_in vp={} user={} method=jwt", prefix_, user.qualified());
     session::SessionView view{created.handle, user, std::move(signed_in->attributes)};
     return allow(view, set_cookie(request, created.cookie_value), attempt.cookie_headers);
   }
@@ -318,12 +289,12 @@ class VirtualProxyGate final : public Gate {
   Decision sign_in_with_header(std::string_view value, const RequestView& request,
                                Attempt& attempt) {
     if (!request.trusted_listener()) {
-      audit_logger()->info("event=header_rejected vp={} reason={}", prefix_,
+      audit_log().info("event=header_rejected vp={} reason={}", prefix_,
                            reason_code(Reason::kHeaderUntrusted));
       return refuse(Reason::kHeaderUntrusted, attempt.context);
     }
     std::optional<UserIdentity> user;
-    const config::HeaderAuthSettings& settings = auth_.header;
+    const config::HeaderAuthSettings& settings = header_;
     if (!settings.directory.empty()) {
       user = UserIdentity{settings.directory, std::string(value)};
     } else if (!settings.directory_header.empty()) {
@@ -334,7 +305,7 @@ class VirtualProxyGate final : public Gate {
       user = config::parse_qualified_user(value);
     }
     if (!user || !valid_identity(*user)) {
-      audit_logger()->info("event=header_rejected vp={} reason={}", prefix_,
+      audit_log().info("event=header_rejected vp={} reason={}", prefix_,
                            reason_code(Reason::kIdentityInvalid));
       return refuse(Reason::kIdentityInvalid, attempt.context);
     }
@@ -355,7 +326,7 @@ class VirtualProxyGate final : public Gate {
     }
     if (attempt.current) sessions_.remove(attempt.current->handle);
     auto created = sessions_.create(user, attributes, attempt.now);
-    audit_logger()->info("event=sign_in vp={} user={} method={}", prefix_, user.qualified(),
+    audit_log().info("event=sign_in vp={} user={} method={}", prefix_, user.qualified(),
                          method);
     session::SessionView view{created.handle, user, std::move(attributes)};
     return allow(view, set_cookie(request, created.cookie_value), attempt.cookie_headers);
@@ -365,7 +336,7 @@ class VirtualProxyGate final : public Gate {
     if (attempt.current) sessions_.remove(attempt.current->handle);
     const UserIdentity user{std::string(kAnonymousDirectory), "anon-" + random_hex(12)};
     auto created = sessions_.create(user, {}, attempt.now);
-    audit_logger()->info("event=sign_in vp={} user={} method=anonymous", prefix_,
+    audit_log().info("event=sign_in vp={} user={} method=anonymous", prefix_,
                          user.qualified());
     session::SessionView view{created.handle, user, {}};
     return allow(view, set_cookie(request, created.cookie_value), attempt.cookie_headers);
@@ -373,7 +344,7 @@ class VirtualProxyGate final : public Gate {
 
   // Anonymous users need no allocation; everyone else does.
   bool admitted(const UserIdentity& user, UnixSeconds now) {
-    if (user.directory == kAnonymousDirectory) return auth_.anonymous != config::AnonymousMode::kNone;
+    if (user.directory == kAnonymousDirectory) return anonymous_ != config::AnonymousMode::kNone;
     return access_.admit(user, now);
   }
 
@@ -390,7 +361,7 @@ class VirtualProxyGate final : public Gate {
       auto found = sessions_.lookup(value, now, refresh);
       if (found.status == session::LookupStatus::kFound) return std::move(found.session);
       if (found.status == session::LookupStatus::kExpired) {
-        audit_logger()->info("event=session_expired vp={} user={}", prefix_,
+        audit_log().info("event=session_expired vp={} user={}", prefix_,
                              found.session.user.qualified());
       }
     }
@@ -425,13 +396,13 @@ class VirtualProxyGate final : public Gate {
     }
     auto jwt = verifier_->verify(token, now);
     if (!jwt) {
-      audit_logger()->info("event=token_rejected vp={} reason={}", prefix_,
+      audit_log().info("event=token_rejected vp={} reason={}", prefix_,
                            reason_code(jwt.error().reason));
       return jwt.error();
     }
     const UserIdentity& user = jwt->user();
     if (!valid_identity(user)) {
-      audit_logger()->info("event=token_rejected vp={} reason={}", prefix_,
+      audit_log().info("event=token_rejected vp={} reason={}", prefix_,
                            reason_code(Reason::kIdentityInvalid));
       return make_error(Reason::kIdentityInvalid, "");
     }
@@ -449,7 +420,7 @@ class VirtualProxyGate final : public Gate {
 
   session::Attributes forwarded_claims(const nlohmann::json& claims) const {
     session::Attributes out;
-    for (const auto& [claim, header] : auth_.jwt.forward_claims) {
+    for (const auto& [claim, header] : forward_claims_) {
       auto it = claims.find(claim);
       if (it == claims.end() || it->is_null()) continue;
       out.emplace_back(header, claim_value(*it));
@@ -478,14 +449,18 @@ class VirtualProxyGate final : public Gate {
   }
 
   Decision deny(const UserIdentity& user, AnswerContext context) const {
-    audit_logger()->info("event=access_denied vp={} user={}", prefix_, user.qualified());
+    audit_log().info("event=access_denied vp={} user={}", prefix_, user.qualified());
     context.user = &user;
     return refuse(Reason::kAccessDenied, context);
   }
 
   const std::string prefix_;
   const std::string identity_header_;
-  const config::AuthSettings auth_;
+  const config::AuthMethod method_;
+  const config::AnonymousMode anonymous_;
+  const config::HeaderAuthSettings header_;          // method header
+  const std::map<std::string, std::string> forward_claims_;  // claim -> header (method jwt)
+  const std::int64_t ticket_lifetime_;
   const config::SecureMode secure_;
   session::CookieSpec cookie_;
   std::map<std::string, std::string> attribute_headers_;  // admin attribute -> header
@@ -510,7 +485,7 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
     const UnixSeconds now = clock_.now_seconds();
     for (auto& gate : gates_) {
       gate->sessions().expire(now, [&](const UserIdentity& user) {
-        audit_logger()->info("event=session_expired vp={} user={}", gate->prefix(),
+        audit_log().info("event=session_expired vp={} user={}", gate->prefix(),
                              user.qualified());
       });
       gate->tickets().expire(now);
@@ -518,7 +493,7 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
     access_->maintain([&](const UserIdentity& user) {
       std::size_t ended = 0;
       for (auto& gate : gates_) ended += gate->sessions().remove_user(user);
-      audit_logger()->info("event=access_revoked user={} sessions_ended={}", user.qualified(),
+      audit_log().info("event=access_revoked user={} sessions_ended={}", user.qualified(),
                            ended);
     });
   }
@@ -549,7 +524,7 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
     const UnixSeconds expires_at = clock_.now_seconds() + gate.ticket_lifetime();
     auto ticket = gate.issue_ticket(request.user, std::move(*headers), expires_at);
     if (!ticket) return ticket.error();
-    audit_logger()->info("event=ticket_issued vp={} user={}", gate.prefix(),
+    audit_log().info("event=ticket_issued vp={} user={}", gate.prefix(),
                          request.user.qualified());
     return IssuedTicket{std::move(*ticket), expires_at, std::move(request.target_uri)};
   }
@@ -560,7 +535,7 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
     auto headers = gate.admit_for_admin(user, attributes);
     if (!headers) return headers.error();
     auto created = gate.sessions().create(user, *headers, clock_.now_seconds());
-    audit_logger()->info("event=sign_in vp={} user={} method=admin", gate.prefix(),
+    audit_log().info("event=sign_in vp={} user={} method=admin", gate.prefix(),
                          user.qualified());
     auto record = find_session(virtual_proxy, created.cookie_value);
     if (!record) return make_error(Reason::kNotFound, "the session ended at once");
@@ -580,7 +555,7 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
     auto found = gate.sessions().lookup(id, clock_.now_seconds(), session::Refresh::kNo);
     if (found.status != session::LookupStatus::kFound) return false;
     gate.sessions().remove(found.session.handle);
-    audit_logger()->info("event=logout vp={} user={} by=admin", gate.prefix(),
+    audit_log().info("event=logout vp={} user={} by=admin", gate.prefix(),
                          found.session.user.qualified());
     return true;
   }
@@ -599,7 +574,7 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
   std::size_t end_user_sessions(const UserIdentity& user) override {
     std::size_t ended = 0;
     for (auto& gate : gates_) ended += gate->sessions().remove_user(user);
-    audit_logger()->info("event=logout user={} by=admin sessions_ended={}", user.qualified(),
+    audit_log().info("event=logout user={} by=admin sessions_ended={}", user.qualified(),
                          ended);
     return ended;
   }
@@ -639,7 +614,7 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
 
 Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& config,
                                                  const Clock& clock) {
-  audit_logger();
+  audit_log();  // registered before the workers start
   auto access = AccessCache::create(config.access, config.data_dir, clock.now_seconds());
   if (!access) return access.error();
   auto set = std::make_unique<GateSetImpl>(std::move(*access), clock);

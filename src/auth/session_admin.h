@@ -22,8 +22,9 @@ namespace jotgate::auth {
 
 struct TicketRequest {
   UserIdentity user;
-  HeaderList attributes;   // header name, value: forwarded upstream like JWT claims
-  std::string target_uri;  // optional: a path under the virtual proxy's prefix, or "" 
+  HeaderList attributes;   // attribute name, value: sent upstream as the header that
+                           // auth.forward_attributes (or jwt.forward_claims) names
+  std::string target_uri;  // optional: a path under the virtual proxy's prefix, or ""
 };
 
 struct IssuedTicket {
@@ -37,7 +38,7 @@ struct SessionRecord {
   std::string virtual_proxy;  // the prefix
   std::string cookie_name;
   UserIdentity user;
-  HeaderList attributes;
+  HeaderList attributes;    // upstream header name, value
   UnixSeconds expires_at = 0;
 };
 
@@ -52,7 +53,7 @@ class SessionAdmin {
   virtual Result<IssuedTicket> issue_ticket(std::size_t virtual_proxy, TicketRequest request) = 0;
   // A session as if the user had signed in; errors as for issue_ticket.
   virtual Result<SessionRecord> create_session(std::size_t virtual_proxy, const UserIdentity& user,
-                                               HeaderList attributes) = 0;
+                                               HeaderList attributes) = 0;  // as for tickets
   // Looked up without counting as use; nullopt when unknown or expired.
   virtual std::optional<SessionRecord> find_session(std::size_t virtual_proxy,
                                                     std::string_view id) = 0;

@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
+#include "base/secret.h"
 #include "jose/base64url.h"
 
 namespace jotgate::auth {
@@ -13,8 +13,7 @@ namespace jotgate::auth {
 namespace {
 
 std::string digest_of(std::string_view ticket) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(ticket.data()), ticket.size(), digest.data());
+  const Sha256 digest = sha256(ticket);
   return {reinterpret_cast<const char*>(digest.data()), digest.size()};
 }
 

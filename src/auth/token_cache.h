@@ -20,12 +20,13 @@
 
 #include "base/clock.h"
 #include "base/identity.h"
+#include "base/secret.h"
 
 namespace jotgate::auth {
 
 class TokenCache {
  public:
-  using Digest = std::array<unsigned char, 32>;
+  using Digest = Sha256;  // of the token
   using Attributes = std::vector<std::pair<std::string, std::string>>;
 
   struct Entry {

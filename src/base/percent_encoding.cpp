@@ -29,4 +29,24 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
   return out;
 }
 
+bool is_unreserved(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+std::string percent_encode(std::string_view text, bool (*keep)(unsigned char)) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (keep(u)) {
+      out.push_back(c);
+    } else {
+      out += {'%', kDigits[u >> 4], kDigits[u & 15]};
+    }
+  }
+  return out;
+}
+
 }  // namespace jotgate

@@ -1,7 +1,6 @@
 #include "proxy/auth_endpoints.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -232,23 +231,6 @@ std::optional<EndpointReply> redeem_ticket(auth::Gate& gate, const auth::Request
 
 namespace {
 
-// Percent-encodes all but RFC 3986 unreserved characters: a URL as one query value.
-std::string query_encode(std::string_view text) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[u >> 4]);
-      out.push_back(kDigits[u & 15]);
-    }
-  }
-  return out;
-}
-
 bool is_navigation(const auth::RequestView& request) {
   if (request.method() != "GET" || request.header("Upgrade")) return false;
   if (auto mode = request.header("Sec-Fetch-Mode")) return *mode == "navigate";
@@ -265,7 +247,7 @@ std::optional<std::string> sign_in_redirect(const config::VirtualProxy& vp,
   if (reason != Reason::kNoCredentials && reason != Reason::kSessionExpired) return std::nullopt;
   const std::string& uri = vp.auth.redirect_uri;
   const char joiner = uri.find('?') == std::string::npos ? '?' : '&';
-  return uri + joiner + "returnTo=" + query_encode(own_origin(request) + std::string(target));
+  return uri + joiner + "returnTo=" + percent_encode(own_origin(request) + std::string(target), is_unreserved);
 }
 
 }  // namespace jotgate::proxy

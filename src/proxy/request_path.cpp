@@ -10,11 +10,6 @@ Error bad(std::string detail) { return make_error(Reason::kBadRequest, std::move
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
-bool is_unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
-}
-
 // Checks one path segment (between slashes). `first` is the segment prefixes are matched on.
 Result<void> check_segment(std::string_view segment, bool first) {
   for (std::size_t i = 0; i < segment.size(); ++i) {

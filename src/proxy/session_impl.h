@@ -157,11 +157,9 @@ class HttpSession final : public SessionBase,
   }
 
   // Origin "scheme://host[:port]" names this very listener and Host.
-  static bool same_origin(std::string_view origin, const http::request_header<>& request) {
-    constexpr std::string_view scheme = kTls ? "https://" : "http://";
-    auto host = request.find(http::field::host);
-    return host != request.end() && origin.starts_with(scheme) &&
-           beast::iequals(origin_authority(origin), host->value());
+  bool same_origin(std::string_view origin, const http::request_header<>& request) const {
+    const std::string own = own_origin(view_of(request));
+    return !own.empty() && beast::iequals(origin, own);
   }
 
   void close() {

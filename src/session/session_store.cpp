@@ -27,6 +27,12 @@ std::uint64_t key_of(const SessionId& id) {
   return key;
 }
 
+// What the cookie carries: the id in base64url (the inverse of lookup's decoding).
+std::string cookie_value_of(const SessionId& id) {
+  return jose::base64url_encode(
+      std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
+}
+
 // The top byte picks the shard; the low 32 bits place the key in the shard's table.
 std::size_t shard_of(std::uint64_t key) { return (key >> 56) % SessionStore::kShards; }
 std::uint32_t tag_of(std::uint64_t key) { return static_cast<std::uint32_t>(key); }
@@ -281,9 +287,7 @@ SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes 
     Shard& shard = shards_[shard_of(key)];
     std::lock_guard lock(shard.mutex);
     if (shard.sessions.find(key) != SessionTable::kNone) continue;  // 2^-64 per pair; draw again
-    Created created{jose::base64url_encode(std::string_view(
-                        reinterpret_cast<const char*>(entry.id.data()), entry.id.size())),
-                    key};
+    Created created{cookie_value_of(entry.id), key};
     // The deadline first: should the insert fail, a stale deadline is harmless.
     if (at != kNever) shard.deadlines.push({at, key});
     shard.sessions.insert(std::move(entry));
@@ -352,8 +356,7 @@ std::vector<std::pair<std::string, SessionView>> SessionStore::sessions_of(
       if (entry.user_hash != hash || !entry.user.is(user)) continue;
       const UnixSeconds deadline = deadline_of(entry, limits_);
       if (deadline <= now) continue;
-      out.emplace_back(jose::base64url_encode(std::string_view(
-                           reinterpret_cast<const char*>(entry.id.data()), entry.id.size())),
+      out.emplace_back(cookie_value_of(entry.id),
                        SessionView{key_of(entry.id), user, entry.user.attributes(), deadline});
     }
   }

@@ -16,10 +16,9 @@
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
-#include <stdexcept>
-
 #include "proxy/server.h"
 #include "running_server.h"
+#include "stub_gate.h"
 
 namespace jotgate::proxy {
 namespace {
@@ -30,8 +29,9 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
-class AllowGate final : public auth::Gate {
+class AllowGate final : public StubGate {
  public:
+  AllowGate() : StubGate({"x-jotgate-user"}) {}
   auth::Decision check(const auth::RequestView&) override {
     auth::Decision decision;
     decision.allowed = true;
@@ -41,30 +41,7 @@ class AllowGate final : public auth::Gate {
     return decision;
   }
   void touch(std::uint64_t handle) override { touched = handle; }
-  std::optional<auth::SessionInfo> session_info(const auth::RequestView&) override {
-    return std::nullopt;  // no sessions here: the gateway's endpoints are tested end to end
-  }
-  std::string end_session(const auth::RequestView&) override { return "s=; Max-Age=0"; }
-  auth::Decision sign_in(const auth::RequestView& request, std::string_view) override {
-    return check(request);
-  }
-  auth::Decision redeem_ticket(const auth::RequestView& request, std::string_view) override {
-    return check(request);
-  }
-  const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
   std::atomic<std::uint64_t> touched{0};
-
- private:
-  std::vector<std::string> reserved_{"x-jotgate-user"};
-};
-
-class AllowGateSet final : public auth::GateSet {
- public:
-  auth::Gate& gate(std::size_t) override { return gate_; }
-  // The admin API has no part in these tests (it is tested end to end).
-  auth::SessionAdmin& admin() override { throw std::logic_error("no admin API here"); }
-  void maintain() override {}
-  AllowGate gate_;
 };
 
 // Accepts connections and hands each (with the request head already read) to `handler`.
@@ -148,7 +125,7 @@ class RelayTest : public ::testing::Test {
 
   asio::io_context ioc_;
   config::GatewayConfig config_;
-  AllowGateSet gates_;
+  StubGateSet<AllowGate> gates_;
   RunningServer server_;
 };
 

@@ -14,9 +14,8 @@
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
-#include <stdexcept>
-
 #include "proxy/demo_upstream.h"
+#include "stub_gate.h"
 
 namespace jotgate::proxy {
 namespace {
@@ -27,8 +26,9 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 // Lets "Bearer good" through as ACME\alice; refuses everything else with 401.
-class FakeGate final : public auth::Gate {
+class FakeGate final : public StubGate {
  public:
+  FakeGate() : StubGate({"x-jotgate-user", "authorization"}) {}
   auth::Decision check(const auth::RequestView& request) override {
     auth::Decision decision;
     auto authorization = request.header("authorization");
@@ -44,32 +44,6 @@ class FakeGate final : public auth::Gate {
     decision.body = "Could not authenticate the request: Expected an authentication header";
     return decision;
   }
-  void touch(std::uint64_t) override {}
-  std::optional<auth::SessionInfo> session_info(const auth::RequestView&) override {
-    return std::nullopt;  // no sessions here: the gateway's endpoints are tested end to end
-  }
-  std::string end_session(const auth::RequestView&) override { return "s=; Max-Age=0"; }
-  auth::Decision sign_in(const auth::RequestView& request, std::string_view) override {
-    return check(request);
-  }
-  auth::Decision redeem_ticket(const auth::RequestView& request, std::string_view) override {
-    return check(request);
-  }
-  const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
-
- private:
-  std::vector<std::string> reserved_{"x-jotgate-user", "authorization"};
-};
-
-class FakeGateSet final : public auth::GateSet {
- public:
-  auth::Gate& gate(std::size_t) override { return gate_; }
-  // The admin API has no part in these tests (it is tested end to end).
-  auth::SessionAdmin& admin() override { throw std::logic_error("no admin API here"); }
-  void maintain() override {}
-
- private:
-  FakeGate gate_;
 };
 
 class ServerTest : public ::testing::Test {
@@ -143,7 +117,7 @@ class ServerTest : public ::testing::Test {
   }
 
   config::GatewayConfig config_;
-  FakeGateSet gates_;
+  StubGateSet<FakeGate> gates_;
   std::unique_ptr<DemoUpstream> demo_;
   RunningServer server_;
 };
