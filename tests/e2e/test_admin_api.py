@@ -434,6 +434,21 @@ def test_attributes_not_configured_for_forwarding_are_refused_by_field(admin):
     assert len(errors) == 1 and errors[0][0].startswith("attributes."), errors
 
 
+@pytest.mark.parametrize("value", ["", "a;b", "a\x01b"])
+def test_an_attribute_value_that_cannot_be_forwarded_is_refused_by_field(admin, value):
+    errors = field_errors(admin.call("POST", TICKETS, user(attributes={"role": value})))
+    assert errors == [("attributes.role", "the value is empty or holds control characters or ';'")]
+
+
+def test_a_ticket_is_redeemed_by_get_only(admin):
+    ticket = issue(admin)
+    r = http(admin.http_port, "POST", f"/jwt/app?jotgateTicket={ticket}",
+             {"Content-Length": "0"}, body=b"")
+    assert r.status == 400 and "redeemed by opening the URL with GET" in r.text, r
+    # Refused without being used: the ticket still signs in by GET.
+    assert admin.gateway_get(f"/jwt/app?jotgateTicket={ticket}").status == 303
+
+
 @pytest.mark.parametrize("body, field", [(user("ali;ce"), "userId"),
                                          (user("al\x01ice"), "userId"),
                                          ({"userDirectory": "AC\\ME", "userId": "alice"}, "userDirectory"),

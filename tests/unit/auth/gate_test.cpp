@@ -494,5 +494,20 @@ TEST_F(GateTest, TheSessionApiCreatesListsAndEndsSessions) {
   EXPECT_EQ(admin.create_session(0, {"ACME", "mallory"}, {}).error().reason, Reason::kAccessDenied);
 }
 
+TEST_F(GateTest, LiveTicketsAreBoundedPerVirtualProxy) {
+  start();
+  SessionAdmin& admin = gates_->admin();
+  for (int i = 0; i < 100'000; ++i) {
+    ASSERT_TRUE(admin.issue_ticket(0, {{"ACME", "alice"}, {}, ""}).ok()) << i;
+  }
+  auto refused = admin.issue_ticket(0, {{"ACME", "alice"}, {}, ""});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().reason, Reason::kBadRequest);
+  EXPECT_EQ(refused.error().detail, "too many live tickets; try again later");
+  // Once they have expired, there is room again.
+  clock_.set(kNow + 60);
+  EXPECT_TRUE(admin.issue_ticket(0, {{"ACME", "alice"}, {}, ""}).ok());
+}
+
 }  // namespace
 }  // namespace jotgate::auth

@@ -362,6 +362,26 @@ TEST_F(ConfigTest, TicketHeaderAndAnonymousMistakesNameTheirPlace) {
   EXPECT_TRUE(e[1].ends_with("auth.header.directory: set either directory (a constant) or "
                              "directory_header, not both")) << e[1];
 
+  e = errors(with(vp_with_auth("      method: header\n")));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(e[0].ends_with("auth.header: a header section with user_header is required")) << e[0];
+
+  e = errors(with(vp_with_auth("      method: header\n      header:\n"
+                               "        user_header: X-Sso-User\n"
+                               "        directory: \"A;B\"\n")));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_TRUE(e[0].ends_with("auth.header.directory: \"A;B\" is not a valid user directory name"))
+      << e[0];
+
+  e = errors(with(vp_with_auth("      method: header\n      header:\n"
+                               "        user_header: \"X Sso\"\n"
+                               "        directory_header: \"X:Dir\"\n")));
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_TRUE(e[0].ends_with("auth.header.user_header: \"X Sso\" is not a valid header name"))
+      << e[0];
+  EXPECT_TRUE(e[1].ends_with("auth.header.directory_header: \"X:Dir\" is not a valid header "
+                             "name")) << e[1];
+
   e = errors(with(vp_with_auth("      method: ticket\n      anonymous: maybe\n"
                                "      redirect_uri: \"//evil.example\"\n"
                                "      ticket_lifetime: 0\n"
