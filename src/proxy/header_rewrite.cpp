@@ -7,27 +7,11 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include "base/http_text.h"
+
 namespace jotgate::proxy {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Calls f(token) for each comma-separated token of a list header value.
-template <class F>
-void for_each_token(std::string_view value, F&& f) {
-  while (!value.empty()) {
-    std::size_t comma = value.find(',');
-    std::string_view token = trim(value.substr(0, comma));
-    if (!token.empty()) f(token);
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-}
 
 bool iequals(std::string_view a, std::string_view b) { return boost::beast::iequals(a, b); }
 
@@ -88,7 +72,7 @@ void remove_hop_by_hop(http::fields& fields, bool keep_upgrade) {
   std::vector<std::string> named;
   for (auto it = fields.find(http::field::connection);
        it != fields.end() && it->name() == http::field::connection; ++it) {
-    for_each_token(it->value(), [&](std::string_view token) {
+    for_each_list_element(it->value(), [&](std::string_view token) {
       bool framing = std::any_of(kFramingHeaders.begin(), kFramingHeaders.end(),
                                  [&](std::string_view f) { return iequals(f, token); });
       bool upgrade = keep_upgrade && iequals(token, "upgrade");
@@ -108,14 +92,14 @@ bool is_websocket_upgrade(const http::fields& fields) {
   auto upgrade = fields.find(http::field::upgrade);
   if (upgrade == fields.end()) return false;
   bool websocket = false;
-  for_each_token(upgrade->value(), [&](std::string_view token) {
+  for_each_list_element(upgrade->value(), [&](std::string_view token) {
     if (iequals(token, "websocket")) websocket = true;
   });
   if (!websocket) return false;
   bool connection_upgrade = false;
   for (auto it = fields.find(http::field::connection);
        it != fields.end() && it->name() == http::field::connection; ++it) {
-    for_each_token(it->value(), [&](std::string_view token) {
+    for_each_list_element(it->value(), [&](std::string_view token) {
       if (iequals(token, "upgrade")) connection_upgrade = true;
     });
   }
@@ -136,7 +120,7 @@ std::string_view host_without_port(std::string_view host_port) {
 }  // namespace
 
 bool host_allowed(const std::vector<std::string>& allow_list, std::string_view host_port) {
-  host_port = trim(host_port);
+  host_port = trim_ows(host_port);
   if (host_port.empty()) return false;
   std::string_view host = host_without_port(host_port);
   for (const auto& allowed : allow_list) {

@@ -1,14 +1,10 @@
 #include "session/cookie.h"
 
+#include "base/http_text.h"
+
 namespace jotgate::session {
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // Calls fn(name, value, whole_pair) for each "name=value" pair of the Cookie headers.
 template <class Fn>
@@ -16,13 +12,13 @@ void for_each_cookie(const std::vector<std::string_view>& headers, Fn fn) {
   for (std::string_view header : headers) {
     while (!header.empty()) {
       std::size_t semi = header.find(';');
-      std::string_view pair = trim(header.substr(0, semi));
+      std::string_view pair = trim_ows(header.substr(0, semi));
       header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
       if (pair.empty()) continue;
       std::size_t eq = pair.find('=');
-      std::string_view name = trim(pair.substr(0, eq));
+      std::string_view name = trim_ows(pair.substr(0, eq));
       std::string_view value = eq == std::string_view::npos ? std::string_view()
-                                                            : trim(pair.substr(eq + 1));
+                                                            : trim_ows(pair.substr(eq + 1));
       fn(name, value, pair);
     }
   }
