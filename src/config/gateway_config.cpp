@@ -909,7 +909,8 @@ class ConfigParser {
     YAML::Node node = root["limits"];
     if (!node.IsDefined() || node.IsNull()) return;
     if (!reader_.map(node, "limits", {"max_header_bytes", "max_header_count", "max_request_line",
-                                      "header_timeout", "idle_timeout", "shutdown_grace"})) {
+                                      "header_timeout", "idle_timeout", "shutdown_grace",
+                                      "body_timeout", "body_min_rate"})) {
       return;
     }
     Limits& l = config_.limits;
@@ -925,9 +926,12 @@ class ConfigParser {
     for (auto [key, target] : {std::pair<std::string_view, std::int64_t*>{
                                    "header_timeout", &l.header_timeout_seconds},
                                {"idle_timeout", &l.idle_timeout_seconds},
-                               {"shutdown_grace", &l.shutdown_grace_seconds}}) {
+                               {"shutdown_grace", &l.shutdown_grace_seconds},
+                               {"body_timeout", &l.body_timeout_seconds}}) {
       if (auto value = reader_.duration(node, "limits", key)) *target = *value;
     }
+    // 0 is allowed here: no minimum rate, only the wait between reads is bounded.
+    if (auto value = reader_.count(node, "limits", "body_min_rate")) l.body_min_rate = *value;
   }
 
   Reader reader_;

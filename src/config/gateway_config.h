@@ -131,6 +131,11 @@ struct Limits {
   std::int64_t header_timeout_seconds = 10;
   std::int64_t idle_timeout_seconds = 60;
   std::int64_t shutdown_grace_seconds = 10;
+  // A request body must keep coming: each read within body_timeout, and all of it by
+  // body_timeout + bytes / body_min_rate seconds from its start (a trickle is cut, a large
+  // upload at a sane rate is not). 0 for the rate: only the wait between reads is bounded.
+  std::int64_t body_timeout_seconds = 30;
+  std::uint64_t body_min_rate = 1024;  // bytes per second
 };
 
 // The admin listener (the `admin` section): the ticket and session API under /api/v1, TLS only,

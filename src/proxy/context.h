@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -58,6 +59,8 @@ struct ProxyContext {
   std::shared_ptr<asio::ssl::context> upstream_tls;
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds body_timeout{30};  // see BodyDeadline
+  std::uint64_t body_min_rate = 1024;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open_sessions{0};
 };

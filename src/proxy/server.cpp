@@ -78,6 +78,8 @@ Result<void> Server::Impl::build() {
   ctx.config = &config;
   ctx.header_timeout = std::chrono::seconds(config.limits.header_timeout_seconds);
   ctx.idle_timeout = std::chrono::seconds(config.limits.idle_timeout_seconds);
+  ctx.body_timeout = std::chrono::seconds(config.limits.body_timeout_seconds);
+  ctx.body_min_rate = config.limits.body_min_rate;
 
   ctx.upstream_tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   ctx.upstream_tls->set_default_verify_paths();

@@ -19,6 +19,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -29,7 +30,10 @@
 #include <spdlog/spdlog.h>
 
 #include "proxy/auth_endpoints.h"
+#include "proxy/body_deadline.h"
+#include "proxy/body_framing.h"
 #include "proxy/context.h"
+#include "proxy/request_framing.h"
 
 namespace jotgate::proxy {
 
@@ -137,7 +141,15 @@ class HttpSession final : public SessionBase,
     co_await graceful_close();
   }
 
-  enum class Outcome { kDone, kUpstreamFailed, kUpstreamTimeout, kClientFailed, kNoResponse };
+  enum class Outcome {
+    kDone,
+    kUpstreamFailed,
+    kUpstreamTimeout,
+    kClientFailed,     // the client's connection closed or broke: nothing to answer
+    kClientMalformed,  // the client's body framing is broken: 400, then close
+    kClientTimeout,    // the client's body came too slowly: 408, then close
+    kNoResponse,
+  };
 
   // Per-request state that ends up in the access log.
   struct Exchange {
@@ -246,6 +258,7 @@ class HttpSession final : public SessionBase,
   }
   static constexpr std::size_t kRelaySize = RelayBuffers::kSize;
   static constexpr std::size_t kIdleReadSize = 2048;
+  static constexpr std::size_t kHeadReadSize = 4096;
 
   asio::awaitable<bool> handle(std::shared_ptr<HttpSession> self, Exchange& exchange) {
     const config::Limits& limits = ctx_.config->limits;
@@ -256,8 +269,8 @@ class HttpSession final : public SessionBase,
     // while parsing the header).
     header_parser.body_limit(boost::none);
     tcp_stream().expires_after(ctx_.header_timeout);
-    auto [read_ec, read_n] =
-        co_await http::async_read_header(stream_, buffer_, header_parser, kNoThrow);
+    bool obs_fold = false;
+    const auto read_ec = co_await read_head(header_parser, obs_fold);
     if (read_ec == http::error::header_limit) {
       co_return co_await answer(exchange, 431,
                                 "Request Header Fields Too Large: the request header is larger "
@@ -271,6 +284,11 @@ class HttpSession final : public SessionBase,
     }
     if (read_ec) {
       co_return co_await answer(exchange, 400, "Bad Request: malformed HTTP request", false);
+    }
+    if (obs_fold) {
+      co_return co_await answer(exchange, 400,
+                                "Bad Request: obsolete line folding (obs-fold) is not accepted",
+                                false);
     }
 
     auto& request = header_parser.get();
@@ -295,6 +313,11 @@ class HttpSession final : public SessionBase,
     if (count > limits.max_header_count) {
       co_return co_await answer(exchange, 431,
                                 "Request Header Fields Too Large: too many header fields", false);
+    }
+
+    // Framing an upstream could read otherwise (body length, host): answered, then closed.
+    if (auto problem = check_request_head(request)) {
+      co_return co_await answer(exchange, problem->status, std::string(problem->message), false);
     }
 
     auto target = parse_request_target(raw_target);
@@ -430,7 +453,7 @@ class HttpSession final : public SessionBase,
     bool continue_sent = false;
     for (int attempt = 0;; ++attempt) {
       auto acquired = co_await worker_.pool.acquire(vp.upstreams, worker_.round_robin[vp.index],
-                                                    vp.connect_timeout, attempt > 0, bodiless);
+                                                    vp.connect_timeout, attempt > 0);
       if (!acquired) {
         spdlog::warn("virtual proxy '{}': {}", vp.config->name, acquired.error().message());
         co_return co_await answer(exchange, 502, "Bad Gateway: no upstream server answered",
@@ -466,9 +489,20 @@ class HttpSession final : public SessionBase,
       }
 
       Outcome sent = co_await std::visit(
-          [&](auto& up) { return send_request(up, parser, vp.read_timeout); },
+          [&](auto& up) { return send_request(up, parser, chunked, vp.read_timeout); },
           connection->stream);
       if (sent == Outcome::kClientFailed) co_return false;
+      if (sent == Outcome::kClientMalformed) {
+        co_return co_await answer(exchange, 400,
+                                  "Bad Request: the request body's chunked framing is malformed",
+                                  false);
+      }
+      if (sent == Outcome::kClientTimeout) {
+        co_return co_await answer(exchange, 408,
+                                  "Request Timeout: the request body came too slowly "
+                                  "(limits.body_timeout, limits.body_min_rate)",
+                                  false);
+      }
       const bool retry = connection->reused && bodiless && attempt == 0;
       if (sent == Outcome::kUpstreamFailed && retry) continue;
       if (sent != Outcome::kDone) {
@@ -490,6 +524,30 @@ class HttpSession final : public SessionBase,
     }
   }
 
+  // Reads the request head into `parser` as http::async_read_header does, but with the raw
+  // bytes in sight: Beast unfolds obs-fold silently, and RFC 9112 section 5.2 lets a server
+  // refuse it instead, which leaves no doubt about what an upstream would see.
+  asio::awaitable<boost::system::error_code> read_head(http::request_parser<http::empty_body>& parser,
+                                                       bool& obs_fold) {
+    for (;;) {
+      if (buffer_.size() > 0) {
+        boost::system::error_code ec;
+        const std::size_t used = parser.put(buffer_.data(), ec);
+        if (ec != http::error::need_more) {
+          if (!ec) {
+            const auto* raw = static_cast<const char*>(buffer_.data().data());
+            obs_fold = has_obs_fold(std::string_view(raw, used));
+            buffer_.consume(used);
+          }
+          co_return ec;
+        }
+      }
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kHeadReadSize), kNoThrow);
+      if (ec) co_return ec;
+      buffer_.commit(n);
+    }
+  }
+
   asio::awaitable<bool> upstream_error(Exchange& exchange, Outcome outcome, bool keep_alive) {
     if (outcome == Outcome::kUpstreamTimeout) {
       co_return co_await answer(exchange, 504,
@@ -500,45 +558,96 @@ class HttpSession final : public SessionBase,
                               keep_alive);
   }
 
-  // Client request body -> upstream, through the fixed buffer; the header goes first.
+  // Client request -> upstream through the fixed buffer, the body framed anew (BodyFramer):
+  // the header leaves with the first body bytes. A body that stops coming, or comes slower
+  // than limits.body_min_rate, is cut (kClientTimeout).
   template <class Up>
   asio::awaitable<Outcome> send_request(Up& up, http::request_parser<http::buffer_body>& parser,
-                                        std::chrono::seconds read_timeout) {
-    if (parser.is_done()) {  // no body (GET): the header alone, as text, in one write
-      write_head(parser.get(), head_);
-      beast::get_lowest_layer(up).expires_after(read_timeout);
-      auto [ec, n] = co_await asio::async_write(up, asio::buffer(head_), kNoThrow);
-      if (ec == beast::error::timeout) co_return Outcome::kUpstreamTimeout;
-      if (ec) co_return Outcome::kUpstreamFailed;
-      co_return Outcome::kDone;
-    }
-    http::request_serializer<http::buffer_body> serializer(parser.get());
+                                        bool chunked, std::chrono::seconds read_timeout) {
+    write_head(parser.get(), head_);
+    std::string_view head = head_;
+    BodyFramer framer(chunked);
+    BodyDeadline deadline(ctx_.body_timeout, ctx_.body_min_rate);
     auto& body = parser.get().body();
-    do {
+    for (;;) {
+      std::size_t n = 0;
       if (!parser.is_done()) {
         body.data = relay_data();
         body.size = kRelaySize;
-        tcp_stream().expires_after(ctx_.idle_timeout);
-        auto [ec, n] = co_await http::async_read_some(stream_, buffer_, parser, kNoThrow);
+        auto ec = co_await read_body_some(parser, deadline.next());
         if (ec == http::error::need_buffer) ec = {};
-        if (ec) co_return Outcome::kClientFailed;
-        body.size = kRelaySize - body.size;
-        body.data = relay_data();
-        body.more = !parser.is_done();
-        // Only a chunk header was parsed: an empty buffer would go out as the last chunk.
-        if (body.size == 0 && body.more) continue;
-      } else {
-        body.data = nullptr;
-        body.size = 0;
-        body.more = false;
+        if (ec) co_return client_read_failure(ec);
+        n = kRelaySize - body.size;
+        deadline.received(n);
+        if (n == 0 && !parser.is_done()) continue;  // only a chunk header was parsed
       }
+      const bool last = parser.is_done();
       beast::get_lowest_layer(up).expires_after(read_timeout);
-      auto [ec, n] = co_await http::async_write(up, serializer, kNoThrow);
-      if (ec == http::error::need_buffer) ec = {};
+      auto [ec, written] = co_await asio::async_write(
+          up, framer.frame(head, n == 0 ? nullptr : relay_.data(), n, last), kNoThrow);
       if (ec == beast::error::timeout) co_return Outcome::kUpstreamTimeout;
       if (ec) co_return Outcome::kUpstreamFailed;
-    } while (!parser.is_done() || !serializer.is_done());
-    co_return Outcome::kDone;
+      head = {};
+      if (last) co_return Outcome::kDone;
+    }
+  }
+
+  // Reads more of the client's body into `parser` by `deadline`: the loop of
+  // http::async_read_some, with two checks of its own. A line that Beast waits on to end (a
+  // chunk size, trailers) is malformed at once when it holds a bare LF or outgrows
+  // max_header_bytes, instead of waiting for a CRLF that never comes. The deadline cancels the
+  // read without closing the socket (the stream's own timeout would), so a 408 can be written.
+  asio::awaitable<boost::system::error_code> read_body_some(
+      http::request_parser<http::buffer_body>& parser, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+      if (buffer_.size() > 0) {
+        boost::system::error_code ec;
+        const std::size_t used = parser.put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec != http::error::need_more && (ec || used > 0 || parser.is_done())) co_return ec;
+        const std::string_view pending(static_cast<const char*>(buffer_.data().data()),
+                                       buffer_.size());
+        if (has_bare_lf(pending) || pending.size() > ctx_.config->limits.max_header_bytes) {
+          co_return http::error::bad_chunk;
+        }
+      }
+      tcp_stream().expires_never();
+      if (!body_timer_) body_timer_.emplace(tcp_stream().get_executor());
+      const std::uint64_t read = ++body_reads_;
+      body_timer_->expires_at(deadline);
+      body_timer_->async_wait(
+          [weak = this->weak_from_this(), read](const boost::system::error_code& ec) {
+            auto self = weak.lock();
+            // Cancelled, or fired after its read had finished: nothing to do.
+            if (ec || !self || self->body_reads_ != read) return;
+            self->body_timed_out_ = true;
+            boost::system::error_code ignored;
+            self->tcp_stream().socket().cancel(ignored);
+          });
+      body_timed_out_ = false;
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kHeadReadSize), kNoThrow);
+      ++body_reads_;  // a wait that fires from now on belongs to no read
+      body_timer_->cancel();
+      if (body_timed_out_) co_return beast::error::timeout;
+      if (ec == asio::error::eof) {
+        boost::system::error_code eof_ec;
+        parser.put_eof(eof_ec);  // a body cut short: partial_message
+        co_return eof_ec;
+      }
+      if (ec) co_return ec;
+      buffer_.commit(n);
+    }
+  }
+
+  // Why reading the client's body failed: a framing error (a bad chunk size, a bare LF) is
+  // answered 400, a client too slow 408; a connection that closed or broke is not answered.
+  static Outcome client_read_failure(const boost::system::error_code& ec) {
+    if (ec == beast::error::timeout) return Outcome::kClientTimeout;
+    const bool parse_error = ec.category() == http::make_error_code(http::error::bad_chunk).category();
+    if (parse_error && ec != http::error::partial_message && ec != http::error::end_of_stream) {
+      return Outcome::kClientMalformed;
+    }
+    return Outcome::kClientFailed;
   }
 
   // Upstream response -> client. Sets keep_alive_after_ when kDone. exchange.status is set
@@ -592,30 +701,12 @@ class HttpSession final : public SessionBase,
       response.keep_alive(keep_alive);
     }
 
-    if (!upgrade && !chunked && !until_close) {
-      Outcome sized = co_await relay_sized_body(up, *parser, *connection, exchange, vp.read_timeout);
-      if (sized != Outcome::kDone) co_return sized;
-      if (upstream_keep_alive) worker_.pool.release(std::move(connection));
-      keep_alive_after_ = keep_alive;
-      co_return Outcome::kDone;
-    }
-
-    http::response_serializer<http::buffer_body> serializer(response);
-    auto& body = response.body();
-    body.data = nullptr;
-    body.size = 0;
-    body.more = !parser->is_done();
-    // Body bytes that came with the header leave with it, in one write (one system call and one
-    // wake-up of the client for a small answer). Otherwise the header goes out at once, so a
-    // stream that starts later (server-sent events) shows its status right away.
-    const bool body_with_header = !upgrade && !parser->is_done() && connection->buffer.size() > 0;
+    write_head(response, head_);
     exchange.status = response.result_int();
-    if (!body_with_header) {
-      tcp_stream().expires_after(ctx_.idle_timeout);
-      auto [ec, n] = co_await http::async_write_header(stream_, serializer, kNoThrow);
-      if (ec) co_return Outcome::kClientFailed;
-    }
     if (upgrade) {
+      tcp_stream().expires_after(ctx_.idle_timeout);
+      auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(head_), kNoThrow);
+      if (ec) co_return Outcome::kClientFailed;
       log(exchange);
       exchange.status = 0;  // logged already; the tunnel follows
       inactivity_ms_ = vp.config->session.inactivity_timeout_seconds * 1000;
@@ -623,78 +714,40 @@ class HttpSession final : public SessionBase,
       keep_alive_after_ = false;
       co_return Outcome::kDone;
     }
-    // Streaming: each read is written at once (server-sent events, long polls).
-    while (!serializer.is_done()) {
-      if (!parser->is_done()) {
+    // Each read is written at once (server-sent events, long polls), chunked anew for HTTP/1.1
+    // clients when the upstream chunked it or ends it by closing. Body bytes that came with the
+    // header leave with it, in one write; otherwise the header goes out at once, so a stream
+    // that starts later shows its status right away. Answers to HEAD, 204 and 304 have no body.
+    const int status = response.result_int();
+    BodyFramer framer(response.chunked() && !is_head && status != 204 && status != 304);
+    std::string_view head = head_;
+    for (;;) {
+      std::size_t n = 0;
+      if (!parser->is_done() && (head.empty() || connection->buffer.size() > 0)) {
+        auto& body = response.body();
         body.data = relay_data();
         body.size = kRelaySize;
         beast::get_lowest_layer(up).expires_after(vp.read_timeout);
-        auto [ec, n] = co_await http::async_read_some(up, connection->buffer, *parser, kNoThrow);
+        auto [ec, read] = co_await http::async_read_some(up, connection->buffer, *parser, kNoThrow);
         if (ec == http::error::need_buffer) ec = {};
         if (ec) co_return Outcome::kClientFailed;  // cut mid-body: close the client too
-        body.size = kRelaySize - body.size;
-        body.data = relay_data();
-        body.more = !parser->is_done();
-        exchange.bytes += body.size;
-        // Only a chunk header was parsed: an empty buffer would go out as the last chunk.
-        if (body.size == 0 && body.more) continue;
-      } else {
-        body.data = nullptr;
-        body.size = 0;
-        body.more = false;
+        n = kRelaySize - body.size;
+        if (n == 0 && !parser->is_done() && head.empty()) continue;  // a chunk header only
       }
+      const bool last = parser->is_done();
       tcp_stream().expires_after(ctx_.idle_timeout);
-      auto [ec, n] = co_await http::async_write(stream_, serializer, kNoThrow);
-      if (ec == http::error::need_buffer) ec = {};
+      auto [ec, written] = co_await asio::async_write(
+          stream_, framer.frame(head, n == 0 ? nullptr : relay_.data(), n, last), kNoThrow);
       if (ec) co_return Outcome::kClientFailed;
+      head = {};
+      exchange.bytes += n;
+      if (last) break;
     }
     if (upstream_keep_alive && !until_close && parser->is_done()) {
       worker_.pool.release(std::move(connection));
     }
     keep_alive_after_ = keep_alive;
     co_return Outcome::kDone;
-  }
-
-  // The common answer: a body of known length (or none). The header is written as text with the
-  // body bytes read along with it, in one write; the rest of the body follows as read. No
-  // framing to add, so no serializer.
-  template <class Up>
-  asio::awaitable<Outcome> relay_sized_body(Up& up, http::response_parser<http::buffer_body>& parser,
-                                            UpstreamConnection& connection, Exchange& exchange,
-                                            std::chrono::seconds read_timeout) {
-    auto& response = parser.get();
-    auto& body = response.body();
-    write_head(response, head_);
-    exchange.status = response.result_int();
-    bool head_sent = false;
-    for (;;) {
-      std::size_t n = 0;
-      // Before the header is out, only bytes already read: a slow body must not hold it back.
-      if (!parser.is_done() && (head_sent || connection.buffer.size() > 0)) {
-        body.data = relay_data();
-        body.size = kRelaySize;
-        beast::get_lowest_layer(up).expires_after(read_timeout);
-        auto [ec, read] = co_await http::async_read_some(up, connection.buffer, parser, kNoThrow);
-        if (ec == http::error::need_buffer) ec = {};
-        if (ec) co_return Outcome::kClientFailed;  // cut mid-answer: close the client too
-        n = kRelaySize - body.size;
-      }
-      tcp_stream().expires_after(ctx_.idle_timeout);
-      boost::system::error_code ec;
-      if (!head_sent) {
-        std::array<asio::const_buffer, 2> both{
-            asio::buffer(head_),
-            n == 0 ? asio::const_buffer() : asio::const_buffer(relay_.data(), n)};
-        std::tie(ec, std::ignore) = co_await asio::async_write(stream_, both, kNoThrow);
-        head_sent = true;
-      } else if (n > 0) {
-        std::tie(ec, std::ignore) =
-            co_await asio::async_write(stream_, asio::buffer(relay_.data(), n), kNoThrow);
-      }
-      if (ec) co_return Outcome::kClientFailed;
-      exchange.bytes += n;
-      if (parser.is_done()) co_return Outcome::kDone;
-    }
   }
 
   // After a 101: bytes both ways until either side closes. No frame parsing.
@@ -809,6 +862,10 @@ class HttpSession final : public SessionBase,
   // Buffers of a tunnel's TLS sides (see relay_bytes).
   std::unique_ptr<TunnelBuffer> tunnel_up_;
   std::unique_ptr<TunnelBuffer> tunnel_down_;
+  // The body read deadline (see read_body_some), made on the first body read.
+  std::optional<asio::steady_timer> body_timer_;
+  std::uint64_t body_reads_ = 0;
+  bool body_timed_out_ = false;
   // WebSocket tunnel state.
   auth::Gate* tunnel_gate_ = nullptr;
   std::uint64_t session_handle_ = 0;

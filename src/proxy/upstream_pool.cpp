@@ -19,14 +19,13 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
-// An idle keep-alive connection the upstream has closed shows as readable with 0 bytes.
-bool still_open(beast::tcp_stream& stream, bool tls) {
+// An idle keep-alive connection is reusable only while the upstream has sent nothing since the
+// last exchange ended: a pending EOF means it closed, and pending bytes (a stray answer, a TLS
+// alert) would be read as the answer to the next request, which may be another user's.
+bool nothing_pending(beast::tcp_stream& stream) {
   char byte;
   ssize_t n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
-  // Plain: unexpected bytes on an idle connection make it unusable. TLS: may be a session
-  // ticket or alert; a close alert is caught by the retry of bodiless requests.
-  return n > 0 && tls;
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 }  // namespace
@@ -60,21 +59,14 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, asio::ssl::context& t
                            UpstreamHealth& health)
     : executor_(std::move(executor)), tls_(tls), health_(health) {}
 
-std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(std::size_t id, bool retryable) {
+std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(std::size_t id) {
   if (id >= idle_.size()) return nullptr;
   auto& idle = idle_[id];
   auto now = SteadyClock::now();
   while (!idle.empty()) {
     auto connection = std::move(idle.back());
     idle.pop_back();
-    bool tls = std::holds_alternative<UpstreamConnection::Tls>(connection->stream);
-    const auto idle_for = now - connection->idle_since;
-    // For a request that can be retried, a connection idle for less than kCheckAfter is taken
-    // without the peek (a system call per request under load): upstreams close idle
-    // connections after seconds, not at once, and a retryable request that meets a closed one
-    // goes out again on a fresh connection. A request with a body is never sent blind.
-    if (idle_for < kMaxIdleTime &&
-        ((retryable && idle_for < kCheckAfter) || still_open(connection->tcp(), tls))) {
+    if (now - connection->idle_since < kMaxIdleTime && nothing_pending(connection->tcp())) {
       connection->reused = true;
       return connection;
     }
@@ -83,6 +75,8 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(std::size_t id, bool
 }
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
+  // Bytes read past the end of the answer: the upstream and the gateway disagree on framing.
+  if (connection->buffer.size() != 0) return;
   if (connection->id >= idle_.size()) idle_.resize(connection->id + 1);
   auto& idle = idle_[connection->id];
   if (idle.size() >= kMaxIdlePerUpstream) return;
@@ -93,7 +87,7 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
 
 asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquire(
     const std::vector<UpstreamRuntime>& upstreams, std::size_t& next,
-    std::chrono::seconds connect_timeout, bool fresh_only, bool retryable) {
+    std::chrono::seconds connect_timeout, bool fresh_only) {
   const std::size_t count = upstreams.size();
   const std::size_t start = next++;
   auto now = SteadyClock::now();
@@ -105,7 +99,7 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acqui
     const UpstreamRuntime& upstream = upstreams[(start + k) % count];
     if (any_up && health_.is_down(upstream.id, now)) continue;
     if (!fresh_only) {
-      if (auto idle = take_idle(upstream.id, retryable)) co_return std::move(idle);
+      if (auto idle = take_idle(upstream.id)) co_return std::move(idle);
     }
     auto connected = co_await connect(upstream, connect_timeout);
     if (connected) {

@@ -1,6 +1,6 @@
 // Upstream connections: plain or TLS streams to the "engine" servers, a per-thread keep-alive
 // pool (no locks), round robin and passive health shared by all threads (atomics only).
-//   auto conn = co_await worker.pool.acquire(vp.upstreams, rr_slot, timeout, false, bodiless);
+//   auto conn = co_await worker.pool.acquire(vp.upstreams, rr_slot, timeout, false);
 //   if (!conn) answer_502();  else { use(**conn); worker.pool.release(std::move(*conn)); }
 #pragma once
 
@@ -72,22 +72,21 @@ class UpstreamPool {
  public:
   static constexpr std::size_t kMaxIdlePerUpstream = 64;
   static constexpr std::chrono::seconds kMaxIdleTime{30};
-  static constexpr std::chrono::milliseconds kCheckAfter{1000};  // see take_idle()
 
   UpstreamPool(asio::any_io_executor executor, asio::ssl::context& tls, UpstreamHealth& health);
 
   // Round robin from `*next` over `upstreams`, skipping those marked down (unless all are);
-  // reuses an idle connection unless `fresh_only`. `retryable`: the request can be sent again
-  // on a fresh connection if this one turns out closed (no body), so a recently idle one is
-  // taken without checking. kUpstreamUnavailable when none answers.
+  // reuses an idle connection on which the upstream sent nothing since (see take_idle) unless
+  // `fresh_only`. kUpstreamUnavailable when none answers.
   asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> acquire(
       const std::vector<UpstreamRuntime>& upstreams, std::size_t& next,
-      std::chrono::seconds connect_timeout, bool fresh_only, bool retryable);
-  // Back to the pool after a complete keep-alive exchange.
+      std::chrono::seconds connect_timeout, bool fresh_only);
+  // Back to the pool after a keep-alive exchange that ended cleanly: the request sent whole, the
+  // answer read whole and nothing read past it (else the connection is closed).
   void release(std::unique_ptr<UpstreamConnection> connection);
 
  private:
-  std::unique_ptr<UpstreamConnection> take_idle(std::size_t id, bool retryable);
+  std::unique_ptr<UpstreamConnection> take_idle(std::size_t id);
   asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> connect(
       const UpstreamRuntime& upstream, std::chrono::seconds timeout);
 

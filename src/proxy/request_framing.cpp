@@ -1,0 +1,136 @@
+#include "proxy/request_framing.h"
+
+#include <algorithm>
+
+#include <boost/beast/core/string.hpp>
+
+#include "base/http_text.h"
+
+namespace jotgate::proxy {
+
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// unreserved / sub-delims (RFC 3986 section 2): what a reg-name holds besides pct-encoding.
+bool is_reg_name_char(char c) {
+  return is_alpha(c) || is_digit(c) || std::string_view("-._~!$&'()*+,;=").find(c) !=
+                                           std::string_view::npos;
+}
+
+bool valid_reg_name(std::string_view name) {
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '%') {
+      if (i + 2 >= name.size() || !is_hex(name[i + 1]) || !is_hex(name[i + 2])) return false;
+      i += 2;
+    } else if (!is_reg_name_char(name[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "[v6 address]" or "[vX.future]": the characters RFC 3986 allows between the brackets.
+bool valid_ip_literal(std::string_view literal) {
+  if (literal.size() < 3 || literal.front() != '[' || literal.back() != ']') return false;
+  std::string_view inside = literal.substr(1, literal.size() - 2);
+  return std::all_of(inside.begin(), inside.end(),
+                     [](char c) { return c == ':' || is_reg_name_char(c); });
+}
+
+constexpr FramingProblem kTransferEncodingInHttp10{
+    400, "Bad Request: Transfer-Encoding is not allowed in an HTTP/1.0 request"};
+constexpr FramingProblem kChunkedNotFinal{
+    400, "Bad Request: the final transfer coding must be chunked"};
+constexpr FramingProblem kChunkedTwice{400, "Bad Request: chunked is applied more than once"};
+constexpr FramingProblem kCodingNotImplemented{
+    501, "Not Implemented: the only transfer coding accepted is chunked"};
+constexpr FramingProblem kHostMissing{400, "Bad Request: the Host header is missing"};
+constexpr FramingProblem kHostRepeated{400, "Bad Request: more than one Host header"};
+constexpr FramingProblem kHostInvalid{400, "Bad Request: the Host header is not a valid host"};
+constexpr FramingProblem kConnect{405, "Method Not Allowed: CONNECT is not served here"};
+
+std::optional<FramingProblem> check_transfer_encoding(const http::request_header<>& request) {
+  auto range = request.equal_range(http::field::transfer_encoding);
+  if (range.first == range.second) return std::nullopt;
+  if (request.version() < 11) return kTransferEncodingInHttp10;
+  std::size_t codings = 0;
+  std::size_t chunked = 0;
+  bool last_chunked = false;
+  bool unknown = false;
+  for (auto it = range.first; it != range.second; ++it) {
+    for_each_list_element(it->value(), [&](std::string_view coding) {
+      ++codings;
+      last_chunked = boost::beast::iequals(coding, "chunked");
+      if (last_chunked) ++chunked;
+      else unknown = true;
+    });
+  }
+  if (codings == 0 || !last_chunked) return kChunkedNotFinal;
+  if (chunked > 1) return kChunkedTwice;
+  if (unknown) return kCodingNotImplemented;
+  return std::nullopt;
+}
+
+std::optional<FramingProblem> check_host(const http::request_header<>& request) {
+  auto range = request.equal_range(http::field::host);
+  if (range.first == range.second) {
+    if (request.version() >= 11) return kHostMissing;
+    return std::nullopt;
+  }
+  if (std::next(range.first) != range.second) return kHostRepeated;
+  if (!valid_host(range.first->value())) return kHostInvalid;
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool valid_host(std::string_view host) {
+  std::string_view name = host;
+  std::string_view port;
+  if (!host.empty() && host.front() == '[') {
+    const std::size_t close = host.find(']');
+    if (close == std::string_view::npos) return false;
+    name = host.substr(0, close + 1);
+    std::string_view after = host.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return false;
+      port = after.substr(1);
+    }
+    if (!valid_ip_literal(name)) return false;
+  } else {
+    const std::size_t colon = host.rfind(':');
+    if (colon != std::string_view::npos) {
+      name = host.substr(0, colon);
+      port = host.substr(colon + 1);
+    }
+    if (!valid_reg_name(name)) return false;  // an IPv4 address is a reg-name too
+  }
+  if (port.size() > 5) return false;
+  return std::all_of(port.begin(), port.end(), is_digit);
+}
+
+bool has_obs_fold(std::string_view raw_head) {
+  for (std::size_t lf = raw_head.find('\n'); lf != std::string_view::npos && lf + 1 < raw_head.size();
+       lf = raw_head.find('\n', lf + 1)) {
+    if (raw_head[lf + 1] == ' ' || raw_head[lf + 1] == '\t') return true;
+  }
+  return false;
+}
+
+bool has_bare_lf(std::string_view text) {
+  for (std::size_t lf = text.find('\n'); lf != std::string_view::npos; lf = text.find('\n', lf + 1)) {
+    if (lf == 0 || text[lf - 1] != '\r') return true;
+  }
+  return false;
+}
+
+std::optional<FramingProblem> check_request_head(const http::request_header<>& request) {
+  if (request.method() == http::verb::connect) return kConnect;
+  if (auto problem = check_transfer_encoding(request)) return problem;
+  return check_host(request);
+}
+
+}  // namespace jotgate::proxy
