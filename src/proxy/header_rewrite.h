@@ -1,7 +1,9 @@
 // Header rewriting between client and upstream: hop-by-hop removal (RFC 9110 section 7.6.1),
-// removal of client-sent identity and X-Forwarded-* headers, and the headers the gateway adds.
+// removal of client-sent identity, X-Forwarded-* and underscored headers, and the headers the
+// gateway adds.
 // Built once per virtual proxy; rewrite_* do no allocation beyond the headers they add.
-//   HeaderPolicy policy(gate.reserved_request_headers(), vp.response_headers);
+//   HeaderPolicy policy({gate.reserved_request_headers(), vp.response_headers,
+//                        vp.allow_underscores_in_headers});
 //   policy.rewrite_request(request_header, decision, forwarded, /*websocket=*/false);
 //   policy.rewrite_response(response_header, decision, /*upgrade=*/false);
 #pragma once
@@ -49,10 +51,17 @@ std::string_view origin_authority(std::string_view origin);
 void write_head(const http::request_header<>& request, std::string& out);
 void write_head(const http::response_header<>& response, std::string& out);
 
+struct HeaderPolicySettings {
+  std::vector<std::string> reserved_request_headers;  // the gate's: identity, claims, ...
+  std::vector<std::pair<std::string, std::string>> response_headers;
+  // False: client header names holding '_' are dropped (CGI-style apps read '_' as '-').
+  // True: they pass, except those naming a header the gateway controls with '_' read as '-'.
+  bool allow_underscores = false;
+};
+
 class HeaderPolicy {
  public:
-  HeaderPolicy(const std::vector<std::string>& reserved_request_headers,
-               std::vector<std::pair<std::string, std::string>> response_headers);
+  explicit HeaderPolicy(HeaderPolicySettings settings);
 
   // Client request -> upstream request (header only; framing headers are left to the caller).
   // False (request unchanged) when a value to add holds CR, LF or another control character:
@@ -66,8 +75,15 @@ class HeaderPolicy {
   void add_response_headers(http::fields& fields) const;
 
  private:
+  // True when the client header `name` is never forwarded.
+  bool stripped(std::string_view name) const;
+
   std::vector<std::string> stripped_;  // client headers never forwarded
+  // With allow_underscores: every header name the gateway controls, for names
+  // holding '_' compared with '_' read as '-'.
+  std::vector<std::string> underscore_protected_;
   std::vector<std::pair<std::string, std::string>> response_headers_;
+  bool allow_underscores_ = false;
 };
 
 }  // namespace jotgate::proxy
