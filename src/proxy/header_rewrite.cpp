@@ -170,6 +170,7 @@ bool same_as_dashes(std::string_view name, std::string_view protected_name) {
 
 HeaderPolicy::HeaderPolicy(HeaderPolicySettings settings)
     : response_headers_(std::move(settings.response_headers)),
+      session_cookie_name_(std::move(settings.session_cookie_name)),
       allow_underscores_(settings.allow_underscores) {
   // What the gateway sets itself, and what fronting proxies use to name the client or the URL.
   stripped_ = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix",
@@ -194,6 +195,15 @@ bool HeaderPolicy::stripped(std::string_view name) const {
                      [&](const std::string& protected_name) {
                        return same_as_dashes(name, protected_name);
                      });
+}
+
+bool HeaderPolicy::sets_session_cookie(std::string_view set_cookie) const {
+  // As a browser reads it (RFC 6265bis 5.6): the name is what precedes the first '=' of the
+  // part before the first ';', trimmed; without '=' the cookie has no name.
+  std::string_view pair = set_cookie.substr(0, set_cookie.find(';'));
+  const std::size_t equals = pair.find('=');
+  if (equals == std::string_view::npos) return false;
+  return trim(pair.substr(0, equals)) == session_cookie_name_;
 }
 
 bool HeaderPolicy::rewrite_request(http::request_header<>& request,
@@ -231,6 +241,11 @@ bool HeaderPolicy::rewrite_request(http::request_header<>& request,
 void HeaderPolicy::rewrite_response(http::response_header<>& response,
                                     const auth::Decision& decision, bool upgrade) const {
   remove_hop_by_hop(response, upgrade);
+  for (auto it = response.begin(); it != response.end();) {
+    const bool session_cookie =
+        it->name() == http::field::set_cookie && sets_session_cookie(it->value());
+    it = session_cookie ? response.erase(it) : std::next(it);
+  }
   if (decision.set_cookie && safe_value(*decision.set_cookie)) response.insert(http::field::set_cookie, *decision.set_cookie);
   add_response_headers(response);
 }

@@ -75,6 +75,7 @@ TEST(HopByHop, DetectsWebSocketUpgradeOnlyWithBothHeaders) {
 HeaderPolicy policy(bool allow_underscores = false) {
   return HeaderPolicy({{"X-Jotgate-User", "x-jotgate-groups", "Authorization"},
                        {{"X-Frame-Options", "SAMEORIGIN"}},
+                       "X-Jotgate-Session-jwt",
                        allow_underscores});
 }
 
@@ -263,6 +264,26 @@ TEST(ResponseRewrite, AddsCookieAndResponseHeadersRemovesHopByHop) {
   EXPECT_EQ(values(response, "Set-Cookie"),
             (std::vector<std::string>{"app=1", "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly"}));
   EXPECT_EQ(values(response, "X-Frame-Options"), std::vector<std::string>{"SAMEORIGIN"});
+}
+
+TEST(ResponseRewrite, RemovesTheUpstreamsSetCookieForTheSessionCookie) {
+  http::response_header<> response;
+  for (auto value : {"X-Jotgate-Session-jwt=evil", "other=1",
+                     " X-Jotgate-Session-jwt =evil; Path=/jwt", "X-Jotgate-Session-jwt=; Max-Age=0",
+                     "x-jotgate-session-jwt=1", "X-Jotgate-Session-jwt2=1",
+                     "a=X-Jotgate-Session-jwt=1", "X-Jotgate-Session-jwt"}) {
+    response.insert(http::field::set_cookie, value);
+  }
+  auth::Decision decision;
+  decision.allowed = true;
+  decision.set_cookie = "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly";
+  policy().rewrite_response(response, decision, false);
+  // Browsers compare cookie names exactly (case too); without '=' the cookie has no name.
+  EXPECT_EQ(values(response, "Set-Cookie"),
+            (std::vector<std::string>{"other=1", "x-jotgate-session-jwt=1",
+                                      "X-Jotgate-Session-jwt2=1", "a=X-Jotgate-Session-jwt=1",
+                                      "X-Jotgate-Session-jwt",
+                                      "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly"}));
 }
 
 TEST(HostAllowList, ComparesHostWithoutPortAndCase) {
