@@ -32,7 +32,7 @@ std::string header_safe(std::string_view text) {
 
 bool is_token_reason(Reason reason) {
   return reason != Reason::kNoCredentials && reason != Reason::kSessionExpired &&
-         reason != Reason::kAccessDenied;
+         reason != Reason::kAccessDenied && reason != Reason::kAuthorizationRepeated;
 }
 
 }  // namespace
@@ -70,6 +70,10 @@ Decision refuse(Reason reason, const AnswerContext& context) {
     d.status = 403;
     message = "Access denied: " + (context.user != nullptr ? context.user->qualified() : "") +
               " has no access allocation";
+  } else if (reason == Reason::kAuthorizationRepeated) {
+    // Malformed, not unauthenticated: no challenge.
+    d.status = 400;
+    message = "Bad Request: " + std::string(reason_message(reason));
   } else if (is_token_reason(reason)) {
     d.status = 401;
     const std::string description = header_safe(reason_message(reason));

@@ -20,7 +20,8 @@ struct AnswerContext {
 // True when an Accept header value takes application/json (and not with q=0).
 bool wants_json(std::optional<std::string_view> accept);
 
-// A refusal: 401 for missing or bad credentials, 403 for a user without an allocation.
+// A refusal: 401 for missing or bad credentials, 403 for a user without an allocation, 400 for
+// a request with more than one Authorization header.
 Decision refuse(Reason reason, const AnswerContext& context);
 
 }  // namespace jotgate::auth

@@ -83,6 +83,8 @@ class VirtualProxyGate final : public Gate {
         anonymous_(vp.auth.anonymous),
         header_(vp.auth.header),
         forward_claims_(vp.auth.jwt.forward_claims),
+        forward_authorization_(method_ == config::AuthMethod::kJwt &&
+                               vp.auth.jwt.forward_authorization),
         ticket_lifetime_(vp.auth.ticket_lifetime_seconds),
         secure_(vp.session.secure),
         verifier_(std::move(verifier)),
@@ -107,9 +109,8 @@ class VirtualProxyGate final : public Gate {
     for (const auto& [name, header] : vp.auth.forward_attributes) attribute_headers_[name] = header;
     reserved_.push_back(identity_header_);
     for (const auto& [name, header] : attribute_headers_) reserved_.push_back(header);
-    if (method_ != config::AuthMethod::kJwt || !vp.auth.jwt.forward_authorization) {
-      reserved_.push_back("Authorization");
-    }
+    // Always: with forward_authorization, the Decision carries the one that was verified.
+    reserved_.push_back("Authorization");
     if (method_ == config::AuthMethod::kHeader) {
       reserved_.push_back(header_.user_header);
       if (!header_.directory_header.empty()) reserved_.push_back(header_.directory_header);
@@ -117,6 +118,10 @@ class VirtualProxyGate final : public Gate {
   }
 
   Decision check(const RequestView& request) override {
+    // Not a list field (RFC 9110 section 11.6.2): never guess which of several was meant.
+    if (request.headers("Authorization").size() > 1) {
+      return refuse(Reason::kAuthorizationRepeated, answer_context(request));
+    }
     Attempt attempt = begin(request, session::Refresh::kYes);
     if (anonymous_ == config::AnonymousMode::kAlways) {
       if (attempt.current && attempt.current->user.directory == kAnonymousDirectory) {
@@ -124,8 +129,14 @@ class VirtualProxyGate final : public Gate {
       }
       return sign_in_anonymous(request, attempt);
     }
-    if (auto token = bearer_token(request.header("Authorization"))) {
-      return sign_in_with(*token, request, attempt);
+    const auto authorization = request.header("Authorization");
+    if (auto token = bearer_token(authorization)) {
+      Decision decision = sign_in_with(*token, request, attempt);
+      // Only the credential just verified goes upstream; a cookie's request sends none.
+      if (decision.allowed && forward_authorization_) {
+        decision.upstream_headers.emplace_back("Authorization", std::string(*authorization));
+      }
+      return decision;
     }
     if (method_ == config::AuthMethod::kHeader) {
       if (auto user = request.header(header_.user_header)) {
@@ -241,10 +252,14 @@ class VirtualProxyGate final : public Gate {
     std::optional<session::SessionView> current;
   };
 
+  AnswerContext answer_context(const RequestView& request) const {
+    return AnswerContext{prefix_, wants_json(request.header("Accept")), nullptr};
+  }
+
   Attempt begin(const RequestView& request, session::Refresh refresh) {
     Attempt attempt;
     attempt.now = clock_.now_seconds();
-    attempt.context = AnswerContext{prefix_, wants_json(request.header("Accept")), nullptr};
+    attempt.context = answer_context(request);
     attempt.cookie_headers = request.headers("Cookie");
     attempt.current = find_session(attempt.cookie_headers, attempt.now, refresh);
     return attempt;
@@ -460,6 +475,7 @@ class VirtualProxyGate final : public Gate {
   const config::AnonymousMode anonymous_;
   const config::HeaderAuthSettings header_;          // method header
   const std::map<std::string, std::string> forward_claims_;  // claim -> header (method jwt)
+  const bool forward_authorization_;  // the verified bearer's Authorization goes upstream
   const std::int64_t ticket_lifetime_;
   const config::SecureMode secure_;
   session::CookieSpec cookie_;

@@ -46,7 +46,8 @@ struct Decision {
 
   // When allowed:
   UserIdentity user;
-  HeaderList upstream_headers;          // identity header and forwarded claims, to add upstream
+  HeaderList upstream_headers;          // identity header, forwarded claims and (with
+                                        // forward_authorization) the verified Authorization
   std::optional<std::string> set_cookie;  // a Set-Cookie value to add to the response
   std::optional<std::string> upstream_cookie;  // Cookie header to send upstream (session cookie
                                                // removed); nullopt: send no Cookie header
@@ -85,7 +86,8 @@ class Gate {
   // Keeps a session alive (WebSocket traffic after the upgrade).
   virtual void touch(std::uint64_t session_handle) = 0;
   // Header names the proxy removes from every client request before forwarding: identity
-  // header, forward_claims headers; plus Authorization unless configured to forward it.
+  // header, forward_claims and forward_attributes headers, the header method's headers and
+  // Authorization (forwarded only as Decision::upstream_headers says).
   virtual const std::vector<std::string>& reserved_request_headers() const = 0;
 };
 

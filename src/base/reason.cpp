@@ -51,6 +51,7 @@ ReasonText text_of(Reason reason) {
     case Reason::kTicketInvalid: return {"TICKET_INVALID", "the ticket is unknown, already used or expired"};
     case Reason::kCredentialsNotAccepted: return {"CREDENTIALS_NOT_ACCEPTED", "this virtual proxy does not sign users in with this kind of credentials"};
     case Reason::kHeaderUntrusted: return {"HEADER_UNTRUSTED", "identity headers are accepted only on listeners marked trusted"};
+    case Reason::kAuthorizationRepeated: return {"AUTHORIZATION_REPEATED", "the request has more than one Authorization header"};
   }
   return {"UNKNOWN", "unknown reason"};
 }

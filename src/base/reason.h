@@ -52,6 +52,7 @@ enum class Reason {
   kTicketInvalid,         // unknown, already used or expired ticket
   kCredentialsNotAccepted,  // e.g. a bearer token where only tickets sign users in
   kHeaderUntrusted,       // an identity header on a listener not marked trusted
+  kAuthorizationRepeated,  // more than one Authorization header: which one would be verified?
 };
 
 // Stable, upper-case code, e.g. "ALG_NONE". Never changes once released: scripts match on it.

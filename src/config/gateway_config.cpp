@@ -384,7 +384,8 @@ class ConfigParser {
       if (!reader_.map(node, path,
                        {"name", "prefix", "listeners", "upstreams", "strip_prefix", "session",
                         "auth", "identity_header", "response_headers", "host_allow_list",
-                        "connect_timeout", "read_timeout", "logout_redirect_uri", "cors"})) {
+                        "connect_timeout", "read_timeout", "logout_redirect_uri", "cors",
+                        "allow_underscores_in_headers"})) {
         continue;
       }
       VirtualProxy vp;
@@ -429,6 +430,8 @@ class ConfigParser {
                         in_quotes(*header) + " is not a valid header name");
         }
       }
+      vp.allow_underscores_in_headers =
+          reader_.boolean(node, path, "allow_underscores_in_headers").value_or(false);
       parse_response_headers(node, path, vp);
       if (auto uri = redirect_uri(node, path, "logout_redirect_uri")) vp.logout_redirect_uri = *uri;
       if (auto hosts = reader_.strings(node, path, "host_allow_list")) {

@@ -103,6 +103,9 @@ struct VirtualProxy {
   SessionSettings session;
   AuthSettings auth;
   std::string identity_header = "X-Jotgate-User";
+  // Client header names holding '_' are dropped unless true (then only those naming a header
+  // the gateway controls, '_' read as '-').
+  bool allow_underscores_in_headers = false;
   std::string logout_redirect_uri;  // where .auth/logout sends the browser; "" = 204
   std::vector<std::pair<std::string, std::string>> response_headers;
   std::vector<std::string> host_allow_list;

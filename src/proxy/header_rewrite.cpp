@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <iterator>
 #include <optional>
 
 #include <boost/beast/core/string.hpp>
@@ -136,12 +137,57 @@ std::string_view origin_authority(std::string_view origin) {
   return rest.substr(0, rest.find('/'));
 }
 
-HeaderPolicy::HeaderPolicy(const std::vector<std::string>& reserved_request_headers,
-                           std::vector<std::pair<std::string, std::string>> response_headers)
-    : response_headers_(std::move(response_headers)) {
+namespace {
+
+// `name` names `protected_name` when '_' is read as '-', case-insensitively (CGI and WSGI turn
+// both into '_', so X_Jotgate_User reaches an app as X-Jotgate-User would).
+bool same_as_dashes(std::string_view name, std::string_view protected_name) {
+  return name.size() == protected_name.size() &&
+         std::equal(name.begin(), name.end(), protected_name.begin(), [](char c, char p) {
+           if (c == '_') c = '-';
+           return std::tolower(static_cast<unsigned char>(c)) ==
+                  std::tolower(static_cast<unsigned char>(p));
+         });
+}
+
+}  // namespace
+
+HeaderPolicy::HeaderPolicy(HeaderPolicySettings settings)
+    : response_headers_(std::move(settings.response_headers)),
+      session_cookie_name_(std::move(settings.session_cookie_name)),
+      allow_underscores_(settings.allow_underscores) {
+  // What the gateway sets itself, and what fronting proxies use to name the client or the URL.
   stripped_ = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix",
-               "forwarded", "x-real-ip", "expect"};
-  for (const auto& name : reserved_request_headers) stripped_.push_back(name);
+               "x-forwarded-port", "x-forwarded-server", "forwarded", "x-real-ip",
+               "true-client-ip", "x-client-ip", "x-original-url", "x-rewrite-url", "expect"};
+  stripped_.insert(stripped_.end(), settings.reserved_request_headers.begin(),
+                   settings.reserved_request_headers.end());
+  underscore_protected_ = stripped_;
+  for (std::string_view name : {"authorization", "cookie", "connection"}) {
+    underscore_protected_.emplace_back(name);
+  }
+  underscore_protected_.insert(underscore_protected_.end(), kFramingHeaders.begin(),
+                               kFramingHeaders.end());
+  underscore_protected_.insert(underscore_protected_.end(), kHopByHop.begin(), kHopByHop.end());
+}
+
+bool HeaderPolicy::stripped(std::string_view name) const {
+  const bool underscored = name.find('_') != std::string_view::npos;
+  if (underscored && !allow_underscores_) return true;
+  const auto& names = underscored ? underscore_protected_ : stripped_;
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& protected_name) {
+                       return same_as_dashes(name, protected_name);
+                     });
+}
+
+bool HeaderPolicy::sets_session_cookie(std::string_view set_cookie) const {
+  // As a browser reads it (RFC 6265bis 5.6): the name is what precedes the first '=' of the
+  // part before the first ';', trimmed; without '=' the cookie has no name.
+  std::string_view pair = set_cookie.substr(0, set_cookie.find(';'));
+  const std::size_t equals = pair.find('=');
+  if (equals == std::string_view::npos) return false;
+  return trim(pair.substr(0, equals)) == session_cookie_name_;
 }
 
 bool HeaderPolicy::rewrite_request(http::request_header<>& request,
@@ -156,7 +202,9 @@ bool HeaderPolicy::rewrite_request(http::request_header<>& request,
   auto host = request.find(http::field::host);
   std::optional<std::string> client_host;
   if (host != request.end()) client_host.emplace(host->value());
-  for (const auto& name : stripped_) request.erase(name);
+  for (auto it = request.begin(); it != request.end();) {
+    it = stripped(it->name_string()) ? request.erase(it) : std::next(it);
+  }
   if (client_host) request.set("X-Forwarded-Host", *client_host);
   request.set(http::field::host, forwarded.upstream_host);
   request.erase(http::field::cookie);
@@ -177,6 +225,11 @@ bool HeaderPolicy::rewrite_request(http::request_header<>& request,
 void HeaderPolicy::rewrite_response(http::response_header<>& response,
                                     const auth::Decision& decision, bool upgrade) const {
   remove_hop_by_hop(response, upgrade);
+  for (auto it = response.begin(); it != response.end();) {
+    const bool session_cookie =
+        it->name() == http::field::set_cookie && sets_session_cookie(it->value());
+    it = session_cookie ? response.erase(it) : std::next(it);
+  }
   if (decision.set_cookie && safe_value(*decision.set_cookie)) response.insert(http::field::set_cookie, *decision.set_cookie);
   add_response_headers(response);
 }

@@ -1,7 +1,9 @@
 // Header rewriting between client and upstream: hop-by-hop removal (RFC 9110 section 7.6.1),
-// removal of client-sent identity and X-Forwarded-* headers, and the headers the gateway adds.
+// removal of client-sent identity, X-Forwarded-* and underscored headers, of an upstream's
+// Set-Cookie for the session cookie, and the headers the gateway adds.
 // Built once per virtual proxy; rewrite_* do no allocation beyond the headers they add.
-//   HeaderPolicy policy(gate.reserved_request_headers(), vp.response_headers);
+//   HeaderPolicy policy({gate.reserved_request_headers(), vp.response_headers,
+//                        vp.session.cookie_name, vp.allow_underscores_in_headers});
 //   policy.rewrite_request(request_header, decision, forwarded, /*websocket=*/false);
 //   policy.rewrite_response(response_header, decision, /*upgrade=*/false);
 #pragma once
@@ -49,25 +51,44 @@ std::string_view origin_authority(std::string_view origin);
 void write_head(const http::request_header<>& request, std::string& out);
 void write_head(const http::response_header<>& response, std::string& out);
 
+struct HeaderPolicySettings {
+  std::vector<std::string> reserved_request_headers;  // the gate's: identity, claims, ...
+  std::vector<std::pair<std::string, std::string>> response_headers;
+  std::string session_cookie_name;  // an upstream may not set it
+  // False: client header names holding '_' are dropped (CGI-style apps read '_' as '-').
+  // True: they pass, except those naming a header the gateway controls with '_' read as '-'.
+  bool allow_underscores = false;
+};
+
 class HeaderPolicy {
  public:
-  HeaderPolicy(const std::vector<std::string>& reserved_request_headers,
-               std::vector<std::pair<std::string, std::string>> response_headers);
+  explicit HeaderPolicy(HeaderPolicySettings settings);
 
   // Client request -> upstream request (header only; framing headers are left to the caller).
   // False (request unchanged) when a value to add holds CR, LF or another control character:
   // a claim must not be able to add header lines; the caller refuses the request.
   [[nodiscard]] bool rewrite_request(http::request_header<>& request, const auth::Decision& decision,
                        const ForwardedInfo& forwarded, bool websocket) const;
-  // Upstream response -> client response.
+  // Upstream response -> client response; an upstream's Set-Cookie for the session cookie
+  // is removed.
   void rewrite_response(http::response_header<>& response, const auth::Decision& decision,
                         bool upgrade) const;
   // The virtual proxy's response_headers, on every answer (also refusals).
   void add_response_headers(http::fields& fields) const;
 
  private:
+  // True when the client header `name` is never forwarded.
+  bool stripped(std::string_view name) const;
+  // True when the upstream's Set-Cookie value sets the session cookie.
+  bool sets_session_cookie(std::string_view set_cookie) const;
+
   std::vector<std::string> stripped_;  // client headers never forwarded
+  // With allow_underscores: every header name the gateway controls, for names
+  // holding '_' compared with '_' read as '-'.
+  std::vector<std::string> underscore_protected_;
   std::vector<std::pair<std::string, std::string>> response_headers_;
+  std::string session_cookie_name_;
+  bool allow_underscores_ = false;
 };
 
 }  // namespace jotgate::proxy

@@ -98,7 +98,9 @@ Result<void> Server::Impl::build() {
                                           host_port(upstream.host, upstream.port)});
     }
     ctx.virtual_proxies.push_back(VirtualProxyRuntime{
-        &vp, i, &gate, HeaderPolicy(gate.reserved_request_headers(), vp.response_headers),
+        &vp, i, &gate,
+        HeaderPolicy({gate.reserved_request_headers(), vp.response_headers,
+                      vp.session.cookie_name, vp.allow_underscores_in_headers}),
         std::move(allow), std::move(upstreams), std::chrono::seconds(vp.connect_timeout_seconds),
         std::chrono::seconds(vp.read_timeout_seconds), CorsPolicy(vp.cors_allowed_origins)});
   }

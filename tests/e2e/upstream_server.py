@@ -7,6 +7,7 @@ HTTP/1.1 with keep-alive, threaded. Routes (any other path echoes):
                       answers {"bytes": n, "sha256": hex}
   /sse?count=N        text/event-stream, one event every 100 ms, chunked
   /slow?seconds=S     sleeps S seconds, then echoes
+  /setcookies?cookie=C[&cookie=C...]  echoes, with one Set-Cookie: C per parameter, in order
   /ws                 WebSocket echo (RFC 6455, hand-written handshake and framing)
   /whoami.html        an HTML page naming the signed-in user (X-Jotgate-User) and a request count,
                       for the browser tests and examples/embed
@@ -149,6 +150,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._app_page()
         if route == "cors":  # an app that sets its own CORS header
             return self._echo(extra=[("Access-Control-Allow-Origin", "*")])
+        if route == "setcookies":  # an app setting the cookies a test names
+            cookies = parse_qs(split.query, keep_blank_values=True).get("cookie", [])
+            return self._echo(extra=[("Set-Cookie", c) for c in cookies])
         self._echo(extra=[("Set-Cookie", "upstream=1; Path=/")] if route == "setcookie" else ())
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle

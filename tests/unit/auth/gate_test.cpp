@@ -412,6 +412,31 @@ TEST_F(GateTest, ReservedHeaders) {
   }
 }
 
+TEST_F(GateTest, TwoAuthorizationHeadersAre400WithoutAChallenge) {
+  start();
+  const std::string bearer = "Bearer " + alice_token();
+  auto d = check(FakeRequest().with("Authorization", bearer).with("Authorization", bearer));
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.status, 400);
+  EXPECT_EQ(d.reason, Reason::kAuthorizationRepeated);
+  EXPECT_EQ(d.body, "Bad Request: the request has more than one Authorization header");
+  EXPECT_EQ(header_of(d.response_headers, "WWW-Authenticate"), "<none>");
+  EXPECT_FALSE(d.set_cookie);
+}
+
+TEST_F(GateTest, ForwardAuthorizationCarriesOnlyTheVerifiedBearer) {
+  start("        forward_authorization: true\n");
+  const std::string bearer = "Bearer " + alice_token();
+  auto signed_in = check(FakeRequest().with("Authorization", bearer));
+  ASSERT_TRUE(signed_in.allowed) << signed_in.body;
+  EXPECT_EQ(header_of(signed_in.upstream_headers, "Authorization"), bearer);
+  // Signed in by the cookie: the Authorization next to it was never verified.
+  auto by_cookie = check(FakeRequest()
+                             .with("Cookie", cookie_pair(*signed_in.set_cookie))
+                             .with("Authorization", "Basic YWRtaW46YWRtaW4="));
+  ASSERT_TRUE(by_cookie.allowed) << by_cookie.body;
+  EXPECT_EQ(header_of(by_cookie.upstream_headers, "Authorization"), "<none>");
+}
 
 TEST_F(GateTest, ATicketSignsInOnceAndNeverAfterItsLifetime) {
   start("      ticket_lifetime: 30s\n      forward_attributes: { team: X-Team }\n");

@@ -23,7 +23,7 @@ std::vector<Reason> all_reasons() {
 TEST(Reason, CoversEveryEnumeratorUpToTheLast) {
   const auto reasons = all_reasons();
   ASSERT_FALSE(reasons.empty());
-  EXPECT_GE(static_cast<int>(reasons.size()), static_cast<int>(Reason::kHeaderUntrusted) + 1);
+  EXPECT_GE(static_cast<int>(reasons.size()), static_cast<int>(Reason::kAuthorizationRepeated) + 1);
 }
 
 TEST(Reason, CodesAreUniqueUpperSnakeCaseAndMessagesPresent) {
@@ -52,6 +52,7 @@ TEST(Reason, StableCodesScriptsMatchOn) {
   EXPECT_EQ(reason_code(Reason::kTicketInvalid), "TICKET_INVALID");
   EXPECT_EQ(reason_code(Reason::kCredentialsNotAccepted), "CREDENTIALS_NOT_ACCEPTED");
   EXPECT_EQ(reason_code(Reason::kHeaderUntrusted), "HEADER_UNTRUSTED");
+  EXPECT_EQ(reason_code(Reason::kAuthorizationRepeated), "AUTHORIZATION_REPEATED");
 }
 
 }  // namespace

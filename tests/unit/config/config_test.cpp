@@ -67,6 +67,7 @@ TEST_F(ConfigTest, MinimalConfigHasTheDocumentedDefaults) {
   EXPECT_FALSE(v.session.partitioned);  // same_site lax
   EXPECT_TRUE(v.strip_prefix);
   EXPECT_EQ(v.identity_header, "X-Jotgate-User");
+  EXPECT_FALSE(v.allow_underscores_in_headers);
   EXPECT_EQ(v.auth.jwt.key, (dir_ / "signer.pem").string());
   EXPECT_FALSE(v.auth.jwt.keys.empty());
   EXPECT_EQ(v.auth.jwt.verifier.algorithms, jose::default_algorithms());
@@ -243,6 +244,16 @@ TEST_F(ConfigTest, PartitionedCanBeTurnedOffAndNeedsSecure) {
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_TRUE(bad[0].ends_with("virtual_proxies[0].session.partitioned: expected true or false"))
       << bad[0];
+}
+
+TEST_F(ConfigTest, AllowUnderscoresInHeadersIsABoolean) {
+  auto on = parse(with(vp("    allow_underscores_in_headers: true\n")));
+  ASSERT_TRUE(on.ok()) << on.error().detail;
+  EXPECT_TRUE(on->virtual_proxies[0].allow_underscores_in_headers);
+  auto bad = errors(with(vp("    allow_underscores_in_headers: sometimes\n")));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0], "t.yaml:13:35: virtual_proxies[0].allow_underscores_in_headers: expected true "
+                    "or false");
 }
 
 TEST_F(ConfigTest, AuthEndpointAndLogoutRedirect) {

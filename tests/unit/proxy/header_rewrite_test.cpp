@@ -72,9 +72,92 @@ TEST(HopByHop, DetectsWebSocketUpgradeOnlyWithBothHeaders) {
   EXPECT_TRUE(is_websocket_upgrade(mixed_case));
 }
 
-HeaderPolicy policy() {
-  return HeaderPolicy({"x-jotgate-user", "x-jotgate-groups", "authorization"},
-                      {{"X-Frame-Options", "SAMEORIGIN"}});
+HeaderPolicy policy(bool allow_underscores = false) {
+  return HeaderPolicy({{"X-Jotgate-User", "x-jotgate-groups", "Authorization"},
+                       {{"X-Frame-Options", "SAMEORIGIN"}},
+                       "X-Jotgate-Session-jwt",
+                       allow_underscores});
+}
+
+// The names of a header block, in order.
+std::vector<std::string> names(const http::fields& fields) {
+  std::vector<std::string> out;
+  for (const auto& field : fields) out.emplace_back(field.name_string());
+  return out;
+}
+
+auth::Decision alice() {
+  auth::Decision decision;
+  decision.allowed = true;
+  decision.upstream_headers = {{"X-Jotgate-User", "UserDirectory=ACME; UserId=alice"}};
+  return decision;
+}
+
+// Spellings of protected names with '_' (CGI/WSGI read them as the real header).
+http::request_header<> spoofed_request() {
+  http::request_header<> request;
+  request.method(http::verb::get);
+  request.target("/app");
+  const std::string admin = "UserDirectory=ACME; UserId=admin";
+  const std::pair<const char*, std::string> spoofs[] = {
+      {"X_Jotgate_User", admin},   {"x_jotgate_user", admin},    {"X-Jotgate_User", admin},
+      {"X_JOTGATE-USER", admin},   {"X_Jotgate_Groups", "a"},    {"X_Forwarded_For", "6.6.6.6"},
+      {"x_real_ip", "6.6.6.6"},    {"True_Client_IP", "6.6.6.6"}, {"X_Original_URL", "/admin"},
+      {"Transfer_Encoding", "chunked"}, {"Content_Length", "5"}, {"Proxy_Connection", "close"},
+      {"X_Custom", "1"},           {"Accept", "*/*"}};
+  for (const auto& [name, value] : spoofs) request.insert(name, value);
+  return request;
+}
+
+TEST(RequestRewrite, DropsEveryUnderscoredNameByDefault) {
+  auto request = spoofed_request();
+  ForwardedInfo forwarded{"10.0.0.7", false, "jwt", "up:80"};
+  ASSERT_TRUE(policy().rewrite_request(request, alice(), forwarded, false));
+  EXPECT_EQ(names(request),
+            (std::vector<std::string>{"Accept", "Host", "X-Jotgate-User", "X-Forwarded-For",
+                                      "X-Forwarded-Proto", "X-Forwarded-Prefix"}));
+  EXPECT_EQ(values(request, "X-Jotgate-User"),
+            std::vector<std::string>{"UserDirectory=ACME; UserId=alice"});
+}
+
+TEST(RequestRewrite, AllowedUnderscoresStillNeverNameAProtectedHeader) {
+  auto request = spoofed_request();
+  ForwardedInfo forwarded{"10.0.0.7", false, "jwt", "up:80"};
+  ASSERT_TRUE(policy(true).rewrite_request(request, alice(), forwarded, false));
+  EXPECT_EQ(names(request),
+            (std::vector<std::string>{"X_Custom", "Accept", "Host", "X-Jotgate-User",
+                                      "X-Forwarded-For", "X-Forwarded-Proto",
+                                      "X-Forwarded-Prefix"}));
+  EXPECT_EQ(values(request, "X_Custom"), std::vector<std::string>{"1"});
+}
+
+TEST(RequestRewrite, RemovesClientAndUrlHeadersOfFrontingProxies) {
+  http::request_header<> request;
+  for (auto name : {"X-Forwarded-Port", "X-Forwarded-Server", "X-Original-URL", "X-Rewrite-URL",
+                    "True-Client-IP", "X-Client-IP", "x-forwarded-port", "X-CLIENT-IP"}) {
+    request.insert(name, "spoofed");
+  }
+  request.insert("Accept", "*/*");
+  ForwardedInfo forwarded{"10.0.0.7", false, "", "up:80"};
+  ASSERT_TRUE(policy().rewrite_request(request, alice(), forwarded, false));
+  EXPECT_EQ(names(request), (std::vector<std::string>{"Accept", "Host", "X-Jotgate-User",
+                                                      "X-Forwarded-For", "X-Forwarded-Proto"}));
+}
+
+TEST(RequestRewrite, OnlyTheAuthorizationTheDecisionCarriesGoesUpstream) {
+  http::request_header<> request;
+  request.insert("Authorization", "Basic YWRtaW46YWRtaW4=");
+  ForwardedInfo forwarded{"10.0.0.7", false, "", "up:80"};
+  ASSERT_TRUE(policy().rewrite_request(request, alice(), forwarded, false));
+  EXPECT_EQ(request.count("Authorization"), 0u);
+
+  http::request_header<> bearer;
+  bearer.insert("Authorization", "Bearer verified");
+  bearer.insert("Authorization", "Bearer forged");
+  auto decision = alice();
+  decision.upstream_headers.emplace_back("Authorization", "Bearer verified");
+  ASSERT_TRUE(policy().rewrite_request(bearer, decision, forwarded, false));
+  EXPECT_EQ(values(bearer, "Authorization"), std::vector<std::string>{"Bearer verified"});
 }
 
 TEST(RequestRewrite, ReplacesSpoofedIdentityAndForwardedHeaders) {
@@ -181,6 +264,26 @@ TEST(ResponseRewrite, AddsCookieAndResponseHeadersRemovesHopByHop) {
   EXPECT_EQ(values(response, "Set-Cookie"),
             (std::vector<std::string>{"app=1", "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly"}));
   EXPECT_EQ(values(response, "X-Frame-Options"), std::vector<std::string>{"SAMEORIGIN"});
+}
+
+TEST(ResponseRewrite, RemovesTheUpstreamsSetCookieForTheSessionCookie) {
+  http::response_header<> response;
+  for (auto value : {"X-Jotgate-Session-jwt=evil", "other=1",
+                     " X-Jotgate-Session-jwt =evil; Path=/jwt", "X-Jotgate-Session-jwt=; Max-Age=0",
+                     "x-jotgate-session-jwt=1", "X-Jotgate-Session-jwt2=1",
+                     "a=X-Jotgate-Session-jwt=1", "X-Jotgate-Session-jwt"}) {
+    response.insert(http::field::set_cookie, value);
+  }
+  auth::Decision decision;
+  decision.allowed = true;
+  decision.set_cookie = "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly";
+  policy().rewrite_response(response, decision, false);
+  // Browsers compare cookie names exactly (case too); without '=' the cookie has no name.
+  EXPECT_EQ(values(response, "Set-Cookie"),
+            (std::vector<std::string>{"other=1", "x-jotgate-session-jwt=1",
+                                      "X-Jotgate-Session-jwt2=1", "a=X-Jotgate-Session-jwt=1",
+                                      "X-Jotgate-Session-jwt",
+                                      "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly"}));
 }
 
 TEST(HostAllowList, ComparesHostWithoutPortAndCase) {
