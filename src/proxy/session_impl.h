@@ -42,8 +42,9 @@ inline constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // The gate's view of a Beast request header.
 class BeastRequestView final : public auth::RequestView {
  public:
-  BeastRequestView(const http::request_header<>& request, bool tls, bool trusted)
-      : request_(request), tls_(tls), trusted_(trusted) {}
+  BeastRequestView(const http::request_header<>& request, bool tls, bool trusted,
+                   std::string_view client_ip)
+      : request_(request), tls_(tls), trusted_(trusted), client_ip_(client_ip) {}
   std::string_view method() const override { return request_.method_string(); }
   std::optional<std::string_view> header(std::string_view name) const override {
     auto it = request_.find(name);
@@ -58,11 +59,13 @@ class BeastRequestView final : public auth::RequestView {
   }
   bool is_tls() const override { return tls_; }
   bool trusted_listener() const override { return trusted_; }
+  std::string_view client_ip() const override { return client_ip_; }
 
  private:
   const http::request_header<>& request_;
   bool tls_;
   bool trusted_;
+  std::string_view client_ip_;
 };
 
 template <class Stream>
@@ -153,7 +156,7 @@ class HttpSession final : public SessionBase,
   beast::tcp_stream& tcp_stream() { return beast::get_lowest_layer(stream_); }
 
   BeastRequestView view_of(const http::request_header<>& request) const {
-    return BeastRequestView(request, kTls, listener_.config->trusted);
+    return BeastRequestView(request, kTls, listener_.config->trusted, peer_ip_);
   }
 
   // Origin "scheme://host[:port]" names this very listener and Host.
