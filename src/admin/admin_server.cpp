@@ -276,7 +276,8 @@ Result<std::unique_ptr<AdminServer>> AdminServer::create(const config::AdminSett
   auto impl = std::make_unique<Impl>(limits, admin, std::move(*client_auth));
 
   auto loaded = pki::server_tls_context(settings.tls.certificate, settings.tls.key,
-                                        settings.tls.generate_if_missing);
+                                        settings.tls.generate_if_missing,
+                                        settings.tls.min_version == config::TlsVersion::kTls13);
   if (!loaded) return make_error(loaded.error().reason, "admin.tls: " + loaded.error().message());
   if (loaded->generated) {
     spdlog::info("generated a self-signed TLS certificate for the admin listener: {}",

@@ -301,7 +301,7 @@ class ConfigParser {
 
   // `tls: {certificate, key}`; nullopt when wrong (reported). Both files missing: generate.
   std::optional<TlsSettings> parse_tls(const YAML::Node& tls, const std::string& tls_path) {
-    if (!reader_.map(tls, tls_path, {"certificate", "key"})) return std::nullopt;
+    if (!reader_.map(tls, tls_path, {"certificate", "key", "min_version"})) return std::nullopt;
     auto certificate = reader_.string(tls, tls_path, "certificate");
     auto key = reader_.string(tls, tls_path, "key");
     if (!certificate || certificate->empty()) {
@@ -313,6 +313,17 @@ class ConfigParser {
       return std::nullopt;
     }
     TlsSettings settings{resolve(base_dir_, *certificate), resolve(base_dir_, *key), false};
+    if (auto version = reader_.string(tls, tls_path, "min_version")) {
+      if (*version == "1.2") {
+        settings.min_version = TlsVersion::kTls12;
+      } else if (*version == "1.3") {
+        settings.min_version = TlsVersion::kTls13;
+      } else {
+        reader_.error(tls["min_version"], child(tls_path, "min_version"),
+                      in_quotes(*version) + " is not a TLS version this gateway offers "
+                                            "(expected \"1.2\" or \"1.3\")");
+      }
+    }
     const bool has_cert = fs::exists(settings.certificate);
     const bool has_key = fs::exists(settings.key);
     if (!has_cert && !has_key) {

@@ -17,10 +17,14 @@
 
 namespace jotgate::config {
 
+// The oldest TLS version a listener accepts ("1.2": TLS 1.2 with ECDHE and AEAD suites, and 1.3).
+enum class TlsVersion { kTls12, kTls13 };
+
 struct TlsSettings {
   std::string certificate;  // absolute path after load
   std::string key;          // absolute path after load
   bool generate_if_missing = false;  // both files missing: generate a self-signed pair at start
+  TlsVersion min_version = TlsVersion::kTls12;
 };
 
 struct Listener {

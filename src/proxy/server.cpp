@@ -40,7 +40,8 @@ std::string host_port(const std::string& host, std::uint16_t port) {
 }
 
 Result<std::shared_ptr<asio::ssl::context>> make_server_tls(const config::TlsSettings& tls) {
-  auto loaded = pki::server_tls_context(tls.certificate, tls.key, tls.generate_if_missing);
+  auto loaded = pki::server_tls_context(tls.certificate, tls.key, tls.generate_if_missing,
+                                        tls.min_version == config::TlsVersion::kTls13);
   if (!loaded) return loaded.error();
   if (loaded->generated) spdlog::info("generated a self-signed TLS certificate: {}", tls.certificate);
   return std::make_shared<asio::ssl::context>(loaded->context.release());
