@@ -140,7 +140,7 @@ asio::awaitable<void> AdminServer::Impl::serve(tcp::socket socket) {
   Connection connection{&tcp};
   connections.insert(&connection);
   beast::flat_buffer buffer;
-  tcp.expires_after(std::chrono::seconds(limits.header_timeout_seconds));
+  tcp.expires_after(std::chrono::seconds(limits.handshake_timeout_seconds));
   auto [detect_ec, is_tls] = co_await beast::async_detect_ssl(tcp, buffer, kNoThrow);
   if (!detect_ec && !is_tls) {
     // Someone spoke plain HTTP to the TLS port: say so, in plain HTTP, and hang up.

@@ -920,14 +920,16 @@ class ConfigParser {
     YAML::Node node = root["limits"];
     if (!node.IsDefined() || node.IsNull()) return;
     if (!reader_.map(node, "limits", {"max_header_bytes", "max_header_count", "max_request_line",
-                                      "header_timeout", "idle_timeout", "shutdown_grace"})) {
+                                      "header_timeout", "idle_timeout", "shutdown_grace",
+                                      "max_connections", "handshake_timeout"})) {
       return;
     }
     Limits& l = config_.limits;
     for (auto [key, target] : {std::pair<std::string_view, std::size_t*>{"max_header_bytes",
                                                                          &l.max_header_bytes},
                                {"max_header_count", &l.max_header_count},
-                               {"max_request_line", &l.max_request_line}}) {
+                               {"max_request_line", &l.max_request_line},
+                               {"max_connections", &l.max_connections}}) {
       if (auto value = reader_.count(node, "limits", key)) {
         if (*value == 0) reader_.error(node[std::string(key)], child("limits", key), "must be > 0");
         *target = static_cast<std::size_t>(*value);
@@ -936,8 +938,13 @@ class ConfigParser {
     for (auto [key, target] : {std::pair<std::string_view, std::int64_t*>{
                                    "header_timeout", &l.header_timeout_seconds},
                                {"idle_timeout", &l.idle_timeout_seconds},
-                               {"shutdown_grace", &l.shutdown_grace_seconds}}) {
+                               {"shutdown_grace", &l.shutdown_grace_seconds},
+                               {"handshake_timeout", &l.handshake_timeout_seconds}}) {
       if (auto value = reader_.duration(node, "limits", key)) *target = *value;
+    }
+    if (l.handshake_timeout_seconds == 0) {
+      reader_.error(node["handshake_timeout"], "limits.handshake_timeout",
+                    "must be > 0 (no TLS handshake finishes in no time)");
     }
   }
 

@@ -135,6 +135,8 @@ struct Limits {
   std::int64_t header_timeout_seconds = 10;
   std::int64_t idle_timeout_seconds = 60;
   std::int64_t shutdown_grace_seconds = 10;
+  std::size_t max_connections = 10000;       // per listener; more are closed at once
+  std::int64_t handshake_timeout_seconds = 10;  // TLS handshake (gateway and admin listeners)
 };
 
 // The admin listener (the `admin` section): the ticket and session API under /api/v1, TLS only,

@@ -77,8 +77,12 @@ class HttpSession final : public SessionBase,
   // affordable (larger messages take several reads).
   using TunnelBuffer = std::array<char, 4 * 1024>;
 
-  HttpSession(Worker& worker, const ListenerRuntime& listener, Stream stream)
-      : worker_(worker), ctx_(worker.ctx), listener_(listener), stream_(std::move(stream)) {
+  HttpSession(Worker& worker, const ListenerRuntime& listener, Stream stream, ConnectionSlot slot)
+      : worker_(worker),
+        ctx_(worker.ctx),
+        listener_(listener),
+        slot_(std::move(slot)),
+        stream_(std::move(stream)) {
     boost::system::error_code ec;
     auto endpoint = tcp_stream().socket().remote_endpoint(ec);
     if (!ec) peer_ip_ = endpoint.address().to_string();
@@ -111,7 +115,7 @@ class HttpSession final : public SessionBase,
  private:
   asio::awaitable<void> serve(std::shared_ptr<HttpSession> self) {
     if constexpr (kTls) {
-      tcp_stream().expires_after(ctx_.header_timeout);
+      tcp_stream().expires_after(ctx_.handshake_timeout);
       auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kNoThrow);
       if (ec) co_return;
     }
@@ -797,6 +801,7 @@ class HttpSession final : public SessionBase,
   Worker& worker_;
   ProxyContext& ctx_;
   const ListenerRuntime& listener_;
+  ConnectionSlot slot_;  // counts this connection against limits.max_connections
   Stream stream_;
   beast::flat_buffer buffer_;
   std::string peer_ip_;
