@@ -140,7 +140,7 @@ asio::awaitable<void> AdminServer::Impl::serve(tcp::socket socket) {
   Connection connection{&tcp};
   connections.insert(&connection);
   beast::flat_buffer buffer;
-  tcp.expires_after(std::chrono::seconds(limits.header_timeout_seconds));
+  tcp.expires_after(std::chrono::seconds(limits.handshake_timeout_seconds));
   auto [detect_ec, is_tls] = co_await beast::async_detect_ssl(tcp, buffer, kNoThrow);
   if (!detect_ec && !is_tls) {
     // Someone spoke plain HTTP to the TLS port: say so, in plain HTTP, and hang up.
@@ -276,7 +276,8 @@ Result<std::unique_ptr<AdminServer>> AdminServer::create(const config::AdminSett
   auto impl = std::make_unique<Impl>(limits, admin, std::move(*client_auth));
 
   auto loaded = pki::server_tls_context(settings.tls.certificate, settings.tls.key,
-                                        settings.tls.generate_if_missing);
+                                        settings.tls.generate_if_missing,
+                                        settings.tls.min_version == config::TlsVersion::kTls13);
   if (!loaded) return make_error(loaded.error().reason, "admin.tls: " + loaded.error().message());
   if (loaded->generated) {
     spdlog::info("generated a self-signed TLS certificate for the admin listener: {}",

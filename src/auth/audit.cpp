@@ -1,9 +1,12 @@
 #include "auth/audit.h"
 
 #include <mutex>
+#include <string>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "base/log_field.h"
 
 namespace jotgate::auth {
 
@@ -13,6 +16,18 @@ spdlog::logger& audit_log() {
   std::lock_guard lock(mutex);
   if (auto existing = spdlog::get("audit")) return *existing;
   return *spdlog::stdout_logger_mt("audit");
+}
+
+void audit(std::string_view event, std::initializer_list<AuditField> fields) {
+  std::string line = "event=";
+  line.append(event);
+  for (const AuditField& field : fields) {
+    line.push_back(' ');
+    line.append(field.key);
+    line.push_back('=');
+    append_log_field(line, field.value);
+  }
+  audit_log().info("{}", line);
 }
 
 }  // namespace jotgate::auth

@@ -1,8 +1,13 @@
 // The audit log: who signed in or out, which token or ticket was refused and why, which
 // session expired, who was denied, every admin API call. Never a token, a key, a ticket or a
 // session id. One spdlog logger named "audit" (standard output unless someone registered one).
-//   audit_log().info("event=sign_in vp={} user={}", prefix, user.qualified());
+// Lines are `event=NAME key=value ...`; every value goes through log_field (base/log_field.h),
+// so a user id with spaces, quotes or line breaks cannot add fields or lines.
+//   audit("sign_in", {{"vp", prefix}, {"user", user.qualified()}, {"method", "jwt"}});
 #pragma once
+
+#include <initializer_list>
+#include <string_view>
 
 #include <spdlog/logger.h>
 
@@ -10,5 +15,13 @@ namespace jotgate::auth {
 
 // Looked up by name on each call, so a logger registered later (tests) takes over.
 spdlog::logger& audit_log();
+
+struct AuditField {
+  std::string_view key;    // a fixed name
+  std::string_view value;  // any bytes: quoted and escaped when needed
+};
+
+// Writes one line: `event=<event>` then each field as key=value.
+void audit(std::string_view event, std::initializer_list<AuditField> fields);
 
 }  // namespace jotgate::auth

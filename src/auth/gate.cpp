@@ -13,6 +13,7 @@
 #include "auth/answer.h"
 #include "auth/audit.h"
 #include "auth/credentials.h"
+#include "auth/rejection_audit.h"
 #include "auth/session_admin.h"
 #include "auth/ticket_store.h"
 #include "auth/token_cache.h"
@@ -76,7 +77,7 @@ std::string random_hex(std::size_t bytes) {
 class VirtualProxyGate final : public Gate {
  public:
   VirtualProxyGate(const config::VirtualProxy& vp, std::optional<jose::JwtVerifier> verifier,
-                   AccessCache& access, const Clock& clock)
+                   AccessCache& access, RejectionAudit& rejections, const Clock& clock)
       : prefix_(vp.prefix),
         identity_header_(vp.identity_header),
         method_(vp.auth.method),
@@ -93,6 +94,7 @@ class VirtualProxyGate final : public Gate {
                     : nullptr),
         sessions_({vp.session.inactivity_timeout_seconds, vp.session.max_lifetime_seconds}),
         access_(access),
+        rejections_(rejections),
         clock_(clock) {
     cookie_.name = vp.session.cookie_name;
     cookie_.path = "/" + vp.prefix;
@@ -165,8 +167,7 @@ class VirtualProxyGate final : public Gate {
     Attempt attempt = begin(request, session::Refresh::kYes);
     auto grant = tickets_.redeem(ticket, attempt.now);
     if (!grant) {
-      audit_log().info("event=ticket_rejected vp={} reason={}", prefix_,
-                           reason_code(Reason::kTicketInvalid));
+      rejected("ticket_rejected", Reason::kTicketInvalid, request, attempt.now);
       return refuse(Reason::kTicketInvalid, attempt.context);
     }
     return sign_in_user(grant->user, std::move(grant->attributes), "ticket", request, attempt);
@@ -184,7 +185,7 @@ class VirtualProxyGate final : public Gate {
     const UnixSeconds now = clock_.now_seconds();
     if (auto current = find_session(request.headers("Cookie"), now, session::Refresh::kNo)) {
       sessions_.remove(current->handle);
-      audit_log().info("event=logout vp={} user={}", prefix_, current->user.qualified());
+      audit("logout", {{"vp", prefix_}, {"user", current->user.qualified()}});
     }
     session::CookieSpec spec = cookie_;
     spec.secure = cookie_secure(request);
@@ -268,12 +269,14 @@ class VirtualProxyGate final : public Gate {
   // A token presented (header or form): verified or from the cache, then the session.
   Decision sign_in_with(std::string_view token, const RequestView& request, Attempt& attempt) {
     if (!verifier_) {
-      audit_log().info("event=token_rejected vp={} reason={}", prefix_,
-                           reason_code(Reason::kCredentialsNotAccepted));
+      rejected("token_rejected", Reason::kCredentialsNotAccepted, request, attempt.now);
       return refuse(Reason::kCredentialsNotAccepted, attempt.context);
     }
     auto signed_in = authenticate(token, attempt.now);
-    if (!signed_in) return refuse(signed_in.error().reason, attempt.context);
+    if (!signed_in) {
+      rejected("token_rejected", signed_in.error().reason, request, attempt.now);
+      return refuse(signed_in.error().reason, attempt.context);
+    }
     const UserIdentity& user = signed_in->user;
     if (!admitted(user, attempt.now)) {
       if (attempt.current) sessions_.remove(attempt.current->handle);
@@ -295,7 +298,7 @@ class VirtualProxyGate final : public Gate {
     if (signed_in->cache_key) {
       tokens_->set_session(*signed_in->cache_key, created.handle, created.cookie_value);
     }
-    audit_log().info("event=sign_in vp={} user={} method=jwt", prefix_, user.qualified());
+    audit("sign_in", {{"vp", prefix_}, {"user", user.qualified()}, {"method", "jwt"}});
     session::SessionView view{created.handle, user, std::move(signed_in->attributes)};
     return allow(view, set_cookie(request, created.cookie_value), attempt.cookie_headers);
   }
@@ -304,8 +307,7 @@ class VirtualProxyGate final : public Gate {
   Decision sign_in_with_header(std::string_view value, const RequestView& request,
                                Attempt& attempt) {
     if (!request.trusted_listener()) {
-      audit_log().info("event=header_rejected vp={} reason={}", prefix_,
-                           reason_code(Reason::kHeaderUntrusted));
+      rejected("header_rejected", Reason::kHeaderUntrusted, request, attempt.now);
       return refuse(Reason::kHeaderUntrusted, attempt.context);
     }
     std::optional<UserIdentity> user;
@@ -320,8 +322,7 @@ class VirtualProxyGate final : public Gate {
       user = config::parse_qualified_user(value);
     }
     if (!user || !valid_identity(*user)) {
-      audit_log().info("event=header_rejected vp={} reason={}", prefix_,
-                           reason_code(Reason::kIdentityInvalid));
+      rejected("header_rejected", Reason::kIdentityInvalid, request, attempt.now);
       return refuse(Reason::kIdentityInvalid, attempt.context);
     }
     return sign_in_user(*user, {}, "header", request, attempt);
@@ -341,8 +342,7 @@ class VirtualProxyGate final : public Gate {
     }
     if (attempt.current) sessions_.remove(attempt.current->handle);
     auto created = sessions_.create(user, attributes, attempt.now);
-    audit_log().info("event=sign_in vp={} user={} method={}", prefix_, user.qualified(),
-                         method);
+    audit("sign_in", {{"vp", prefix_}, {"user", user.qualified()}, {"method", method}});
     session::SessionView view{created.handle, user, std::move(attributes)};
     return allow(view, set_cookie(request, created.cookie_value), attempt.cookie_headers);
   }
@@ -351,8 +351,7 @@ class VirtualProxyGate final : public Gate {
     if (attempt.current) sessions_.remove(attempt.current->handle);
     const UserIdentity user{std::string(kAnonymousDirectory), "anon-" + random_hex(12)};
     auto created = sessions_.create(user, {}, attempt.now);
-    audit_log().info("event=sign_in vp={} user={} method=anonymous", prefix_,
-                         user.qualified());
+    audit("sign_in", {{"vp", prefix_}, {"user", user.qualified()}, {"method", "anonymous"}});
     session::SessionView view{created.handle, user, {}};
     return allow(view, set_cookie(request, created.cookie_value), attempt.cookie_headers);
   }
@@ -376,8 +375,7 @@ class VirtualProxyGate final : public Gate {
       auto found = sessions_.lookup(value, now, refresh);
       if (found.status == session::LookupStatus::kFound) return std::move(found.session);
       if (found.status == session::LookupStatus::kExpired) {
-        audit_log().info("event=session_expired vp={} user={}", prefix_,
-                             found.session.user.qualified());
+        audit("session_expired", {{"vp", prefix_}, {"user", found.session.user.qualified()}});
       }
     }
     return std::nullopt;
@@ -410,17 +408,9 @@ class VirtualProxyGate final : public Gate {
       }
     }
     auto jwt = verifier_->verify(token, now);
-    if (!jwt) {
-      audit_log().info("event=token_rejected vp={} reason={}", prefix_,
-                           reason_code(jwt.error().reason));
-      return jwt.error();
-    }
+    if (!jwt) return jwt.error();
     const UserIdentity& user = jwt->user();
-    if (!valid_identity(user)) {
-      audit_log().info("event=token_rejected vp={} reason={}", prefix_,
-                           reason_code(Reason::kIdentityInvalid));
-      return make_error(Reason::kIdentityInvalid, "");
-    }
+    if (!valid_identity(user)) return make_error(Reason::kIdentityInvalid, "");
     out.user = user;
     out.attributes = forwarded_claims(jwt->claims());
     if (tokens_) {
@@ -463,8 +453,16 @@ class VirtualProxyGate final : public Gate {
     return d;
   }
 
+  // Refused credentials are audited through rejections_: repeats are counted, not written.
+  void rejected(std::string_view event, Reason reason, const RequestView& request,
+                UnixSeconds now) {
+    rejections_.record({std::string(event), prefix_, std::string(reason_code(reason)),
+                        std::string(request.client_ip())},
+                       now);
+  }
+
   Decision deny(const UserIdentity& user, AnswerContext context) const {
-    audit_log().info("event=access_denied vp={} user={}", prefix_, user.qualified());
+    audit("access_denied", {{"vp", prefix_}, {"user", user.qualified()}});
     context.user = &user;
     return refuse(Reason::kAccessDenied, context);
   }
@@ -485,6 +483,7 @@ class VirtualProxyGate final : public Gate {
   session::SessionStore sessions_;
   TicketStore tickets_;
   AccessCache& access_;
+  RejectionAudit& rejections_;
   const Clock& clock_;
   std::vector<std::string> reserved_;
 };
@@ -501,16 +500,16 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
     const UnixSeconds now = clock_.now_seconds();
     for (auto& gate : gates_) {
       gate->sessions().expire(now, [&](const UserIdentity& user) {
-        audit_log().info("event=session_expired vp={} user={}", gate->prefix(),
-                             user.qualified());
+        audit("session_expired", {{"vp", gate->prefix()}, {"user", user.qualified()}});
       });
       gate->tickets().expire(now);
     }
+    rejections_.flush(now);
     access_->maintain([&](const UserIdentity& user) {
       std::size_t ended = 0;
       for (auto& gate : gates_) ended += gate->sessions().remove_user(user);
-      audit_log().info("event=access_revoked user={} sessions_ended={}", user.qualified(),
-                           ended);
+      audit("access_revoked",
+            {{"user", user.qualified()}, {"sessions_ended", std::to_string(ended)}});
     });
   }
 
@@ -540,8 +539,7 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
     const UnixSeconds expires_at = clock_.now_seconds() + gate.ticket_lifetime();
     auto ticket = gate.issue_ticket(request.user, std::move(*headers), expires_at);
     if (!ticket) return ticket.error();
-    audit_log().info("event=ticket_issued vp={} user={}", gate.prefix(),
-                         request.user.qualified());
+    audit("ticket_issued", {{"vp", gate.prefix()}, {"user", request.user.qualified()}});
     return IssuedTicket{std::move(*ticket), expires_at, std::move(request.target_uri)};
   }
 
@@ -551,8 +549,7 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
     auto headers = gate.admit_for_admin(user, attributes);
     if (!headers) return headers.error();
     auto created = gate.sessions().create(user, *headers, clock_.now_seconds());
-    audit_log().info("event=sign_in vp={} user={} method=admin", gate.prefix(),
-                         user.qualified());
+    audit("sign_in", {{"vp", gate.prefix()}, {"user", user.qualified()}, {"method", "admin"}});
     auto record = find_session(virtual_proxy, created.cookie_value);
     if (!record) return make_error(Reason::kNotFound, "the session ended at once");
     return std::move(*record);
@@ -571,8 +568,8 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
     auto found = gate.sessions().lookup(id, clock_.now_seconds(), session::Refresh::kNo);
     if (found.status != session::LookupStatus::kFound) return false;
     gate.sessions().remove(found.session.handle);
-    audit_log().info("event=logout vp={} user={} by=admin", gate.prefix(),
-                         found.session.user.qualified());
+    audit("logout",
+          {{"vp", gate.prefix()}, {"user", found.session.user.qualified()}, {"by", "admin"}});
     return true;
   }
 
@@ -590,12 +587,14 @@ class GateSetImpl final : public GateSet, public SessionAdmin {
   std::size_t end_user_sessions(const UserIdentity& user) override {
     std::size_t ended = 0;
     for (auto& gate : gates_) ended += gate->sessions().remove_user(user);
-    audit_log().info("event=logout user={} by=admin sessions_ended={}", user.qualified(),
-                         ended);
+    audit("logout", {{"user", user.qualified()},
+                     {"by", "admin"},
+                     {"sessions_ended", std::to_string(ended)}});
     return ended;
   }
 
   std::unique_ptr<AccessCache> access_;
+  RejectionAudit rejections_;
   const Clock& clock_;
   std::vector<std::unique_ptr<VirtualProxyGate>> gates_;
 
@@ -658,7 +657,8 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
       verifier.emplace(std::move(*created));
     }
     set->gates_.push_back(
-        std::make_unique<VirtualProxyGate>(vp, std::move(verifier), *set->access_, clock));
+        std::make_unique<VirtualProxyGate>(vp, std::move(verifier), *set->access_,
+                                           set->rejections_, clock));
   }
   return std::unique_ptr<GateSet>(std::move(set));
 }

@@ -37,6 +37,8 @@ class RequestView {
   virtual bool is_tls() const = 0;
   // True on a listener marked trusted (auth.method header is accepted only there).
   virtual bool trusted_listener() const { return false; }
+  // The peer's IP address (audit lines of refused credentials); "" when unknown.
+  virtual std::string_view client_ip() const { return {}; }
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;

@@ -301,7 +301,7 @@ class ConfigParser {
 
   // `tls: {certificate, key}`; nullopt when wrong (reported). Both files missing: generate.
   std::optional<TlsSettings> parse_tls(const YAML::Node& tls, const std::string& tls_path) {
-    if (!reader_.map(tls, tls_path, {"certificate", "key"})) return std::nullopt;
+    if (!reader_.map(tls, tls_path, {"certificate", "key", "min_version"})) return std::nullopt;
     auto certificate = reader_.string(tls, tls_path, "certificate");
     auto key = reader_.string(tls, tls_path, "key");
     if (!certificate || certificate->empty()) {
@@ -313,6 +313,17 @@ class ConfigParser {
       return std::nullopt;
     }
     TlsSettings settings{resolve(base_dir_, *certificate), resolve(base_dir_, *key), false};
+    if (auto version = reader_.string(tls, tls_path, "min_version")) {
+      if (*version == "1.2") {
+        settings.min_version = TlsVersion::kTls12;
+      } else if (*version == "1.3") {
+        settings.min_version = TlsVersion::kTls13;
+      } else {
+        reader_.error(tls["min_version"], child(tls_path, "min_version"),
+                      in_quotes(*version) + " is not a TLS version this gateway offers "
+                                            "(expected \"1.2\" or \"1.3\")");
+      }
+    }
     const bool has_cert = fs::exists(settings.certificate);
     const bool has_key = fs::exists(settings.key);
     if (!has_cert && !has_key) {
@@ -913,14 +924,16 @@ class ConfigParser {
     if (!node.IsDefined() || node.IsNull()) return;
     if (!reader_.map(node, "limits", {"max_header_bytes", "max_header_count", "max_request_line",
                                       "header_timeout", "idle_timeout", "shutdown_grace",
-                                      "body_timeout", "body_min_rate"})) {
+                                      "body_timeout", "body_min_rate", "max_connections",
+                                      "handshake_timeout"})) {
       return;
     }
     Limits& l = config_.limits;
     for (auto [key, target] : {std::pair<std::string_view, std::size_t*>{"max_header_bytes",
                                                                          &l.max_header_bytes},
                                {"max_header_count", &l.max_header_count},
-                               {"max_request_line", &l.max_request_line}}) {
+                               {"max_request_line", &l.max_request_line},
+                               {"max_connections", &l.max_connections}}) {
       if (auto value = reader_.count(node, "limits", key)) {
         if (*value == 0) reader_.error(node[std::string(key)], child("limits", key), "must be > 0");
         *target = static_cast<std::size_t>(*value);
@@ -930,8 +943,17 @@ class ConfigParser {
                                    "header_timeout", &l.header_timeout_seconds},
                                {"idle_timeout", &l.idle_timeout_seconds},
                                {"shutdown_grace", &l.shutdown_grace_seconds},
-                               {"body_timeout", &l.body_timeout_seconds}}) {
+                               {"body_timeout", &l.body_timeout_seconds},
+                               {"handshake_timeout", &l.handshake_timeout_seconds}}) {
       if (auto value = reader_.duration(node, "limits", key)) *target = *value;
+    }
+    if (l.handshake_timeout_seconds == 0) {
+      reader_.error(node["handshake_timeout"], "limits.handshake_timeout",
+                    "must be > 0 (no TLS handshake finishes in no time)");
+    }
+    if (l.body_timeout_seconds == 0) {
+      reader_.error(node["body_timeout"], "limits.body_timeout",
+                    "must be > 0 (a request body cannot arrive in no time)");
     }
     // 0 is allowed here: no minimum rate, only the wait between reads is bounded.
     if (auto value = reader_.count(node, "limits", "body_min_rate")) l.body_min_rate = *value;

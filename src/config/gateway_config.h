@@ -17,10 +17,14 @@
 
 namespace jotgate::config {
 
+// The oldest TLS version a listener accepts ("1.2": TLS 1.2 with ECDHE and AEAD suites, and 1.3).
+enum class TlsVersion { kTls12, kTls13 };
+
 struct TlsSettings {
   std::string certificate;  // absolute path after load
   std::string key;          // absolute path after load
   bool generate_if_missing = false;  // both files missing: generate a self-signed pair at start
+  TlsVersion min_version = TlsVersion::kTls12;
 };
 
 struct Listener {
@@ -139,6 +143,8 @@ struct Limits {
   // upload at a sane rate is not). 0 for the rate: only the wait between reads is bounded.
   std::int64_t body_timeout_seconds = 30;
   std::uint64_t body_min_rate = 1024;  // bytes per second
+  std::size_t max_connections = 10000;       // per listener; more are closed at once
+  std::int64_t handshake_timeout_seconds = 10;  // TLS handshake (gateway and admin listeners)
 };
 
 // The admin listener (the `admin` section): the ticket and session API under /api/v1, TLS only,

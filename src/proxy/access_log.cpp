@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/log_field.h"
+
 namespace jotgate::proxy {
 
 namespace {
@@ -21,18 +23,6 @@ std::string utc_timestamp() {
   std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
   std::snprintf(buffer + n, sizeof buffer - n, ".%03dZ", static_cast<int>(millis.count()));
   return buffer;
-}
-
-// Text lines must stay one line and parseable: control characters and spaces become '_'.
-void append_field(std::string& out, std::string_view value) {
-  if (value.empty()) {
-    out.push_back('-');
-    return;
-  }
-  for (char c : value) {
-    auto u = static_cast<unsigned char>(c);
-    out.push_back(u <= 0x20 || u == 0x7f || c == '"' ? '_' : c);
-  }
 }
 
 }  // namespace
@@ -67,19 +57,19 @@ std::string AccessLog::format(const AccessRecord& r, std::string_view timestamp)
   out.reserve(128 + r.path.size());
   out.append(timestamp);
   out.push_back(' ');
-  append_field(out, r.client_ip);
+  append_log_field(out, r.client_ip);
   out.push_back(' ');
-  append_field(out, r.method);
+  append_log_field(out, r.method);
   out.push_back(' ');
-  append_field(out, r.path);
+  append_log_field(out, r.path);
   char numbers[64];
   std::snprintf(numbers, sizeof numbers, " %d %llu %.3fms ", r.status,
                 static_cast<unsigned long long>(r.bytes), r.duration_ms);
   out.append(numbers);
   out.append("vp=");
-  append_field(out, r.virtual_proxy);
+  append_log_field(out, r.virtual_proxy);
   out.append(" user=");
-  append_field(out, r.user);
+  append_log_field(out, r.user);
   out.push_back('\n');
   return out;
 }

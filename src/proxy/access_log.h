@@ -1,6 +1,8 @@
 // AccessLog: one line per request, text or JSON lines, to standard output or a file. Never a
 // token, cookie or session id: only method, path without query, status, bytes, duration, virtual
-// proxy and user. Thread-safe: each line is one fwrite (stdio locks the stream per call).
+// proxy and user. Text values are bare, or quoted and escaped (base/log_field.h), so each line
+// parses into exactly its fields. Thread-safe: each line is one fwrite (stdio locks the stream
+// per call).
 //   auto log = AccessLog::open(config);                   // at start-up
 //   log->write({.method = "GET", .path = "/jwt/", .status = 200, ...});
 #pragma once

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -43,11 +44,29 @@ struct VirtualProxyRuntime {
   CorsPolicy cors;
 };
 
+// An accepted connection, counted against its listener's limits.max_connections until the
+// session that holds it ends. Taken by the accept loop, so the count is exact when it checks.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::atomic<std::size_t>& open) : open_(&open) { open_->fetch_add(1); }
+  ConnectionSlot(ConnectionSlot&& other) noexcept : open_(std::exchange(other.open_, nullptr)) {}
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (open_ != nullptr) open_->fetch_sub(1);
+  }
+
+ private:
+  std::atomic<std::size_t>* open_;
+};
+
 struct ListenerRuntime {
   const config::Listener* config = nullptr;
   std::size_t index = 0;
   RouteTable routes;
   std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
+  // Connections open on this listener (a pointer: the runtime is moved into a vector).
+  std::unique_ptr<std::atomic<std::size_t>> open_connections =
+      std::make_unique<std::atomic<std::size_t>>(0);
 };
 
 struct ProxyContext {
@@ -58,6 +77,7 @@ struct ProxyContext {
   std::unique_ptr<UpstreamHealth> health;
   std::shared_ptr<asio::ssl::context> upstream_tls;
   std::chrono::seconds header_timeout{10};
+  std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds body_timeout{30};  // see BodyDeadline
   std::uint64_t body_min_rate = 1024;
@@ -148,8 +168,8 @@ struct Worker {
 
 // Start a session on the worker's thread (session_plain.cpp, session_tls.cpp).
 void start_plain_session(Worker& worker, const ListenerRuntime& listener,
-                         asio::ip::tcp::socket socket);
+                         asio::ip::tcp::socket socket, ConnectionSlot slot);
 void start_tls_session(Worker& worker, const ListenerRuntime& listener,
-                       asio::ip::tcp::socket socket);
+                       asio::ip::tcp::socket socket, ConnectionSlot slot);
 
 }  // namespace jotgate::proxy

@@ -40,7 +40,8 @@ std::string host_port(const std::string& host, std::uint16_t port) {
 }
 
 Result<std::shared_ptr<asio::ssl::context>> make_server_tls(const config::TlsSettings& tls) {
-  auto loaded = pki::server_tls_context(tls.certificate, tls.key, tls.generate_if_missing);
+  auto loaded = pki::server_tls_context(tls.certificate, tls.key, tls.generate_if_missing,
+                                        tls.min_version == config::TlsVersion::kTls13);
   if (!loaded) return loaded.error();
   if (loaded->generated) spdlog::info("generated a self-signed TLS certificate: {}", tls.certificate);
   return std::make_shared<asio::ssl::context>(loaded->context.release());
@@ -77,6 +78,7 @@ struct Server::Impl {
 Result<void> Server::Impl::build() {
   ctx.config = &config;
   ctx.header_timeout = std::chrono::seconds(config.limits.header_timeout_seconds);
+  ctx.handshake_timeout = std::chrono::seconds(config.limits.handshake_timeout_seconds);
   ctx.idle_timeout = std::chrono::seconds(config.limits.idle_timeout_seconds);
   ctx.body_timeout = std::chrono::seconds(config.limits.body_timeout_seconds);
   ctx.body_min_rate = config.limits.body_min_rate;
@@ -164,6 +166,8 @@ Result<void> Server::Impl::build() {
 asio::awaitable<void> Server::Impl::accept_loop(std::size_t listener_index) {
   tcp::acceptor& acceptor = *acceptors[listener_index];
   const ListenerRuntime& listener = ctx.listeners[listener_index];
+  const std::size_t max_connections = config.limits.max_connections;
+  std::optional<std::chrono::steady_clock::time_point> last_full_warning;
   for (;;) {
     // Connections are spread round robin over the workers; each stays on its worker.
     Worker& worker = *workers[next_worker++ % workers.size()];
@@ -176,11 +180,25 @@ asio::awaitable<void> Server::Impl::accept_loop(std::size_t listener_index) {
       co_await pause.async_wait(kNoThrow);
       continue;
     }
-    asio::post(worker.ioc, [&worker, &listener, s = std::move(socket)]() mutable {
+    if (listener.open_connections->load() >= max_connections) {
+      // Full: closed at once, before a session or TLS state exists, so a flood costs no memory
+      // and the connections already open keep being served.
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      const auto now = std::chrono::steady_clock::now();
+      if (!last_full_warning || now - *last_full_warning >= std::chrono::seconds(10)) {
+        last_full_warning = now;
+        spdlog::warn("{}: limits.max_connections ({}) reached: closing new connections",
+                     addresses[listener_index], max_connections);
+      }
+      continue;
+    }
+    asio::post(worker.ioc, [&worker, &listener, s = std::move(socket),
+                            slot = ConnectionSlot(*listener.open_connections)]() mutable {
       if (listener.tls) {
-        start_tls_session(worker, listener, std::move(s));
+        start_tls_session(worker, listener, std::move(s), std::move(slot));
       } else {
-        start_plain_session(worker, listener, std::move(s));
+        start_plain_session(worker, listener, std::move(s), std::move(slot));
       }
     });
   }

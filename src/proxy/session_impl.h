@@ -46,8 +46,9 @@ inline constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // The gate's view of a Beast request header.
 class BeastRequestView final : public auth::RequestView {
  public:
-  BeastRequestView(const http::request_header<>& request, bool tls, bool trusted)
-      : request_(request), tls_(tls), trusted_(trusted) {}
+  BeastRequestView(const http::request_header<>& request, bool tls, bool trusted,
+                   std::string_view client_ip)
+      : request_(request), tls_(tls), trusted_(trusted), client_ip_(client_ip) {}
   std::string_view method() const override { return request_.method_string(); }
   std::optional<std::string_view> header(std::string_view name) const override {
     auto it = request_.find(name);
@@ -62,11 +63,13 @@ class BeastRequestView final : public auth::RequestView {
   }
   bool is_tls() const override { return tls_; }
   bool trusted_listener() const override { return trusted_; }
+  std::string_view client_ip() const override { return client_ip_; }
 
  private:
   const http::request_header<>& request_;
   bool tls_;
   bool trusted_;
+  std::string_view client_ip_;
 };
 
 template <class Stream>
@@ -78,8 +81,12 @@ class HttpSession final : public SessionBase,
   // affordable (larger messages take several reads).
   using TunnelBuffer = std::array<char, 4 * 1024>;
 
-  HttpSession(Worker& worker, const ListenerRuntime& listener, Stream stream)
-      : worker_(worker), ctx_(worker.ctx), listener_(listener), stream_(std::move(stream)) {
+  HttpSession(Worker& worker, const ListenerRuntime& listener, Stream stream, ConnectionSlot slot)
+      : worker_(worker),
+        ctx_(worker.ctx),
+        listener_(listener),
+        slot_(std::move(slot)),
+        stream_(std::move(stream)) {
     boost::system::error_code ec;
     auto endpoint = tcp_stream().socket().remote_endpoint(ec);
     if (!ec) peer_ip_ = endpoint.address().to_string();
@@ -112,7 +119,7 @@ class HttpSession final : public SessionBase,
  private:
   asio::awaitable<void> serve(std::shared_ptr<HttpSession> self) {
     if constexpr (kTls) {
-      tcp_stream().expires_after(ctx_.header_timeout);
+      tcp_stream().expires_after(ctx_.handshake_timeout);
       auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kNoThrow);
       if (ec) co_return;
     }
@@ -165,7 +172,7 @@ class HttpSession final : public SessionBase,
   beast::tcp_stream& tcp_stream() { return beast::get_lowest_layer(stream_); }
 
   BeastRequestView view_of(const http::request_header<>& request) const {
-    return BeastRequestView(request, kTls, listener_.config->trusted);
+    return BeastRequestView(request, kTls, listener_.config->trusted, peer_ip_);
   }
 
   // Origin "scheme://host[:port]" names this very listener and Host.
@@ -847,6 +854,7 @@ class HttpSession final : public SessionBase,
   Worker& worker_;
   ProxyContext& ctx_;
   const ListenerRuntime& listener_;
+  ConnectionSlot slot_;  // counts this connection against limits.max_connections
   Stream stream_;
   beast::flat_buffer buffer_;
   std::string peer_ip_;

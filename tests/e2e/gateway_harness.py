@@ -355,6 +355,78 @@ def raw_status(response_bytes):
     return int(response_bytes.split(b" ", 2)[1])
 
 
+# ----------------------------------------------------------------------------- log lines
+_ESCAPES = {ord('"'): b'"', ord("\\"): b"\\", ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t"}
+
+
+def log_items(text):
+    """A text log line as written by base/log_field, strictly parsed: items separated by one
+    space, each `value` or `key=value`; a value is bare (no space, quote or '=') or
+    double-quoted with escapes; `-` is empty. Returns [(key or None, value)]; raises ValueError
+    on anything else."""
+    data, items, i = text.encode("utf-8", errors="surrogateescape"), [], 0
+    while i < len(data):
+        key = None
+        j = i
+        while j < len(data) and data[j] not in b' ="':
+            j += 1
+        if j < len(data) and data[j] == ord("="):
+            key, i = data[i:j].decode(), j + 1
+            if not key.replace("_", "a").isalnum():
+                raise ValueError(f"bad key {key!r} in {text!r}")
+        if i < len(data) and data[i] == ord('"'):
+            raw, i = bytearray(), i + 1
+            while True:
+                if i >= len(data):
+                    raise ValueError(f"unterminated quote in {text!r}")
+                c = data[i]
+                if c == ord('"'):
+                    i += 1
+                    break
+                if c == ord("\\"):
+                    nxt = data[i + 1]
+                    if nxt == ord("x"):
+                        raw.append(int(data[i + 2:i + 4], 16))
+                        i += 4
+                    elif nxt in _ESCAPES:
+                        raw += _ESCAPES[nxt]
+                        i += 2
+                    else:
+                        raise ValueError(f"bad escape in {text!r}")
+                    continue
+                if c < 0x20 or c > 0x7e:
+                    raise ValueError(f"unescaped byte {c} in {text!r}")
+                raw.append(c)
+                i += 1
+            value = raw.decode("utf-8", errors="surrogateescape")
+        else:
+            j = i
+            while j < len(data) and data[j] not in b' ="':
+                j += 1
+            if j == i:
+                raise ValueError(f"empty value at {i} in {text!r}")
+            value = data[i:j].decode()
+            value = "" if value == "-" else value
+            i = j
+        items.append((key, value))
+        if i < len(data):
+            if data[i] != ord(" "):
+                raise ValueError(f"no space after a value at {i} in {text!r}")
+            i += 1
+    return items
+
+
+AUDIT_PREFIX = "] [audit] [info] "
+
+
+def audit_events(output, event=None):
+    """Every audit line of `output` (after spdlog's prefix) as a list of (key, value) pairs;
+    only the lines of `event` when given."""
+    parsed = [log_items(l.split(AUDIT_PREFIX, 1)[1]) for l in output.splitlines()
+              if AUDIT_PREFIX in l]
+    return [p for p in parsed if event is None or p[0] == ("event", event)]
+
+
 # ----------------------------------------------------------------------------- WebSocket client
 class WebSocket:
     """A minimal RFC 6455 client over a socket (masking, single frames)."""

@@ -4,6 +4,8 @@ import json
 import pathlib
 import re
 import signal
+import socket
+import ssl
 import subprocess
 import time
 
@@ -125,3 +127,67 @@ def test_partitioned_can_be_turned_off(pki, upstream, start_gateway):
     attributes = [p.strip() for p in r.set_cookie(COOKIE).split(";")][1:]
     assert "SameSite=None" in attributes and "Secure" in attributes
     assert "Partitioned" not in attributes, attributes
+
+
+# ----------------------------------------------------------------------------- versions and suites
+def tls12_client(pki, ciphers):
+    ctx = client_context(pki.ca)
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(ciphers)
+    return ctx
+
+
+def handshake(port, ctx):
+    """The (version, cipher) the gateway agreed to, or the SSLError it refused with."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        try:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                return tls.version(), tls.cipher()[0]
+        except ssl.SSLError as e:
+            return e
+
+
+def test_tls12_offers_only_ecdhe_aead_suites(pki, upstream, start_gateway):
+    https_port = free_port()
+    start_gateway(gateway_config(pki, upstream.url, https_port=https_port))
+    # The test certificate has an EC P-256 key: ECDHE-ECDSA suites. CBC ones are refused.
+    for cbc in ("ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256",
+                "ECDHE-ECDSA-AES256-SHA384"):
+        refused = handshake(https_port, tls12_client(pki, cbc))
+        assert isinstance(refused, ssl.SSLError), (cbc, refused)
+        assert "HANDSHAKE_FAILURE" in str(refused) or "NO_SHARED_CIPHER" in str(refused), refused
+    for aead in ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                 "ECDHE-ECDSA-CHACHA20-POLY1305"):
+        assert handshake(https_port, tls12_client(pki, aead)) == ("TLSv1.2", aead)
+    # A default client gets TLS 1.3.
+    version, _ = handshake(https_port, client_context(pki.ca))
+    assert version == "TLSv1.3"
+    r = http(https_port, "GET", "/jwt/x", bearer(mint(pki)),
+             tls=tls12_client(pki, "ECDHE-ECDSA-CHACHA20-POLY1305"))
+    assert r.status == 200, r
+
+
+def test_min_version_13_refuses_tls12_clients(pki, upstream, start_gateway):
+    https_port = free_port()
+    config = gateway_config(pki, upstream.url, https_port=https_port)
+    config["listeners"][0]["tls"]["min_version"] = "1.3"
+    start_gateway(config)
+    refused = handshake(https_port, tls12_client(pki, "ECDHE-ECDSA-AES128-GCM-SHA256"))
+    assert isinstance(refused, ssl.SSLError) and "PROTOCOL_VERSION" in str(refused), refused
+    tls13 = client_context(pki.ca)
+    tls13.minimum_version = ssl.TLSVersion.TLSv1_3
+    assert handshake(https_port, tls13)[0] == "TLSv1.3"
+    r = http(https_port, "GET", "/jwt/x", bearer(mint(pki)), tls=tls13)
+    assert r.status == 200, r
+
+
+def test_a_bad_min_version_is_a_config_error_with_its_place(pki, upstream, tmp_path):
+    config = gateway_config(pki, upstream.url, https_port=free_port())
+    config["listeners"][0]["tls"]["min_version"] = "1.0"
+    path = tmp_path / "old_tls.yaml"
+    path.write_text(json.dumps(config, indent=2))
+    done = run_jotgate("config", "check", path)
+    assert done.returncode == 1
+    assert re.search(r'old_tls\.yaml:\d+:\d+: listeners\[0\]\.tls\.min_version: "1\.0" is not a '
+                     r'TLS version this gateway offers \(expected "1\.2" or "1\.3"\)',
+                     done.stderr), done.stderr

@@ -214,6 +214,39 @@ TEST_F(ConfigTest, TlsBothMissingMeansGenerateOneMissingIsAnError) {
                       " exists (when both are missing a self-signed pair is generated)");
 }
 
+TEST_F(ConfigTest, TlsMinVersion) {
+  auto tls = [](const std::string& extra) {
+    return "listeners:\n  - name: http\n    address: 127.0.0.1:1\n"
+           "    tls: { certificate: s.pem, key: s_key.pem" + extra + " }\nvirtual_proxies:\n";
+  };
+  auto fallback = parse(tls("") + vp());
+  ASSERT_TRUE(fallback.ok()) << fallback.error().detail;
+  EXPECT_EQ(fallback->listeners[0].tls->min_version, TlsVersion::kTls12);
+  auto strict = parse(tls(", min_version: \"1.3\"") + vp());
+  ASSERT_TRUE(strict.ok()) << strict.error().detail;
+  EXPECT_EQ(strict->listeners[0].tls->min_version, TlsVersion::kTls13);
+  auto e = errors(tls(", min_version: 1.1") + vp());
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:4:61: listeners[0].tls.min_version: \"1.1\" is not a TLS version this "
+                  "gateway offers (expected \"1.2\" or \"1.3\")");
+}
+
+TEST_F(ConfigTest, ConnectionLimitsAndHandshakeTimeout) {
+  auto defaults = parse(with(vp()));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().detail;
+  EXPECT_EQ(defaults->limits.max_connections, 10000u);
+  EXPECT_EQ(defaults->limits.handshake_timeout_seconds, 10);
+  auto set = parse("limits: { max_connections: 5, handshake_timeout: 2s }\n" + with(vp()));
+  ASSERT_TRUE(set.ok()) << set.error().detail;
+  EXPECT_EQ(set->limits.max_connections, 5u);
+  EXPECT_EQ(set->limits.handshake_timeout_seconds, 2);
+  auto e = errors("limits: { max_connections: 0, handshake_timeout: 0s }\n" + with(vp()));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0], "t.yaml:1:28: limits.max_connections: must be > 0");
+  EXPECT_EQ(e[1], "t.yaml:1:50: limits.handshake_timeout: must be > 0 (no TLS handshake "
+                  "finishes in no time)");
+}
+
 TEST_F(ConfigTest, UpstreamUrl) {
   auto e = errors(with(vp("    upstreams: [ftp://x]\n").replace(
       vp().find("    upstreams: [http://127.0.0.1:9000]\n"), 38, "")));

@@ -1,4 +1,5 @@
-// Access log lines: one line per request, no query string, text fields cannot break the line.
+// Access log lines: one line per request, no query string, text fields quoted when they hold
+// spaces or other bytes that could break the line or add fields.
 #include "proxy/access_log.h"
 
 #include <gtest/gtest.h>
@@ -24,8 +25,8 @@ TEST(AccessLog, TextLineIsOneLine) {
   AccessLog log(stdout, false, config::LogFormat::kText);
   std::string line = log.format(record(), "2026-01-01T00:00:00.000Z");
   EXPECT_EQ(line,
-            "2026-01-01T00:00:00.000Z 127.0.0.1 GET /jwt/a_b_ 200 42 1.500ms "
-            "vp=Embedded_analytics user=ACME\\alice\n");
+            "2026-01-01T00:00:00.000Z 127.0.0.1 GET \"/jwt/a b\\n\" 200 42 1.500ms "
+            "vp=\"Embedded analytics\" user=ACME\\alice\n");
 }
 
 TEST(AccessLog, JsonLineParses) {
