@@ -1,6 +1,7 @@
 // The HTTP request head as the gateway reads it: Beast's request parser with the gateway's
 // limits (16 KiB of header, no body limit) fed the bytes in two reads, then the target through
-// parse_request_target and the route table, as proxy/session_impl.h does.
+// the framing checks (obs-fold on the raw head, check_request_head), parse_request_target and
+// the route table, as proxy/session_impl.h does.
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -11,6 +12,7 @@
 #include <boost/beast/http.hpp>
 
 #include "config/gateway_config.h"
+#include "proxy/request_framing.h"
 #include "proxy/request_path.h"
 
 namespace {
@@ -18,15 +20,17 @@ namespace {
 namespace http = boost::beast::http;
 using namespace jotgate;
 
-// Feeds the parser as http::async_read_header does: each read appends to a buffer, the parser
-// consumes what it can of it, the rest waits for the next read.
+// Feeds the parser as the gateway's read_head does: each read appends to a buffer, the parser
+// consumes what it can of it, the rest waits for the next read. The raw head goes to `head`.
 void read_header(http::request_parser<http::empty_body>& parser,
-                 std::initializer_list<std::string_view> reads, boost::beast::error_code& ec) {
+                 std::initializer_list<std::string_view> reads, boost::beast::error_code& ec,
+                 std::string& head) {
   std::string buffer;
   for (std::string_view read : reads) {
     buffer.append(read);
     while (!buffer.empty() && !parser.is_header_done()) {
       const std::size_t used = parser.put(boost::asio::buffer(buffer), ec);
+      head.append(buffer, 0, used);
       buffer.erase(0, used);
       if (ec == http::error::need_more) {
         ec = {};
@@ -35,6 +39,8 @@ void read_header(http::request_parser<http::empty_body>& parser,
       if (ec || used == 0) return;
     }
   }
+  // What follows the head is the body: the gateway looks for bare LFs in a chunk line.
+  (void)proxy::has_bare_lf(buffer);
 }
 
 }  // namespace
@@ -56,10 +62,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parser.body_limit(boost::none);
   parser.eager(false);
   boost::beast::error_code ec;
-  read_header(parser, {input.substr(0, split), input.substr(split)}, ec);
+  std::string head;
+  read_header(parser, {input.substr(0, split), input.substr(split)}, ec, head);
   if (ec || !parser.is_header_done()) return 0;
+  if (proxy::has_obs_fold(head)) return 0;
 
   const auto& request = parser.get();
+  if (auto host = request.find(http::field::host); host != request.end()) {
+    (void)proxy::valid_host(host->value());
+  }
+  if (proxy::check_request_head(request)) return 0;
   (void)request.keep_alive();
   (void)request.chunked();
   (void)parser.content_length();

@@ -187,7 +187,7 @@ bool HeaderPolicy::sets_session_cookie(std::string_view set_cookie) const {
   std::string_view pair = set_cookie.substr(0, set_cookie.find(';'));
   const std::size_t equals = pair.find('=');
   if (equals == std::string_view::npos) return false;
-  return trim(pair.substr(0, equals)) == session_cookie_name_;
+  return trim_ows(pair.substr(0, equals)) == session_cookie_name_;
 }
 
 bool HeaderPolicy::rewrite_request(http::request_header<>& request,

@@ -502,18 +502,23 @@ def pki(tmp_path_factory):
     return Pki.generate(tmp_path_factory.mktemp("pki") / "certs")
 
 
-@pytest.fixture
-def start_upstream(tmp_path):
+def stopped_after(start):
+    """For a fixture: yields `start` that remembers what it started, and stops all of it after."""
     started = []
 
-    def start(name="upstream", port=0):
-        up = Upstream.start(tmp_path, name, port)
-        started.append(up)
-        return up
+    def tracked(*args, **kwargs):
+        thing = start(*args, **kwargs)
+        started.append(thing)
+        return thing
 
-    yield start
-    for up in started:
-        up.stop()
+    yield tracked
+    for thing in started:
+        thing.stop()
+
+
+@pytest.fixture
+def start_upstream(tmp_path):
+    yield from stopped_after(lambda name="upstream", port=0: Upstream.start(tmp_path, name, port))
 
 
 @pytest.fixture

@@ -15,16 +15,7 @@ from raw_upstream import RawUpstream
 
 @pytest.fixture
 def raw_upstream():
-    started = []
-
-    def start(**kwargs):
-        up = RawUpstream.start(**kwargs)
-        started.append(up)
-        return up
-
-    yield start
-    for up in started:
-        up.stop()
+    yield from stopped_after(RawUpstream.start)
 
 
 @pytest.fixture
