@@ -31,7 +31,8 @@ class Connection:
 class RawUpstream:
     def __init__(self, lenient=False, respond=None):
         self.lenient = lenient
-        # respond(connection, head, raw_body) -> bytes to send, or None for the default answer.
+        # respond(connection, head, raw_body) -> bytes to send, (bytes, "close") to close after
+        # sending them, or None for the default answer.
         self.respond = respond
         self.connections = []
         self.sockets = []  # the accepted sockets, by connection index (to push stray bytes)
@@ -115,9 +116,10 @@ class RawUpstream:
                     method, target = line.split(" ")[:2]
                     body = f"{connection.index}:{len(connection.requests)} {method} {target}"
                     answer = _answer(body.encode(), head_only=method == "HEAD")
-                if answer == b"CLOSE":
+                close = isinstance(answer, tuple)  # (bytes, "close"): closes after sending
+                client.sendall(answer[0] if close else answer)
+                if close:
                     return
-                client.sendall(answer)
         except (OSError, ValueError):
             return
         finally:

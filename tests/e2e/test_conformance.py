@@ -378,6 +378,9 @@ def chunked_answer(connection, head, raw_body):
     if head.startswith(b"GET /chunked "):
         return (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n")
+    if head.startswith(b"GET /until-close "):
+        # No Content-Length, no chunks: the body ends when the upstream closes.
+        return b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close", "close"
     if head.startswith(b"GET /extra "):
         # An answer followed by bytes nobody asked for: the connection must not be reused.
         return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"
@@ -404,6 +407,27 @@ def test_chunked_answer_reaches_the_client_with_one_last_chunk(raw_upstream, sta
     assert status == 200
     client.send(request_bytes("GET", "/jwt/next", token, b"\r\n"))
     assert client.response()[2] == b"0:4 GET /next"
+
+
+def test_close_delimited_answer_is_chunked_for_http11_and_streamed_for_http10(
+        raw_upstream, start_gateway, pki, token):
+    up = raw_upstream(respond=chunked_answer)
+    gw = start_gw(start_gateway, pki, up)
+    client = Client(gw.port)
+    client.send(request_bytes("GET", "/jwt/until-close", token, b"\r\n"))
+    status, headers, raw = client.response()
+    assert status == 200
+    assert headers["transfer-encoding"] == ["chunked"]
+    assert raw == b"b\r\nuntil close\r\n0\r\n\r\n"
+    client.send(request_bytes("GET", "/jwt/next", token, b"\r\n"))
+    assert client.response()[2] == b"1:1 GET /next"  # the closed one is not reused
+    old = Client(gw.port)
+    old.send(request_bytes("GET", "/jwt/until-close", token, b"\r\n", version=b"HTTP/1.0"))
+    status, headers, raw = old.response()
+    assert status == 200
+    assert "transfer-encoding" not in headers and "content-length" not in headers
+    assert headers["connection"] == ["close"]
+    assert raw == b"until close"
 
 
 def test_connection_with_bytes_past_the_answer_is_not_reused(raw_upstream, start_gateway, pki,
