@@ -45,12 +45,23 @@ constexpr FramingProblem kTransferEncodingInHttp10{
 constexpr FramingProblem kChunkedNotFinal{
     400, "Bad Request: the final transfer coding must be chunked"};
 constexpr FramingProblem kChunkedTwice{400, "Bad Request: chunked is applied more than once"};
+constexpr FramingProblem kCodingUnknown{501, "Not Implemented: unknown transfer coding"};
 constexpr FramingProblem kCodingNotImplemented{
     501, "Not Implemented: the only transfer coding accepted is chunked"};
 constexpr FramingProblem kHostMissing{400, "Bad Request: the Host header is missing"};
 constexpr FramingProblem kHostRepeated{400, "Bad Request: more than one Host header"};
 constexpr FramingProblem kHostInvalid{400, "Bad Request: the Host header is not a valid host"};
 constexpr FramingProblem kConnect{405, "Method Not Allowed: CONNECT is not served here"};
+
+// The transfer codings of the IANA registry (RFC 9112 section 7), "identity" included: it was
+// registered once, so a request naming it is read as framing gone wrong, not as a new coding.
+bool is_registered_coding(std::string_view coding) {
+  for (std::string_view known : {"chunked", "compress", "deflate", "gzip", "identity", "trailers",
+                                 "x-compress", "x-gzip"}) {
+    if (boost::beast::iequals(coding, known)) return true;
+  }
+  return false;
+}
 
 std::optional<FramingProblem> check_transfer_encoding(const http::request_header<>& request) {
   auto range = request.equal_range(http::field::transfer_encoding);
@@ -59,18 +70,23 @@ std::optional<FramingProblem> check_transfer_encoding(const http::request_header
   std::size_t codings = 0;
   std::size_t chunked = 0;
   bool last_chunked = false;
-  bool unknown = false;
+  bool other = false;    // a registered coding besides chunked (gzip...): not implemented here
+  bool unknown = false;  // not a registered coding at all
   for (auto it = range.first; it != range.second; ++it) {
     for_each_list_element(it->value(), [&](std::string_view coding) {
       ++codings;
       last_chunked = boost::beast::iequals(coding, "chunked");
       if (last_chunked) ++chunked;
+      else if (is_registered_coding(coding)) other = true;
       else unknown = true;
     });
   }
+  // An unknown coding first (RFC 9112 section 6.1: 501), then a body whose length cannot be
+  // determined (section 6.3: 400), then codings this gateway does not apply (501).
+  if (unknown) return kCodingUnknown;
   if (codings == 0 || !last_chunked) return kChunkedNotFinal;
   if (chunked > 1) return kChunkedTwice;
-  if (unknown) return kCodingNotImplemented;
+  if (other) return kCodingNotImplemented;
   return std::nullopt;
 }
 

@@ -18,9 +18,10 @@ struct FramingProblem {
   std::string_view message;  // the answer's text, e.g. "Bad Request: the Host header is missing"
 };
 
-// Refuses: Transfer-Encoding in an HTTP/1.0 request, one whose final coding is not `chunked`
-// or that applies `chunked` twice (400), any coding but `chunked` (501); a missing (HTTP/1.1),
-// repeated or invalid Host (400); CONNECT (405).
+// Refuses: Transfer-Encoding in an HTTP/1.0 request (400); an unknown coding (501); a final
+// coding other than `chunked` or `chunked` applied twice (400); any other coding, which the
+// gateway does not apply (501); a missing (HTTP/1.1), repeated or invalid Host (400);
+// CONNECT (405).
 std::optional<FramingProblem> check_request_head(const http::request_header<>& request);
 
 // True when a raw request head continues a field line on the next (a line starting with SP or

@@ -255,7 +255,10 @@ REFUSED_HEADS = {
     "TE identity alone": (b"POST /jwt/x HTTP/1.1\r\nHost: localhost\r\n"
                           b"Transfer-Encoding: identity\r\n\r\nGET /jwt/smuggled HTTP/1.1\r\n\r\n",
                           400, "Bad Request: the final transfer coding must be chunked"),
-    "TE unknown coding": (b"POST /jwt/x HTTP/1.1\r\nHost: localhost\r\n"
+    "TE unknown coding alone": (b"POST /jwt/x HTTP/1.1\r\nHost: localhost\r\n"
+                                b"Transfer-Encoding: foo\r\n\r\n0\r\n\r\n",
+                                501, "Not Implemented: unknown transfer coding"),
+    "TE coding not implemented": (b"POST /jwt/x HTTP/1.1\r\nHost: localhost\r\n"
                           b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
                           501, "Not Implemented: the only transfer coding accepted is chunked"),
     "TE chunked twice": (b"POST /jwt/x HTTP/1.1\r\nHost: localhost\r\n"

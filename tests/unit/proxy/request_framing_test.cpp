@@ -52,10 +52,17 @@ TEST(RequestFraming, RefusesTransferCodingsOtherThanChunked) {
   EXPECT_EQ(status_of(start + "Transfer-Encoding: gzip\r\n\r\n"), 400);
   EXPECT_EQ(status_of(start + "Transfer-Encoding: chunked, chunked\r\n\r\n"), 400);
   EXPECT_EQ(status_of(start + "Transfer-Encoding: ,\r\n\r\n"), 400);
-  auto unknown = check(start + "Transfer-Encoding: gzip, chunked\r\n\r\n");
-  ASSERT_TRUE(unknown);
-  EXPECT_EQ(unknown->status, 501);
-  EXPECT_EQ(status_of(start + "Transfer-Encoding: x-custom, chunked\r\n\r\n"), 501);
+  auto not_implemented = check(start + "Transfer-Encoding: gzip, chunked\r\n\r\n");
+  ASSERT_TRUE(not_implemented);
+  EXPECT_EQ(not_implemented->status, 501);
+  EXPECT_EQ(not_implemented->message,
+            "Not Implemented: the only transfer coding accepted is chunked");
+  for (const char* coding : {"x-custom, chunked", "foo", "chunked, foo", "chunked;q=1"}) {
+    auto unknown = check(start + "Transfer-Encoding: " + coding + "\r\n\r\n");
+    ASSERT_TRUE(unknown) << coding;
+    EXPECT_EQ(unknown->status, 501) << coding;
+    EXPECT_EQ(unknown->message, "Not Implemented: unknown transfer coding") << coding;
+  }
 }
 
 TEST(RequestFraming, RefusesTransferEncodingInHttp10) {
