@@ -5,6 +5,7 @@ Each case sends exact bytes and checks both the client's answer (status, body, w
 connection closed) and what the upstream got: the exact body bytes, one framing header, and
 nothing at all for a refused request."""
 import socket
+import ssl
 import time
 
 import pytest
@@ -37,8 +38,10 @@ def start_gw(start_gateway, pki, up, limits=None, **overrides):
 class Client:
     """One raw connection to the gateway; reads answers strictly (sized or chunked)."""
 
-    def __init__(self, port, timeout=10):
+    def __init__(self, port, timeout=10, tls=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname="localhost")
         self.data = b""
 
     def send(self, data):
@@ -457,10 +460,13 @@ def test_connection_that_received_bytes_while_idle_is_not_reused(raw_upstream, s
 
 
 # ----------------------------------------------------------------------------- body timeout
-def test_trickled_body_is_cut_with_408(raw_upstream, start_gateway, pki, token):
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_trickled_body_is_cut_with_408(scheme, raw_upstream, start_gateway, pki, token):
     up = raw_upstream()
-    gw = start_gw(start_gateway, pki, up, limits={"body_timeout": "2s", "body_min_rate": 1000})
-    client = Client(gw.port)
+    config = gateway_config(pki, up.url, **{f"{scheme}_port": free_port()})
+    config["limits"] = {"body_timeout": "2s", "body_min_rate": 1000}
+    gw = start_gateway(config, extra_args=("--threads", "1"))
+    client = Client(gw.port, tls=client_context(pki.ca) if scheme == "https" else None)
     client.send(request_bytes("POST", "/jwt/upload", token, b"Content-Length: 100\r\n\r\n"))
     start = time.time()
     for _ in range(40):  # one byte every 0.25 s: never idle for 2 s, far below 1000 B/s
@@ -472,11 +478,24 @@ def test_trickled_body_is_cut_with_408(raw_upstream, start_gateway, pki, token):
         client.sock.settimeout(0.01)
         try:
             chunk = client.sock.recv(65536)
-        except socket.timeout:
+        except (socket.timeout, ssl.SSLWantReadError):
             continue
         client.data += chunk
         break
     client.sock.settimeout(5)
+    assert_cut_with_408(client, up, start)
+
+
+def test_a_body_that_stops_coming_is_cut_with_408(raw_upstream, start_gateway, pki, token):
+    up = raw_upstream()
+    gw = start_gw(start_gateway, pki, up, limits={"body_timeout": "2s", "body_min_rate": 0})
+    client = Client(gw.port)
+    client.send(request_bytes("POST", "/jwt/upload", token,
+                              b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"))
+    assert_cut_with_408(client, up, time.time())
+
+
+def assert_cut_with_408(client, up, start):
     status, headers, body = client.response()
     elapsed = time.time() - start
     assert status == 408
@@ -484,5 +503,5 @@ def test_trickled_body_is_cut_with_408(raw_upstream, start_gateway, pki, token):
                     b"(limits.body_timeout, limits.body_min_rate)\n")
     assert 1.5 < elapsed < 5, elapsed
     assert headers.get("connection") == ["close"]
-    # The upstream connection that got the head is closed too.
+    # The upstream connection that got the head is closed too, never pooled.
     assert up.connections[0].closed.wait(5)
