@@ -48,6 +48,8 @@ constexpr FramingProblem kChunkedTwice{400, "Bad Request: chunked is applied mor
 constexpr FramingProblem kCodingUnknown{501, "Not Implemented: unknown transfer coding"};
 constexpr FramingProblem kCodingNotImplemented{
     501, "Not Implemented: the only transfer coding accepted is chunked"};
+constexpr FramingProblem kContentLengthRepeated{
+    400, "Bad Request: more than one Content-Length header"};
 constexpr FramingProblem kHostMissing{400, "Bad Request: the Host header is missing"};
 constexpr FramingProblem kHostRepeated{400, "Bad Request: more than one Host header"};
 constexpr FramingProblem kHostInvalid{400, "Bad Request: the Host header is not a valid host"};
@@ -146,6 +148,9 @@ bool has_bare_lf(std::string_view text) {
 std::optional<FramingProblem> check_request_head(const http::request_header<>& request) {
   if (request.method() == http::verb::connect) return kConnect;
   if (auto problem = check_transfer_encoding(request)) return problem;
+  // Beast merges repeated equal values; refused all the same, as nginx does: two framing
+  // headers are never a request some other server should be left to read.
+  if (request.count(http::field::content_length) > 1) return kContentLengthRepeated;
   return check_host(request);
 }
 

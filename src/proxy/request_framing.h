@@ -20,8 +20,8 @@ struct FramingProblem {
 
 // Refuses: Transfer-Encoding in an HTTP/1.0 request (400); an unknown coding (501); a final
 // coding other than `chunked` or `chunked` applied twice (400); any other coding, which the
-// gateway does not apply (501); a missing (HTTP/1.1), repeated or invalid Host (400);
-// CONNECT (405).
+// gateway does not apply (501); a repeated Content-Length (400); a missing (HTTP/1.1),
+// repeated or invalid Host (400); CONNECT (405).
 std::optional<FramingProblem> check_request_head(const http::request_header<>& request);
 
 // True when a raw request head continues a field line on the next (a line starting with SP or

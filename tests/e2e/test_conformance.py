@@ -286,6 +286,9 @@ REFUSED_HEADS = {
     "duplicate CL": (b"POST /jwt/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
                      b"Content-Length: 6\r\n\r\nhello!",
                      400, "Bad Request: malformed HTTP request"),
+    "duplicate CL, same value": (b"POST /jwt/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
+                                 b"Content-Length: 5\r\n\r\nhello",
+                                 400, "Bad Request: more than one Content-Length header"),
     "obs-fold": (b"GET /jwt/x HTTP/1.1\r\nHost: localhost\r\nX-A: 1\r\n  folded\r\n\r\n",
                  400, "Bad Request: obsolete line folding (obs-fold) is not accepted"),
     "obs-fold in TE": (b"POST /jwt/x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip,\r\n"

@@ -93,6 +93,14 @@ TEST(RequestFraming, ValidHosts) {
   }
 }
 
+TEST(RequestFraming, RefusesRepeatedContentLength) {
+  auto problem = check("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n");
+  ASSERT_TRUE(problem);
+  EXPECT_EQ(problem->status, 400);
+  EXPECT_EQ(problem->message, "Bad Request: more than one Content-Length header");
+  EXPECT_EQ(status_of("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"), 0);
+}
+
 TEST(RequestFraming, RefusesConnect) {
   auto problem = check("CONNECT /jwt/x HTTP/1.1\r\nHost: a\r\n\r\n");
   ASSERT_TRUE(problem);
