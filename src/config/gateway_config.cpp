@@ -314,9 +314,10 @@ class ConfigParser {
     }
     TlsSettings settings{resolve(base_dir_, *certificate), resolve(base_dir_, *key), false};
     if (auto version = reader_.string(tls, tls_path, "min_version")) {
-      if (*version == "1.2") {
+      // OpenSSL's spelling ("TLSv1.3", as in nginx's ssl_protocols) is accepted too.
+      if (*version == "1.2" || *version == "TLSv1.2") {
         settings.min_version = TlsVersion::kTls12;
-      } else if (*version == "1.3") {
+      } else if (*version == "1.3" || *version == "TLSv1.3") {
         settings.min_version = TlsVersion::kTls13;
       } else {
         reader_.error(tls["min_version"], child(tls_path, "min_version"),

@@ -225,10 +225,29 @@ TEST_F(ConfigTest, TlsMinVersion) {
   auto strict = parse(tls(", min_version: \"1.3\"") + vp());
   ASSERT_TRUE(strict.ok()) << strict.error().detail;
   EXPECT_EQ(strict->listeners[0].tls->min_version, TlsVersion::kTls13);
+  auto openssl_spelling = parse(tls(", min_version: TLSv1.3") + vp());
+  ASSERT_TRUE(openssl_spelling.ok()) << openssl_spelling.error().detail;
+  EXPECT_EQ(openssl_spelling->listeners[0].tls->min_version, TlsVersion::kTls13);
   auto e = errors(tls(", min_version: 1.1") + vp());
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0], "t.yaml:4:61: listeners[0].tls.min_version: \"1.1\" is not a TLS version this "
                   "gateway offers (expected \"1.2\" or \"1.3\")");
+}
+
+TEST_F(ConfigTest, BodyTimeoutAndMinimumRate) {
+  auto defaults = parse(with(vp()));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().detail;
+  EXPECT_EQ(defaults->limits.body_timeout_seconds, 30);
+  EXPECT_EQ(defaults->limits.body_min_rate, 1024u);
+  auto set = parse("limits: { body_timeout: 5s, body_min_rate: 0 }\n" + with(vp()));
+  ASSERT_TRUE(set.ok()) << set.error().detail;
+  EXPECT_EQ(set->limits.body_timeout_seconds, 5);
+  EXPECT_EQ(set->limits.body_min_rate, 0u);
+  auto e = errors("limits: { body_timeout: 0s, body_min_rate: -1 }\n" + with(vp()));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0], "t.yaml:1:25: limits.body_timeout: must be > 0 (a request body cannot arrive "
+                  "in no time)");
+  EXPECT_EQ(e[1], "t.yaml:1:44: limits.body_min_rate: expected a whole number >= 0");
 }
 
 TEST_F(ConfigTest, ConnectionLimitsAndHandshakeTimeout) {
