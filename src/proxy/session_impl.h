@@ -276,8 +276,14 @@ class HttpSession final : public SessionBase,
     // while parsing the header).
     header_parser.body_limit(boost::none);
     tcp_stream().expires_after(ctx_.header_timeout);
-    bool obs_fold = false;
-    const auto read_ec = co_await read_head(header_parser, obs_fold);
+    const HeadRead head = co_await read_head(header_parser);
+    const auto read_ec = head.ec;
+    if (read_ec == http::error::header_limit && !head.start_line_done) {
+      co_return co_await answer(exchange, 414,
+                                "URI Too Long: the request line is longer than the gateway "
+                                "accepts",
+                                false);
+    }
     if (read_ec == http::error::header_limit) {
       co_return co_await answer(exchange, 431,
                                 "Request Header Fields Too Large: the request header is larger "
@@ -292,7 +298,7 @@ class HttpSession final : public SessionBase,
     if (read_ec) {
       co_return co_await answer(exchange, 400, "Bad Request: malformed HTTP request", false);
     }
-    if (obs_fold) {
+    if (head.obs_fold) {
       co_return co_await answer(exchange, 400,
                                 "Bad Request: obsolete line folding (obs-fold) is not accepted",
                                 false);
@@ -531,26 +537,39 @@ class HttpSession final : public SessionBase,
     }
   }
 
+  // How reading a request head ended (see read_head).
+  struct HeadRead {
+    boost::system::error_code ec;
+    bool obs_fold = false;          // a field line continued on the next: refused
+    bool start_line_done = false;   // false with header_limit: the request line is too long
+  };
+
   // Reads the request head into `parser` as http::async_read_header does, but with the raw
   // bytes in sight: Beast unfolds obs-fold silently, and RFC 9112 section 5.2 lets a server
-  // refuse it instead, which leaves no doubt about what an upstream would see.
-  asio::awaitable<boost::system::error_code> read_head(http::request_parser<http::empty_body>& parser,
-                                                       bool& obs_fold) {
+  // refuse it instead, which leaves no doubt about what an upstream would see. Beast consumes
+  // the start line and each complete field as they come, so each piece is looked at once.
+  asio::awaitable<HeadRead> read_head(http::request_parser<http::empty_body>& parser) {
+    HeadRead result;
+    bool after_lf = false;  // the last byte consumed ended a line
     for (;;) {
       if (buffer_.size() > 0) {
-        boost::system::error_code ec;
-        const std::size_t used = parser.put(buffer_.data(), ec);
-        if (ec != http::error::need_more) {
-          if (!ec) {
-            const auto* raw = static_cast<const char*>(buffer_.data().data());
-            obs_fold = has_obs_fold(std::string_view(raw, used));
-            buffer_.consume(used);
+        const std::size_t used = parser.put(buffer_.data(), result.ec);
+        const std::string_view piece(static_cast<const char*>(buffer_.data().data()), used);
+        if (!piece.empty()) {
+          result.start_line_done = true;
+          if (has_obs_fold(piece) || (after_lf && (piece.front() == ' ' || piece.front() == '\t'))) {
+            result.obs_fold = true;
           }
-          co_return ec;
+          after_lf = piece.back() == '\n';
         }
+        buffer_.consume(used);
+        if (result.ec != http::error::need_more) co_return result;
       }
       auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kHeadReadSize), kNoThrow);
-      if (ec) co_return ec;
+      if (ec) {
+        result.ec = ec;
+        co_return result;
+      }
       buffer_.commit(n);
     }
   }

@@ -317,6 +317,34 @@ def test_refused_framing_is_answered_and_never_forwarded(
     assert_refused(gw, up, data, status, text)
 
 
+@pytest.mark.parametrize("folded", [False, True])
+def test_a_head_sent_in_pieces_is_read_whole_and_obs_fold_found_in_any(
+        folded, raw_upstream, start_gateway, pki, token):
+    """A 10 KiB head in four writes: parsed across reads, and a fold in a later piece (even
+    right at a piece's start) is still refused."""
+    up = raw_upstream()
+    gw = start_gw(start_gateway, pki, up)
+    fields = b"".join(b"X-Field-%03d: %s\r\n" % (i, b"v" * 100) for i in range(90))
+    head = request_bytes("GET", "/jwt/big", token, fields + b"X-Last: 1\r\n")
+    pieces = [head[:3000], head[3000:6000], head[6000:], b"\r\n"]
+    if folded:
+        pieces[3] = b" folded\r\n\r\n"  # continues X-Last on the next line
+    client = Client(gw.port)
+    for piece in pieces:
+        client.send(piece)
+        time.sleep(0.05)
+    status, _, body = client.response()
+    if folded:
+        assert (status, body) == (
+            400, b"Bad Request: obsolete line folding (obs-fold) is not accepted\n")
+        up.wait_quiet(0.2)
+        assert up.all_received() == b""
+    else:
+        assert (status, body) == (200, b"0:1 GET /big")
+        head_received, _ = up.connections[0].requests[0]
+        assert head_received.count(b"X-Field-") == 90
+
+
 @pytest.mark.parametrize("target,text", [
     ("http://localhost/jwt/x",
      'Bad Request: only origin-form request targets ("/path") are accepted'),

@@ -62,27 +62,27 @@ def test_sigterm_finishes_in_flight_request_and_exits_0(pki, upstream, start_gat
 def test_oversized_header_is_431(gateway, upstream, pki):
     request = (b"GET /jwt/x HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + mint(pki).encode() +
                b"\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n")
-    assert raw_status(raw_request(gateway.port, request)) in (431, 400)
+    assert raw_status(raw_request(gateway.port, request)) == 431
     assert upstream.stats()["requests"] == 0
 
 
 def test_too_many_headers_is_refused(gateway, upstream, pki):
     headers = b"".join(b"X-H%d: v\r\n" % i for i in range(300))
     request = b"GET /jwt/x HTTP/1.1\r\nHost: h\r\n" + headers + b"\r\n"
-    assert raw_status(raw_request(gateway.port, request)) in (431, 400)
+    assert raw_status(raw_request(gateway.port, request)) == 431
     assert upstream.stats()["requests"] == 0
 
 
 def test_overlong_request_line_is_refused(gateway, upstream):
     request = b"GET /jwt/" + b"a" * 70000 + b" HTTP/1.1\r\nHost: h\r\n\r\n"
-    assert raw_status(raw_request(gateway.port, request)) in (414, 431, 400)
+    assert raw_status(raw_request(gateway.port, request)) == 414
     assert upstream.stats()["requests"] == 0
 
 
 def test_malformed_request_is_400(gateway, upstream):
     for request in (b"NOT HTTP AT ALL\r\n\r\n", b"GET /jwt/x HTTP/1.1\r\nBad Header\r\n\r\n"):
         response = raw_request(gateway.port, request)
-        assert raw_status(response) in (400, None), response[:200]
+        assert raw_status(response) == 400, response[:200]
     assert upstream.stats()["requests"] == 0
 
 

@@ -102,7 +102,7 @@ def test_path_tricks_are_refused_before_the_upstream(gateway, upstream, pki, tar
                token.encode() + b"\r\nConnection: close\r\n\r\n")
     response = raw_request(gateway.port, request)
     status = raw_status(response)
-    assert status in (400, 404), response[:300]
+    assert status == 400, response[:300]
     assert upstream.stats()["requests"] == 0, upstream.stats()
     assert token.encode() not in response
 
@@ -122,5 +122,5 @@ def test_path_tricks_do_not_reach_the_root_vp_either(two_vps, pki):
             for bad in ("..", "%2", "%2e", "\\", "%00", "\x00"):
                 assert bad not in body["target"].lower(), (target, body)
         else:
-            assert status in (400, 404), (target, response[:300])
+            assert status == 400, (target, response[:300])
     assert jwt_up.stats()["requests"] == 0
