@@ -236,6 +236,24 @@ def test_sized_upload_and_bodiless_request_exact_bytes(raw_upstream, start_gatew
     assert bytes(up.connections[0].received) == head1 + b"hello" + head2
 
 
+def test_pipelined_requests_keep_their_bounds(raw_upstream, start_gateway, pki, token):
+    """Three requests in one write (chunked, bodiless, sized): three answers in order, and the
+    upstream gets each request exactly once, bodies framed exactly."""
+    up = raw_upstream()
+    gw = start_gw(start_gateway, pki, up)
+    client = Client(gw.port)
+    client.send(request_bytes("POST", "/jwt/one", token,
+                              b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n") +
+                request_bytes("GET", "/jwt/two", token, b"\r\n") +
+                request_bytes("POST", "/jwt/three", token, b"Content-Length: 3\r\n\r\nabc"))
+    assert [client.response()[2] for _ in range(3)] == [
+        b"0:1 POST /one", b"0:2 GET /two", b"0:3 POST /three"]
+    up.wait_quiet()
+    requests = up.connections[0].requests
+    assert [body for _, body in requests] == [b"5\r\nhello\r\n0\r\n\r\n", b"", b"abc"]
+    assert b"".join(h + b for h, b in requests) == bytes(up.connections[0].received)
+
+
 # ----------------------------------------------------------------------------- 2. refused heads
 def assert_refused(gw, up, data, status, text, closes=True):
     client = Client(gw.port)
