@@ -121,7 +121,8 @@ class VirtualProxyGate final : public Gate {
 
   Decision check(const RequestView& request) override {
     // Not a list field (RFC 9110 section 11.6.2): never guess which of several was meant.
-    if (request.headers("Authorization").size() > 1) {
+    const auto authorizations = request.headers("Authorization");
+    if (authorizations.size() > 1) {
       return refuse(Reason::kAuthorizationRepeated, answer_context(request));
     }
     Attempt attempt = begin(request, session::Refresh::kYes);
@@ -131,7 +132,8 @@ class VirtualProxyGate final : public Gate {
       }
       return sign_in_anonymous(request, attempt);
     }
-    const auto authorization = request.header("Authorization");
+    const std::optional<std::string_view> authorization =
+        authorizations.empty() ? std::nullopt : std::optional(authorizations.front());
     if (auto token = bearer_token(authorization)) {
       Decision decision = sign_in_with(*token, request, attempt);
       // Only the credential just verified goes upstream; a cookie's request sends none.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <charconv>
 #include <cstddef>
 #include <string_view>
 
@@ -44,16 +45,10 @@ class BodyFramer {
 
   // "<hex size>\r\n" in size_line_.
   std::string_view size_line(std::size_t n) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    char* end = size_line_.data() + size_line_.size();
-    char* p = end;
-    *--p = '\n';
-    *--p = '\r';
-    do {
-      *--p = kHex[n & 0xf];
-      n >>= 4;
-    } while (n != 0);
-    return std::string_view(p, static_cast<std::size_t>(end - p));
+    char* end = std::to_chars(size_line_.data(), size_line_.data() + size_line_.size(), n, 16).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    return std::string_view(size_line_.data(), static_cast<std::size_t>(end - size_line_.data()));
   }
 
   bool chunked_;

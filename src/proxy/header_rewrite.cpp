@@ -225,11 +225,8 @@ bool HeaderPolicy::rewrite_request(http::request_header<>& request,
 void HeaderPolicy::rewrite_response(http::response_header<>& response,
                                     const auth::Decision& decision, bool upgrade) const {
   remove_hop_by_hop(response, upgrade);
-  for (auto it = response.begin(); it != response.end();) {
-    const bool session_cookie =
-        it->name() == http::field::set_cookie && sets_session_cookie(it->value());
-    it = session_cookie ? response.erase(it) : std::next(it);
-  }
+  auto [it, end] = response.equal_range(http::field::set_cookie);
+  while (it != end) it = sets_session_cookie(it->value()) ? response.erase(it) : std::next(it);
   if (decision.set_cookie && safe_value(*decision.set_cookie)) response.insert(http::field::set_cookie, *decision.set_cookie);
   add_response_headers(response);
 }
