@@ -108,6 +108,27 @@ def test_spoofed_identity_with_underscores_on_a_cookie_session(pki, upstream, st
     assert received(r) == expected(upstream)
 
 
+# The same protected names with '-', in any case: HTTP names are case-insensitive.
+DASHED_SPOOFS = [
+    ("x-jotgate-user", ADMIN),
+    ("X-JOTGATE-USER", ADMIN),
+    ("x-Jotgate-Groups", "admins"),
+    ("X-JOTGATE-TENANT", "other"),
+    ("X-FORWARDED-FOR", "6.6.6.6"),
+    ("x-forwarded-host", "evil.example"),
+    ("X-Real-Ip", "6.6.6.6"),
+    ("FORWARDED", "for=6.6.6.6"),
+]
+
+
+def test_protected_names_in_any_case_are_removed(pki, upstream, start_gateway):
+    gw = start_gateway(spoof_config(pki, upstream, allow_underscores_in_headers=True))
+    auth = ("Authorization", "Bearer " + mint(pki, groups=["g1"]))
+    for spoof in DASHED_SPOOFS:
+        r = send(gw.port, [auth, spoof, ("Accept", "*/*")])
+        assert received(r) == expected(upstream, [("Accept", "*/*")]), spoof
+
+
 def test_fronting_proxy_headers_are_removed(pki, upstream, start_gateway):
     gw = start_gateway(spoof_config(pki, upstream))
     auth = ("Authorization", "Bearer " + mint(pki, groups=["g1"]))
