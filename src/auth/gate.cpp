@@ -10,7 +10,6 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/access_cache.h"
-#include "auth/answer.h"
 #include "auth/audit.h"
 #include "auth/credentials.h"
 #include "auth/rejection_audit.h"
@@ -52,6 +51,13 @@ std::string claim_value(const nlohmann::json& value) {
     return strip_controls(joined);
   }
   return strip_controls(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Decision refuse(Reason reason, const AnswerContext& context) {
+  Decision d;
+  d.reason = reason;
+  d.refusal = answer_for(make_error(reason), context);
+  return d;
 }
 
 // Anonymous users (auth.anonymous) live in this directory; no credential may claim it, so an

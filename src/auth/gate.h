@@ -4,7 +4,7 @@
 // hands it a RequestView, so it compiles fast and tests need no network.
 //   auto gates = GateSet::create(config, clock);          // at start-up
 //   auto decision = gates->gate(vp_index).check(view);    // per request
-//   if (!decision.allowed) send(decision.status, decision.response_headers, decision.body);
+//   if (!decision.allowed) send(decision.refusal);        // status, headers, body
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/answer.h"
 #include "base/clock.h"
 #include "base/identity.h"
 #include "base/result.h"
@@ -41,7 +42,7 @@ class RequestView {
   virtual std::string_view client_ip() const { return {}; }
 };
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+using jotgate::HeaderList;
 
 struct Decision {
   bool allowed = false;
@@ -57,9 +58,7 @@ struct Decision {
 
   // When refused:
   Reason reason = Reason::kNoCredentials;
-  int status = 401;
-  HeaderList response_headers;          // WWW-Authenticate, Content-Type
-  std::string body;
+  Answer refusal;                       // answer_for(reason): status, WWW-Authenticate, body
 };
 
 // The live session a request's cookie names, as `.auth/me` shows it.

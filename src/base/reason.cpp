@@ -52,6 +52,26 @@ ReasonText text_of(Reason reason) {
     case Reason::kCredentialsNotAccepted: return {"CREDENTIALS_NOT_ACCEPTED", "this virtual proxy does not sign users in with this kind of credentials"};
     case Reason::kHeaderUntrusted: return {"HEADER_UNTRUSTED", "identity headers are accepted only on listeners marked trusted"};
     case Reason::kAuthorizationRepeated: return {"AUTHORIZATION_REPEATED", "the request has more than one Authorization header"};
+    case Reason::kIdentityUnforwardable: return {"IDENTITY_UNFORWARDABLE", "the identity holds characters not allowed in a header"};
+    case Reason::kRequestMalformed: return {"REQUEST_MALFORMED", "malformed HTTP request"};
+    case Reason::kObsFold: return {"OBS_FOLD", "obsolete line folding (obs-fold) is not accepted"};
+    case Reason::kRequestLineTooLong: return {"REQUEST_LINE_TOO_LONG", "the request line is longer than the gateway accepts"};
+    case Reason::kHeaderTooLarge: return {"HEADER_TOO_LARGE", "the request header is larger than the gateway accepts"};
+    case Reason::kTooManyHeaders: return {"TOO_MANY_HEADERS", "too many header fields"};
+    case Reason::kFramingInvalid: return {"FRAMING_INVALID", "the request's framing could be read two ways"};
+    case Reason::kCodingNotImplemented: return {"CODING_NOT_IMPLEMENTED", "the only transfer coding accepted is chunked"};
+    case Reason::kMethodNotAllowed: return {"METHOD_NOT_ALLOWED", "the method is not allowed here"};
+    case Reason::kUnsupportedMediaType: return {"UNSUPPORTED_MEDIA_TYPE", "the body's media type is not accepted"};
+    case Reason::kRouteNotFound: return {"ROUTE_NOT_FOUND", "no virtual proxy serves this path"};
+    case Reason::kHostMissing: return {"HOST_MISSING", "the Host header is missing"};
+    case Reason::kHostNotAllowed: return {"HOST_NOT_ALLOWED", "this host name is not allowed for this virtual proxy"};
+    case Reason::kOriginNotAllowed: return {"ORIGIN_NOT_ALLOWED", "the WebSocket Origin is not allowed for this virtual proxy"};
+    case Reason::kEndpointOriginNotAllowed: return {"ENDPOINT_ORIGIN_NOT_ALLOWED", "pages of this origin may not use the gateway's endpoints (cors.allowed_origins)"};
+    case Reason::kFormTooLarge: return {"FORM_TOO_LARGE", "the gateway's endpoints take a form of at most 32 KiB with a Content-Length"};
+    case Reason::kBodyMalformed: return {"BODY_MALFORMED", "the request body's chunked framing is malformed"};
+    case Reason::kBodyTimeout: return {"BODY_TIMEOUT", "the request body came too slowly (limits.body_timeout, limits.body_min_rate)"};
+    case Reason::kConfigInvalid: return {"CONFIG_INVALID", "the configuration is not valid"};
+    case Reason::kListenFailed: return {"LISTEN_FAILED", "cannot listen on the address"};
   }
   return {"UNKNOWN", "unknown reason"};
 }

@@ -53,6 +53,28 @@ enum class Reason {
   kCredentialsNotAccepted,  // e.g. a bearer token where only tickets sign users in
   kHeaderUntrusted,       // an identity header on a listener not marked trusted
   kAuthorizationRepeated,  // more than one Authorization header: which one would be verified?
+  kIdentityUnforwardable,  // the signed-in identity cannot be written into a header
+  // Requests the gateway answers itself before any sign-in (proxy, endpoints).
+  kRequestMalformed,      // not HTTP/1.1 as Beast reads it
+  kObsFold,               // a field line folded onto the next (RFC 9112 section 5.2)
+  kRequestLineTooLong,
+  kHeaderTooLarge,
+  kTooManyHeaders,
+  kFramingInvalid,        // Transfer-Encoding, Content-Length or Host an upstream could misread
+  kCodingNotImplemented,  // a transfer coding other than chunked
+  kMethodNotAllowed,
+  kUnsupportedMediaType,
+  kRouteNotFound,         // no virtual proxy of this listener serves the path
+  kHostMissing,
+  kHostNotAllowed,        // vp host_allow_list
+  kOriginNotAllowed,      // a WebSocket Origin outside the host_allow_list
+  kEndpointOriginNotAllowed,  // a foreign page posting to .auth/session or .auth/logout
+  kFormTooLarge,
+  kBodyMalformed,         // a request body's chunked framing
+  kBodyTimeout,           // a request body that stopped coming (limits.body_timeout)
+  // Start-up.
+  kConfigInvalid,
+  kListenFailed,
 };
 
 // Stable, upper-case code, e.g. "ALG_NONE". Never changes once released: scripts match on it.

@@ -14,10 +14,13 @@
 
 namespace jotgate {
 
-// Why something failed; `detail` adds context ("claim 'exp'") but never a secret.
+// Why something failed; `detail` adds context ("claim 'exp'") but never a secret. `field`
+// names the input that failed when there is one ("targetUri", "attributes.X-Role",
+// "virtual_proxies[0].auth.jwt.key"), as data: nothing parses it back out of a message.
 struct Error {
   Reason reason;
   std::string detail;
+  std::string field;
 
   // "the token has expired" or "the token has expired: detail".
   std::string message() const;
@@ -26,7 +29,12 @@ struct Error {
 };
 
 inline Error make_error(Reason reason, std::string detail = {}) {
-  return Error{reason, std::move(detail)};
+  return Error{reason, std::move(detail), {}};
+}
+
+// An error about one input field: `detail` says what is wrong with it, without its name.
+inline Error make_field_error(Reason reason, std::string field, std::string detail = {}) {
+  return Error{reason, std::move(detail), std::move(field)};
 }
 
 template <class T>
@@ -65,7 +73,7 @@ class [[nodiscard]] Result<void> {
   const Error& error() const { return error_; }
 
  private:
-  Error error_{Reason::kBadRequest, {}};
+  Error error_{Reason::kBadRequest, {}, {}};
   bool ok_ = true;
 };
 

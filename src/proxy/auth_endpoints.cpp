@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "auth/answer.h"
+#include "base/answer.h"
 #include "base/percent_encoding.h"
 
 namespace jotgate::proxy {
@@ -41,9 +41,9 @@ EndpointReply me(auth::Gate& gate, const auth::RequestView& request,
                  const config::VirtualProxy& vp) {
   auto info = gate.session_info(request);
   if (!info) {
-    auth::Decision refusal = auth::refuse(Reason::kNoCredentials, {vp.prefix, true, nullptr});
-    refusal.response_headers.emplace_back("Cache-Control", "no-store");
-    return {refusal.status, std::move(refusal.response_headers), std::move(refusal.body)};
+    Answer refusal = answer_for(make_error(Reason::kNoCredentials), {vp.prefix, true, nullptr});
+    refusal.headers.emplace_back("Cache-Control", "no-store");
+    return {refusal.status, std::move(refusal.headers), std::move(refusal.body)};
   }
   nlohmann::json attributes = nlohmann::json::object();
   for (const auto& [name, value] : info->attributes) attributes[name] = value;
@@ -119,7 +119,7 @@ EndpointReply session(auth::Gate& gate, const auth::RequestView& request, std::s
                       "token)");
   }
   if (!decision.allowed) {
-    return {decision.status, std::move(decision.response_headers), std::move(decision.body)};
+    return {decision.refusal.status, std::move(decision.refusal.headers), std::move(decision.refusal.body)};
   }
   EndpointReply reply{location ? 303 : 204, {}, {}};
   if (decision.set_cookie) reply.headers.emplace_back("Set-Cookie", *decision.set_cookie);
@@ -204,8 +204,8 @@ std::optional<EndpointReply> redeem_ticket(auth::Gate& gate, const auth::Request
   }
   auth::Decision decision = gate.redeem_ticket(request, *ticket);
   if (!decision.allowed) {
-    return EndpointReply{decision.status, std::move(decision.response_headers),
-                         std::move(decision.body)};
+    return EndpointReply{decision.refusal.status, std::move(decision.refusal.headers),
+                         std::move(decision.refusal.body)};
   }
   // The same path ("//x" would name another host: one leading slash) and the query without
   // any ticket parameter.

@@ -437,8 +437,9 @@ class HttpSession final : public SessionBase,
                                        {"Cache-Control", "no-store"}};
         co_return co_await answer(exchange, 302, "", can_keep, &headers);
       }
-      co_return co_await answer(exchange, decision.status, std::move(decision.body), can_keep,
-                                &decision.response_headers);
+      co_return co_await answer(exchange, decision.refusal.status,
+                                std::move(decision.refusal.body), can_keep,
+                                &decision.refusal.headers);
     }
     exchange.user = decision.user.qualified();
     if (vp.upstreams.empty()) {

@@ -116,13 +116,13 @@ TEST_F(GateTest, NoCredentialsIs401WithRealmAndTheKnownSentence) {
   start();
   auto d = check(FakeRequest());
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.status, 401);
+  EXPECT_EQ(d.refusal.status, 401);
   EXPECT_EQ(d.reason, Reason::kNoCredentials);
-  EXPECT_EQ(header_of(d.response_headers, "WWW-Authenticate"), "Bearer realm=\"jwt\"");
-  EXPECT_EQ(d.body, "Could not authenticate the request: Expected an authentication header");
+  EXPECT_EQ(header_of(d.refusal.headers, "WWW-Authenticate"), "Bearer realm=\"jwt\"");
+  EXPECT_EQ(d.refusal.body, "Could not authenticate the request: Expected an authentication header");
   auto json = check(FakeRequest().with("Accept", "text/html, application/json;q=0.9"));
-  EXPECT_EQ(header_of(json.response_headers, "Content-Type"), "application/json");
-  EXPECT_EQ(nlohmann::json::parse(json.body)["error"], "NO_CREDENTIALS");
+  EXPECT_EQ(header_of(json.refusal.headers, "Content-Type"), "application/json");
+  EXPECT_EQ(nlohmann::json::parse(json.refusal.body)["error"], "NO_CREDENTIALS");
   // Another scheme is no credentials too.
   EXPECT_EQ(check(FakeRequest().with("Authorization", "Basic YTpi")).reason,
             Reason::kNoCredentials);
@@ -134,7 +134,7 @@ TEST_F(GateTest, ValidTokenIsAllowedWithIdentityClaimsAndASessionCookie) {
                                {"groups", {"g1", "g2"}}, {"email", "a@x\r\n"},
                                {"level", 3}});
   auto d = check(FakeRequest().with("Authorization", "bEaReR " + t).with("Cookie", "other=1"));
-  ASSERT_TRUE(d.allowed) << d.body;
+  ASSERT_TRUE(d.allowed) << d.refusal.body;
   EXPECT_EQ(d.user, (UserIdentity{"ACME", "alice"}));
   EXPECT_EQ(header_of(d.upstream_headers, "X-Jotgate-User"), "UserDirectory=ACME; UserId=alice");
   EXPECT_EQ(header_of(d.upstream_headers, "X-Groups"), "g1,g2");
@@ -181,7 +181,7 @@ TEST_F(GateTest, CookieAloneIsEnoughAndIsNotForwarded) {
 TEST_F(GateTest, ClientChosenSessionIdIsNeverAdopted) {
   start();
   const std::string chosen = "X-Jotgate-Session-jwt=" + std::string(43, 'A');
-  EXPECT_EQ(check(FakeRequest().with("Cookie", chosen)).status, 401);
+  EXPECT_EQ(check(FakeRequest().with("Cookie", chosen)).refusal.status, 401);
   auto d = check(FakeRequest().with("Cookie", chosen).with("Authorization", "Bearer " + alice_token()));
   ASSERT_TRUE(d.allowed);
   ASSERT_TRUE(d.set_cookie);
@@ -202,19 +202,19 @@ TEST_F(GateTest, BadTokensAre401InvalidTokenWithoutEcho) {
   };
   for (const auto& [t, reason] : cases) {
     auto d = check(FakeRequest().with("Authorization", "Bearer " + t));
-    EXPECT_EQ(d.status, 401) << reason_code(reason);
+    EXPECT_EQ(d.refusal.status, 401) << reason_code(reason);
     EXPECT_EQ(d.reason, reason) << reason_code(d.reason);
-    const std::string www = header_of(d.response_headers, "WWW-Authenticate");
+    const std::string www = header_of(d.refusal.headers, "WWW-Authenticate");
     EXPECT_EQ(www, "Bearer error=\"invalid_token\", error_description=\"" +
                        std::string(reason_message(reason)) + "\"");
     EXPECT_EQ(www.find(t), std::string::npos);
-    EXPECT_EQ(d.body.find(t), std::string::npos);
+    EXPECT_EQ(d.refusal.body.find(t), std::string::npos);
     EXPECT_FALSE(d.set_cookie);
   }
   auto json = check(FakeRequest().with("Authorization", "Bearer garbage").with("Accept", "application/json"));
-  auto body = nlohmann::json::parse(json.body);
+  auto body = nlohmann::json::parse(json.refusal.body);
   EXPECT_EQ(body["error"], "TOKEN_MALFORMED");
-  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer ")).status, 401);
+  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer ")).refusal.status, 401);
 }
 
 TEST_F(GateTest, IdentitiesThatCannotBeForwardedAreRefused) {
@@ -222,7 +222,7 @@ TEST_F(GateTest, IdentitiesThatCannotBeForwardedAreRefused) {
   for (const char* id : {"al;ice", "al\nice", "a\x01"}) {
     auto d = check(FakeRequest().with(
         "Authorization", "Bearer " + token({{"userId", id}, {"userDirectory", "ACME"}})));
-    EXPECT_EQ(d.status, 401);
+    EXPECT_EQ(d.refusal.status, 401);
     EXPECT_EQ(d.reason, Reason::kIdentityInvalid);
   }
 }
@@ -231,9 +231,9 @@ TEST_F(GateTest, UserWithoutAllocationIs403) {
   start();
   auto d = check(FakeRequest().with(
       "Authorization", "Bearer " + token({{"userId", "carol"}, {"userDirectory", "ACME"}})));
-  EXPECT_EQ(d.status, 403);
+  EXPECT_EQ(d.refusal.status, 403);
   EXPECT_EQ(d.reason, Reason::kAccessDenied);
-  EXPECT_EQ(d.body, "Access denied: ACME\\carol has no access allocation");
+  EXPECT_EQ(d.refusal.body, "Access denied: ACME\\carol has no access allocation");
   EXPECT_FALSE(d.set_cookie);
 }
 
@@ -244,7 +244,7 @@ TEST_F(GateTest, AutoAllocatedSeatsRunOut) {
   EXPECT_TRUE(carol.allowed);
   auto dave = check(FakeRequest().with(
       "Authorization", "Bearer " + token({{"userId", "dave"}, {"userDirectory", "ACME"}})));
-  EXPECT_EQ(dave.status, 403);
+  EXPECT_EQ(dave.refusal.status, 403);
   EXPECT_TRUE(check(FakeRequest().with(
       "Authorization", "Bearer " + token({{"userId", "carol"}, {"userDirectory", "ACME"}})))
                   .allowed);
@@ -260,7 +260,7 @@ TEST_F(GateTest, TokenForAnotherUserReplacesTheSession) {
   EXPECT_EQ(bob.user.id, "bob");
   ASSERT_TRUE(bob.set_cookie);
   EXPECT_NE(cookie_pair(*bob.set_cookie), alice_cookie);
-  EXPECT_EQ(check(FakeRequest().with("Cookie", alice_cookie)).status, 401);  // old one ended
+  EXPECT_EQ(check(FakeRequest().with("Cookie", alice_cookie)).refusal.status, 401);  // old one ended
   auto with_bob = check(FakeRequest().with("Cookie", cookie_pair(*bob.set_cookie)));
   EXPECT_EQ(with_bob.user.id, "bob");
   // The same user's token with its own cookie keeps the session.
@@ -301,7 +301,7 @@ TEST_F(GateTest, CachedTokenIsNotUsedAtOrAfterItsExp) {
   // Past exp + leeway (60 s): the cache no longer answers, and verification refuses it.
   clock_.set(kNow + 161);
   auto late = check(FakeRequest().with("Authorization", "Bearer " + t));
-  EXPECT_EQ(late.status, 401);
+  EXPECT_EQ(late.refusal.status, 401);
   EXPECT_EQ(late.reason, Reason::kTokenExpired);
 }
 
@@ -313,7 +313,7 @@ TEST_F(GateTest, TamperedCopyOfACachedTokenIsRefused) {
   char& c = tampered[tampered.size() - 10];  // inside the signature
   c = c == 'A' ? 'B' : 'A';
   auto d = check(FakeRequest().with("Authorization", "Bearer " + tampered));
-  EXPECT_EQ(d.status, 401);
+  EXPECT_EQ(d.refusal.status, 401);
   EXPECT_EQ(d.reason, Reason::kSignatureMismatch);
 }
 
@@ -339,7 +339,7 @@ TEST_F(GateTest, RevokedUserIsDeniedEvenWithACachedToken) {
     ASSERT_TRUE(*(*other)->revoke({"ACME", "alice"}));
   }
   gates_->maintain();
-  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer " + t)).status, 403);
+  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer " + t)).refusal.status, 403);
 }
 
 TEST_F(GateTest, WithoutTheCacheEveryRequestIsVerifiedAndStillAllowed) {
@@ -368,8 +368,8 @@ TEST_F(GateTest, InactivityExpiryAndTouch) {
   EXPECT_TRUE(check(FakeRequest().with("Cookie", cookie)).allowed);
   clock_.set(kNow + 161);
   auto expired = check(FakeRequest().with("Cookie", cookie));
-  EXPECT_EQ(expired.status, 401);
-  EXPECT_EQ(header_of(expired.response_headers, "WWW-Authenticate"), "Bearer realm=\"jwt\"");
+  EXPECT_EQ(expired.refusal.status, 401);
+  EXPECT_EQ(header_of(expired.refusal.headers, "WWW-Authenticate"), "Bearer realm=\"jwt\"");
 }
 
 TEST_F(GateTest, RevocationByAnotherProcessEndsSessions) {
@@ -385,8 +385,8 @@ TEST_F(GateTest, RevocationByAnotherProcessEndsSessions) {
     ASSERT_EQ(list->size(), 1u);  // bob remains
   }
   gates_->maintain();
-  EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).status, 401);
-  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer " + alice_token())).status, 403);
+  EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).refusal.status, 401);
+  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer " + alice_token())).refusal.status, 403);
 }
 
 TEST_F(GateTest, LastUseIsRecordedByMaintain) {
@@ -417,10 +417,10 @@ TEST_F(GateTest, TwoAuthorizationHeadersAre400WithoutAChallenge) {
   const std::string bearer = "Bearer " + alice_token();
   auto d = check(FakeRequest().with("Authorization", bearer).with("Authorization", bearer));
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.status, 400);
+  EXPECT_EQ(d.refusal.status, 400);
   EXPECT_EQ(d.reason, Reason::kAuthorizationRepeated);
-  EXPECT_EQ(d.body, "Bad Request: the request has more than one Authorization header");
-  EXPECT_EQ(header_of(d.response_headers, "WWW-Authenticate"), "<none>");
+  EXPECT_EQ(d.refusal.body, "Bad Request: the request has more than one Authorization header");
+  EXPECT_EQ(header_of(d.refusal.headers, "WWW-Authenticate"), "<none>");
   EXPECT_FALSE(d.set_cookie);
 }
 
@@ -428,13 +428,13 @@ TEST_F(GateTest, ForwardAuthorizationCarriesOnlyTheVerifiedBearer) {
   start("        forward_authorization: true\n");
   const std::string bearer = "Bearer " + alice_token();
   auto signed_in = check(FakeRequest().with("Authorization", bearer));
-  ASSERT_TRUE(signed_in.allowed) << signed_in.body;
+  ASSERT_TRUE(signed_in.allowed) << signed_in.refusal.body;
   EXPECT_EQ(header_of(signed_in.upstream_headers, "Authorization"), bearer);
   // Signed in by the cookie: the Authorization next to it was never verified.
   auto by_cookie = check(FakeRequest()
                              .with("Cookie", cookie_pair(*signed_in.set_cookie))
                              .with("Authorization", "Basic YWRtaW46YWRtaW4="));
-  ASSERT_TRUE(by_cookie.allowed) << by_cookie.body;
+  ASSERT_TRUE(by_cookie.allowed) << by_cookie.refusal.body;
   EXPECT_EQ(header_of(by_cookie.upstream_headers, "Authorization"), "<none>");
 }
 
@@ -450,14 +450,14 @@ TEST_F(GateTest, ATicketSignsInOnceAndNeverAfterItsLifetime) {
   EXPECT_EQ(issued->expires_at, kNow + 30);
   EXPECT_EQ(issued->ticket.size(), 43u);
   auto d = gates_->gate(0).redeem_ticket(FakeRequest(), issued->ticket);
-  ASSERT_TRUE(d.allowed) << d.body;
+  ASSERT_TRUE(d.allowed) << d.refusal.body;
   EXPECT_EQ(header_of(d.upstream_headers, "X-Team"), "red");
   ASSERT_TRUE(d.set_cookie);
   // Once only.
   auto again = gates_->gate(0).redeem_ticket(FakeRequest(), issued->ticket);
   EXPECT_FALSE(again.allowed);
   EXPECT_EQ(again.reason, Reason::kTicketInvalid);
-  EXPECT_EQ(again.status, 401);
+  EXPECT_EQ(again.refusal.status, 401);
   // Not after its lifetime, and not a made-up one.
   auto late = admin.issue_ticket(*vp, {{"ACME", "bob"}, {}, ""});
   ASSERT_TRUE(late.ok());
@@ -501,7 +501,7 @@ TEST_F(GateTest, TheSessionApiCreatesListsAndEndsSessions) {
   EXPECT_EQ(created->virtual_proxy, "jwt");
   // The cookie works at the gate.
   auto d = check(FakeRequest().with("Cookie", created->cookie_name + "=" + created->id));
-  ASSERT_TRUE(d.allowed) << d.body;
+  ASSERT_TRUE(d.allowed) << d.refusal.body;
   EXPECT_EQ(d.user, (UserIdentity{"ACME", "alice"}));
   auto second = admin.create_session(0, {"ACME", "alice"}, {});
   ASSERT_TRUE(second.ok());

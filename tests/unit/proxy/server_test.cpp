@@ -39,9 +39,9 @@ class FakeGate final : public StubGate {
       decision.set_cookie = "X-Jotgate-Session-jwt=s; Path=/jwt; HttpOnly";
       return decision;
     }
-    decision.status = 401;
-    decision.response_headers = {{"WWW-Authenticate", "Bearer realm=\"jwt\""}};
-    decision.body = "Could not authenticate the request: Expected an authentication header";
+    decision.refusal.status = 401;
+    decision.refusal.headers = {{"WWW-Authenticate", "Bearer realm=\"jwt\""}};
+    decision.refusal.body = "Could not authenticate the request: Expected an authentication header";
     return decision;
   }
 };
