@@ -142,14 +142,15 @@ void run_serve(const ServeOptions& options) {
     config = std::move(*parsed);
   }
 
-  auto gates = auth::GateSet::create(config, clock);
-  if (!gates) fail(gates.error().describe());
-  auto server = proxy::Server::create(config, **gates, {.threads = options.threads});
+  auto created_gates = auth::GateSet::create(config, clock);
+  if (!created_gates) fail(created_gates.error().describe());
+  std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
+  auto server = proxy::Server::create(config, gates, {.threads = options.threads});
   if (!server) fail(server.error().detail.empty() ? server.error().describe()
                                                   : server.error().detail);
   std::unique_ptr<admin::AdminServer> admin_server;
   if (config.admin) {
-    auto created = admin::AdminServer::create(*config.admin, config.limits, (*gates)->admin());
+    auto created = admin::AdminServer::create(*config.admin, config.limits, gates->admin());
     if (!created) fail(created.error().detail.empty() ? created.error().describe()
                                                       : created.error().detail);
     admin_server = std::move(*created);

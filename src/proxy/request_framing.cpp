@@ -41,19 +41,19 @@ bool valid_ip_literal(std::string_view literal) {
 }
 
 constexpr FramingProblem kTransferEncodingInHttp10{
-    400, "Bad Request: Transfer-Encoding is not allowed in an HTTP/1.0 request"};
+    Reason::kFramingInvalid, "Transfer-Encoding is not allowed in an HTTP/1.0 request"};
 constexpr FramingProblem kChunkedNotFinal{
-    400, "Bad Request: the final transfer coding must be chunked"};
-constexpr FramingProblem kChunkedTwice{400, "Bad Request: chunked is applied more than once"};
-constexpr FramingProblem kCodingUnknown{501, "Not Implemented: unknown transfer coding"};
+    Reason::kFramingInvalid, "the final transfer coding must be chunked"};
+constexpr FramingProblem kChunkedTwice{Reason::kFramingInvalid, "chunked is applied more than once"};
+constexpr FramingProblem kCodingUnknown{Reason::kCodingNotImplemented, "unknown transfer coding"};
 constexpr FramingProblem kCodingNotImplemented{
-    501, "Not Implemented: the only transfer coding accepted is chunked"};
+    Reason::kCodingNotImplemented, "the only transfer coding accepted is chunked"};
 constexpr FramingProblem kContentLengthRepeated{
-    400, "Bad Request: more than one Content-Length header"};
-constexpr FramingProblem kHostMissing{400, "Bad Request: the Host header is missing"};
-constexpr FramingProblem kHostRepeated{400, "Bad Request: more than one Host header"};
-constexpr FramingProblem kHostInvalid{400, "Bad Request: the Host header is not a valid host"};
-constexpr FramingProblem kConnect{405, "Method Not Allowed: CONNECT is not served here"};
+    Reason::kFramingInvalid, "more than one Content-Length header"};
+constexpr FramingProblem kHostMissing{Reason::kHostMissing, "the Host header is missing"};
+constexpr FramingProblem kHostRepeated{Reason::kFramingInvalid, "more than one Host header"};
+constexpr FramingProblem kHostInvalid{Reason::kFramingInvalid, "the Host header is not a valid host"};
+constexpr FramingProblem kConnect{Reason::kMethodNotAllowed, "CONNECT is not served here"};
 
 // The transfer codings of the IANA registry (RFC 9112 section 7), "identity" included: it was
 // registered once, so a request naming it is read as framing gone wrong, not as a new coding.
