@@ -6,7 +6,7 @@
 //   ws_tool load --url ws://127.0.0.1:8080/jwt/ws [--header "Cookie: a=b"]...
 //                --connections 50 --seconds 5 --size 64
 //       # each connection: send, await the echo, again; one JSON line: round trips per second
-//       # (messages_per_second) and round-trip p50/p99 in microseconds
+//       # (messages_per_second), their number (messages) and round-trip p50/p99 in microseconds
 //   ws_tool hold --url ws://... [--header ...] --count 10000 # "ready N"; holds until SIGTERM, or
 //                                 # until stdin closes when it is a pipe or terminal
 //   ws_tool idle --url http://127.0.0.1:8080/jwt/ [--header ...] --count 10000
@@ -392,8 +392,9 @@ int run_load(const Options& o) {
   const double rate = static_cast<double>(state.latencies_ns.size()) / o.seconds;
   const double p50 = percentile_us(state.latencies_ns, 0.50);
   const double p99 = percentile_us(state.latencies_ns, 0.99);
-  std::printf("{\"messages_per_second\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"connections\":%d}\n",
-              rate, p50, p99, o.connections);
+  std::printf("{\"messages_per_second\":%.0f,\"messages\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+              "\"connections\":%d}\n",
+              rate, state.latencies_ns.size(), p50, p99, o.connections);
   return 0;
 }
 
