@@ -2,26 +2,19 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <iterator>
 #include <optional>
 
-#include <boost/beast/core/string.hpp>
-
-#include "base/http_text.h"
+#include "base/text.h"
 
 namespace jotgate::proxy {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) { return boost::beast::iequals(a, b); }
-
 // A value from a token claim must not be able to add header lines (CR, LF) or cut one (NUL).
 bool safe_value(std::string_view value) {
-  return std::none_of(value.begin(), value.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return c != '\t' && is_control(c); });
 }
 
 constexpr std::array<std::string_view, 3> kFramingHeaders{"content-length", "transfer-encoding",
@@ -144,9 +137,7 @@ namespace {
 bool same_as_dashes(std::string_view name, std::string_view protected_name) {
   return name.size() == protected_name.size() &&
          std::equal(name.begin(), name.end(), protected_name.begin(), [](char c, char p) {
-           if (c == '_') c = '-';
-           return std::tolower(static_cast<unsigned char>(c)) ==
-                  std::tolower(static_cast<unsigned char>(p));
+           return ascii_lower(c == '_' ? '-' : c) == ascii_lower(p);
          });
 }
 

@@ -1,7 +1,6 @@
 #include "proxy/server.h"
 
 #include <algorithm>
-#include <cctype>
 #include <csignal>
 #include <optional>
 #include <thread>
@@ -18,6 +17,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "base/text.h"
 #include "pki/server_tls.h"
 #include "proxy/context.h"
 
@@ -27,12 +27,6 @@ namespace {
 
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string host_port(const std::string& host, std::uint16_t port) {
   bool ipv6 = host.find(':') != std::string::npos;
@@ -93,7 +87,7 @@ Result<void> Server::Impl::build() {
     const config::VirtualProxy& vp = config.virtual_proxies[i];
     auth::Gate& gate = gates.gate(i);
     std::vector<std::string> allow;
-    for (const auto& host : vp.host_allow_list) allow.push_back(lower(host));
+    for (const auto& host : vp.host_allow_list) allow.push_back(to_lower(host));
     std::vector<UpstreamRuntime> upstreams;
     for (const auto& upstream : vp.upstreams) {
       upstreams.push_back(UpstreamRuntime{&upstream, upstream_id++,
