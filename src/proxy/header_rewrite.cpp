@@ -5,6 +5,8 @@
 #include <iterator>
 #include <optional>
 
+#include <boost/beast/http/rfc7230.hpp>
+
 #include "base/text.h"
 
 namespace jotgate::proxy {
@@ -66,12 +68,12 @@ void remove_hop_by_hop(http::fields& fields, bool keep_upgrade) {
   std::vector<std::string> named;
   for (auto it = fields.find(http::field::connection);
        it != fields.end() && it->name() == http::field::connection; ++it) {
-    for_each_list_element(it->value(), [&](std::string_view token) {
+    for (std::string_view token : http::token_list(it->value())) {
       bool framing = std::any_of(kFramingHeaders.begin(), kFramingHeaders.end(),
                                  [&](std::string_view f) { return iequals(f, token); });
       bool upgrade = keep_upgrade && iequals(token, "upgrade");
       if (!framing && !upgrade) named.emplace_back(token);
-    });
+    }
   }
   for (const auto& name : named) fields.erase(name);
   fields.erase(http::field::connection);
@@ -90,14 +92,11 @@ bool is_websocket_upgrade(const http::fields& fields) {
     if (iequals(token, "websocket")) websocket = true;
   });
   if (!websocket) return false;
-  bool connection_upgrade = false;
   for (auto it = fields.find(http::field::connection);
        it != fields.end() && it->name() == http::field::connection; ++it) {
-    for_each_list_element(it->value(), [&](std::string_view token) {
-      if (iequals(token, "upgrade")) connection_upgrade = true;
-    });
+    if (http::token_list(it->value()).exists("upgrade")) return true;
   }
-  return connection_upgrade;
+  return false;
 }
 
 namespace {
