@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/text.h"
+#include "net/listen.h"
 #include "pki/server_tls.h"
 #include "proxy/context.h"
 
@@ -27,11 +28,6 @@ namespace {
 
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-
-std::string host_port(const std::string& host, std::uint16_t port) {
-  bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
 
 Result<std::shared_ptr<asio::ssl::context>> make_server_tls(const config::TlsSettings& tls) {
   auto loaded = pki::server_tls_context(tls.certificate, tls.key, tls.generate_if_missing,
@@ -91,7 +87,7 @@ Result<void> Server::Impl::build() {
     std::vector<UpstreamRuntime> upstreams;
     for (const auto& upstream : vp.upstreams) {
       upstreams.push_back(UpstreamRuntime{&upstream, upstream_id++,
-                                          host_port(upstream.host, upstream.port)});
+                                          net::host_port(upstream.host, upstream.port)});
     }
     ctx.virtual_proxies.push_back(VirtualProxyRuntime{
         &vp, i, &gate,
@@ -128,27 +124,13 @@ Result<void> Server::Impl::build() {
   }
 
   for (const auto& listener : config.listeners) {
-    std::string where = host_port(listener.host, listener.port);
+    auto acceptor = net::listen_tcp(control, listener.host, listener.port, "");
+    if (!acceptor) return acceptor.error();
     boost::system::error_code ec;
-    auto address = asio::ip::make_address(listener.host, ec);
-    if (ec) return make_error(Reason::kBadRequest, "cannot listen on " + where + ": bad address");
-    tcp::endpoint endpoint(address, listener.port);
-    auto acceptor = std::make_unique<tcp::acceptor>(control);
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor->bind(endpoint, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return make_error(Reason::kBadRequest, "cannot listen on " + where + ": " + ec.message() +
-                                                 (ec == asio::error::address_in_use
-                                                      ? " (is another jotgate or server running "
-                                                        "on this port?)"
-                                                      : ""));
-    }
-    auto bound = acceptor->local_endpoint(ec);
+    const auto bound = (*acceptor)->local_endpoint(ec);
     addresses.push_back(std::string(listener.tls ? "https://" : "http://") +
-                        host_port(listener.host, bound.port()));
-    acceptors.push_back(std::move(acceptor));
+                        net::host_port(listener.host, bound.port()));
+    acceptors.push_back(std::move(*acceptor));
   }
 
   unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
