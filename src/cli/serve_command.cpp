@@ -16,6 +16,7 @@
 #include "admin/admin_server.h"
 #include "auth/gate.h"
 #include "base/clock.h"
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "config/gateway_config.h"
 #include "jose/jws.h"
@@ -30,8 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kExitFailed = 1;
-
 struct ServeOptions {
   std::string config_file;
   unsigned threads = 0;
@@ -39,10 +38,7 @@ struct ServeOptions {
   std::uint16_t port = 8443;
 };
 
-[[noreturn]] void fail(const std::string& message) {
-  std::cerr << "jotgate serve: " << message << "\n";
-  throw CLI::RuntimeError(kExitFailed);
-}
+[[noreturn]] void fail(std::string_view message) { cli::fail(kExitFailed, "serve", message); }
 
 // A YAML double-quoted scalar.
 std::string yaml_quote(const std::string& text) {
@@ -123,12 +119,7 @@ void run_serve(const ServeOptions& options) {
   config::GatewayConfig config;
   if (!embedded) {
     auto loaded = config::load_config_file(options.config_file);
-    if (!loaded) {
-      std::cerr << "jotgate serve: " << options.config_file << " is not valid:\n";
-      std::istringstream lines(loaded.error().detail);
-      for (std::string line; std::getline(lines, line);) std::cerr << "  " << line << "\n";
-      throw CLI::RuntimeError(kExitFailed);
-    }
+    if (!loaded) fail_invalid_config("serve", options.config_file, loaded.error());
     config = std::move(*loaded);
   } else {
     fs::path data_dir = fs::absolute(options.data_dir).lexically_normal();

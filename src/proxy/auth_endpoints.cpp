@@ -6,6 +6,7 @@
 
 #include "base/answer.h"
 #include "base/percent_encoding.h"
+#include "base/text.h"
 
 namespace jotgate::proxy {
 
@@ -162,11 +163,10 @@ std::optional<std::string> return_target(std::string_view encoded,
                                          std::string_view request_origin) {
   auto target = form_decode(encoded);
   if (!target) return std::nullopt;
-  const bool controls = std::any_of(target->begin(), target->end(), [](char ch) {
-    auto u = static_cast<unsigned char>(ch);
-    return u <= 0x20 || u == 0x7f;
-  });
-  if (target->empty() || controls || target->find('\\') != std::string::npos) return std::nullopt;
+  if (target->empty() || has_control(*target) ||
+      target->find_first_of(" \\") != std::string::npos) {
+    return std::nullopt;
+  }
   if ((*target)[0] == '/') {
     if (target->starts_with("//")) return std::nullopt;  // "//host": another host
     return target;

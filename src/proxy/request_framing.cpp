@@ -2,9 +2,8 @@
 
 #include <algorithm>
 
-#include <boost/beast/core/string.hpp>
-
-#include "base/http_text.h"
+#include "base/hex.h"
+#include "base/text.h"
 
 namespace jotgate::proxy {
 
@@ -12,7 +11,6 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // unreserved / sub-delims (RFC 3986 section 2): what a reg-name holds besides pct-encoding.
 bool is_reg_name_char(char c) {
@@ -23,7 +21,9 @@ bool is_reg_name_char(char c) {
 bool valid_reg_name(std::string_view name) {
   for (std::size_t i = 0; i < name.size(); ++i) {
     if (name[i] == '%') {
-      if (i + 2 >= name.size() || !is_hex(name[i + 1]) || !is_hex(name[i + 2])) return false;
+      if (i + 2 >= name.size() || hex_value(name[i + 1]) < 0 || hex_value(name[i + 2]) < 0) {
+        return false;
+      }
       i += 2;
     } else if (!is_reg_name_char(name[i])) {
       return false;
@@ -60,7 +60,7 @@ constexpr FramingProblem kConnect{Reason::kMethodNotAllowed, "CONNECT is not ser
 bool is_registered_coding(std::string_view coding) {
   for (std::string_view known : {"chunked", "compress", "deflate", "gzip", "identity", "trailers",
                                  "x-compress", "x-gzip"}) {
-    if (boost::beast::iequals(coding, known)) return true;
+    if (iequals(coding, known)) return true;
   }
   return false;
 }
@@ -77,7 +77,7 @@ std::optional<FramingProblem> check_transfer_encoding(const http::request_header
   for (auto it = range.first; it != range.second; ++it) {
     for_each_list_element(it->value(), [&](std::string_view coding) {
       ++codings;
-      last_chunked = boost::beast::iequals(coding, "chunked");
+      last_chunked = iequals(coding, "chunked");
       if (last_chunked) ++chunked;
       else if (is_registered_coding(coding)) other = true;
       else unknown = true;

@@ -1,27 +1,17 @@
 #include "proxy/runtime.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "base/text.h"
+#include "net/listen.h"
 #include "pki/server_tls.h"
 
 namespace jotgate::proxy {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string host_port(const std::string& host, std::uint16_t port) {
-  const bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
 
 std::chrono::milliseconds seconds(std::int64_t value) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::seconds(value));
@@ -71,11 +61,11 @@ Result<std::shared_ptr<Runtime>> Runtime::create(const config::GatewayConfig& co
     const config::VirtualProxy& vp = config.virtual_proxies[i];
     auth::Gate& gate = runtime->gates->gate(i);
     std::vector<std::string> allow;
-    for (const auto& host : vp.host_allow_list) allow.push_back(lower(host));
+    for (const auto& host : vp.host_allow_list) allow.push_back(to_lower(host));
     std::vector<UpstreamRuntime> upstreams;
     for (const auto& upstream : vp.upstreams) {
       upstreams.push_back(
-          UpstreamRuntime{upstream, upstream_id++, host_port(upstream.host, upstream.port)});
+          UpstreamRuntime{upstream, upstream_id++, net::host_port(upstream.host, upstream.port)});
     }
     runtime->virtual_proxies.push_back(VirtualProxyRuntime{
         vp, i, &gate,

@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/listen.h"
 #include "proxy/worker.h"
 
 namespace jotgate::proxy {
@@ -22,11 +23,6 @@ namespace jotgate::proxy {
 namespace {
 
 using tcp = asio::ip::tcp;
-
-std::string host_port(const std::string& host, std::uint16_t port) {
-  bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
 
 }  // namespace
 
@@ -74,27 +70,13 @@ Result<void> Server::Impl::build(const config::GatewayConfig& config,
   for (auto& worker : workers) worker->runtime = runtime;
 
   for (const auto& listener : config.listeners) {
-    std::string where = host_port(listener.host, listener.port);
+    auto acceptor = net::listen_tcp(control, listener.host, listener.port, "");
+    if (!acceptor) return acceptor.error();
     boost::system::error_code ec;
-    auto address = asio::ip::make_address(listener.host, ec);
-    if (ec) return make_error(Reason::kBadRequest, "cannot listen on " + where + ": bad address");
-    tcp::endpoint endpoint(address, listener.port);
-    auto acceptor = std::make_unique<tcp::acceptor>(control);
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor->bind(endpoint, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return make_error(Reason::kBadRequest, "cannot listen on " + where + ": " + ec.message() +
-                                                 (ec == asio::error::address_in_use
-                                                      ? " (is another jotgate or server running "
-                                                        "on this port?)"
-                                                      : ""));
-    }
-    auto bound = acceptor->local_endpoint(ec);
+    const auto bound = (*acceptor)->local_endpoint(ec);
     addresses.push_back(std::string(listener.tls ? "https://" : "http://") +
-                        host_port(listener.host, bound.port()));
-    acceptors.push_back(std::move(acceptor));
+                        net::host_port(listener.host, bound.port()));
+    acceptors.push_back(std::move(*acceptor));
     open_connections.push_back(std::make_unique<std::atomic<std::size_t>>(0));
   }
   return {};
