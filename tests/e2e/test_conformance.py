@@ -28,7 +28,7 @@ def start_gw(start_gateway, pki, up, limits=None, **overrides):
     """One I/O thread: every client connection shares one upstream pool, so a connection left
     in a bad state would be handed to the next request (with more threads, to the next request
     on the same thread)."""
-    config = gateway_config(pki, up.url, http_port=free_port(), **overrides)
+    config = gateway_config(pki, up.url, http_port=0, **overrides)
     if limits:
         config["limits"] = limits
     return start_gateway(config, extra_args=("--threads", "1"))
@@ -512,7 +512,7 @@ def test_connection_that_received_bytes_while_idle_is_not_reused(raw_upstream, s
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_trickled_body_is_cut_with_408(scheme, raw_upstream, start_gateway, pki, token):
     up = raw_upstream()
-    config = gateway_config(pki, up.url, **{f"{scheme}_port": free_port()})
+    config = gateway_config(pki, up.url, **{f"{scheme}_port": 0})
     config["limits"] = {"body_timeout": "2s", "body_min_rate": 1000}
     gw = start_gateway(config, extra_args=("--threads", "1"))
     client = Client(gw.port, tls=client_context(pki.ca) if scheme == "https" else None)

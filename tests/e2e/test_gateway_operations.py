@@ -14,7 +14,7 @@ COOKIE = "X-Jotgate-Session-jwt"
 
 
 def test_access_log_one_line_per_request_and_no_secrets(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port()))
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0))
     token = mint(pki)
     bad_token = mint(pki, expires_in=-3600)
     r = http(gw.port, "GET", "/jwt/log-first?q=1", bearer(token))
@@ -36,7 +36,7 @@ def test_access_log_one_line_per_request_and_no_secrets(pki, upstream, start_gat
 
 
 def test_sigterm_finishes_in_flight_request_and_exits_0(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port()))
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0))
     token = mint(pki)
     result = {}
 
@@ -87,7 +87,7 @@ def test_malformed_request_is_400(gateway, upstream):
 
 
 def test_slow_header_client_is_disconnected(pki, upstream, start_gateway):
-    config = gateway_config(pki, upstream.url, http_port=free_port())
+    config = gateway_config(pki, upstream.url, http_port=0)
     config["limits"] = {"header_timeout": "2s"}
     gw = start_gateway(config)
     sock = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
@@ -114,7 +114,7 @@ def test_slow_header_client_is_disconnected(pki, upstream, start_gateway):
 
 
 def test_idle_keep_alive_connection_is_closed_after_idle_timeout(pki, upstream, start_gateway):
-    config = gateway_config(pki, upstream.url, http_port=free_port())
+    config = gateway_config(pki, upstream.url, http_port=0)
     config["limits"] = {"idle_timeout": "2s"}
     gw = start_gateway(config)
     sock = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
@@ -149,7 +149,7 @@ def test_idle_keep_alive_connection_is_closed_after_idle_timeout(pki, upstream, 
 
 
 def test_access_log_off_writes_no_request_lines_but_keeps_audit(pki, upstream, start_gateway):
-    config = gateway_config(pki, upstream.url, http_port=free_port())
+    config = gateway_config(pki, upstream.url, http_port=0)
     config["access_log"] = "off"
     gw = start_gateway(config)
     assert http(gw.port, "GET", "/jwt/logged-nowhere", bearer(mint(pki))).status == 200
@@ -161,7 +161,7 @@ def test_access_log_off_writes_no_request_lines_but_keeps_audit(pki, upstream, s
 
 
 def test_invalid_config_refuses_to_start_naming_the_place(pki, upstream, tmp_path):
-    config = gateway_config(pki, upstream.url, http_port=free_port())
+    config = gateway_config(pki, upstream.url, http_port=0)
     config["virtual_proxies"].append(dict(config["virtual_proxies"][0], name="Second"))
     config["data_dir"] = str(tmp_path / "data")
     path = tmp_path / "bad.yaml"

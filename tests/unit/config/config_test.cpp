@@ -142,6 +142,25 @@ TEST_F(ConfigTest, Ipv6ListenerAndUpstreamPath) {
   EXPECT_EQ(up[1].port, 80);
 }
 
+// Port 0: the system chooses one at start, and `jotgate serve` prints it (the e2e tests rely
+// on this); 65536 is not a port.
+TEST_F(ConfigTest, PortZeroIsAcceptedForListenersAndTheAdminListener) {
+  std::ofstream(dir_ / "admin.token") << "secret\n";
+  auto config = parse("listeners:\n  - name: http\n    address: 127.0.0.1:0\nvirtual_proxies:\n" +
+                      vp() + "admin: { address: \"[::1]:0\", token_file: admin.token,"
+                      " tls: { certificate: a.pem, key: a_key.pem } }\n");
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->listeners[0].port, 0);
+  ASSERT_TRUE(config->admin);
+  EXPECT_EQ(config->admin->host, "::1");
+  EXPECT_EQ(config->admin->port, 0);
+  auto e = errors("listeners:\n  - name: http\n    address: 127.0.0.1:65536\nvirtual_proxies:\n" +
+                  vp());
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:3:14: listeners[0].address: \"127.0.0.1:65536\" is not host:port "
+                  "(IPv6: [::1]:8443)");
+}
+
 TEST_F(ConfigTest, DuplicatePrefixNamesBothPlaces) {
   auto e = errors(with(vp() + vp("", "jwt", "B")));
   ASSERT_EQ(e.size(), 1u);
