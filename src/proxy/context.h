@@ -39,8 +39,8 @@ struct VirtualProxyRuntime {
   HeaderPolicy policy;
   std::vector<std::string> host_allow_list;  // lower case
   std::vector<UpstreamRuntime> upstreams;
-  std::chrono::seconds connect_timeout{5};
-  std::chrono::seconds read_timeout{60};
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds read_timeout{60000};
   CorsPolicy cors;
 };
 
@@ -76,10 +76,10 @@ struct ProxyContext {
   std::unique_ptr<AccessLog> access_log;  // null: `access_log: off`
   std::unique_ptr<UpstreamHealth> health;
   std::shared_ptr<asio::ssl::context> upstream_tls;
-  std::chrono::seconds header_timeout{10};
-  std::chrono::seconds handshake_timeout{10};
-  std::chrono::seconds idle_timeout{60};
-  std::chrono::seconds body_timeout{30};  // see BodyDeadline
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds body_timeout{30000};  // see BodyDeadline
   std::uint64_t body_min_rate = 1024;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open_sessions{0};

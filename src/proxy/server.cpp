@@ -77,10 +77,10 @@ struct Server::Impl {
 
 Result<void> Server::Impl::build() {
   ctx.config = &config;
-  ctx.header_timeout = std::chrono::seconds(config.limits.header_timeout_seconds);
-  ctx.handshake_timeout = std::chrono::seconds(config.limits.handshake_timeout_seconds);
-  ctx.idle_timeout = std::chrono::seconds(config.limits.idle_timeout_seconds);
-  ctx.body_timeout = std::chrono::seconds(config.limits.body_timeout_seconds);
+  ctx.header_timeout = config.limits.header_timeout;
+  ctx.handshake_timeout = config.limits.handshake_timeout;
+  ctx.idle_timeout = config.limits.idle_timeout;
+  ctx.body_timeout = config.limits.body_timeout;
   ctx.body_min_rate = config.limits.body_min_rate;
 
   ctx.upstream_tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
@@ -103,8 +103,8 @@ Result<void> Server::Impl::build() {
         &vp, i, &gate,
         HeaderPolicy({gate.reserved_request_headers(), vp.response_headers,
                       vp.session.cookie_name, vp.allow_underscores_in_headers}),
-        std::move(allow), std::move(upstreams), std::chrono::seconds(vp.connect_timeout_seconds),
-        std::chrono::seconds(vp.read_timeout_seconds), CorsPolicy(vp.cors_allowed_origins)});
+        std::move(allow), std::move(upstreams), vp.connect_timeout, vp.read_timeout,
+        CorsPolicy(vp.cors_allowed_origins)});
   }
   ctx.health = std::make_unique<UpstreamHealth>(upstream_id);
 
@@ -245,7 +245,7 @@ void Server::Impl::begin_shutdown() {
 
 asio::awaitable<void> Server::Impl::drain() {
   auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(config.limits.shutdown_grace_seconds);
+      std::chrono::steady_clock::now() + config.limits.shutdown_grace;
   asio::steady_timer timer(control);
   while (ctx.open_sessions.load() != 0 && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(50));

@@ -1,6 +1,6 @@
 // Server: the gateway's listeners and I/O threads. Built once from a config snapshot and the
 // gates; run() serves until SIGTERM/SIGINT (or stop()), then stops accepting, lets in-flight
-// requests finish for up to limits.shutdown_grace_seconds, and returns.
+// requests finish for up to limits.shutdown_grace, and returns.
 //   auto server = Server::create(config, *gates, {.threads = 4});   // binds the listeners
 //   for (auto& a : (*server)->addresses()) print(a);                 // "https://127.0.0.1:8443"
 //   (*server)->run();

@@ -589,7 +589,7 @@ class HttpSession final : public SessionBase,
   // than limits.body_min_rate, is cut (kClientTimeout).
   template <class Up>
   asio::awaitable<Outcome> send_request(Up& up, http::request_parser<http::buffer_body>& parser,
-                                        bool chunked, std::chrono::seconds read_timeout) {
+                                        bool chunked, std::chrono::milliseconds read_timeout) {
     write_head(parser.get(), head_);
     std::string_view head = head_;
     BodyFramer framer(chunked);

@@ -80,7 +80,7 @@ class UpstreamPool {
   // `fresh_only`. kUpstreamUnavailable when none answers.
   asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> acquire(
       const std::vector<UpstreamRuntime>& upstreams, std::size_t& next,
-      std::chrono::seconds connect_timeout, bool fresh_only);
+      std::chrono::milliseconds connect_timeout, bool fresh_only);
   // Back to the pool after a keep-alive exchange that ended cleanly: the request sent whole, the
   // answer read whole and nothing read past it (else the connection is closed).
   void release(std::unique_ptr<UpstreamConnection> connection);
@@ -88,7 +88,7 @@ class UpstreamPool {
  private:
   std::unique_ptr<UpstreamConnection> take_idle(std::size_t id);
   asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> connect(
-      const UpstreamRuntime& upstream, std::chrono::seconds timeout);
+      const UpstreamRuntime& upstream, std::chrono::milliseconds timeout);
 
   asio::any_io_executor executor_;
   asio::ssl::context& tls_;
