@@ -24,12 +24,15 @@ struct ServerOptions {
 class Server {
  public:
   // Binds every listener (errors name the address, e.g. "127.0.0.1:8443: address already in
-  // use"), loads or generates TLS certificates. `config` and `gates` must outlive the server.
+  // use"), loads or generates TLS certificates; from here on SIGTERM/SIGINT are caught (with
+  // handle_signals), so one sent before run() is not fatal. `config` and `gates` must outlive
+  // the server.
   static Result<std::unique_ptr<Server>> create(const config::GatewayConfig& config,
                                                 auth::GateSet& gates, ServerOptions options);
   ~Server();
 
-  // "http://127.0.0.1:8080", "https://0.0.0.0:8443" with the bound ports.
+  // "http://127.0.0.1:8080", "https://0.0.0.0:8443" with the bound ports (port 0 in the config:
+  // the one the system chose), in the order of config.listeners.
   std::vector<std::string> addresses() const;
   // Serves until stop() or a signal; returns after the graceful shutdown.
   void run();

@@ -59,6 +59,14 @@ def test_sigterm_finishes_in_flight_request_and_exits_0(pki, upstream, start_gat
         socket.create_connection(("127.0.0.1", gw.port), timeout=1).close()
 
 
+def test_sigterm_as_soon_as_the_addresses_are_printed_exits_0(pki, upstream, tmp_path):
+    # The harness (or a script) may stop the gateway the moment it printed its addresses: the
+    # signal is caught from then on, not only once the server runs (it used to kill it, -15).
+    for attempt in range(5):
+        gw = Gateway.start(tmp_path / f"gw{attempt}", gateway_config(pki, upstream.url, http_port=0))
+        assert gw.stop() == 0, gw.stderr()
+
+
 def test_oversized_header_is_431(gateway, upstream, pki):
     request = (b"GET /jwt/x HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + mint(pki).encode() +
                b"\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n")
