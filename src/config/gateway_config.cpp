@@ -162,26 +162,26 @@ class Reader {
   // Whole seconds (lifetimes, leeway).
   std::optional<std::int64_t> duration(const YAML::Node& parent, const std::string& path,
                                        std::string_view key) {
-    YAML::Node node = parent[std::string(key)];
-    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
-    auto value = node.IsScalar() ? parse_duration_seconds(node.Scalar()) : std::nullopt;
-    if (!value) {
-      error(node, child(path, key),
-            "expected a duration such as 90s, 30m, 8h, 2d or whole seconds");
-    }
-    return value;
+    return parsed(parent, path, key, parse_duration_seconds,
+                  "expected a duration such as 90s, 30m, 8h, 2d or whole seconds");
   }
 
   // Timeouts: milliseconds too.
   std::optional<std::chrono::milliseconds> timeout(const YAML::Node& parent,
                                                    const std::string& path, std::string_view key) {
+    return parsed(parent, path, key, parse_duration,
+                  "expected a duration such as 250ms, 90s, 30m, 8h, 2d or whole seconds");
+  }
+
+  // A scalar read by `parse` (nullopt: not valid, reported as `expected`); nullopt when absent.
+  template <typename Parse>
+  auto parsed(const YAML::Node& parent, const std::string& path, std::string_view key,
+              Parse parse, const char* expected) -> decltype(parse(std::string_view())) {
     YAML::Node node = parent[std::string(key)];
     if (!node.IsDefined() || node.IsNull()) return std::nullopt;
-    auto value = node.IsScalar() ? parse_duration(node.Scalar()) : std::nullopt;
-    if (!value) {
-      error(node, child(path, key),
-            "expected a duration such as 250ms, 90s, 30m, 8h, 2d or whole seconds");
-    }
+    decltype(parse(std::string_view())) value;
+    if (node.IsScalar()) value = parse(node.Scalar());
+    if (!value) error(node, child(path, key), expected);
     return value;
   }
 
