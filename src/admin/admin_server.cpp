@@ -136,7 +136,7 @@ asio::awaitable<void> AdminServer::Impl::serve(tcp::socket socket) {
   Connection connection{&tcp};
   connections.insert(&connection);
   beast::flat_buffer buffer;
-  tcp.expires_after(std::chrono::seconds(limits.handshake_timeout_seconds));
+  tcp.expires_after(limits.handshake_timeout);
   auto [detect_ec, is_tls] = co_await beast::async_detect_ssl(tcp, buffer, kNoThrow);
   if (!detect_ec && !is_tls) {
     // Someone spoke plain HTTP to the TLS port: say so, in plain HTTP, and hang up.
@@ -174,7 +174,7 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
   parser.body_limit(kMaxBodyBytes);
   connection.idle = true;
-  tcp.expires_after(std::chrono::seconds(limits.header_timeout_seconds));
+  tcp.expires_after(limits.header_timeout);
   auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
   connection.idle = false;
   // A Content-Length over the limit ends the header read with body_limit, the header complete.
@@ -227,7 +227,7 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
   response.body() = std::move(answer.body);
   response.keep_alive(keep_alive);
   response.prepare_payload();
-  tcp.expires_after(std::chrono::seconds(limits.idle_timeout_seconds));
+  tcp.expires_after(limits.idle_timeout);
   auto [write_ec, written] = co_await http::async_write(stream, response, kNoThrow);
   if (!write_ec && !parser.is_done()) {
     // The client may still be sending the body we refused: closing now would reset the
@@ -253,8 +253,7 @@ void AdminServer::Impl::begin_shutdown() {
     if (connection->idle) connection->tcp->socket().close(ignored);
   }
   if (connections.empty()) return;
-  grace = std::make_unique<asio::steady_timer>(
-      ioc, std::chrono::seconds(limits.shutdown_grace_seconds));
+  grace = std::make_unique<asio::steady_timer>(ioc, limits.shutdown_grace);
   grace->async_wait([this](const beast::error_code& ec) {
     if (!ec) ioc.stop();  // requests still in flight after the grace period are cut
   });

@@ -28,7 +28,7 @@ class AdminServer {
   std::string address() const;  // "https://127.0.0.1:4243" with the bound port
   void start();                 // serves on its own thread
   // Stops accepting, closes idle connections, lets requests in flight finish (at most
-  // limits.shutdown_grace_seconds), and joins the thread.
+  // limits.shutdown_grace), and joins the thread.
   void stop();
 
  private:

@@ -5,8 +5,22 @@
 
 namespace jotgate {
 
+namespace {
+
+// `number` (digits only) times `unit`; nullopt when it is not a number or overflows.
+std::optional<std::int64_t> scaled(std::string_view number, std::int64_t unit) {
+  if (number.empty()) return std::nullopt;
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (ec != std::errc() || end != number.data() + number.size() || value < 0) return std::nullopt;
+  if (value > std::numeric_limits<std::int64_t>::max() / unit) return std::nullopt;
+  return value * unit;
+}
+
+}  // namespace
+
 std::optional<std::int64_t> parse_duration_seconds(std::string_view text) {
-  if (text.empty()) return std::nullopt;
+  if (text.empty() || text.ends_with("ms")) return std::nullopt;
   std::int64_t unit = 1;
   switch (text.back()) {
     case 's': unit = 1; text.remove_suffix(1); break;
@@ -15,12 +29,20 @@ std::optional<std::int64_t> parse_duration_seconds(std::string_view text) {
     case 'd': unit = 86400; text.remove_suffix(1); break;
     default: break;
   }
-  if (text.empty()) return std::nullopt;
-  std::int64_t number = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (ec != std::errc() || end != text.data() + text.size() || number < 0) return std::nullopt;
-  if (number > std::numeric_limits<std::int64_t>::max() / unit) return std::nullopt;
-  return number * unit;
+  return scaled(text, unit);
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  constexpr std::int64_t kPerSecond = 1000;
+  std::optional<std::int64_t> milliseconds;
+  if (text.ends_with("ms")) {
+    milliseconds = scaled(text.substr(0, text.size() - 2), 1);
+  } else if (auto seconds = parse_duration_seconds(text);
+             seconds && *seconds <= std::numeric_limits<std::int64_t>::max() / kPerSecond) {
+    milliseconds = *seconds * kPerSecond;
+  }
+  if (!milliseconds) return std::nullopt;
+  return std::chrono::milliseconds(*milliseconds);
 }
 
 }  // namespace jotgate

@@ -1,7 +1,11 @@
-// Durations as people write them in configs and flags: "90s", "30m", "8h", "2d", or plain seconds.
-//   parse_duration_seconds("30m") -> 1800
+// Durations as people write them in configs and flags: "250ms", "90s", "30m", "8h", "2d", or
+// plain seconds. Timeouts take milliseconds; what counts in whole seconds (session and token
+// lifetimes, leeway) takes no "ms".
+//   parse_duration("250ms") -> 250ms;  parse_duration("2s") -> 2000ms
+//   parse_duration_seconds("30m") -> 1800;  parse_duration_seconds("250ms") -> nullopt
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -11,5 +15,8 @@ namespace jotgate {
 // Seconds, or nullopt when the text is not a non-negative whole number with an optional unit
 // s, m, h or d.
 std::optional<std::int64_t> parse_duration_seconds(std::string_view text);
+
+// As parse_duration_seconds, and also a whole number of milliseconds with the unit ms.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 }  // namespace jotgate

@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -147,8 +148,13 @@ void run_serve(const ServeOptions& options) {
     admin_server = std::move(*created);
   }
 
+  // One line per listener, the bound address first (port 0 in the config: the one the system
+  // chose), then what it is; tests read these lines (docs/configuration.md, "Start-up output").
+  const std::vector<std::string> addresses = (*server)->addresses();
   std::cout << "jotgate is listening on:\n";
-  for (const auto& address : (*server)->addresses()) std::cout << "  " << address << "\n";
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    std::cout << "  " << addresses[i] << " (listener " << config.listeners[i].name << ")\n";
+  }
   if (admin_server) std::cout << "  " << admin_server->address() << " (admin API)\n";
   if (embedded) {
     std::string token = demo_token(demo_files->signer_key, clock.now_seconds());
@@ -157,7 +163,7 @@ void run_serve(const ServeOptions& options) {
               << "http://127.0.0.1:" << demo->port() << "; the user ACME\\demo is allocated.\n"
               << "Try it (the token is valid for 1 hour):\n"
               << "  curl --cacert " << ca.string() << " -H \"Authorization: Bearer " << token
-              << "\" https://127.0.0.1:" << options.port << "/jwt/\n";
+              << "\" " << addresses.front() << "/jwt/\n";
   }
   std::cout << "Stop with Ctrl-C." << std::endl;
   if (admin_server) admin_server->start();

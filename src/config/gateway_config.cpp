@@ -153,15 +153,29 @@ class Reader {
     return value;
   }
 
+  // Whole seconds (lifetimes, leeway).
   std::optional<std::int64_t> duration(const YAML::Node& parent, const std::string& path,
                                        std::string_view key) {
+    return parsed(parent, path, key, parse_duration_seconds,
+                  "expected a duration such as 90s, 30m, 8h, 2d or whole seconds");
+  }
+
+  // Timeouts: milliseconds too.
+  std::optional<std::chrono::milliseconds> timeout(const YAML::Node& parent,
+                                                   const std::string& path, std::string_view key) {
+    return parsed(parent, path, key, parse_duration,
+                  "expected a duration such as 250ms, 90s, 30m, 8h, 2d or whole seconds");
+  }
+
+  // A scalar read by `parse` (nullopt: not valid, reported as `expected`); nullopt when absent.
+  template <typename Parse>
+  auto parsed(const YAML::Node& parent, const std::string& path, std::string_view key,
+              Parse parse, const char* expected) -> decltype(parse(std::string_view())) {
     YAML::Node node = parent[std::string(key)];
     if (!node.IsDefined() || node.IsNull()) return std::nullopt;
-    auto value = node.IsScalar() ? parse_duration_seconds(node.Scalar()) : std::nullopt;
-    if (!value) {
-      error(node, child(path, key),
-            "expected a duration such as 90s, 30m, 8h, 2d or whole seconds");
-    }
+    decltype(parse(std::string_view())) value;
+    if (node.IsScalar()) value = parse(node.Scalar());
+    if (!value) error(node, child(path, key), expected);
     return value;
   }
 
@@ -451,8 +465,8 @@ class ConfigParser {
         vp.host_allow_list = std::move(*hosts);
       }
       parse_cors(node, path, vp);
-      if (auto t = reader_.duration(node, path, "connect_timeout")) vp.connect_timeout_seconds = *t;
-      if (auto t = reader_.duration(node, path, "read_timeout")) vp.read_timeout_seconds = *t;
+      if (auto t = reader_.timeout(node, path, "connect_timeout")) vp.connect_timeout = *t;
+      if (auto t = reader_.timeout(node, path, "read_timeout")) vp.read_timeout = *t;
       config_.virtual_proxies.push_back(std::move(vp));
     }
   }
@@ -934,19 +948,19 @@ class ConfigParser {
         *target = static_cast<std::size_t>(*value);
       }
     }
-    for (auto [key, target] : {std::pair<std::string_view, std::int64_t*>{
-                                   "header_timeout", &l.header_timeout_seconds},
-                               {"idle_timeout", &l.idle_timeout_seconds},
-                               {"shutdown_grace", &l.shutdown_grace_seconds},
-                               {"body_timeout", &l.body_timeout_seconds},
-                               {"handshake_timeout", &l.handshake_timeout_seconds}}) {
-      if (auto value = reader_.duration(node, "limits", key)) *target = *value;
+    for (auto [key, target] : {std::pair<std::string_view, std::chrono::milliseconds*>{
+                                   "header_timeout", &l.header_timeout},
+                               {"idle_timeout", &l.idle_timeout},
+                               {"shutdown_grace", &l.shutdown_grace},
+                               {"body_timeout", &l.body_timeout},
+                               {"handshake_timeout", &l.handshake_timeout}}) {
+      if (auto value = reader_.timeout(node, "limits", key)) *target = *value;
     }
-    if (l.handshake_timeout_seconds == 0) {
+    if (l.handshake_timeout == std::chrono::milliseconds::zero()) {
       reader_.error(node["handshake_timeout"], "limits.handshake_timeout",
                     "must be > 0 (no TLS handshake finishes in no time)");
     }
-    if (l.body_timeout_seconds == 0) {
+    if (l.body_timeout == std::chrono::milliseconds::zero()) {
       reader_.error(node["body_timeout"], "limits.body_timeout",
                     "must be > 0 (a request body cannot arrive in no time)");
     }

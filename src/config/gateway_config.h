@@ -4,6 +4,7 @@
 //   if (!config) print(config.error().detail);         // "virtual_proxies[1].prefix: ..."
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -117,8 +118,8 @@ struct VirtualProxy {
   // with credentials; preflights are answered by the gateway. Empty: no CORS headers.
   std::vector<std::string> cors_allowed_origins;
   // Upstream timeouts.
-  std::int64_t connect_timeout_seconds = 5;
-  std::int64_t read_timeout_seconds = 60;
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds(5);
+  std::chrono::milliseconds read_timeout = std::chrono::seconds(60);
 };
 
 enum class AccessMode { kAllocated, kOpen };
@@ -135,16 +136,17 @@ struct Limits {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_header_count = 100;
   std::size_t max_request_line = 8 * 1024;
-  std::int64_t header_timeout_seconds = 10;
-  std::int64_t idle_timeout_seconds = 60;
-  std::int64_t shutdown_grace_seconds = 10;
+  std::chrono::milliseconds header_timeout = std::chrono::seconds(10);
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  std::chrono::milliseconds shutdown_grace = std::chrono::seconds(10);
   // A request body must keep coming: each read within body_timeout, and all of it by
   // body_timeout + bytes / body_min_rate seconds from its start (a trickle is cut, a large
   // upload at a sane rate is not). 0 for the rate: only the wait between reads is bounded.
-  std::int64_t body_timeout_seconds = 30;
+  std::chrono::milliseconds body_timeout = std::chrono::seconds(30);
   std::uint64_t body_min_rate = 1024;  // bytes per second
   std::size_t max_connections = 10000;       // per listener; more are closed at once
-  std::int64_t handshake_timeout_seconds = 10;  // TLS handshake (gateway and admin listeners)
+  // TLS handshake (gateway and admin listeners).
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
 };
 
 // The admin listener (the `admin` section): the ticket and session API under /api/v1, TLS only,

@@ -13,10 +13,6 @@ namespace jotgate::proxy {
 
 namespace {
 
-std::chrono::milliseconds seconds(std::int64_t value) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::seconds(value));
-}
-
 Result<std::shared_ptr<asio::ssl::context>> server_tls(const config::TlsSettings& tls) {
   auto loaded = pki::server_tls_context(tls.certificate, tls.key, tls.generate_if_missing,
                                         tls.min_version == config::TlsVersion::kTls13);
@@ -38,10 +34,10 @@ RequestLimits request_limits(const config::Limits& limits) {
   out.max_header_bytes = limits.max_header_bytes;
   out.max_header_count = limits.max_header_count;
   out.max_request_line = limits.max_request_line;
-  out.header_timeout = seconds(limits.header_timeout_seconds);
-  out.handshake_timeout = seconds(limits.handshake_timeout_seconds);
-  out.idle_timeout = seconds(limits.idle_timeout_seconds);
-  out.body_timeout = seconds(limits.body_timeout_seconds);
+  out.header_timeout = limits.header_timeout;
+  out.handshake_timeout = limits.handshake_timeout;
+  out.idle_timeout = limits.idle_timeout;
+  out.body_timeout = limits.body_timeout;
   out.body_min_rate = limits.body_min_rate;
   return out;
 }
@@ -71,8 +67,8 @@ Result<std::shared_ptr<Runtime>> Runtime::create(const config::GatewayConfig& co
         vp, i, &gate,
         HeaderPolicy({gate.reserved_request_headers(), vp.response_headers,
                       vp.session.cookie_name, vp.allow_underscores_in_headers}),
-        std::move(allow), std::move(upstreams), seconds(vp.connect_timeout_seconds),
-        seconds(vp.read_timeout_seconds), CorsPolicy(vp.cors_allowed_origins)});
+        std::move(allow), std::move(upstreams), vp.connect_timeout, vp.read_timeout,
+        CorsPolicy(vp.cors_allowed_origins)});
   }
   runtime->health_ = std::make_unique<UpstreamHealth>(upstream_id);
   runtime->upstream_tls_ = upstream_tls();

@@ -42,6 +42,9 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::shared_ptr<const Runtime> runtime;  // the current snapshot
   asio::io_context control{1};
+  // SIGTERM/SIGINT, caught from create() on: one that comes before run() (right after the
+  // addresses are printed) is queued, and run() shuts down gracefully at once.
+  std::optional<asio::signal_set> signals;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // by listener index
   std::vector<std::string> addresses;
   std::size_t next_worker = 0;
@@ -166,7 +169,7 @@ void Server::Impl::begin_shutdown() {
 
 asio::awaitable<void> Server::Impl::drain() {
   auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(limits.shutdown_grace_seconds);
+      std::chrono::steady_clock::now() + limits.shutdown_grace;
   asio::steady_timer timer(control);
   while (state.open_connections.load() != 0 && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(50));
@@ -190,6 +193,7 @@ Result<std::unique_ptr<Server>> Server::create(const config::GatewayConfig& conf
   try {
     auto built = impl->build(config, std::move(gates));
     if (!built) return built.error();
+    if (options.handle_signals) impl->signals.emplace(impl->control, SIGINT, SIGTERM);
   } catch (const std::exception& e) {  // start-up only: OpenSSL or system errors
     return make_error(Reason::kBadRequest, std::string("cannot start: ") + e.what());
   }
@@ -200,10 +204,8 @@ std::vector<std::string> Server::addresses() const { return impl_->addresses; }
 
 void Server::run() {
   Impl& impl = *impl_;
-  std::optional<asio::signal_set> signals;
-  if (impl.options.handle_signals) {
-    signals.emplace(impl.control, SIGINT, SIGTERM);
-    signals->async_wait([&impl](const boost::system::error_code& ec, int) {
+  if (impl.signals) {
+    impl.signals->async_wait([&impl](const boost::system::error_code& ec, int) {
       if (!ec) impl.begin_shutdown();
     });
   }

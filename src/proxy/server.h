@@ -1,6 +1,6 @@
 // Server: the gateway's listeners and I/O threads, serving one runtime snapshot (runtime.h)
-// built from a configuration and the gates; run() serves until SIGTERM/SIGINT (or stop()), then stops accepting, lets in-flight
-// requests finish for up to limits.shutdown_grace_seconds, and returns.
+// built from a configuration and the gates. run() serves until SIGTERM/SIGINT (or stop()), then
+// stops accepting, lets in-flight requests finish for up to limits.shutdown_grace, and returns.
 //   auto server = Server::create(config, gates, {.threads = 4});    // binds the listeners
 //   for (auto& a : (*server)->addresses()) print(a);                 // "https://127.0.0.1:8443"
 //   (*server)->run();
@@ -25,13 +25,15 @@ class Server {
  public:
   // Builds the runtime snapshot (it shares the gates), binds every listener (errors name the
   // address, e.g. "127.0.0.1:8443: address already in use"), loads or generates TLS
-  // certificates. Nothing refers to `config` afterwards.
+  // certificates; from here on SIGTERM/SIGINT are caught (with handle_signals), so one sent
+  // before run() is not fatal. Nothing refers to `config` afterwards.
   static Result<std::unique_ptr<Server>> create(const config::GatewayConfig& config,
                                                 std::shared_ptr<auth::GateSet> gates,
                                                 ServerOptions options);
   ~Server();
 
-  // "http://127.0.0.1:8080", "https://0.0.0.0:8443" with the bound ports.
+  // "http://127.0.0.1:8080", "https://0.0.0.0:8443" with the bound ports (port 0 in the config:
+  // the one the system chose), in the order of config.listeners.
   std::vector<std::string> addresses() const;
   // Serves until stop() or a signal; returns after the graceful shutdown.
   void run();

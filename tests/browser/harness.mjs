@@ -31,6 +31,8 @@ function jotgateBin() {
   return bin;
 }
 
+// A port nothing listens on yet: only for the example site, which must know the gateway's URL
+// when it starts while the gateway's config names the site's origin (the gateway binds port 0).
 export async function freePort() {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -57,6 +59,22 @@ async function waitFor(condition, what, child) {
     await sleep(50);
   }
   throw new Error(`${what} was not ready within ${START_TIMEOUT_MS / 1000} s`);
+}
+
+// The ports `jotgate serve` printed once it listens (docs/configuration.md, "Start-up output"):
+// { listeners: { name: port }, admin: port or null }, or null before "Stop with Ctrl-C.".
+function printedPorts(output) {
+  const start = output.indexOf('jotgate is listening on:\n');
+  const end = output.indexOf('Stop with Ctrl-C.', start);
+  if (start < 0 || end < 0) return null;
+  const ports = { listeners: {}, admin: null };
+  for (const line of output.slice(start, end).split('\n').slice(1)) {
+    const match = /^  \S+:(\d+) \((?:listener (.+)|admin API)\)$/.exec(line);
+    if (!match) break;
+    if (match[2] === undefined) ports.admin = Number(match[1]);
+    else ports.listeners[match[2]] = Number(match[1]);
+  }
+  return ports;
 }
 
 // A child process whose output goes to <dir>/<name>.log; stopped (SIGTERM) by `stop()`.
@@ -110,10 +128,11 @@ async function launchChromium(home, caFile) {
 }
 
 /**
- * Starts upstream, example site and gateway (virtual proxy `jwt` on https://127.0.0.1:<port>,
- * cross-site from the site on http://localhost:<port>), and a headless Chromium.
- * `vpOverrides` merge into the virtual proxy (`(urls) => ({...})` to use the site's URL);
- * `topLevel` merges into the config's top level.
+ * Starts upstream, gateway (virtual proxy `jwt` on https://127.0.0.1:<port>, port 0: the one it
+ * prints), example site (cross-site, on http://localhost:<port>) and a headless Chromium.
+ * `vpOverrides` merge into the virtual proxy (`({ siteUrl, outDir }) => ({...})` to use the
+ * site's URL); `topLevel` merges into the config's top level (an `admin` section on port 0 sets
+ * `adminPort`).
  */
 export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {} } = {}) {
   const outDir = join(OUTPUT, name);
@@ -137,17 +156,9 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
   await waitFor(async () => existsSync(portFile), 'upstream_server.py', upstream);
   const upstreamUrl = `http://127.0.0.1:${readFileSync(portFile, 'utf8')}`;
 
-  const [sitePort, gatewayPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const sitePort = await freePort();
   const siteUrl = `http://localhost:${sitePort}`;
-  const gatewayUrl = `https://127.0.0.1:${gatewayPort}`;
-  const urls = { siteUrl, gatewayUrl, adminPort, outDir };
-  const site = startProcess(outDir, 'site', process.execPath, [
-    join(REPO, 'examples', 'embed', 'server.mjs'), '--gateway', gatewayUrl, '--prefix', PREFIX,
-    '--key', join(pki, 'signer_key.pem'), '--port', String(sitePort),
-    '--user', USER.id, '--directory', USER.directory]);
-  stack.push(() => site.stop());
-  await waitFor(() => canConnect(sitePort), 'the example site', site);
-
+  const urls = { siteUrl, outDir };
   const virtualProxy = merged({
     name: 'Embedded app',
     prefix: PREFIX,
@@ -160,7 +171,7 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
   }, typeof vpOverrides === 'function' ? vpOverrides(urls) : vpOverrides);
   const config = merged({
     data_dir: join(outDir, 'data'),
-    listeners: [{ name: 'https', address: `127.0.0.1:${gatewayPort}`,
+    listeners: [{ name: 'https', address: '127.0.0.1:0',
                   tls: { certificate: join(pki, 'server.pem'), key: join(pki, 'server_key.pem') } }],
     virtual_proxies: [virtualProxy],
     access: { mode: 'allocated', allocations: [`${USER.directory}\\${USER.id}`] },
@@ -172,10 +183,20 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
     const code = await gateway.stop();
     if (code !== 0) throw new Error(`jotgate exited ${code} on SIGTERM; see ${gateway.logFile}`);
   });
-  const listening = async () => (await canConnect(gatewayPort)) && (!config.admin || canConnect(adminPort));
-  await waitFor(listening, 'jotgate serve', gateway).catch((error) => {
+  const printed = () => printedPorts(readFileSync(gateway.logFile, 'utf8'));
+  await waitFor(async () => printed() !== null, 'jotgate serve', gateway).catch((error) => {
     throw new Error(`${error.message}\n${readFileSync(gateway.logFile, 'utf8')}`);
   });
+  const { listeners, admin: adminPort } = printed();
+  const gatewayUrl = `https://127.0.0.1:${listeners.https}`;
+  Object.assign(urls, { gatewayUrl, adminPort });
+
+  const site = startProcess(outDir, 'site', process.execPath, [
+    join(REPO, 'examples', 'embed', 'server.mjs'), '--gateway', gatewayUrl, '--prefix', PREFIX,
+    '--key', join(pki, 'signer_key.pem'), '--port', String(sitePort),
+    '--user', USER.id, '--directory', USER.directory]);
+  stack.push(() => site.stop());
+  await waitFor(() => canConnect(sitePort), 'the example site', site);
 
   // Chromium verifies the gateway's certificate: its private HOME trusts the test CA.
   const browser = await launchChromium(join(outDir, 'home'), join(pki, 'ca.pem'));

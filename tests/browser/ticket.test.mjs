@@ -29,9 +29,9 @@ function issueTicket(adminPort, adminCertificate, body) {
 
 test('ticket flow: a ticket URL signs the browser in once; used again it is refused', async (t) => {
   const env = await startEnvironment(t, 'ticket', {
-    topLevel: ({ adminPort, outDir }) => {
+    topLevel: ({ outDir }) => {
       writeFileSync(join(outDir, 'admin.token'), ADMIN_TOKEN);
-      return { admin: { address: `127.0.0.1:${adminPort}`, token_file: join(outDir, 'admin.token'),
+      return { admin: { address: '127.0.0.1:0', token_file: join(outDir, 'admin.token'),
                         tls: { certificate: join(outDir, 'admin.pem'), key: join(outDir, 'admin_key.pem') } } };
     },
   });

@@ -2,7 +2,7 @@
 process on a config written into a temporary folder, tokens, and small HTTP/WebSocket clients.
 
     up = Upstream.start(tmp_path)                     # tests/e2e/upstream_server.py
-    gw = Gateway.start(tmp_path, gateway_config(pki, up.url))
+    gw = Gateway.start(tmp_path, gateway_config(pki, up.url, http_port=0))  # port 0: gw.port
     status, headers, body = http(gw.port, "GET", "/jwt/x", {"Authorization": "Bearer " + mint(pki)})
 """
 import base64
@@ -12,6 +12,7 @@ import http.client as httpclient
 import json
 import os
 import pathlib
+import re
 import signal
 import socket
 import ssl
@@ -28,22 +29,11 @@ START_TIMEOUT = 30
 
 
 def free_port():
+    """A port nothing listens on (yet). Only for a port needed before a process starts, such as
+    an upstream that must refuse connections; a gateway binds port 0 and prints its own."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for_port(port, proc=None, timeout=START_TIMEOUT, what="process"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"{what} did not listen on {port} within {timeout}s")
 
 
 # ----------------------------------------------------------------------------- upstream
@@ -130,8 +120,8 @@ def cli_token(pki, user="alice", directory="ACME", *extra):
 
 # ----------------------------------------------------------------------------- config
 def gateway_config(pki, upstreams, http_port=None, https_port=None, admin=None, **vp_overrides):
-    """A config dict: an http listener (and https when https_port), one virtual proxy `jwt`;
-    `admin`: the admin section as a dict."""
+    """A config dict: an http listener when http_port (and https when https_port; 0: a port the
+    system chooses, see Gateway.ports), one virtual proxy `jwt`; `admin`: the admin section."""
     listeners = []
     if http_port is not None:
         listeners.append({"name": "http", "address": f"127.0.0.1:{http_port}"})
@@ -168,15 +158,49 @@ def deep_update(target, changes):
 
 
 # ----------------------------------------------------------------------------- gateway
-class Gateway:
-    """`jotgate serve --config FILE` in its own process, output collected in files."""
+LISTENING = "jotgate is listening on:"
+READY = "Stop with Ctrl-C."
+# "  http://127.0.0.1:41234 (listener http)", "  https://127.0.0.1:41235 (admin API)"
+ADDRESS_LINE = re.compile(r"  \S+://(?:\[[^\]]+\]|[^:/\s]+):(\d+) \((?:listener (.+)|admin API)\)")
 
-    def __init__(self, proc, folder, config_path, ports):
-        self.proc, self.dir, self.config_path, self.ports = proc, folder, config_path, ports
-        self.port = ports[0] if ports else None
+
+def printed_ports(output):
+    """The ports of the start-up lines of `jotgate serve` (docs/configuration.md, "Start-up
+    output"): ({listener name: port} in the config's order, admin port or None)."""
+    lines = output.split(LISTENING + "\n", 1)[1].split(READY, 1)[0].splitlines()
+    listeners, admin = {}, None
+    for line in lines:
+        match = ADDRESS_LINE.fullmatch(line)
+        if match is None:
+            break  # the embedded demo's curl command follows
+        if match.group(2) is None:
+            admin = int(match.group(1))
+        else:
+            listeners[match.group(2)] = int(match.group(1))
+    return listeners, admin
+
+
+class Gateway:
+    """`jotgate serve --config FILE` in its own process, output collected in files. Listeners
+    may use port 0: `start` reads the bound ports from what the gateway prints."""
+
+    def __init__(self, proc, folder, config_path):
+        self.proc, self.dir, self.config_path = proc, folder, config_path
+        self.listener_ports, self.admin_port = {}, None
+
+    @property
+    def ports(self):
+        """The listeners' ports in the config's order."""
+        return list(self.listener_ports.values())
+
+    @property
+    def port(self):
+        """The first listener's port."""
+        return self.ports[0] if self.listener_ports else None
 
     @classmethod
     def start(cls, folder, config, wait=True, extra_args=(), env=None):
+        """Starts `jotgate serve`; with `wait`, returns once it printed its bound addresses."""
         folder = pathlib.Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         config = copy.deepcopy(config)
@@ -184,25 +208,35 @@ class Gateway:
         config_path = folder / "jotgate.yaml"
         # JSON is YAML (flow style); keeps the writer trivial and exact.
         config_path.write_text(json.dumps(config, indent=2))
-        ports = [int(l["address"].rsplit(":", 1)[1]) for l in config.get("listeners", [])]
-        admin = config.get("admin")
-        admin_ports = ([int(admin["address"].rsplit(":", 1)[1])]
-                       if isinstance(admin, dict) and "address" in admin else [])
         out = open(folder / "gateway.out", "wb")
         err = open(folder / "gateway.err", "wb")
         proc = subprocess.Popen([JOTGATE_BIN, "serve", "--config", str(config_path), *extra_args],
                                 stdout=out, stderr=err, cwd=folder, env=env)
         out.close()
         err.close()
-        gw = cls(proc, folder, config_path, ports)
+        gw = cls(proc, folder, config_path)
         if wait:
             try:
-                for port in ports + admin_ports:
-                    wait_for_port(port, proc, what="jotgate serve")
+                gw.listener_ports, gw.admin_port = printed_ports(gw.wait_for_output(READY))
             except Exception as e:
                 gw.kill()
                 raise AssertionError(f"{e}\nstdout:\n{gw.stdout()}\nstderr:\n{gw.stderr()}")
         return gw
+
+    def wait_for_output(self, text, timeout=START_TIMEOUT):
+        """Standard output once it holds `text`; fails when the process exits first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            exited = self.proc.poll() is not None
+            output = self.stdout()
+            if text in output:
+                return output
+            if exited:
+                raise RuntimeError(f"jotgate serve exited with {self.proc.returncode} before "
+                                   f"printing {text!r}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"jotgate serve did not print {text!r} within {timeout}s")
+            time.sleep(0.02)
 
     def stdout(self):
         return (self.dir / "gateway.out").read_text(errors="replace")
@@ -553,7 +587,7 @@ def start_gateway(tmp_path):
 @pytest.fixture
 def gateway(pki, upstream, start_gateway):
     """A gateway with one plain HTTP listener and the virtual proxy `jwt` in front of `upstream`."""
-    return start_gateway(gateway_config(pki, upstream.url, http_port=free_port()))
+    return start_gateway(gateway_config(pki, upstream.url, http_port=0))
 
 
 __all__ = [name for name in dir() if not name.startswith("_")]

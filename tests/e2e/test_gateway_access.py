@@ -8,7 +8,7 @@ COOKIE = "X-Jotgate-Session-jwt"
 
 
 def config_with_access(pki, upstream, **access):
-    config = gateway_config(pki, upstream.url, http_port=free_port())
+    config = gateway_config(pki, upstream.url, http_port=0)
     config["access"] = {"mode": "allocated", "allocations": ["ACME\\alice"], **access}
     return config
 

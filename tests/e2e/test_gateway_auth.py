@@ -123,7 +123,7 @@ def test_cli_minted_token_is_accepted(gateway, pki):
 
 
 def test_cookie_settings_name_domain_strict_secure(pki, upstream, start_gateway):
-    config = gateway_config(pki, upstream.url, http_port=free_port(),
+    config = gateway_config(pki, upstream.url, http_port=0,
                             session={"cookie_name": "gate-sid", "same_site": "strict",
                                      "secure": "always", "domain": "example.test"})
     gw = start_gateway(config)
@@ -138,7 +138,7 @@ def test_cookie_settings_name_domain_strict_secure(pki, upstream, start_gateway)
 
 
 def test_upstream_gets_identity_and_forwarded_headers_but_no_credentials(pki, upstream, start_gateway):
-    config = gateway_config(pki, upstream.url, http_port=free_port(),
+    config = gateway_config(pki, upstream.url, http_port=0,
                             auth={"jwt": {"forward_claims": {"groups": "X-Jotgate-Groups",
                                                              "email": "X-Jotgate-Email"}}})
     gw = start_gateway(config)
@@ -166,7 +166,7 @@ def test_upstream_gets_identity_and_forwarded_headers_but_no_credentials(pki, up
 
 
 def test_spoofed_identity_and_forwarded_headers_are_replaced(pki, upstream, start_gateway):
-    config = gateway_config(pki, upstream.url, http_port=free_port(),
+    config = gateway_config(pki, upstream.url, http_port=0,
                             auth={"jwt": {"forward_claims": {"email": "X-Jotgate-Email"}}})
     gw = start_gateway(config)
     token = mint(pki, email="alice@example.test")
@@ -259,7 +259,7 @@ def test_cached_token_is_refused_once_expired(gateway, pki):
 
 
 def test_inactivity_timeout_slides_then_expires(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                       session={"inactivity_timeout": "2s"}))
     cookie = http(gw.port, "GET", "/jwt/x", bearer(mint(pki))).cookie(COOKIE)
     headers = {"Cookie": f"{COOKIE}={cookie}"}
@@ -272,7 +272,7 @@ def test_inactivity_timeout_slides_then_expires(pki, upstream, start_gateway):
 
 
 def test_max_lifetime_ends_an_active_session(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                       session={"inactivity_timeout": "30m", "max_lifetime": "3s"}))
     cookie = http(gw.port, "GET", "/jwt/x", bearer(mint(pki))).cookie(COOKIE)
     headers = {"Cookie": f"{COOKIE}={cookie}"}
@@ -283,7 +283,7 @@ def test_max_lifetime_ends_an_active_session(pki, upstream, start_gateway):
 
 
 def test_issuer_and_audience_are_checked_when_set(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                       auth={"jwt": {"issuer": "https://idp.example", "audience": "jotgate"}}))
     good = mint(pki, iss="https://idp.example", aud="jotgate")
     assert http(gw.port, "GET", "/jwt/x", bearer(good)).status == 200
@@ -295,7 +295,7 @@ def test_issuer_and_audience_are_checked_when_set(pki, upstream, start_gateway):
 
 
 def test_constant_user_directory(pki, upstream, start_gateway):
-    config = gateway_config(pki, upstream.url, http_port=free_port())
+    config = gateway_config(pki, upstream.url, http_port=0)
     jwt = config["virtual_proxies"][0]["auth"]["jwt"]
     del jwt["user_directory_claim"]
     jwt["user_directory"] = "ACME"

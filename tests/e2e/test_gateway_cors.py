@@ -10,7 +10,7 @@ EVIL = "https://evil.example.test"
 
 @pytest.fixture
 def cors_gateway(pki, upstream, start_gateway):
-    return start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    return start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                         cors={"allowed_origins": [APP, "http://localhost:8080"]}))
 
 

@@ -15,7 +15,7 @@ def sign_in(gw, pki, **claims):
 
 
 def test_me_shows_the_session_without_keeping_it_alive(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                       session={"inactivity_timeout": "3s"},
                                       auth={"jwt": {"forward_claims": {"email": "X-Email"}}}))
     cookie = sign_in(gw, pki, email="alice@acme.test")
@@ -67,7 +67,7 @@ def test_logout_ends_the_session_and_expires_the_cookie(gateway, upstream, pki):
 
 
 def test_logout_redirects_to_logout_redirect_uri(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                       logout_redirect_uri="https://portal.example.test/bye"))
     cookie = sign_in(gw, pki)
     r = http(gw.port, "POST", "/jwt/.auth/logout", {"Cookie": f"{COOKIE}={cookie}"})
@@ -107,7 +107,7 @@ def test_other_names_and_methods(gateway, upstream, pki):
 
 
 def test_endpoint_name_is_configurable(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                       auth={"endpoint": "_gate"}))
     cookie = sign_in(gw, pki)
     assert http(gw.port, "GET", "/jwt/_gate/me", {"Cookie": f"{COOKIE}={cookie}"}).json()[

@@ -33,7 +33,7 @@ def get(sock, token):
 
 
 def test_connections_past_max_connections_are_closed_at_once(pki, upstream, start_gateway):
-    config = gateway_config(pki, upstream.url, http_port=free_port())
+    config = gateway_config(pki, upstream.url, http_port=0)
     config["limits"] = {"max_connections": 5}
     gw = start_gateway(config)
     token = mint(pki)
@@ -59,10 +59,10 @@ def test_connections_past_max_connections_are_closed_at_once(pki, upstream, star
 
 
 def test_max_connections_counts_per_listener_and_covers_tls(pki, upstream, start_gateway):
-    http_port, https_port = free_port(), free_port()
-    config = gateway_config(pki, upstream.url, http_port=http_port, https_port=https_port)
+    config = gateway_config(pki, upstream.url, http_port=0, https_port=0)
     config["limits"] = {"max_connections": 2}
     gw = start_gateway(config)
+    http_port, https_port = gw.ports
     tls = client_context(pki.ca)
     kept = [tls.wrap_socket(socket.create_connection(("127.0.0.1", https_port)),
                             server_hostname="localhost") for _ in range(2)]
@@ -84,10 +84,10 @@ def test_max_connections_counts_per_listener_and_covers_tls(pki, upstream, start
 
 
 def test_a_silent_tls_client_is_closed_after_the_handshake_timeout(pki, upstream, start_gateway):
-    https_port = free_port()
-    config = gateway_config(pki, upstream.url, https_port=https_port)
-    config["limits"] = {"handshake_timeout": "1s"}  # header_timeout stays 10s
+    config = gateway_config(pki, upstream.url, https_port=0)
+    config["limits"] = {"handshake_timeout": "400ms"}  # header_timeout stays 10s
     gw = start_gateway(config)
+    https_port = gw.port
     with socket.create_connection(("127.0.0.1", https_port)) as silent, \
             socket.create_connection(("127.0.0.1", https_port)) as stalled:
         started = time.time()
@@ -96,7 +96,7 @@ def test_a_silent_tls_client_is_closed_after_the_handshake_timeout(pki, upstream
         assert closed_by_peer(silent, 5)
         assert closed_by_peer(stalled, 5)
         elapsed = time.time() - started
-    assert 0.8 <= elapsed < 3, elapsed
+    assert 0.3 <= elapsed < 3, elapsed
     # A client that completes the handshake is served as usual.
     r = http(https_port, "GET", "/jwt/x", bearer(mint(pki)), tls=client_context(pki.ca))
     assert r.status == 200, r

@@ -8,9 +8,9 @@ USER = "X-Jotgate-User"
 
 def two_listeners(pki, upstream, auth, **extra):
     """A trusted listener (behind the SSO) and an ordinary one, both serving the vp."""
-    config = gateway_config(pki, upstream.url, http_port=free_port(), auth=auth, **extra)
+    config = gateway_config(pki, upstream.url, http_port=0, auth=auth, **extra)
     config["listeners"][0]["trusted"] = True
-    config["listeners"].append({"name": "public", "address": f"127.0.0.1:{free_port()}"})
+    config["listeners"].append({"name": "public", "address": "127.0.0.1:0"})
     config["virtual_proxies"][0]["listeners"] = ["http", "public"]
     del config["virtual_proxies"][0]["auth"]["jwt"]
     return config
@@ -78,7 +78,7 @@ def test_header_users_need_an_allocation_and_bearer_tokens_are_not_accepted(
 
 
 def test_anonymous_allow_and_signing_in_still_works(pki, upstream, start_gateway):
-    config = gateway_config(pki, upstream.url, http_port=free_port(), auth={"anonymous": "allow"})
+    config = gateway_config(pki, upstream.url, http_port=0, auth={"anonymous": "allow"})
     config["access"]["allocations"] = ["ACME\\alice"]  # anonymous users need none
     gw = start_gateway(config)
     r = http(gw.port, "GET", "/jwt/x")
@@ -103,7 +103,7 @@ def test_anonymous_allow_and_signing_in_still_works(pki, upstream, start_gateway
 
 
 def test_anonymous_always_ignores_credentials(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                       auth={"anonymous": "always"}))
     r = http(gw.port, "GET", "/jwt/x", bearer(mint(pki)))
     assert r.status == 200
@@ -111,7 +111,7 @@ def test_anonymous_always_ignores_credentials(pki, upstream, start_gateway):
 
 
 def test_ticket_method_refuses_tokens(pki, upstream, start_gateway):
-    config = gateway_config(pki, upstream.url, http_port=free_port(), auth={"method": "ticket"})
+    config = gateway_config(pki, upstream.url, http_port=0, auth={"method": "ticket"})
     del config["virtual_proxies"][0]["auth"]["jwt"]
     gw = start_gateway(config)
     r = http(gw.port, "GET", "/jwt/x", {**bearer(mint(pki)), "Accept": "application/json"})

@@ -11,7 +11,7 @@ LOGIN = "https://login.example.test/sign-in"
 
 
 def redirect_gateway(start_gateway, pki, upstream, uri=LOGIN, **extra):
-    return start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    return start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                         auth={"redirect_uri": uri}, **extra))
 
 

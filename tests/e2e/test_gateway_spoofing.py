@@ -48,7 +48,7 @@ def spoof_config(pki, upstream, **overrides):
     vp = deep_update({"auth": {"forward_attributes": {"tenant": "X-Jotgate-Tenant"},
                                "jwt": {"forward_claims": {"groups": "X-Jotgate-Groups"}}}},
                      overrides)
-    return gateway_config(pki, upstream.url, http_port=free_port(), **vp)
+    return gateway_config(pki, upstream.url, http_port=0, **vp)
 
 
 def parse_response(raw):

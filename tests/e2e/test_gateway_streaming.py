@@ -57,7 +57,7 @@ class RssWatch:
 def gateway(pki, upstream, start_gateway):
     env = dict(os.environ)
     env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS", ""), "quarantine_size_mb=16"]))
-    return start_gateway(gateway_config(pki, upstream.url, http_port=free_port()), env=env)
+    return start_gateway(gateway_config(pki, upstream.url, http_port=0), env=env)
 
 
 def _warm_up(gw, token):

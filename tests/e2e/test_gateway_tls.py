@@ -15,7 +15,7 @@ COOKIE = "X-Jotgate-Session-jwt"
 
 
 def test_tls_listener_with_generated_certificates(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, https_port=free_port()))
+    gw = start_gateway(gateway_config(pki, upstream.url, https_port=0))
     tls = client_context(pki.ca)
     r = http(gw.port, "GET", "/jwt/x", bearer(mint(pki)), tls=tls)
     assert r.status == 200, r
@@ -33,8 +33,8 @@ def test_tls_listener_with_generated_certificates(pki, upstream, start_gateway):
 
 
 def test_tls_and_plain_listeners_side_by_side(pki, upstream, start_gateway):
-    http_port, https_port = free_port(), free_port()
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=http_port, https_port=https_port))
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0, https_port=0))
+    http_port, https_port = gw.listener_ports["http"], gw.listener_ports["https"]
     token = mint(pki)
     plain = http(http_port, "GET", "/jwt/x", bearer(token))
     secure = http(https_port, "GET", "/jwt/x", bearer(token), tls=client_context(pki.ca))
@@ -45,7 +45,7 @@ def test_tls_and_plain_listeners_side_by_side(pki, upstream, start_gateway):
 
 
 def test_missing_tls_files_are_generated_at_start(pki, upstream, start_gateway, tmp_path):
-    config = gateway_config(pki, upstream.url, https_port=free_port())
+    config = gateway_config(pki, upstream.url, https_port=0)
     cert, key = tmp_path / "gen" / "server.pem", tmp_path / "gen" / "server_key.pem"
     (tmp_path / "gen").mkdir()
     config["listeners"][0]["tls"] = {"certificate": str(cert), "key": str(key)}
@@ -57,7 +57,7 @@ def test_missing_tls_files_are_generated_at_start(pki, upstream, start_gateway, 
 
 
 def test_only_one_tls_file_missing_refuses_to_start(pki, upstream, tmp_path):
-    config = gateway_config(pki, upstream.url, https_port=free_port())
+    config = gateway_config(pki, upstream.url, https_port=0)
     config["listeners"][0]["tls"] = {"certificate": str(pki.server), "key": str(tmp_path / "nope.pem")}
     config["data_dir"] = str(tmp_path / "data")
     path = tmp_path / "one_missing.yaml"
@@ -68,15 +68,14 @@ def test_only_one_tls_file_missing_refuses_to_start(pki, upstream, tmp_path):
 
 
 def test_default_serve_prints_a_working_curl_command(tmp_path):
-    port = free_port()
     out = open(tmp_path / "serve.out", "wb")
     proc = subprocess.Popen([JOTGATE_BIN, "serve", "--data-dir", str(tmp_path / "jotgate-data"),
-                             "--port", str(port)], cwd=tmp_path, stdout=out, stderr=subprocess.PIPE)
+                             "--port", "0"], cwd=tmp_path, stdout=out, stderr=subprocess.PIPE)
     out.close()
     try:
         deadline = time.time() + 40
         text = ""
-        while time.time() < deadline and "curl" not in text:
+        while time.time() < deadline and READY not in text:
             assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.1)
             text = (tmp_path / "serve.out").read_text()
@@ -84,8 +83,9 @@ def test_default_serve_prints_a_working_curl_command(tmp_path):
         ca = re.search(r"--cacert (\S+)", line).group(1)
         token = re.search(r"Bearer ([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)", line).group(1)
         url = re.search(r"(https://127\.0\.0\.1:(\d+)(/\S*))", line)
-        assert int(url.group(2)) == port
-        wait_for_port(port, proc)
+        # --port 0: the command names the port the system chose, as the listener line does.
+        port = printed_ports(text)[0]["https"]
+        assert int(url.group(2)) == port != 0
         ca_path = pathlib.Path(ca) if pathlib.Path(ca).is_absolute() else tmp_path / ca
         r = http(port, "GET", url.group(3), bearer(token), tls=client_context(ca_path))
         assert r.status == 200, r
@@ -110,9 +110,9 @@ def test_default_serve_prints_a_working_curl_command(tmp_path):
 def test_cross_site_cookie_is_secure_samesite_none_and_partitioned(pki, upstream, start_gateway):
     # Browsers that drop third-party cookies keep a Partitioned (CHIPS) one for the embedding
     # site: on by default with same_site none; `partitioned: false` turns it off.
-    https_port = free_port()
-    gw = start_gateway(gateway_config(pki, upstream.url, https_port=https_port,
+    gw = start_gateway(gateway_config(pki, upstream.url, https_port=0,
                                       session={"same_site": "none"}))
+    https_port = gw.port
     r = http(https_port, "GET", "/jwt/x", bearer(mint(pki)), tls=client_context(pki.ca))
     attributes = [p.strip() for p in r.set_cookie(COOKIE).split(";")][1:]
     assert {"Secure", "SameSite=None", "Partitioned", "HttpOnly"} <= set(attributes), attributes
@@ -120,9 +120,8 @@ def test_cross_site_cookie_is_secure_samesite_none_and_partitioned(pki, upstream
 
 
 def test_partitioned_can_be_turned_off(pki, upstream, start_gateway):
-    https_port = free_port()
-    start_gateway(gateway_config(pki, upstream.url, https_port=https_port,
-                                 session={"same_site": "none", "partitioned": False}))
+    https_port = start_gateway(gateway_config(pki, upstream.url, https_port=0,
+                                              session={"same_site": "none", "partitioned": False})).port
     r = http(https_port, "GET", "/jwt/x", bearer(mint(pki)), tls=client_context(pki.ca))
     attributes = [p.strip() for p in r.set_cookie(COOKIE).split(";")][1:]
     assert "SameSite=None" in attributes and "Secure" in attributes
@@ -148,8 +147,7 @@ def handshake(port, ctx):
 
 
 def test_tls12_offers_only_ecdhe_aead_suites(pki, upstream, start_gateway):
-    https_port = free_port()
-    start_gateway(gateway_config(pki, upstream.url, https_port=https_port))
+    https_port = start_gateway(gateway_config(pki, upstream.url, https_port=0)).port
     # The test certificate has an EC P-256 key: ECDHE-ECDSA suites. CBC ones are refused.
     for cbc in ("ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256",
                 "ECDHE-ECDSA-AES256-SHA384"):
@@ -168,10 +166,9 @@ def test_tls12_offers_only_ecdhe_aead_suites(pki, upstream, start_gateway):
 
 
 def test_min_version_13_refuses_tls12_clients(pki, upstream, start_gateway):
-    https_port = free_port()
-    config = gateway_config(pki, upstream.url, https_port=https_port)
+    config = gateway_config(pki, upstream.url, https_port=0)
     config["listeners"][0]["tls"]["min_version"] = "1.3"
-    start_gateway(config)
+    https_port = start_gateway(config).port
     refused = handshake(https_port, tls12_client(pki, "ECDHE-ECDSA-AES128-GCM-SHA256"))
     assert isinstance(refused, ssl.SSLError) and "PROTOCOL_VERSION" in str(refused), refused
     tls13 = client_context(pki.ca)
@@ -182,7 +179,7 @@ def test_min_version_13_refuses_tls12_clients(pki, upstream, start_gateway):
 
 
 def test_a_bad_min_version_is_a_config_error_with_its_place(pki, upstream, tmp_path):
-    config = gateway_config(pki, upstream.url, https_port=free_port())
+    config = gateway_config(pki, upstream.url, https_port=0)
     config["listeners"][0]["tls"]["min_version"] = "1.0"
     path = tmp_path / "old_tls.yaml"
     path.write_text(json.dumps(config, indent=2))

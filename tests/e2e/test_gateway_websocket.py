@@ -68,7 +68,7 @@ def test_upstream_sees_identity_on_the_upgrade(gateway, upstream, pki):
 
 
 def test_origin_must_match_host_allow_list(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                       host_allow_list=["app.example.test"]))
     token = mint(pki)
     ws = WebSocket.connect(gw.port, "/jwt/ws", bearer(token, Host="app.example.test",
@@ -88,7 +88,7 @@ def test_origin_must_match_host_allow_list(pki, upstream, start_gateway):
 
 
 def test_websocket_traffic_keeps_the_session_alive(pki, upstream, start_gateway):
-    gw = start_gateway(gateway_config(pki, upstream.url, http_port=free_port(),
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0,
                                       session={"inactivity_timeout": "2s"}))
     cookie = http(gw.port, "GET", "/jwt/x", bearer(mint(pki))).cookie(COOKIE)
     headers = {"Cookie": f"{COOKIE}={cookie}"}
@@ -110,8 +110,8 @@ def test_websocket_traffic_keeps_the_session_alive(pki, upstream, start_gateway)
 def test_echo_over_a_tls_listener(pki, upstream, start_gateway):
     # The client side of the tunnel is TLS: it reads into its own buffer (a TLS stream may hold
     # decrypted bytes its socket does not show), the plain upstream side borrows one per read.
-    https_port = free_port()
-    gw = start_gateway(gateway_config(pki, upstream.url, https_port=https_port))
+    gw = start_gateway(gateway_config(pki, upstream.url, https_port=0))
+    https_port = gw.port
     ws = WebSocket.connect(https_port, "/jwt/ws", bearer(mint(pki)), tls=client_context(pki.ca))
     try:
         assert ws.status == 101, ws.response_head

@@ -21,5 +21,32 @@ TEST(ParseDurationSeconds, RefusesEverythingElse) {
   }
 }
 
+TEST(ParseDurationSeconds, RefusesMilliseconds) {
+  for (const char* text : {"250ms", "1000ms", "0ms"}) {
+    EXPECT_FALSE(parse_duration_seconds(text)) << text;
+  }
+}
+
+TEST(ParseDuration, AcceptsMillisecondsAndEveryUnitOfSeconds) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(parse_duration("250ms"), milliseconds(250));
+  EXPECT_EQ(parse_duration("0ms"), milliseconds(0));
+  EXPECT_EQ(parse_duration("1500ms"), milliseconds(1500));
+  EXPECT_EQ(parse_duration("0"), milliseconds(0));
+  EXPECT_EQ(parse_duration("90"), milliseconds(90'000));
+  EXPECT_EQ(parse_duration("2s"), milliseconds(2000));
+  EXPECT_EQ(parse_duration("30m"), milliseconds(1'800'000));
+  EXPECT_EQ(parse_duration("8h"), milliseconds(28'800'000));
+  EXPECT_EQ(parse_duration("2d"), milliseconds(172'800'000));
+}
+
+TEST(ParseDuration, RefusesEverythingElse) {
+  for (const char* text : {"", "ms", "s", "-5ms", "+5ms", "5 ms", "5.5ms", "5mss", "5sm", "1s500ms",
+                           "5Ms", "5x", "99999999999999999999ms", "9223372036854775807s",
+                           "9223372036854776s"}) {
+    EXPECT_FALSE(parse_duration(text)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace jotgate

@@ -12,6 +12,7 @@ namespace jotgate::config {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -98,7 +99,7 @@ TEST_F(ConfigTest, FullExampleParses) {
   EXPECT_EQ(config->access_log, (dir_ / "logs/access.log").string());
   EXPECT_EQ(config->log_format, LogFormat::kJson);
   EXPECT_EQ(config->limits.max_header_bytes, 8192u);
-  EXPECT_EQ(config->limits.header_timeout_seconds, 5);
+  EXPECT_EQ(config->limits.header_timeout, 5s);
   const VirtualProxy& root = config->virtual_proxies[0];
   EXPECT_EQ(root.session.cookie_name, "sid");
   EXPECT_EQ(root.session.cookie_name, "sid");
@@ -111,7 +112,7 @@ TEST_F(ConfigTest, FullExampleParses) {
   EXPECT_EQ(root.auth.jwt.verifier.audiences, std::vector<std::string>{"gate"});
   EXPECT_EQ(root.auth.jwt.verifier.leeway_seconds, 90);
   EXPECT_EQ(root.auth.jwt.forward_claims.at("groups"), "X-Groups");
-  EXPECT_EQ(root.read_timeout_seconds, 120);
+  EXPECT_EQ(root.read_timeout, 120s);
   EXPECT_EQ(root.response_headers.at(0).first, "X-Frame-Options");
   EXPECT_EQ(config->access.mode, AccessMode::kOpen);
   EXPECT_EQ(config->access.auto_allocate_seats, 3);
@@ -140,6 +141,25 @@ TEST_F(ConfigTest, Ipv6ListenerAndUpstreamPath) {
   EXPECT_EQ(up[0].port, 9443);
   EXPECT_EQ(up[0].base_path, "/base");
   EXPECT_EQ(up[1].port, 80);
+}
+
+// Port 0: the system chooses one at start, and `jotgate serve` prints it (the e2e tests rely
+// on this); 65536 is not a port.
+TEST_F(ConfigTest, PortZeroIsAcceptedForListenersAndTheAdminListener) {
+  std::ofstream(dir_ / "admin.token") << "secret\n";
+  auto config = parse("listeners:\n  - name: http\n    address: 127.0.0.1:0\nvirtual_proxies:\n" +
+                      vp() + "admin: { address: \"[::1]:0\", token_file: admin.token,"
+                      " tls: { certificate: a.pem, key: a_key.pem } }\n");
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->listeners[0].port, 0);
+  ASSERT_TRUE(config->admin);
+  EXPECT_EQ(config->admin->host, "::1");
+  EXPECT_EQ(config->admin->port, 0);
+  auto e = errors("listeners:\n  - name: http\n    address: 127.0.0.1:65536\nvirtual_proxies:\n" +
+                  vp());
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:3:14: listeners[0].address: \"127.0.0.1:65536\" is not host:port "
+                  "(IPv6: [::1]:8443)");
 }
 
 TEST_F(ConfigTest, DuplicatePrefixNamesBothPlaces) {
@@ -237,11 +257,11 @@ TEST_F(ConfigTest, TlsMinVersion) {
 TEST_F(ConfigTest, BodyTimeoutAndMinimumRate) {
   auto defaults = parse(with(vp()));
   ASSERT_TRUE(defaults.ok()) << defaults.error().detail;
-  EXPECT_EQ(defaults->limits.body_timeout_seconds, 30);
+  EXPECT_EQ(defaults->limits.body_timeout, 30s);
   EXPECT_EQ(defaults->limits.body_min_rate, 1024u);
   auto set = parse("limits: { body_timeout: 5s, body_min_rate: 0 }\n" + with(vp()));
   ASSERT_TRUE(set.ok()) << set.error().detail;
-  EXPECT_EQ(set->limits.body_timeout_seconds, 5);
+  EXPECT_EQ(set->limits.body_timeout, 5s);
   EXPECT_EQ(set->limits.body_min_rate, 0u);
   auto e = errors("limits: { body_timeout: 0s, body_min_rate: -1 }\n" + with(vp()));
   ASSERT_EQ(e.size(), 2u);
@@ -254,16 +274,41 @@ TEST_F(ConfigTest, ConnectionLimitsAndHandshakeTimeout) {
   auto defaults = parse(with(vp()));
   ASSERT_TRUE(defaults.ok()) << defaults.error().detail;
   EXPECT_EQ(defaults->limits.max_connections, 10000u);
-  EXPECT_EQ(defaults->limits.handshake_timeout_seconds, 10);
+  EXPECT_EQ(defaults->limits.handshake_timeout, 10s);
   auto set = parse("limits: { max_connections: 5, handshake_timeout: 2s }\n" + with(vp()));
   ASSERT_TRUE(set.ok()) << set.error().detail;
   EXPECT_EQ(set->limits.max_connections, 5u);
-  EXPECT_EQ(set->limits.handshake_timeout_seconds, 2);
+  EXPECT_EQ(set->limits.handshake_timeout, 2s);
   auto e = errors("limits: { max_connections: 0, handshake_timeout: 0s }\n" + with(vp()));
   ASSERT_EQ(e.size(), 2u);
   EXPECT_EQ(e[0], "t.yaml:1:28: limits.max_connections: must be > 0");
   EXPECT_EQ(e[1], "t.yaml:1:50: limits.handshake_timeout: must be > 0 (no TLS handshake "
                   "finishes in no time)");
+}
+
+// Timeouts take milliseconds (tests use them instead of sleeping whole seconds); lifetimes
+// counted in whole seconds do not.
+TEST_F(ConfigTest, TimeoutsTakeMillisecondsLifetimesWholeSeconds) {
+  auto config = parse("limits: { header_timeout: 250ms, idle_timeout: 1500ms, shutdown_grace: 0ms,"
+                      " body_timeout: 300ms, handshake_timeout: 1ms }\n" +
+                      with(vp("    connect_timeout: 100ms\n    read_timeout: 2500ms\n")));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->limits.header_timeout, 250ms);
+  EXPECT_EQ(config->limits.idle_timeout, 1500ms);
+  EXPECT_EQ(config->limits.shutdown_grace, 0ms);
+  EXPECT_EQ(config->limits.body_timeout, 300ms);
+  EXPECT_EQ(config->limits.handshake_timeout, 1ms);
+  EXPECT_EQ(config->virtual_proxies[0].connect_timeout, 100ms);
+  EXPECT_EQ(config->virtual_proxies[0].read_timeout, 2500ms);
+  auto e = errors("limits: { header_timeout: 5mss, body_timeout: 0ms }\n" +
+                  with(vp("    session: { inactivity_timeout: 500ms }\n")));
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0], "t.yaml:14:36: virtual_proxies[0].session.inactivity_timeout: expected a "
+                  "duration such as 90s, 30m, 8h, 2d or whole seconds");
+  EXPECT_EQ(e[1], "t.yaml:1:27: limits.header_timeout: expected a duration such as 250ms, 90s, "
+                  "30m, 8h, 2d or whole seconds");
+  EXPECT_EQ(e[2], "t.yaml:1:47: limits.body_timeout: must be > 0 (a request body cannot arrive "
+                  "in no time)");
 }
 
 TEST_F(ConfigTest, UpstreamUrl) {

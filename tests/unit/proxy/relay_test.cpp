@@ -94,10 +94,10 @@ class ScriptedUpstream {
 
 class RelayTest : public ::testing::Test {
  protected:
-  void start(std::uint16_t upstream_port, std::int64_t read_timeout = 5) {
+  void start(std::uint16_t upstream_port, std::chrono::milliseconds read_timeout = 5s) {
     config_.source = "<test>";
     config_.access_log = "/dev/null";
-    config_.limits.shutdown_grace_seconds = 5;
+    config_.limits.shutdown_grace = 5s;
     config::Listener listener;
     listener.name = "http";
     listener.host = "127.0.0.1";
@@ -110,7 +110,7 @@ class RelayTest : public ::testing::Test {
     up.host = "127.0.0.1";
     up.port = upstream_port;
     vp.upstreams.push_back(up);
-    vp.read_timeout_seconds = read_timeout;
+    vp.read_timeout = read_timeout;
     config_.virtual_proxies.push_back(vp);
     server_.start(config_, gates_);
   }
@@ -131,10 +131,10 @@ class RelayTest : public ::testing::Test {
 
 TEST_F(RelayTest, SilentUpstreamIs504) {
   ScriptedUpstream upstream([](tcp::socket& s, std::string, asio::streambuf&) {
-    std::this_thread::sleep_for(2500ms);
+    std::this_thread::sleep_for(1500ms);
     s.close();
   });
-  start(upstream.port(), /*read_timeout=*/1);
+  start(upstream.port(), /*read_timeout=*/300ms);
   auto socket = connect();
   asio::write(socket, asio::buffer(std::string("GET /jwt/ HTTP/1.1\r\nHost: x\r\n\r\n")));
   beast::flat_buffer buffer;
