@@ -180,29 +180,20 @@ std::variant<UserRequest, ApiResponse> parse_user_request(const ApiRequest& requ
   return parsed;
 }
 
-// SessionAdmin's refusals in HTTP: a problem with a field of the body is a field error.
+// SessionAdmin's refusals in HTTP: an error naming a field of the body is a field error.
 ApiResponse gate_refusal(const Error& error) {
-  switch (error.reason) {
-    case Reason::kAccessDenied:
-      return error_answer(403, "ACCESS_DENIED", error.message());
-    case Reason::kIdentityInvalid:  // the detail names the field
-      return validation_failed({{error.detail == "userDirectory" ? "userDirectory" : "userId",
-                                 std::string(reason_message(error.reason))}});
-    case Reason::kBadRequest: {
-      // "attributes.X-Role: ..." or "targetUri: ...": the field, then what is wrong with it.
-      const std::string& detail = error.detail;
-      const std::size_t colon = detail.find(':');
-      if (colon != std::string::npos &&
-          (detail.starts_with("attributes.") || detail.starts_with("targetUri:"))) {
-        std::string_view rest = std::string_view(detail).substr(colon + 1);
-        while (rest.starts_with(' ')) rest.remove_prefix(1);
-        return validation_failed({{detail.substr(0, colon), std::string(rest)}});
-      }
-      return validation_failed({{"(body)", error.message()}});
-    }
-    default:
-      return error_answer(500, reason_code(error.reason), error.message());
+  if (error.reason == Reason::kAccessDenied) {
+    return error_answer(403, "ACCESS_DENIED", error.message());
   }
+  if (!error.field.empty()) {
+    return validation_failed({{error.field, error.detail.empty()
+                                                ? std::string(reason_message(error.reason))
+                                                : error.detail}});
+  }
+  if (error.reason == Reason::kBadRequest || error.reason == Reason::kIdentityInvalid) {
+    return validation_failed({{"(body)", error.message()}});
+  }
+  return error_answer(500, reason_code(error.reason), error.message());
 }
 
 json session_json(const auth::SessionRecord& session) {

@@ -249,17 +249,18 @@ TEST_F(AdminApiTest, SessionAdminErrorsMapToStatusAndField) {
   EXPECT_EQ(body_of(denied)["error"], "ACCESS_DENIED");
 
   const std::string cannot_forward(reason_message(Reason::kIdentityInvalid));
-  fake_.next_error = make_error(Reason::kIdentityInvalid, "userId");
+  fake_.next_error = make_field_error(Reason::kIdentityInvalid, "userId");
   EXPECT_EQ(field_errors(call("POST", kSessions, body)),
             (std::vector<std::string>{"userId: " + cannot_forward}));
-  fake_.next_error = make_error(Reason::kIdentityInvalid, "userDirectory");
+  fake_.next_error = make_field_error(Reason::kIdentityInvalid, "userDirectory");
   EXPECT_EQ(field_errors(call("POST", kSessions, body)),
             (std::vector<std::string>{"userDirectory: " + cannot_forward}));
 
-  fake_.next_error = make_error(Reason::kBadRequest, "targetUri: must be under /sales/");
+  fake_.next_error = make_field_error(Reason::kBadRequest, "targetUri", "must be under /sales/");
   EXPECT_EQ(field_errors(call("POST", kTickets, body)),
             (std::vector<std::string>{"targetUri: must be under /sales/"}));
-  fake_.next_error = make_error(Reason::kBadRequest, "attributes.X Y: is not a header name");
+  fake_.next_error =
+      make_field_error(Reason::kBadRequest, "attributes.X Y", "is not a header name");
   EXPECT_EQ(field_errors(call("POST", kTickets, body)),
             (std::vector<std::string>{"attributes.X Y: is not a header name"}));
   fake_.next_error = make_error(Reason::kBadRequest, "something else");
