@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "admin/admin_server.h"
+#include "auth/audit.h"
 #include "auth/gate.h"
 #include "base/clock.h"
 #include "cli/commands.h"
@@ -142,6 +143,8 @@ void run_serve(const ServeOptions& options) {
     config = std::move(*parsed);
   }
 
+  // Audit lines leave the request threads; every queued one is written before we return.
+  auth::AuditWriter audit_writer;
   auto gates = auth::GateSet::create(config, clock);
   if (!gates) fail(gates.error().describe());
   auto server = proxy::Server::create(config, **gates, {.threads = options.threads});
@@ -171,6 +174,7 @@ void run_serve(const ServeOptions& options) {
   if (admin_server) admin_server->start();
   (*server)->run();  // returns after a signal and the graceful shutdown
   if (admin_server) admin_server->stop();
+  audit_writer.stop();
   std::cout << "jotgate stopped" << std::endl;
 }
 
