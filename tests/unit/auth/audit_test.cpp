@@ -3,41 +3,28 @@
 #include "auth/audit.h"
 
 #include <cstdio>
-#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
+#include "audit_capture.h"
 #include "auth/gate_audit.h"
 
 namespace jotgate::auth {
 namespace {
 
-class AuditTest : public ::testing::Test {
+class AuditTest : public AuditCaptureTest {
  protected:
-  void SetUp() override {
-    spdlog::drop("audit");
-    auto logger = std::make_shared<spdlog::logger>(
-        "audit", std::make_shared<spdlog::sinks::ostream_sink_mt>(audit_));
-    logger->set_pattern("%v");
-    spdlog::register_logger(logger);
-  }
-  void TearDown() override { spdlog::drop("audit"); }
-
-  // What reached the logger, without flushing it first: the writer must have flushed.
+  // The lines that reached the logger.
   std::vector<std::string> lines() const {
     std::vector<std::string> out;
     std::istringstream in(audit_.str());
     for (std::string line; std::getline(in, line);) out.push_back(line);
     return out;
   }
-
-  std::ostringstream audit_;
 };
 
 TEST_F(AuditTest, WithoutAWriterALineIsWrittenAtOnce) {
