@@ -9,11 +9,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <stdexcept>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "base/clock.h"
 #include "jose/jws.h"
@@ -33,42 +33,22 @@ struct Options {
   std::size_t first = 0;  // jti of the first token, to extend a file without repeating one
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-  std::cerr << "mint_tokens: " << problem << "\n"
-            << "usage: mint_tokens --key PRIVATE.pem --count N --out FILE [--first JTI]\n";
-  std::exit(2);
-}
-
-std::size_t parse_count(std::string_view name, const std::string& value) {
-  try {
-    std::size_t used = 0;
-    const std::size_t number = std::stoul(value, &used);
-    if (used == value.size() && value.front() != '-') return number;
-  } catch (const std::exception&) {
-  }
-  usage(std::string(name) + " '" + value + "' is not a whole number");
-}
-
 Options parse_options(int argc, char** argv) {
+  CLI::App app{"mint_tokens: distinct RS256 tokens, one per line (bench/run's unique-token rows)",
+               "mint_tokens"};
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view name = argv[i];
-    if (i + 1 >= argc) usage("missing value after " + std::string(name));
-    std::string value = argv[++i];
-    if (name == "--key") {
-      options.key_path = value;
-    } else if (name == "--out") {
-      options.out_path = value;
-    } else if (name == "--count") {
-      options.count = parse_count(name, value);
-    } else if (name == "--first") {
-      options.first = parse_count(name, value);
-    } else {
-      usage("unknown option " + std::string(name));
-    }
-  }
-  if (options.key_path.empty() || options.out_path.empty() || options.count == 0) {
-    usage("--key, --count (> 0) and --out are required");
+  app.add_option("--key", options.key_path, "RSA private key (PEM)")->required();
+  app.add_option("--count", options.count, "How many tokens")
+      ->required()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+  app.add_option("--out", options.out_path, "File to write (replaced)")->required();
+  app.add_option("--first", options.first,
+                 "jti of the first token, to extend a file without repeating one")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);  // usage errors exit 2, like jotgate's
   }
   return options;
 }

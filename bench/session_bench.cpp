@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "session/session_store.h"
 
 namespace {
@@ -171,18 +173,6 @@ bool run_forked(const Case& c, Figures& figures) {
   return got && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-std::vector<std::size_t> parse_sizes(const char* text) {
-  std::vector<std::size_t> sizes;
-  std::string_view rest(text);
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    sizes.push_back(std::stoul(std::string(rest.substr(0, comma))));
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  return sizes;
-}
-
 constexpr double kMiB = 1024.0 * 1024.0;
 
 }  // namespace
@@ -190,16 +180,17 @@ constexpr double kMiB = 1024.0 * 1024.0;
 int main(int argc, char** argv) {
   bool tsv = false;
   std::vector<std::size_t> sizes{100'000, 1'000'000};
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg(argv[i]);
-    if (arg == "--tsv") {
-      tsv = true;
-    } else if (arg == "--sizes" && i + 1 < argc) {
-      sizes = parse_sizes(argv[++i]);
-    } else {
-      std::fprintf(stderr, "usage: %s [--tsv] [--sizes N[,N...]]\n", argv[0]);
-      return 2;
-    }
+  CLI::App app{"session_bench: memory and speed of the session store", "session_bench"};
+  app.add_flag("--tsv", tsv, "One tab-separated line per case");
+  app.add_option("--sizes", sizes, "Store sizes, comma-separated")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (tsv) {
     std::printf("sessions\tattributes\trss_bytes\theap_bytes\tcreate_ns\tlookup_ns\tunknown_ns\t"

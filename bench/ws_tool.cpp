@@ -6,7 +6,7 @@
 //   ws_tool load --url ws://127.0.0.1:8080/jwt/ws [--header "Cookie: a=b"]...
 //                --connections 50 --seconds 5 --size 64
 //       # each connection: send, await the echo, again; one JSON line: round trips per second
-//       # (messages_per_second) and round-trip p50/p99 in microseconds
+//       # (messages_per_second), their number (messages) and round-trip p50/p99 in microseconds
 //   ws_tool hold --url ws://... [--header ...] --count 10000 # "ready N"; holds until SIGTERM, or
 //                                 # until stdin closes when it is a pipe or terminal
 //   ws_tool idle --url http://127.0.0.1:8080/jwt/ [--header ...] --count 10000
@@ -40,6 +40,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <CLI/CLI.hpp>
 
 namespace {
 
@@ -91,47 +92,56 @@ Url parse_url(std::string_view text) {
   fail("bad --url '" + std::string(text) + "' (expected ws://host:port/path or http://...)");
 }
 
+// "Name: value" (the value's leading spaces dropped).
+std::pair<std::string, std::string> parse_header(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0) fail("bad --header '" + text + "'");
+  const auto start = text.find_first_not_of(' ', colon + 1);
+  return {text.substr(0, colon), start == std::string::npos ? "" : text.substr(start)};
+}
+
 Options parse_options(int argc, char** argv) {
-  if (argc < 2) {
-    fail("usage: ws_tool echo --port P | load --url U [--header 'N: v']... [--connections N] "
-         "[--seconds S] [--size B] | hold --url U [--header ...] --count N | idle --url U "
-         "[--header ...] --count N");
-  }
+  CLI::App app{"ws_tool: WebSocket echo server, load generator and connection holders", "ws_tool"};
+  app.require_subcommand(1);
   Options o;
-  o.mode = argv[1];
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view name = argv[i];
-    if (i + 1 >= argc) fail("missing value for " + std::string(name));
-    const std::string value = argv[++i];
-    try {
-      if (name == "--port") {
-        o.port = static_cast<unsigned short>(std::stoul(value));
-      } else if (name == "--url") {
-        o.url = parse_url(value);
-      } else if (name == "--header") {
-        const auto colon = value.find(':');
-        if (colon == std::string::npos || colon == 0) fail("bad --header '" + value + "'");
-        const auto start = value.find_first_not_of(' ', colon + 1);
-        o.headers.emplace_back(value.substr(0, colon),
-                               start == std::string::npos ? "" : value.substr(start));
-      } else if (name == "--connections") {
-        o.connections = std::stoi(value);
-      } else if (name == "--seconds") {
-        o.seconds = std::stod(value);
-      } else if (name == "--size") {
-        o.size = std::stoul(value);
-      } else if (name == "--count") {
-        o.count = std::stoi(value);
-      } else {
-        fail("unknown option " + std::string(name));
-      }
-    } catch (const std::logic_error&) {
-      fail("bad value for " + std::string(name) + ": '" + value + "'");
-    }
+  std::string url;
+  std::vector<std::string> headers;
+  auto* echo = app.add_subcommand("echo", "Echo server on 127.0.0.1; prints \"ready\"");
+  echo->add_option("--port", o.port, "Port to listen on")->required()->check(CLI::Range(1, 65535));
+  // load, hold and idle open connections to --url, each with the same extra headers.
+  const auto add_target = [&](CLI::App* mode) {
+    mode->add_option("--url", url, "ws://host:port/path (idle: http://host:port/path)")
+        ->required();
+    mode->add_option("--header", headers, "'Name: value' on every handshake (repeatable)")
+        ->allow_extra_args(false);
+  };
+  auto* load = app.add_subcommand("load", "Ping-pong load; one JSON line of rates and latency");
+  add_target(load);
+  load->add_option("--connections", o.connections, "Connections")
+      ->check(CLI::Range(1, 100'000))
+      ->capture_default_str();
+  load->add_option("--seconds", o.seconds, "Measured seconds")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+  load->add_option("--size", o.size, "Message bytes")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
+      ->capture_default_str();
+  for (const auto& [name, what] : {std::pair{"hold", "Hold N open WebSockets"},
+                                   std::pair{"idle", "Hold N idle keep-alive HTTP connections"}}) {
+    auto* holder = app.add_subcommand(name, what);
+    add_target(holder);
+    holder->add_option("--count", o.count, "Connections")
+        ->check(CLI::Range(1, 1'000'000))
+        ->capture_default_str();
   }
-  if (o.mode == "echo" && o.port == 0) fail("echo needs --port");
-  if (o.mode != "echo" && !o.url) fail(o.mode + " needs --url");
-  if (o.connections < 1 || o.count < 1 || o.seconds <= 0 || o.size < 1) fail("counts must be > 0");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);  // usage errors exit 2, like jotgate's
+  }
+  o.mode = app.get_subcommands().front()->get_name();
+  if (!url.empty()) o.url = parse_url(url);
+  for (const auto& header : headers) o.headers.push_back(parse_header(header));
   return o;
 }
 
@@ -382,8 +392,9 @@ int run_load(const Options& o) {
   const double rate = static_cast<double>(state.latencies_ns.size()) / o.seconds;
   const double p50 = percentile_us(state.latencies_ns, 0.50);
   const double p99 = percentile_us(state.latencies_ns, 0.99);
-  std::printf("{\"messages_per_second\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"connections\":%d}\n",
-              rate, p50, p99, o.connections);
+  std::printf("{\"messages_per_second\":%.0f,\"messages\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+              "\"connections\":%d}\n",
+              rate, state.latencies_ns.size(), p50, p99, o.connections);
   return 0;
 }
 
@@ -490,6 +501,5 @@ int main(int argc, char** argv) {
   raise_fd_limit();
   if (options.mode == "echo") return run_echo(options);
   if (options.mode == "load") return run_load(options);
-  if (options.mode == "hold" || options.mode == "idle") return run_hold(options);
-  fail("unknown mode '" + options.mode + "' (echo, load, hold, idle)");
+  return run_hold(options);  // hold or idle
 }

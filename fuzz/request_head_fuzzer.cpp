@@ -1,7 +1,7 @@
 // The HTTP request head as the gateway reads it: Beast's request parser with the gateway's
 // limits (16 KiB of header, no body limit) fed the bytes in two reads, then the target through
 // the framing checks (obs-fold on the raw head, check_request_head), parse_request_target and
-// the route table, as proxy/session_impl.h does.
+// the route table, as proxy/admission.cpp does.
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>

@@ -1,7 +1,6 @@
 #include "admin/admin_api.h"
 
 #include <algorithm>
-#include <cctype>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +8,7 @@
 
 #include "auth/audit.h"
 #include "base/percent_encoding.h"
+#include "base/text.h"
 
 namespace jotgate::admin {
 
@@ -72,15 +72,9 @@ Route match(std::string_view target, bool& malformed) {
 }
 
 bool method_allowed(std::string_view allow, std::string_view method) {
-  for (std::size_t start = 0; start < allow.size();) {
-    std::size_t comma = allow.find(',', start);
-    std::string_view one = allow.substr(start, comma - start);
-    while (one.starts_with(' ')) one.remove_prefix(1);
-    if (one == method) return true;
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return false;
+  bool allowed = false;
+  for_each_list_element(allow, [&](std::string_view one) { allowed = allowed || one == method; });
+  return allowed;
 }
 
 // Audit values come from clients: bounded, so that one call cannot write a huge line (audit()
@@ -117,13 +111,7 @@ struct UserRequest {
 
 bool is_json_media_type(std::optional<std::string_view> content_type) {
   if (!content_type) return false;
-  std::string_view media = content_type->substr(0, content_type->find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  constexpr std::string_view kJson = "application/json";
-  return media.size() == kJson.size() &&
-         std::equal(media.begin(), media.end(), kJson.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
+  return iequals(trim_ows(content_type->substr(0, content_type->find(';'))), "application/json");
 }
 
 // The body of POST .../tickets (with_target) or .../sessions, or the answer refusing it.

@@ -23,6 +23,7 @@
 
 #include "admin/admin_api.h"
 #include "admin/client_auth.h"
+#include "net/listen.h"
 #include "pki/server_tls.h"
 
 namespace jotgate::admin {
@@ -72,11 +73,6 @@ PresentedCertificate presented_certificate(SSL* ssl) {
     OPENSSL_free(utf8);
   }
   return certificate;
-}
-
-std::string host_port(const std::string& host, std::uint16_t port) {
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-         std::to_string(port);
 }
 
 }  // namespace
@@ -292,21 +288,11 @@ Result<std::unique_ptr<AdminServer>> AdminServer::create(const config::AdminSett
   SSL_CTX_set_options(loaded->context.get(), SSL_OP_NO_RENEGOTIATION);
   impl->tls = std::make_unique<asio::ssl::context>(loaded->context.release());
 
-  const std::string where = host_port(settings.host, settings.port);
-  beast::error_code ec;
-  auto ip = asio::ip::make_address(settings.host, ec);
-  if (ec) return make_error(Reason::kBadRequest, "cannot listen on " + where + ": bad address");
-  tcp::endpoint endpoint(ip, settings.port);
-  impl->acceptor = std::make_unique<tcp::acceptor>(impl->ioc);
-  impl->acceptor->open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor->bind(endpoint, ec);
-  if (!ec) impl->acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return make_error(Reason::kBadRequest,
-                      "cannot listen on " + where + " (admin listener): " + ec.message());
-  }
-  impl->address = "https://" + host_port(settings.host, impl->acceptor->local_endpoint().port());
+  auto acceptor = net::listen_tcp(impl->ioc, settings.host, settings.port, " (admin listener)");
+  if (!acceptor) return acceptor.error();
+  impl->acceptor = std::move(*acceptor);
+  impl->address =
+      "https://" + net::host_port(settings.host, impl->acceptor->local_endpoint().port());
   return std::unique_ptr<AdminServer>(new AdminServer(std::move(impl)));
 }
 

@@ -1,9 +1,7 @@
 #include "admin/client_auth.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "auth/credentials.h"
+#include "base/file.h"
 #include "base/secret.h"
 
 namespace jotgate::admin {
@@ -19,14 +17,12 @@ std::string_view as_view(const Sha256& digest) {
 Result<ClientAuth> ClientAuth::create(const config::AdminSettings& settings) {
   ClientAuth auth;
   if (settings.token_file.empty()) return auth;
-  std::ifstream in(settings.token_file, std::ios::binary);
-  if (!in) {
+  auto text = read_file(settings.token_file);
+  if (!text) {
     return make_error(Reason::kFileUnreadable,
                       "admin.token_file: " + settings.token_file + ": cannot be read");
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string token = text.str();
+  std::string token = std::move(*text);
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   if (token.empty()) {
     return make_error(Reason::kFileUnreadable,

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
+#include "base/text.h"
+
 namespace jotgate::auth {
 
 bool forwardable(std::string_view value) {
-  return !value.empty() && std::none_of(value.begin(), value.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f || c == ';';
-  });
+  return !value.empty() && std::none_of(value.begin(), value.end(),
+                                        [](char c) { return is_control(c) || c == ';'; });
 }
 
 bool valid_identity(const UserIdentity& user) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/text.h"
 #include "jose/key.h"
 
 namespace jotgate::auth {
@@ -10,10 +11,7 @@ namespace jotgate::auth {
 namespace {
 
 std::string strip_controls(std::string text) {
-  std::erase_if(text, [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
+  std::erase_if(text, is_control);
   return text;
 }
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "base/hex.h"
+#include "base/text.h"
+
 namespace jotgate {
 
 namespace {
@@ -22,7 +25,6 @@ void append_log_field(std::string& out, std::string_view value) {
     out.append(value);
     return;
   }
-  static constexpr char kDigits[] = "0123456789abcdef";
   out.push_back('"');
   for (char c : value) {
     const auto u = static_cast<unsigned char>(c);
@@ -33,8 +35,9 @@ void append_log_field(std::string& out, std::string_view value) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (u < 0x20 || u > 0x7e) {
-          out += {'\\', 'x', kDigits[u >> 4], kDigits[u & 15]};
+        if (is_control(c) || u > 0x7f) {
+          out += "\\x";
+          append_hex(out, u);
         } else {
           out.push_back(c);
         }

@@ -2,13 +2,6 @@
 
 namespace jotgate {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
@@ -35,7 +28,6 @@ bool is_unreserved(unsigned char c) {
 }
 
 std::string percent_encode(std::string_view text, bool (*keep)(unsigned char)) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -43,7 +35,8 @@ std::string percent_encode(std::string_view text, bool (*keep)(unsigned char)) {
     if (keep(u)) {
       out.push_back(c);
     } else {
-      out += {'%', kDigits[u >> 4], kDigits[u & 15]};
+      out.push_back('%');
+      append_hex(out, u, HexCase::kUpper);
     }
   }
   return out;

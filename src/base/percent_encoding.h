@@ -1,6 +1,6 @@
 // Percent-encoding (RFC 3986 section 2.1), one way everywhere: request paths, form fields,
 // admin API path segments (decoding), query values and audit values (encoding).
-//   hex_value('b') -> 11;  percent_decode("a%2Fb") -> "a/b";  percent_decode("a+b", true) -> "a b"
+//   percent_decode("a%2Fb") -> "a/b";  percent_decode("a+b", true) -> "a b"
 //   percent_encode("a b/c", is_unreserved) -> "a%20b%2Fc"
 #pragma once
 
@@ -8,10 +8,9 @@
 #include <string>
 #include <string_view>
 
-namespace jotgate {
+#include "base/hex.h"
 
-// The value of a hexadecimal digit, -1 for any other character.
-int hex_value(char c);
+namespace jotgate {
 
 // `text` with every %XX replaced by its byte (and '+' by a space when `plus_is_space`, as in
 // application/x-www-form-urlencoded); nullopt for a '%' not followed by two hex digits.

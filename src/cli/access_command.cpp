@@ -2,6 +2,7 @@
 // running gateway picks the change up within a few seconds; a revocation ends the user's
 // sessions there.
 #include <CLI/CLI.hpp>
+#include <fmt/chrono.h>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
@@ -10,6 +11,7 @@
 
 #include "access/access_store.h"
 #include "base/clock.h"
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "config/gateway_config.h"
 
@@ -17,60 +19,42 @@ namespace jotgate::cli {
 
 namespace {
 
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-
 struct AccessOptions {
   std::string config_file;
   std::string data_dir;
   std::string user;
 };
 
-[[noreturn]] void fail(const std::string& command, const std::string& message, int code) {
-  std::cerr << "jotgate access " << command << ": " << message << "\n";
-  throw CLI::RuntimeError(code);
-}
-
 std::unique_ptr<access::AccessStore> open_store(const std::string& command,
                                                 const AccessOptions& options) {
   std::string data_dir = options.data_dir.empty() ? "jotgate-data" : options.data_dir;
   if (!options.config_file.empty()) {
     auto config = config::load_config_file(options.config_file);
-    if (!config) {
-      std::cerr << "jotgate access " << command << ": " << options.config_file
-                << " is not valid:\n";
-      for (const auto& line : config::error_lines(config.error())) std::cerr << "  " << line << "\n";
-      throw CLI::RuntimeError(kExitFailed);
-    }
+    if (!config) fail_invalid_config("access " + command, options.config_file, config.error());
     data_dir = config->data_dir;
   }
   auto store = access::AccessStore::open(data_dir);
-  if (!store) fail(command, store.error().message(), kExitFailed);
+  if (!store) fail(kExitFailed, "access " + command, store.error().message());
   return std::move(*store);
 }
 
 UserIdentity parse_user(const std::string& command, const std::string& text) {
   auto user = config::parse_qualified_user(text);
   if (!user) {
-    fail(command, "\"" + text + "\" is not DIRECTORY\\id (e.g. ACME\\alice; in a shell: 'ACME\\alice')",
-         kExitUsage);
+    fail(kExitUsage, "access " + command,
+         "\"" + text + "\" is not DIRECTORY\\id (e.g. ACME\\alice; in a shell: 'ACME\\alice')");
   }
   return *user;
 }
 
 std::string utc(UnixSeconds t) {
-  std::time_t time = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&time, &tm);
-  std::ostringstream out;
-  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
-  return out.str();
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(t)));
 }
 
 void run_list(const AccessOptions& options) {
   auto store = open_store("list", options);
   auto allocations = store->list();
-  if (!allocations) fail("list", allocations.error().message(), kExitFailed);
+  if (!allocations) fail(kExitFailed, "access list", allocations.error().message());
   auto seats = store->seats_used();
   std::size_t width = 4;
   for (const auto& a : *allocations) width = std::max(width, a.user.qualified().size());
@@ -93,7 +77,7 @@ void run_grant(const AccessOptions& options) {
   auto store = open_store("grant", options);
   SystemClock clock;
   auto granted = store->grant(user, clock.now_seconds());
-  if (!granted) fail("grant", granted.error().message(), kExitFailed);
+  if (!granted) fail(kExitFailed, "access grant", granted.error().message());
   std::cout << (*granted ? "Granted " : "Already allocated: ") << user.qualified() << "\n";
 }
 
@@ -101,8 +85,8 @@ void run_revoke(const AccessOptions& options) {
   UserIdentity user = parse_user("revoke", options.user);
   auto store = open_store("revoke", options);
   auto revoked = store->revoke(user);
-  if (!revoked) fail("revoke", revoked.error().message(), kExitFailed);
-  if (!*revoked) fail("revoke", user.qualified() + " has no allocation", kExitFailed);
+  if (!revoked) fail(kExitFailed, "access revoke", revoked.error().message());
+  if (!*revoked) fail(kExitFailed, "access revoke", user.qualified() + " has no allocation");
   std::cout << "Revoked " << user.qualified()
             << " (a running gateway ends the user's sessions within seconds)\n";
 }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "pki/bundle.h"
 
@@ -11,15 +12,13 @@ namespace jotgate::cli {
 
 namespace {
 
-constexpr int kExitFailed = 1;  // nothing written: a file exists, or writing failed
-constexpr int kExitUsage = 2;
-
 void run_generate(const pki::BundleOptions& options) {
   auto files = pki::generate_bundle(options);
   if (!files) {
+    // kExitFailed: nothing written (a file exists, or writing failed).
     const Error& error = files.error();
-    std::cerr << "jotgate certs generate: " << error.describe() << "\n";
-    throw CLI::RuntimeError(error.reason == Reason::kBadRequest ? kExitUsage : kExitFailed);
+    fail(error.reason == Reason::kBadRequest ? kExitUsage : kExitFailed, "certs generate",
+         error.describe());
   }
   auto line = [](const std::string& path, const std::string& what) {
     std::cout << "  " << path << "\n      " << what << "\n";

@@ -1,6 +1,6 @@
 // The subcommands of `jotgate`, one file each; main.cpp only wires them.
-// Each add_* registers its subcommand on the root app; a subcommand reports failure by
-// throwing CLI::RuntimeError(exit_code) after printing its message to standard error.
+// Each add_* registers its subcommand on the root app; a subcommand reports failure through
+// cli/command_error.h (main() prints the message and exits with the status).
 #pragma once
 
 namespace CLI {

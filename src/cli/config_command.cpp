@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "config/gateway_config.h"
 
@@ -12,13 +13,14 @@ namespace jotgate::cli {
 
 namespace {
 
-constexpr int kExitInvalid = 1;
-
 void run_check(const std::string& file) {
   auto config = config::load_config_file(file);
   if (!config) {
-    for (const auto& line : config::error_lines(config.error())) std::cerr << line << "\n";
-    throw CLI::RuntimeError(kExitInvalid);
+    std::string text;
+    for (const auto& line : config::error_lines(config.error())) {
+      text.append(text.empty() ? "" : "\n").append(line);
+    }
+    fail_with_text(kExitFailed, std::move(text));
   }
   std::cout << file << ": OK (" << config->listeners.size() << " listener"
             << (config->listeners.size() == 1 ? "" : "s") << ", "

@@ -1,6 +1,8 @@
 // jotgate: a JWT authentication gateway. This file only wires the subcommands together.
 #include <CLI/CLI.hpp>
+#include <iostream>
 
+#include "cli/command_error.h"
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -22,8 +24,9 @@ int main(int argc, char** argv) {
   jotgate::cli::add_access_command(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::RuntimeError& e) {
-    return e.get_exit_code();  // the command printed its own message
+  } catch (const jotgate::cli::CommandError& e) {
+    std::cerr << e.text << "\n";
+    return e.exit_code;
   } catch (const CLI::ParseError& e) {
     // Usage errors exit 2 (CLI11 returns its own codes; we normalise them).
     int code = app.exit(e);

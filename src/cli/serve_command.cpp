@@ -17,6 +17,7 @@
 #include "auth/audit.h"
 #include "auth/gate.h"
 #include "base/clock.h"
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "config/gateway_config.h"
 #include "jose/jws.h"
@@ -31,8 +32,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kExitFailed = 1;
-
 struct ServeOptions {
   std::string config_file;
   unsigned threads = 0;
@@ -40,10 +39,7 @@ struct ServeOptions {
   std::uint16_t port = 8443;
 };
 
-[[noreturn]] void fail(const std::string& message) {
-  std::cerr << "jotgate serve: " << message << "\n";
-  throw CLI::RuntimeError(kExitFailed);
-}
+[[noreturn]] void fail(std::string_view message) { cli::fail(kExitFailed, "serve", message); }
 
 // A YAML double-quoted scalar.
 std::string yaml_quote(const std::string& text) {
@@ -124,12 +120,7 @@ void run_serve(const ServeOptions& options) {
   config::GatewayConfig config;
   if (!embedded) {
     auto loaded = config::load_config_file(options.config_file);
-    if (!loaded) {
-      std::cerr << "jotgate serve: " << options.config_file << " is not valid:\n";
-      std::istringstream lines(loaded.error().detail);
-      for (std::string line; std::getline(lines, line);) std::cerr << "  " << line << "\n";
-      throw CLI::RuntimeError(kExitFailed);
-    }
+    if (!loaded) fail_invalid_config("serve", options.config_file, loaded.error());
     config = std::move(*loaded);
   } else {
     fs::path data_dir = fs::absolute(options.data_dir).lexically_normal();
@@ -145,14 +136,15 @@ void run_serve(const ServeOptions& options) {
 
   // Audit lines leave the request threads; every queued one is written before we return.
   auth::AuditWriter audit_writer;
-  auto gates = auth::GateSet::create(config, clock);
-  if (!gates) fail(gates.error().describe());
-  auto server = proxy::Server::create(config, **gates, {.threads = options.threads});
+  auto created_gates = auth::GateSet::create(config, clock);
+  if (!created_gates) fail(created_gates.error().describe());
+  std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
+  auto server = proxy::Server::create(config, gates, {.threads = options.threads});
   if (!server) fail(server.error().detail.empty() ? server.error().describe()
                                                   : server.error().detail);
   std::unique_ptr<admin::AdminServer> admin_server;
   if (config.admin) {
-    auto created = admin::AdminServer::create(*config.admin, config.limits, (*gates)->admin());
+    auto created = admin::AdminServer::create(*config.admin, config.limits, gates->admin());
     if (!created) fail(created.error().detail.empty() ? created.error().describe()
                                                       : created.error().detail);
     admin_server = std::move(*created);

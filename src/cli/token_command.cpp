@@ -2,26 +2,24 @@
 // website. Exit status everywhere: 0 done, 1 the token is invalid (or could not be signed),
 // 2 usage or key-file error. Errors name files and reasons, never token or key bytes.
 #include <CLI/CLI.hpp>
-#include <cerrno>
 #include <charconv>
 #include <cstdint>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/duration.h"
+#include "base/file.h"
 #include "base/result.h"
+#include "base/text.h"
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "jose/algorithm.h"
 #include "jose/base64url.h"
@@ -35,53 +33,26 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kExitInvalid = 1;
-constexpr int kExitUsage = 2;
 // Bounds that keep time arithmetic far from overflow: year 9999, and a century.
 constexpr std::int64_t kLatestTime = 253402300799;
 constexpr std::int64_t kLongestDuration = 100LL * 366 * 24 * 3600;
+constexpr std::string_view kSign = "token sign";  // the command names in messages
+constexpr std::string_view kVerify = "token verify";
 constexpr std::string_view kAlgorithmNames =
     "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519 HS256 HS384 HS512";
 
-[[noreturn]] void fail(int exit_code, std::string_view command, const std::string& message) {
-  std::cerr << "jotgate token " << command << ": " << message << "\n";
-  throw CLI::RuntimeError(exit_code);
-}
 
 // An invalid token: exactly "REASON_CODE: message" on standard error, for scripts to match.
 [[noreturn]] void fail_invalid(const Error& error) {
-  std::cerr << error.describe() << "\n";
-  throw CLI::RuntimeError(kExitInvalid);
-}
-
-std::string trim(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  auto first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  auto last = text.find_last_not_of(kSpace);
-  return std::string(text.substr(first, last - first + 1));
+  fail_with_text(kExitFailed, error.describe());
 }
 
 // The token argument, or standard input for "-"; surrounding whitespace (a trailing newline
 // from `echo` or a file) is not part of a token.
 std::string token_argument(const std::string& argument) {
-  if (argument != "-") return trim(argument);
+  if (argument != "-") return std::string(trim_whitespace(argument));
   std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-  return trim(input);
-}
-
-// Reads a whole file; the error names the file and the system's reason.
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Reason::kFileUnreadable, std::strerror(errno));
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return make_error(Reason::kFileUnreadable, std::strerror(EISDIR));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return make_error(Reason::kFileUnreadable, std::strerror(errno));
-  return text.str();
+  return std::string(trim_whitespace(input));
 }
 
 std::string file_problem(std::string_view what, const std::string& path, const Error& error) {
@@ -159,19 +130,19 @@ std::optional<jose::Algorithm> default_algorithm(const jose::Key& key) {
 jose::Key signing_key_or_fail(const SignOptions& options) {
   if (!options.secret_path.empty()) {
     if (auto readable = read_file(options.secret_path); !readable) {
-      fail(kExitUsage, "sign", file_problem("secret file", options.secret_path, readable.error()));
+      fail(kExitUsage, kSign, file_problem("secret file", options.secret_path, readable.error()));
     }
     auto secret = jose::load_shared_secret(options.secret_path);
     if (!secret)
-      fail(kExitUsage, "sign", file_problem("secret file", options.secret_path, secret.error()));
+      fail(kExitUsage, kSign, file_problem("secret file", options.secret_path, secret.error()));
     return *secret;
   }
   auto text = read_file(options.key_path);
-  if (!text) fail(kExitUsage, "sign", file_problem("key file", options.key_path, text.error()));
+  if (!text) fail(kExitUsage, kSign, file_problem("key file", options.key_path, text.error()));
   auto key = jose::parse_signing_key(*text);
-  if (!key) fail(kExitUsage, "sign", file_problem("key file", options.key_path, key.error()));
+  if (!key) fail(kExitUsage, kSign, file_problem("key file", options.key_path, key.error()));
   if (!key->has_private_part()) {
-    fail(kExitUsage, "sign", "key file '" + options.key_path + "' has no private key");
+    fail(kExitUsage, kSign, "key file '" + options.key_path + "' has no private key");
   }
   return *key;
 }
@@ -180,7 +151,7 @@ jose::Key signing_key_or_fail(const SignOptions& options) {
 std::pair<std::string, std::string> split_claim(std::string_view option, const std::string& text) {
   auto equals = text.find('=');
   if (equals == std::string::npos || equals == 0) {
-    fail(kExitUsage, "sign", std::string(option) + " '" + text + "' is not NAME=VALUE");
+    fail(kExitUsage, kSign, std::string(option) + " '" + text + "' is not NAME=VALUE");
   }
   return {text.substr(0, equals), text.substr(equals + 1)};
 }
@@ -203,7 +174,7 @@ json sign_payload(const SignOptions& options, UnixSeconds now) {
   if (options.expires_in != "never") {
     auto seconds = parse_duration_seconds(options.expires_in);
     if (!seconds || *seconds == 0 || *seconds > kLongestDuration) {
-      fail(kExitUsage, "sign",
+      fail(kExitUsage, kSign,
            "--expires-in '" + options.expires_in +
                "' is not a positive duration up to a century such as 3600, 90s, 30m, 8h, 2d " +
                "(or 'never')");
@@ -213,7 +184,7 @@ json sign_payload(const SignOptions& options, UnixSeconds now) {
   if (!options.not_before.empty()) {
     auto nbf = parse_instant(options.not_before, now);
     if (!nbf) {
-      fail(kExitUsage, "sign",
+      fail(kExitUsage, kSign,
            "--not-before '" + options.not_before +
                "' is neither Unix seconds nor a relative duration such as +5m or -1h");
     }
@@ -222,12 +193,12 @@ json sign_payload(const SignOptions& options, UnixSeconds now) {
 
   std::set<std::string> named;
   auto name_once = [&](const std::string& name) {
-    if (!named.insert(name).second) fail(kExitUsage, "sign", "claim '" + name + "' is given twice");
+    if (!named.insert(name).second) fail(kExitUsage, kSign, "claim '" + name + "' is given twice");
   };
   for (const auto& text : options.claims) {
     auto [name, value] = split_claim("--claim", text);
     if (name == "iat" || name == "exp" || name == "nbf") {
-      fail(kExitUsage, "sign",
+      fail(kExitUsage, kSign,
            "--claim " + name + " would make a string; use --expires-in, --not-before or " +
                "--claim-json " + name + "=NUMBER");
     }
@@ -239,7 +210,7 @@ json sign_payload(const SignOptions& options, UnixSeconds now) {
     name_once(name);
     json parsed = json::parse(value, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) {
-      fail(kExitUsage, "sign", "--claim-json " + name + ": the value is not valid JSON");
+      fail(kExitUsage, kSign, "--claim-json " + name + ": the value is not valid JSON");
     }
     payload[name] = std::move(parsed);  // may deliberately override iat/exp/nbf
   }
@@ -248,26 +219,26 @@ json sign_payload(const SignOptions& options, UnixSeconds now) {
 
 void run_sign(const SignOptions& options) {
   if (options.key_path.empty() == options.secret_path.empty()) {
-    fail(kExitUsage, "sign", "give exactly one of --key PRIVATE.pem or --secret-file FILE");
+    fail(kExitUsage, kSign, "give exactly one of --key PRIVATE.pem or --secret-file FILE");
   }
   jose::Key key = signing_key_or_fail(options);
   const std::string& key_file = options.key_path.empty() ? options.secret_path : options.key_path;
 
   std::optional<jose::Algorithm> alg;
   if (!options.alg.empty()) {
-    alg = algorithm_or_fail("sign", options.alg);
+    alg = algorithm_or_fail(kSign, options.alg);
     if (!key.fits(*alg)) {
-      fail(kExitUsage, "sign",
+      fail(kExitUsage, kSign,
            "--alg " + options.alg + " does not fit " + std::string(key_type_name(key.type())) +
                " (" + key_file + ")");
     }
   } else {
     alg = default_algorithm(key);
     if (!alg)
-      fail(kExitUsage, "sign", "no algorithm fits the key in '" + key_file + "'; pass --alg");
+      fail(kExitUsage, kSign, "no algorithm fits the key in '" + key_file + "'; pass --alg");
   }
 
-  UnixSeconds now = now_or("sign", options.time);
+  UnixSeconds now = now_or(kSign, options.time);
   json payload = sign_payload(options, now);
   json header = {{"alg", std::string(jose::algorithm_name(*alg))}, {"typ", "JWT"}};
   std::string kid = options.kid.empty() ? key.kid : options.kid;
@@ -279,10 +250,10 @@ void run_sign(const SignOptions& options) {
     header_text = header.dump();
     payload_text = payload.dump();
   } catch (const json::exception&) {
-    fail(kExitUsage, "sign", "a claim name or value is not valid UTF-8");
+    fail(kExitUsage, kSign, "a claim name or value is not valid UTF-8");
   }
   auto token = jose::sign_compact(header_text, payload_text, key);
-  if (!token) fail(kExitInvalid, "sign", token.error().describe());
+  if (!token) fail(kExitFailed, kSign, token.error().describe());
   std::cout << *token << "\n";
 }
 
@@ -307,21 +278,21 @@ jose::KeySet verification_keys_or_fail(const VerifyOptions& options) {
   std::vector<jose::Key> keys;
   if (!options.key_path.empty()) {
     auto text = read_file(options.key_path);
-    if (!text) fail(kExitUsage, "verify", file_problem("key file", options.key_path, text.error()));
+    if (!text) fail(kExitUsage, kVerify, file_problem("key file", options.key_path, text.error()));
     auto set = jose::parse_verification_keys(*text);
-    if (!set) fail(kExitUsage, "verify", file_problem("key file", options.key_path, set.error()));
+    if (!set) fail(kExitUsage, kVerify, file_problem("key file", options.key_path, set.error()));
     if (set->empty())
-      fail(kExitUsage, "verify", "key file '" + options.key_path + "' holds no key");
+      fail(kExitUsage, kVerify, "key file '" + options.key_path + "' holds no key");
     keys = set->keys();
   }
   if (!options.secret_path.empty()) {
     if (auto readable = read_file(options.secret_path); !readable) {
-      fail(kExitUsage, "verify",
+      fail(kExitUsage, kVerify,
            file_problem("secret file", options.secret_path, readable.error()));
     }
     auto secret = jose::load_shared_secret(options.secret_path);
     if (!secret) {
-      fail(kExitUsage, "verify", file_problem("secret file", options.secret_path, secret.error()));
+      fail(kExitUsage, kVerify, file_problem("secret file", options.secret_path, secret.error()));
     }
     keys.push_back(*secret);
   }
@@ -332,7 +303,7 @@ jose::KeySet verification_keys_or_fail(const VerifyOptions& options) {
 std::vector<jose::Algorithm> allowed_algorithms(const VerifyOptions& options) {
   std::vector<jose::Algorithm> algs;
   for (const auto& name : options.algs) {
-    if (!name.empty()) algs.push_back(algorithm_or_fail("verify", name));
+    if (!name.empty()) algs.push_back(algorithm_or_fail(kVerify, name));
   }
   if (!algs.empty()) return algs;
   if (!options.key_path.empty()) algs = jose::default_algorithms();
@@ -354,7 +325,7 @@ std::string algorithm_list(const std::vector<jose::Algorithm>& algs) {
 
 void run_verify(const VerifyOptions& options) {
   if (options.key_path.empty() && options.secret_path.empty()) {
-    fail(kExitUsage, "verify",
+    fail(kExitUsage, kVerify,
          "give --key FILE (certificate, public key or JWKS) or --secret-file FILE");
   }
   jose::VerifierSettings settings;
@@ -363,7 +334,7 @@ void run_verify(const VerifyOptions& options) {
   settings.audiences = options.audiences;
   auto leeway = parse_duration_seconds(options.leeway);
   if (!leeway || *leeway > kLongestDuration) {
-    fail(kExitUsage, "verify",
+    fail(kExitUsage, kVerify,
          "--leeway '" + options.leeway + "' is not a duration such as 60s or 2m");
   }
   settings.leeway_seconds = *leeway;
@@ -371,7 +342,7 @@ void run_verify(const VerifyOptions& options) {
   settings.user_directory_claim = options.user_directory_claim;
   if (!options.user_directory.empty()) settings.user_directory = options.user_directory;
   settings.required_claims = options.required_claims;
-  UnixSeconds now = now_or("verify", options.time);
+  UnixSeconds now = now_or(kVerify, options.time);
 
   const std::string algs = algorithm_list(settings.algorithms);
   auto verifier =
@@ -381,7 +352,7 @@ void run_verify(const VerifyOptions& options) {
                         : options.secret_path.empty()
                             ? options.key_path
                             : options.key_path + "' and '" + options.secret_path;
-    fail(kExitUsage, "verify",
+    fail(kExitUsage, kVerify,
          "no key in '" + files + "' fits the allowed algorithms " + algs +
              "; pass --alg to match the key (" + verifier.error().describe() + ")");
   }

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <set>
 #include <sstream>
@@ -13,6 +12,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "base/duration.h"
+#include "base/file.h"
+#include "base/text.h"
 #include "jose/key.h"
 
 namespace jotgate::config {
@@ -36,13 +37,6 @@ bool is_token(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
     return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  });
-}
-
-bool has_control(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
   });
 }
 
@@ -997,14 +991,12 @@ Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::stri
 }
 
 Result<GatewayConfig> load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto text = read_file(path);
+  if (!text) {
     return make_error(Reason::kFileUnreadable, path + ": cannot read the configuration file");
   }
-  std::ostringstream text;
-  text << in.rdbuf();
   fs::path folder = fs::absolute(path).parent_path();
-  return parse_config(text.str(), path, folder.string());
+  return parse_config(*text, path, folder.string());
 }
 
 std::vector<std::string> error_lines(const Error& error) {

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <cstdint>
 #include <vector>
-#include <cctype>
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -14,6 +13,7 @@
 #include <openssl/rsa.h>
 
 #include "base/secret.h"
+#include "base/text.h"
 #include "jose/base64url.h"
 #include "jose/key_material.h"
 
@@ -102,15 +102,6 @@ bool is_pss(Algorithm alg) {
 // Size of R and of S in a raw ECDSA signature (RFC 7518 section 3.4).
 std::size_t ec_coordinate_size(Algorithm alg) {
   return alg == Algorithm::kES256 ? 32 : alg == Algorithm::kES384 ? 48 : 66;
-}
-
-bool ieq_none(std::string_view alg) {
-  if (alg.size() != 4) return false;
-  constexpr std::string_view kNone = "none";
-  for (std::size_t i = 0; i < 4; ++i) {
-    if (std::tolower(static_cast<unsigned char>(alg[i])) != kNone[i]) return false;
-  }
-  return true;
 }
 
 std::string_view as_chars(const unsigned char* p, std::size_t n) {
@@ -326,7 +317,7 @@ Result<ParsedJws> parse_compact(std::string_view token, std::size_t max_size) {
   const auto alg_it = header_json->find("alg");
   if (alg_it == header_json->end() || !alg_it->is_string()) return make_error(Reason::kAlgMissing);
   const auto& alg_name = alg_it->get_ref<const std::string&>();
-  if (ieq_none(alg_name)) return make_error(Reason::kAlgNone);
+  if (iequals(alg_name, "none")) return make_error(Reason::kAlgNone);
   const auto alg = algorithm_from_name(alg_name);
   if (!alg) return make_error(Reason::kAlgNotAllowed, "unknown algorithm");
   // jotgate understands no header extension, so any "crit" (even a malformed one) is refused.

@@ -1,8 +1,6 @@
 #include "jose/key.h"
 
-#include <fstream>
 #include <iterator>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <openssl/bn.h>
@@ -12,6 +10,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "base/file.h"
+#include "base/text.h"
 #include "jose/base64url.h"
 #include "jose/key_material.h"
 
@@ -49,13 +49,6 @@ using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
 Error key_error(Reason reason, std::string detail) {
   ERR_clear_error();
   return make_error(reason, std::move(detail));
-}
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
 }
 
 // Checks the OpenSSL key is one jotgate supports and wraps it.
@@ -101,13 +94,11 @@ Result<Key> wrap_pkey(EvpPkeyPtr pkey, bool has_private) {
   return Key(std::move(material), type);
 }
 
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Reason::kFileUnreadable, path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return make_error(Reason::kFileUnreadable, path);
-  return text.str();
+// A key file's text; an unreadable one is named by its path.
+Result<std::string> read_key_file(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) return make_error(Reason::kFileUnreadable, path);
+  return text;
 }
 
 template <class T>
@@ -394,7 +385,7 @@ std::vector<const Key*> KeySet::candidates(Algorithm alg, std::string_view kid) 
 // ---- loading ----
 
 Result<KeySet> parse_verification_keys(std::string_view text) {
-  text = trim(text);
+  text = trim_whitespace(text);
   std::vector<Key> keys;
   if (!text.empty() && text.front() == '{') {
     auto json = parse_json(text);
@@ -430,13 +421,13 @@ Result<KeySet> parse_verification_keys(std::string_view text) {
 }
 
 Result<KeySet> load_verification_keys(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_key_file(path);
   if (!text) return text.error();
   return name_file(parse_verification_keys(*text), path);
 }
 
 Result<Key> parse_signing_key(std::string_view text) {
-  text = trim(text);
+  text = trim_whitespace(text);
   if (!text.empty() && text.front() == '{') {
     auto json = parse_json(text);
     if (!json) return json.error();
@@ -454,13 +445,13 @@ Result<Key> parse_signing_key(std::string_view text) {
 }
 
 Result<Key> load_signing_key(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_key_file(path);
   if (!text) return text.error();
   return name_file(parse_signing_key(*text), path);
 }
 
 Result<Key> load_shared_secret(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_key_file(path);
   if (!text) return text.error();
   if (text->size() < kMinSecretBytes) {
     return make_error(Reason::kKeyUnsupported,

@@ -6,7 +6,6 @@
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
@@ -21,6 +20,8 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+#include "base/random.h"
 
 namespace jotgate::pki {
 
@@ -157,9 +158,7 @@ Result<Owned<X509>> make_certificate(Profile profile, const std::string& common_
   }
   // A random positive 127-bit serial, as RFC 5280 allows up to 20 octets.
   std::array<unsigned char, 16> serial_bytes{};
-  if (RAND_bytes(serial_bytes.data(), static_cast<int>(serial_bytes.size())) != 1) {
-    return openssl_error("no randomness for the serial number");
-  }
+  random_bytes(serial_bytes);
   serial_bytes[0] &= 0x7f;
   serial_bytes[0] |= 0x01;
   Owned<BIGNUM> serial(
@@ -281,16 +280,7 @@ Result<void> create_exclusive(const std::string& path, const std::string& conten
 // With force: write a fresh file next to the target and rename it over, so a replaced key gets
 // mode 0600 even if the old file had a wider one, and a reader never sees half a file.
 Result<void> replace_file(const std::string& path, const std::string& contents, mode_t mode) {
-  std::array<unsigned char, 8> nonce{};
-  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
-    return make_error(Reason::kFileUnwritable, path + ": no randomness for a temporary name");
-  }
-  std::string temp = path + ".tmp-";
-  for (unsigned char byte : nonce) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    temp += kHex[byte >> 4];
-    temp += kHex[byte & 0x0f];
-  }
+  const std::string temp = path + ".tmp-" + random_hex(8);
   auto created = create_exclusive(temp, contents, mode);
   if (!created) return created;
   if (::rename(temp.c_str(), path.c_str()) != 0) {

@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <ctime>
 
+#include <fmt/chrono.h>
 #include <nlohmann/json.hpp>
 
 #include "base/log_field.h"
@@ -13,16 +13,13 @@ namespace jotgate::proxy {
 
 namespace {
 
+// fmt 9 formats a system_clock time_point in local time: format the UTC std::tm instead.
 std::string utc_timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[40];
-  std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buffer + n, sizeof buffer - n, ".%03dZ", static_cast<int>(millis.count()));
-  return buffer;
+  const auto now = std::chrono::system_clock::now();
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z",
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(now)), millis.count());
 }
 
 }  // namespace

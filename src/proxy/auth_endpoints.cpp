@@ -6,18 +6,19 @@
 
 #include "base/answer.h"
 #include "base/percent_encoding.h"
+#include "base/text.h"
 
 namespace jotgate::proxy {
 
 namespace {
 
-EndpointReply plain(int status, std::string body) {
+Answer plain(int status, std::string body) {
   return {status, {{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "no-store"}},
           std::move(body) + "\n"};
 }
 
-EndpointReply method_not_allowed(std::string allow) {
-  EndpointReply reply = plain(405, "Method Not Allowed: this endpoint takes " + allow);
+Answer method_not_allowed(std::string allow) {
+  Answer reply = plain(405, "Method Not Allowed: this endpoint takes " + allow);
   reply.headers.emplace_back("Allow", std::move(allow));
   return reply;
 }
@@ -37,7 +38,7 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
   return std::nullopt;
 }
 
-EndpointReply me(auth::Gate& gate, const auth::RequestView& request,
+Answer me(auth::Gate& gate, const auth::RequestView& request,
                  const config::VirtualProxy& vp) {
   auto info = gate.session_info(request);
   if (!info) {
@@ -57,7 +58,7 @@ EndpointReply me(auth::Gate& gate, const auth::RequestView& request,
           body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
-EndpointReply logout(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
+Answer logout(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
                      const config::VirtualProxy& vp) {
   const std::string_view method = request.method();
   std::optional<std::string> location;
@@ -75,7 +76,7 @@ EndpointReply logout(auth::Gate& gate, const auth::RequestView& request, std::st
   } else {
     return method_not_allowed("GET, POST");
   }
-  EndpointReply reply{location ? 303 : 204, {}, {}};
+  Answer reply{location ? 303 : 204, {}, {}};
   reply.headers.emplace_back("Set-Cookie", gate.end_session(request));
   reply.headers.emplace_back("Cache-Control", "no-store");
   if (location) reply.headers.emplace_back("Location", *location);
@@ -87,7 +88,7 @@ std::optional<std::string> form_decode(std::string_view encoded) {
   return percent_decode(encoded, /*plus_is_space=*/true);
 }
 
-EndpointReply session(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
+Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
                       std::string_view form, const config::VirtualProxy& vp) {
   if (request.method() != "POST") return method_not_allowed("POST");
   if (!form.empty()) {
@@ -121,7 +122,7 @@ EndpointReply session(auth::Gate& gate, const auth::RequestView& request, std::s
   if (!decision.allowed) {
     return {decision.refusal.status, std::move(decision.refusal.headers), std::move(decision.refusal.body)};
   }
-  EndpointReply reply{location ? 303 : 204, {}, {}};
+  Answer reply{location ? 303 : 204, {}, {}};
   if (decision.set_cookie) reply.headers.emplace_back("Set-Cookie", *decision.set_cookie);
   reply.headers.emplace_back("Cache-Control", "no-store");
   if (location) reply.headers.emplace_back("Location", *location);
@@ -142,7 +143,7 @@ std::optional<std::string_view> auth_endpoint_of(std::string_view rest,
   return after.substr(1);
 }
 
-EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
+Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
                                   std::string_view name, std::string_view query,
                                   std::string_view form, const config::VirtualProxy& vp) {
   if (name == "me") {
@@ -162,11 +163,10 @@ std::optional<std::string> return_target(std::string_view encoded,
                                          std::string_view request_origin) {
   auto target = form_decode(encoded);
   if (!target) return std::nullopt;
-  const bool controls = std::any_of(target->begin(), target->end(), [](char ch) {
-    auto u = static_cast<unsigned char>(ch);
-    return u <= 0x20 || u == 0x7f;
-  });
-  if (target->empty() || controls || target->find('\\') != std::string::npos) return std::nullopt;
+  if (target->empty() || has_control(*target) ||
+      target->find_first_of(" \\") != std::string::npos) {
+    return std::nullopt;
+  }
   if ((*target)[0] == '/') {
     if (target->starts_with("//")) return std::nullopt;  // "//host": another host
     return target;
@@ -194,7 +194,7 @@ std::string own_origin(const auth::RequestView& request) {
   return (request.is_tls() ? "https://" : "http://") + std::string(*host);
 }
 
-std::optional<EndpointReply> redeem_ticket(auth::Gate& gate, const auth::RequestView& request,
+std::optional<Answer> redeem_ticket(auth::Gate& gate, const auth::RequestView& request,
                                            std::string_view path, std::string_view query) {
   auto ticket = query_param(query, kTicketParameter);
   if (!ticket) return std::nullopt;
@@ -204,7 +204,7 @@ std::optional<EndpointReply> redeem_ticket(auth::Gate& gate, const auth::Request
   }
   auth::Decision decision = gate.redeem_ticket(request, *ticket);
   if (!decision.allowed) {
-    return EndpointReply{decision.refusal.status, std::move(decision.refusal.headers),
+    return Answer{decision.refusal.status, std::move(decision.refusal.headers),
                          std::move(decision.refusal.body)};
   }
   // The same path ("//x" would name another host: one leading slash) and the query without
@@ -222,7 +222,7 @@ std::optional<EndpointReply> redeem_ticket(auth::Gate& gate, const auth::Request
     query.remove_prefix(amp + 1);
   }
   if (!rest.empty()) location.append("?").append(rest);
-  EndpointReply reply{303, {}, {}};
+  Answer reply{303, {}, {}};
   if (decision.set_cookie) reply.headers.emplace_back("Set-Cookie", *decision.set_cookie);
   reply.headers.emplace_back("Cache-Control", "no-store");
   reply.headers.emplace_back("Location", std::move(location));

@@ -8,7 +8,7 @@
 //   POST .auth/logout   ends the session, expires the cookie; 303 to logout_redirect_uri or 204.
 //   GET  .auth/logout?returnTo=...  the same, then 303 there (same rule as for session).
 //   if (auto name = auth_endpoint_of(match.rest, vp.auth.endpoint))
-//     EndpointReply reply = serve_auth_endpoint(gate, view, *name, target.query, form, vp);
+//     Answer reply = serve_auth_endpoint(gate, view, *name, target.query, form, vp);
 #pragma once
 
 #include <optional>
@@ -17,22 +17,17 @@
 #include <vector>
 
 #include "auth/gate.h"
+#include "base/answer.h"
 #include "config/gateway_config.h"
 
 namespace jotgate::proxy {
-
-struct EndpointReply {
-  int status = 200;
-  auth::HeaderList headers;
-  std::string body;
-};
 
 // The endpoint name when `rest` (the path after the prefix) is under /<endpoint>/: "me" for
 // "/.auth/me", "" for "/.auth" or "/.auth/"; nullopt for any other path.
 std::optional<std::string_view> auth_endpoint_of(std::string_view rest, std::string_view endpoint);
 
 // `form`: the request body of a POST .auth/session (at most kMaxFormBytes), else "".
-EndpointReply serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
+Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
                                   std::string_view name, std::string_view query,
                                   std::string_view form, const config::VirtualProxy& vp);
 inline constexpr std::size_t kMaxFormBytes = 32 * 1024;  // a 16 KiB token fits, encoded
@@ -55,7 +50,7 @@ inline constexpr std::string_view kTicketParameter = "jotgateTicket";
 // A request whose query carries ?jotgateTicket=: the ticket traded for a session, then 303 to
 // the same path and query without it (the ticket never goes upstream, nor stays in the address
 // bar, the history or a Referer). nullopt when the query has no ticket.
-std::optional<EndpointReply> redeem_ticket(auth::Gate& gate, const auth::RequestView& request,
+std::optional<Answer> redeem_ticket(auth::Gate& gate, const auth::RequestView& request,
                                            std::string_view path, std::string_view query);
 
 // auth.redirect_uri: where a browser navigation (GET taking text/html, or Sec-Fetch-Mode:

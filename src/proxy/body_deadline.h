@@ -16,7 +16,7 @@ class BodyDeadline {
  public:
   using Clock = std::chrono::steady_clock;
 
-  BodyDeadline(std::chrono::seconds timeout, std::uint64_t min_rate,
+  BodyDeadline(std::chrono::milliseconds timeout, std::uint64_t min_rate,
                Clock::time_point start = Clock::now())
       : start_(start), timeout_(timeout), min_rate_(min_rate) {}
 
@@ -31,7 +31,7 @@ class BodyDeadline {
 
  private:
   Clock::time_point start_;
-  std::chrono::seconds timeout_;
+  std::chrono::milliseconds timeout_;
   std::uint64_t min_rate_;
   std::uint64_t bytes_ = 0;
 };

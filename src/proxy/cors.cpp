@@ -41,7 +41,7 @@ void CorsPolicy::add_headers(http::fields& fields, std::string_view origin) cons
   fields.insert(http::field::vary, "Origin");
 }
 
-CorsPolicy::Preflight CorsPolicy::preflight(std::optional<std::string_view> origin,
+Answer CorsPolicy::preflight(std::optional<std::string_view> origin,
                                             std::string_view method,
                                             std::string_view request_headers) const {
   auto match = allowed(origin);
@@ -50,7 +50,7 @@ CorsPolicy::Preflight CorsPolicy::preflight(std::optional<std::string_view> orig
             {{"Content-Type", "text/plain; charset=utf-8"}, {"Vary", "Origin"}},
             "Forbidden: this origin may not call this virtual proxy (cors.allowed_origins)"};
   }
-  Preflight answer{204, {}, {}};
+  Answer answer{204, {}, {}};
   answer.headers.emplace_back("Access-Control-Allow-Origin", std::string(*match));
   answer.headers.emplace_back("Access-Control-Allow-Credentials", "true");
   answer.headers.emplace_back("Access-Control-Allow-Methods", std::string(method));

@@ -13,7 +13,7 @@
 
 #include <boost/beast/http/fields.hpp>
 
-#include "auth/gate.h"
+#include "base/answer.h"
 
 namespace jotgate::proxy {
 
@@ -32,12 +32,7 @@ class CorsPolicy {
 
   // The answer to a preflight (OPTIONS with Access-Control-Request-Method): 204 with what the
   // browser asked for, for an allowed origin; 403 otherwise.
-  struct Preflight {
-    int status;
-    auth::HeaderList headers;
-    std::string body;
-  };
-  Preflight preflight(std::optional<std::string_view> origin, std::string_view method,
+  Answer preflight(std::optional<std::string_view> origin, std::string_view method,
                       std::string_view request_headers) const;
 
  private:

@@ -10,9 +10,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+
+#include "base/text.h"
 
 namespace jotgate::proxy {
 
@@ -42,10 +43,7 @@ std::string html_escape(std::string_view text) {
 }
 
 bool shown(std::string_view name) {
-  auto starts = [&](std::string_view prefix) {
-    return name.size() >= prefix.size() && beast::iequals(name.substr(0, prefix.size()), prefix);
-  };
-  return starts("x-jotgate-") || starts("x-forwarded-");
+  return istarts_with(name, "x-jotgate-") || istarts_with(name, "x-forwarded-");
 }
 
 http::response<http::string_body> page(const http::request<http::string_body>& request) {
@@ -58,7 +56,7 @@ http::response<http::string_body> page(const http::request<http::string_body>& r
   std::string rows;
   for (const auto& field : request) {
     if (!shown(field.name_string())) continue;
-    if (beast::iequals(field.name_string(), "x-jotgate-user")) user = std::string(field.value());
+    if (iequals(field.name_string(), "x-jotgate-user")) user = std::string(field.value());
     text += std::string(field.name_string()) + ": " + std::string(field.value()) + "\n";
     rows += "<tr><th>" + html_escape(field.name_string()) + "</th><td>" +
             html_escape(field.value()) + "</td></tr>\n";

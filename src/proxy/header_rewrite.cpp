@@ -2,26 +2,21 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <iterator>
 #include <optional>
 
-#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 
-#include "base/http_text.h"
+#include "base/text.h"
 
 namespace jotgate::proxy {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) { return boost::beast::iequals(a, b); }
-
 // A value from a token claim must not be able to add header lines (CR, LF) or cut one (NUL).
 bool safe_value(std::string_view value) {
-  return std::none_of(value.begin(), value.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return c != '\t' && is_control(c); });
 }
 
 constexpr std::array<std::string_view, 3> kFramingHeaders{"content-length", "transfer-encoding",
@@ -73,12 +68,12 @@ void remove_hop_by_hop(http::fields& fields, bool keep_upgrade) {
   std::vector<std::string> named;
   for (auto it = fields.find(http::field::connection);
        it != fields.end() && it->name() == http::field::connection; ++it) {
-    for_each_list_element(it->value(), [&](std::string_view token) {
+    for (std::string_view token : http::token_list(it->value())) {
       bool framing = std::any_of(kFramingHeaders.begin(), kFramingHeaders.end(),
                                  [&](std::string_view f) { return iequals(f, token); });
       bool upgrade = keep_upgrade && iequals(token, "upgrade");
       if (!framing && !upgrade) named.emplace_back(token);
-    });
+    }
   }
   for (const auto& name : named) fields.erase(name);
   fields.erase(http::field::connection);
@@ -97,14 +92,11 @@ bool is_websocket_upgrade(const http::fields& fields) {
     if (iequals(token, "websocket")) websocket = true;
   });
   if (!websocket) return false;
-  bool connection_upgrade = false;
   for (auto it = fields.find(http::field::connection);
        it != fields.end() && it->name() == http::field::connection; ++it) {
-    for_each_list_element(it->value(), [&](std::string_view token) {
-      if (iequals(token, "upgrade")) connection_upgrade = true;
-    });
+    if (http::token_list(it->value()).exists("upgrade")) return true;
   }
-  return connection_upgrade;
+  return false;
 }
 
 namespace {
@@ -144,9 +136,7 @@ namespace {
 bool same_as_dashes(std::string_view name, std::string_view protected_name) {
   return name.size() == protected_name.size() &&
          std::equal(name.begin(), name.end(), protected_name.begin(), [](char c, char p) {
-           if (c == '_') c = '-';
-           return std::tolower(static_cast<unsigned char>(c)) ==
-                  std::tolower(static_cast<unsigned char>(p));
+           return ascii_lower(c == '_' ? '-' : c) == ascii_lower(p);
          });
 }
 

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 
-#include <boost/beast/core/string.hpp>
-
-#include "base/http_text.h"
+#include "base/hex.h"
+#include "base/text.h"
 
 namespace jotgate::proxy {
 
@@ -12,7 +11,6 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // unreserved / sub-delims (RFC 3986 section 2): what a reg-name holds besides pct-encoding.
 bool is_reg_name_char(char c) {
@@ -23,7 +21,9 @@ bool is_reg_name_char(char c) {
 bool valid_reg_name(std::string_view name) {
   for (std::size_t i = 0; i < name.size(); ++i) {
     if (name[i] == '%') {
-      if (i + 2 >= name.size() || !is_hex(name[i + 1]) || !is_hex(name[i + 2])) return false;
+      if (i + 2 >= name.size() || hex_value(name[i + 1]) < 0 || hex_value(name[i + 2]) < 0) {
+        return false;
+      }
       i += 2;
     } else if (!is_reg_name_char(name[i])) {
       return false;
@@ -41,26 +41,26 @@ bool valid_ip_literal(std::string_view literal) {
 }
 
 constexpr FramingProblem kTransferEncodingInHttp10{
-    400, "Bad Request: Transfer-Encoding is not allowed in an HTTP/1.0 request"};
+    Reason::kFramingInvalid, "Transfer-Encoding is not allowed in an HTTP/1.0 request"};
 constexpr FramingProblem kChunkedNotFinal{
-    400, "Bad Request: the final transfer coding must be chunked"};
-constexpr FramingProblem kChunkedTwice{400, "Bad Request: chunked is applied more than once"};
-constexpr FramingProblem kCodingUnknown{501, "Not Implemented: unknown transfer coding"};
+    Reason::kFramingInvalid, "the final transfer coding must be chunked"};
+constexpr FramingProblem kChunkedTwice{Reason::kFramingInvalid, "chunked is applied more than once"};
+constexpr FramingProblem kCodingUnknown{Reason::kCodingNotImplemented, "unknown transfer coding"};
 constexpr FramingProblem kCodingNotImplemented{
-    501, "Not Implemented: the only transfer coding accepted is chunked"};
+    Reason::kCodingNotImplemented, "the only transfer coding accepted is chunked"};
 constexpr FramingProblem kContentLengthRepeated{
-    400, "Bad Request: more than one Content-Length header"};
-constexpr FramingProblem kHostMissing{400, "Bad Request: the Host header is missing"};
-constexpr FramingProblem kHostRepeated{400, "Bad Request: more than one Host header"};
-constexpr FramingProblem kHostInvalid{400, "Bad Request: the Host header is not a valid host"};
-constexpr FramingProblem kConnect{405, "Method Not Allowed: CONNECT is not served here"};
+    Reason::kFramingInvalid, "more than one Content-Length header"};
+constexpr FramingProblem kHostMissing{Reason::kHostMissing, "the Host header is missing"};
+constexpr FramingProblem kHostRepeated{Reason::kFramingInvalid, "more than one Host header"};
+constexpr FramingProblem kHostInvalid{Reason::kFramingInvalid, "the Host header is not a valid host"};
+constexpr FramingProblem kConnect{Reason::kMethodNotAllowed, "CONNECT is not served here"};
 
 // The transfer codings of the IANA registry (RFC 9112 section 7), "identity" included: it was
 // registered once, so a request naming it is read as framing gone wrong, not as a new coding.
 bool is_registered_coding(std::string_view coding) {
   for (std::string_view known : {"chunked", "compress", "deflate", "gzip", "identity", "trailers",
                                  "x-compress", "x-gzip"}) {
-    if (boost::beast::iequals(coding, known)) return true;
+    if (iequals(coding, known)) return true;
   }
   return false;
 }
@@ -77,7 +77,7 @@ std::optional<FramingProblem> check_transfer_encoding(const http::request_header
   for (auto it = range.first; it != range.second; ++it) {
     for_each_list_element(it->value(), [&](std::string_view coding) {
       ++codings;
-      last_chunked = boost::beast::iequals(coding, "chunked");
+      last_chunked = iequals(coding, "chunked");
       if (last_chunked) ++chunked;
       else if (is_registered_coding(coding)) other = true;
       else unknown = true;

@@ -1,7 +1,7 @@
 // The framing rules of RFC 9112 that Beast's parser leaves to the server, checked on every
 // request head before it is routed or forwarded: a request an upstream could read differently
 // (another body length, another host) is answered here and the connection closed.
-//   if (auto problem = check_request_head(request)) answer(problem->status, problem->message);
+//   if (auto problem = check_request_head(request)) refuse(problem->reason, problem->detail);
 #pragma once
 
 #include <optional>
@@ -9,13 +9,16 @@
 
 #include <boost/beast/http/message.hpp>
 
+#include "base/reason.h"
+
 namespace jotgate::proxy {
 
 namespace http = boost::beast::http;
 
 struct FramingProblem {
-  int status = 400;          // 400, 405 (CONNECT) or 501 (a transfer coding not implemented)
-  std::string_view message;  // the answer's text, e.g. "Bad Request: the Host header is missing"
+  Reason reason;            // kFramingInvalid, kHostMissing, kCodingNotImplemented (501) or
+                            // kMethodNotAllowed (CONNECT)
+  std::string_view detail;  // what is wrong, e.g. "more than one Host header"
 };
 
 // Refuses: Transfer-Encoding in an HTTP/1.0 request (400); an unknown coding (501); a final

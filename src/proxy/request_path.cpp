@@ -1,5 +1,7 @@
 #include "proxy/request_path.h"
 
+#include "base/hex.h"
+#include "base/text.h"
 #include "config/gateway_config.h"
 
 namespace jotgate::proxy {
@@ -7,8 +9,6 @@ namespace jotgate::proxy {
 namespace {
 
 Error bad(std::string detail) { return make_error(Reason::kBadRequest, std::move(detail)); }
-
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 // Checks one path segment (between slashes). `first` is the segment prefixes are matched on.
 Result<void> check_segment(std::string_view segment, bool first) {
@@ -20,7 +20,7 @@ Result<void> check_segment(std::string_view segment, bool first) {
     int high = hex_value(segment[i + 1]);
     int low = hex_value(segment[i + 2]);
     if (high < 0 || low < 0) return bad("malformed percent-encoding in the path");
-    auto decoded = static_cast<unsigned char>(high * 16 + low);
+    const auto decoded = static_cast<char>(high * 16 + low);
     if (decoded == '/' || decoded == '\\' || decoded == '.' || is_control(decoded)) {
       return bad("encoded '/', '\\', '.' or control character in the path");
     }

@@ -1,7 +1,5 @@
 #include "proxy/server.h"
 
-#include <algorithm>
-#include <cctype>
 #include <csignal>
 #include <optional>
 #include <thread>
@@ -15,59 +13,41 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
-#include "pki/server_tls.h"
-#include "proxy/context.h"
+#include "net/listen.h"
+#include "proxy/worker.h"
 
 namespace jotgate::proxy {
 
 namespace {
 
 using tcp = asio::ip::tcp;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string host_port(const std::string& host, std::uint16_t port) {
-  bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-Result<std::shared_ptr<asio::ssl::context>> make_server_tls(const config::TlsSettings& tls) {
-  auto loaded = pki::server_tls_context(tls.certificate, tls.key, tls.generate_if_missing,
-                                        tls.min_version == config::TlsVersion::kTls13);
-  if (!loaded) return loaded.error();
-  if (loaded->generated) spdlog::info("generated a self-signed TLS certificate: {}", tls.certificate);
-  return std::make_shared<asio::ssl::context>(loaded->context.release());
-}
 
 }  // namespace
 
 struct Server::Impl {
-  Impl(const config::GatewayConfig& c, auth::GateSet& g, ServerOptions o)
-      : config(c), gates(g), options(o) {}
+  Impl(const config::GatewayConfig& c, ServerOptions o)
+      : limits(c.limits), listeners(c.listeners), options(o) {}
 
-  const config::GatewayConfig& config;
-  auth::GateSet& gates;
+  const config::Limits limits;
+  const std::vector<config::Listener> listeners;
   ServerOptions options;
   // Destroyed bottom-up: acceptors, then the control context (its pending accepts hold
-  // sockets of the workers' contexts), then the workers, then what they refer to.
-  ProxyContext ctx;
+  // sockets of the workers' contexts), then the runtime, then the workers.
+  ServerState state;
   std::vector<std::unique_ptr<Worker>> workers;
+  std::shared_ptr<const Runtime> runtime;  // the current snapshot
   asio::io_context control{1};
+  // Connections open by listener index (limits.max_connections).
+  std::vector<std::unique_ptr<std::atomic<std::size_t>>> open_connections;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // by listener index
   std::vector<std::string> addresses;
   std::size_t next_worker = 0;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   bool shutting_down = false;
 
-  Result<void> build();
+  Result<void> build(const config::GatewayConfig& config, std::shared_ptr<auth::GateSet> gates);
   asio::awaitable<void> accept_loop(std::size_t listener_index);
   asio::awaitable<void> maintain_loop();
   static asio::awaitable<void> sweep_loop(Worker& worker);
@@ -75,98 +55,38 @@ struct Server::Impl {
   asio::awaitable<void> drain();
 };
 
-Result<void> Server::Impl::build() {
-  ctx.config = &config;
-  ctx.header_timeout = std::chrono::seconds(config.limits.header_timeout_seconds);
-  ctx.handshake_timeout = std::chrono::seconds(config.limits.handshake_timeout_seconds);
-  ctx.idle_timeout = std::chrono::seconds(config.limits.idle_timeout_seconds);
-  ctx.body_timeout = std::chrono::seconds(config.limits.body_timeout_seconds);
-  ctx.body_min_rate = config.limits.body_min_rate;
-
-  ctx.upstream_tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-  ctx.upstream_tls->set_default_verify_paths();
-  ctx.upstream_tls->set_verify_mode(asio::ssl::verify_peer);
-  SSL_CTX_set_min_proto_version(ctx.upstream_tls->native_handle(), TLS1_2_VERSION);
-
-  std::size_t upstream_id = 0;
-  for (std::size_t i = 0; i < config.virtual_proxies.size(); ++i) {
-    const config::VirtualProxy& vp = config.virtual_proxies[i];
-    auth::Gate& gate = gates.gate(i);
-    std::vector<std::string> allow;
-    for (const auto& host : vp.host_allow_list) allow.push_back(lower(host));
-    std::vector<UpstreamRuntime> upstreams;
-    for (const auto& upstream : vp.upstreams) {
-      upstreams.push_back(UpstreamRuntime{&upstream, upstream_id++,
-                                          host_port(upstream.host, upstream.port)});
-    }
-    ctx.virtual_proxies.push_back(VirtualProxyRuntime{
-        &vp, i, &gate,
-        HeaderPolicy({gate.reserved_request_headers(), vp.response_headers,
-                      vp.session.cookie_name, vp.allow_underscores_in_headers}),
-        std::move(allow), std::move(upstreams), std::chrono::seconds(vp.connect_timeout_seconds),
-        std::chrono::seconds(vp.read_timeout_seconds), CorsPolicy(vp.cors_allowed_origins)});
-  }
-  ctx.health = std::make_unique<UpstreamHealth>(upstream_id);
-
-  for (std::size_t l = 0; l < config.listeners.size(); ++l) {
-    const config::Listener& listener = config.listeners[l];
-    ListenerRuntime runtime;
-    runtime.config = &listener;
-    runtime.index = l;
-    for (std::size_t i = 0; i < config.virtual_proxies.size(); ++i) {
-      const auto& names = config.virtual_proxies[i].listeners;
-      if (names.empty() || std::find(names.begin(), names.end(), listener.name) != names.end()) {
-        runtime.routes.add(config.virtual_proxies[i].prefix, i);
-      }
-    }
-    if (listener.tls) {
-      auto tls = make_server_tls(*listener.tls);
-      if (!tls) return tls.error();
-      runtime.tls = std::move(*tls);
-    }
-    ctx.listeners.push_back(std::move(runtime));
-  }
-
-  if (config.access_log_enabled) {
-    auto log = AccessLog::open(config);
-    if (!log) return log.error();
-    ctx.access_log = std::move(*log);
-  }
-
-  for (const auto& listener : config.listeners) {
-    std::string where = host_port(listener.host, listener.port);
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(listener.host, ec);
-    if (ec) return make_error(Reason::kBadRequest, "cannot listen on " + where + ": bad address");
-    tcp::endpoint endpoint(address, listener.port);
-    auto acceptor = std::make_unique<tcp::acceptor>(control);
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor->bind(endpoint, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return make_error(Reason::kBadRequest, "cannot listen on " + where + ": " + ec.message() +
-                                                 (ec == asio::error::address_in_use
-                                                      ? " (is another jotgate or server running "
-                                                        "on this port?)"
-                                                      : ""));
-    }
-    auto bound = acceptor->local_endpoint(ec);
-    addresses.push_back(std::string(listener.tls ? "https://" : "http://") +
-                        host_port(listener.host, bound.port()));
-    acceptors.push_back(std::move(acceptor));
-  }
-
+Result<void> Server::Impl::build(const config::GatewayConfig& config,
+                                 std::shared_ptr<auth::GateSet> gates) {
   unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
   if (threads == 0) threads = 1;
-  for (unsigned t = 0; t < threads; ++t) workers.push_back(std::make_unique<Worker>(ctx));
+  std::vector<asio::any_io_executor> executors;
+  for (unsigned t = 0; t < threads; ++t) {
+    workers.push_back(std::make_unique<Worker>(state, t));
+    executors.push_back(workers.back()->ioc.get_executor());
+  }
+  auto built = Runtime::create(config, std::move(gates), executors);
+  if (!built) return built.error();
+  runtime = std::move(*built);
+  for (auto& worker : workers) worker->runtime = runtime;
+
+  for (const auto& listener : config.listeners) {
+    auto acceptor = net::listen_tcp(control, listener.host, listener.port, "");
+    if (!acceptor) return acceptor.error();
+    boost::system::error_code ec;
+    const auto bound = (*acceptor)->local_endpoint(ec);
+    addresses.push_back(std::string(listener.tls ? "https://" : "http://") +
+                        net::host_port(listener.host, bound.port()));
+    acceptors.push_back(std::move(*acceptor));
+    open_connections.push_back(std::make_unique<std::atomic<std::size_t>>(0));
+  }
   return {};
 }
 
 asio::awaitable<void> Server::Impl::accept_loop(std::size_t listener_index) {
   tcp::acceptor& acceptor = *acceptors[listener_index];
-  const ListenerRuntime& listener = ctx.listeners[listener_index];
-  const std::size_t max_connections = config.limits.max_connections;
+  std::atomic<std::size_t>& open = *open_connections[listener_index];
+  const bool tls = listeners[listener_index].tls.has_value();
+  const std::size_t max_connections = limits.max_connections;
   std::optional<std::chrono::steady_clock::time_point> last_full_warning;
   for (;;) {
     // Connections are spread round robin over the workers; each stays on its worker.
@@ -180,7 +100,7 @@ asio::awaitable<void> Server::Impl::accept_loop(std::size_t listener_index) {
       co_await pause.async_wait(kNoThrow);
       continue;
     }
-    if (listener.open_connections->load() >= max_connections) {
+    if (open.load() >= max_connections) {
       // Full: closed at once, before a session or TLS state exists, so a flood costs no memory
       // and the connections already open keep being served.
       boost::system::error_code ignored;
@@ -193,12 +113,12 @@ asio::awaitable<void> Server::Impl::accept_loop(std::size_t listener_index) {
       }
       continue;
     }
-    asio::post(worker.ioc, [&worker, &listener, s = std::move(socket),
-                            slot = ConnectionSlot(*listener.open_connections)]() mutable {
-      if (listener.tls) {
-        start_tls_session(worker, listener, std::move(s), std::move(slot));
+    asio::post(worker.ioc, [&worker, listener_index, tls, s = std::move(socket),
+                            slot = ConnectionSlot(open)]() mutable {
+      if (tls) {
+        start_tls_connection(worker, listener_index, std::move(s), std::move(slot));
       } else {
-        start_plain_session(worker, listener, std::move(s), std::move(slot));
+        start_plain_connection(worker, listener_index, std::move(s), std::move(slot));
       }
     });
   }
@@ -210,7 +130,7 @@ asio::awaitable<void> Server::Impl::maintain_loop() {
     timer.expires_after(std::chrono::seconds(1));
     auto [ec] = co_await timer.async_wait(kNoThrow);
     if (ec || shutting_down) co_return;
-    gates.maintain();
+    runtime->gates->maintain();
   }
 }
 
@@ -227,7 +147,7 @@ asio::awaitable<void> Server::Impl::sweep_loop(Worker& worker) {
 void Server::Impl::begin_shutdown() {
   if (shutting_down) return;
   shutting_down = true;
-  ctx.stopping.store(true);
+  state.stopping.store(true);
   spdlog::info("shutting down: no new connections, finishing requests in flight");
   for (auto& acceptor : acceptors) {
     boost::system::error_code ec;
@@ -235,9 +155,9 @@ void Server::Impl::begin_shutdown() {
   }
   for (auto& worker : workers) {
     asio::post(worker->ioc, [w = worker.get()] {
-      // Copy: closing a session may end it, which erases it from the set.
-      std::vector<SessionBase*> sessions(w->sessions.begin(), w->sessions.end());
-      for (auto* session : sessions) session->close_if_idle();
+      // Copy: closing a connection may end it, which erases it from the set.
+      std::vector<ConnectionBase*> connections(w->connections.begin(), w->connections.end());
+      for (auto* connection : connections) connection->close_if_idle();
     });
   }
   asio::co_spawn(control, drain(), asio::detached);
@@ -245,14 +165,14 @@ void Server::Impl::begin_shutdown() {
 
 asio::awaitable<void> Server::Impl::drain() {
   auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(config.limits.shutdown_grace_seconds);
+      std::chrono::steady_clock::now() + std::chrono::seconds(limits.shutdown_grace_seconds);
   asio::steady_timer timer(control);
-  while (ctx.open_sessions.load() != 0 && std::chrono::steady_clock::now() < deadline) {
+  while (state.open_connections.load() != 0 && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(50));
     co_await timer.async_wait(kNoThrow);
   }
-  if (ctx.open_sessions.load() != 0) {
-    spdlog::warn("shutdown grace period over: closing {} connections", ctx.open_sessions.load());
+  if (state.open_connections.load() != 0) {
+    spdlog::warn("shutdown grace period over: closing {} connections", state.open_connections.load());
   }
   guards.clear();
   for (auto& worker : workers) worker->ioc.stop();
@@ -263,10 +183,11 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 
 Result<std::unique_ptr<Server>> Server::create(const config::GatewayConfig& config,
-                                               auth::GateSet& gates, ServerOptions options) {
-  auto impl = std::make_unique<Impl>(config, gates, options);
+                                               std::shared_ptr<auth::GateSet> gates,
+                                               ServerOptions options) {
+  auto impl = std::make_unique<Impl>(config, options);
   try {
-    auto built = impl->build();
+    auto built = impl->build(config, std::move(gates));
     if (!built) return built.error();
   } catch (const std::exception& e) {  // start-up only: OpenSSL or system errors
     return make_error(Reason::kBadRequest, std::string("cannot start: ") + e.what());
@@ -299,6 +220,8 @@ void Server::run() {
   asio::co_spawn(impl.control, impl.maintain_loop(), asio::detached);
   impl.control.run();
   for (auto& thread : threads) thread.join();
+  // Idle upstream sockets belong to the workers' io_contexts: closed before those go.
+  impl.runtime->close_idle_upstreams();
 }
 
 void Server::stop() {

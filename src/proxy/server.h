@@ -1,7 +1,7 @@
-// Server: the gateway's listeners and I/O threads. Built once from a config snapshot and the
-// gates; run() serves until SIGTERM/SIGINT (or stop()), then stops accepting, lets in-flight
+// Server: the gateway's listeners and I/O threads, serving one runtime snapshot (runtime.h)
+// built from a configuration and the gates; run() serves until SIGTERM/SIGINT (or stop()), then stops accepting, lets in-flight
 // requests finish for up to limits.shutdown_grace_seconds, and returns.
-//   auto server = Server::create(config, *gates, {.threads = 4});   // binds the listeners
+//   auto server = Server::create(config, gates, {.threads = 4});    // binds the listeners
 //   for (auto& a : (*server)->addresses()) print(a);                 // "https://127.0.0.1:8443"
 //   (*server)->run();
 #pragma once
@@ -23,10 +23,12 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Binds every listener (errors name the address, e.g. "127.0.0.1:8443: address already in
-  // use"), loads or generates TLS certificates. `config` and `gates` must outlive the server.
+  // Builds the runtime snapshot (it shares the gates), binds every listener (errors name the
+  // address, e.g. "127.0.0.1:8443: address already in use"), loads or generates TLS
+  // certificates. Nothing refers to `config` afterwards.
   static Result<std::unique_ptr<Server>> create(const config::GatewayConfig& config,
-                                                auth::GateSet& gates, ServerOptions options);
+                                                std::shared_ptr<auth::GateSet> gates,
+                                                ServerOptions options);
   ~Server();
 
   // "http://127.0.0.1:8080", "https://0.0.0.0:8443" with the bound ports.

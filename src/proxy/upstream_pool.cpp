@@ -87,7 +87,7 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
 
 asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquire(
     const std::vector<UpstreamRuntime>& upstreams, std::size_t& next,
-    std::chrono::seconds connect_timeout, bool fresh_only) {
+    std::chrono::milliseconds connect_timeout, bool fresh_only) {
   const std::size_t count = upstreams.size();
   const std::size_t start = next++;
   auto now = SteadyClock::now();
@@ -112,8 +112,8 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acqui
 }
 
 asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::connect(
-    const UpstreamRuntime& upstream, std::chrono::seconds timeout) {
-  const config::Upstream& target = *upstream.config;
+    const UpstreamRuntime& upstream, std::chrono::milliseconds timeout) {
+  const config::Upstream& target = upstream.config;
   std::unique_ptr<UpstreamConnection> connection;
   if (target.tls) {
     connection = std::make_unique<UpstreamConnection>(

@@ -29,7 +29,7 @@ namespace beast = boost::beast;
 
 // One configured upstream, with what is computed once: its pool slot and Host header.
 struct UpstreamRuntime {
-  const config::Upstream* config = nullptr;
+  config::Upstream config;  // a copy (see Runtime)
   std::size_t id = 0;       // index into the health table and the pools
   std::string host_header;  // "host:port"
 };
@@ -80,15 +80,17 @@ class UpstreamPool {
   // `fresh_only`. kUpstreamUnavailable when none answers.
   asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> acquire(
       const std::vector<UpstreamRuntime>& upstreams, std::size_t& next,
-      std::chrono::seconds connect_timeout, bool fresh_only);
+      std::chrono::milliseconds connect_timeout, bool fresh_only);
   // Back to the pool after a keep-alive exchange that ended cleanly: the request sent whole, the
   // answer read whole and nothing read past it (else the connection is closed).
   void release(std::unique_ptr<UpstreamConnection> connection);
+  // Closes every idle connection (shutdown).
+  void close_idle() { idle_.clear(); }
 
  private:
   std::unique_ptr<UpstreamConnection> take_idle(std::size_t id);
   asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> connect(
-      const UpstreamRuntime& upstream, std::chrono::seconds timeout);
+      const UpstreamRuntime& upstream, std::chrono::milliseconds timeout);
 
   asio::any_io_executor executor_;
   asio::ssl::context& tls_;

@@ -1,6 +1,6 @@
 #include "session/cookie.h"
 
-#include "base/http_text.h"
+#include "base/text.h"
 
 namespace jotgate::session {
 

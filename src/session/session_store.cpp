@@ -6,8 +6,7 @@
 #include <mutex>
 #include <queue>
 
-#include <openssl/rand.h>
-
+#include "base/random.h"
 #include "base/secret.h"
 #include "jose/base64url.h"
 
@@ -279,9 +278,7 @@ SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes 
   entry.user_hash = hash_of(user);
   const UnixSeconds at = deadline_of(entry, limits_);
   for (;;) {
-    if (RAND_bytes(entry.id.data(), static_cast<int>(entry.id.size())) != 1) {
-      std::abort();  // no CSPRNG: never hand out guessable sessions
-    }
+    random_bytes(entry.id);
     const std::uint64_t key = key_of(entry.id);
     if (key == 0) continue;  // 0 means "no session" to callers
     Shard& shard = shards_[shard_of(key)];

@@ -5,15 +5,6 @@
 namespace jotgate {
 namespace {
 
-TEST(PercentEncoding, HexDigits) {
-  EXPECT_EQ(hex_value('0'), 0);
-  EXPECT_EQ(hex_value('9'), 9);
-  EXPECT_EQ(hex_value('a'), 10);
-  EXPECT_EQ(hex_value('F'), 15);
-  EXPECT_EQ(hex_value('g'), -1);
-  EXPECT_EQ(hex_value('%'), -1);
-}
-
 TEST(PercentEncoding, DecodesAndRefusesBrokenEscapes) {
   EXPECT_EQ(percent_decode("a%2Fb%c3%A9"), "a/b\xc3\xa9");
   EXPECT_EQ(percent_decode("a+b"), "a+b");

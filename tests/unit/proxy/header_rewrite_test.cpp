@@ -46,6 +46,21 @@ TEST(HopByHop, ConnectionCannotStripFraming) {
   EXPECT_EQ(fields.count("Host"), 1u);
 }
 
+TEST(HopByHop, ConnectionIsReadAsAListWithEmptyElementsAndSpaces) {
+  http::fields fields;
+  fields.insert("Connection", " ,, close ,\tX-Secret ,");
+  fields.insert("Connection", "x-other");
+  fields.insert("X-Secret", "1");
+  fields.insert("X-Other", "2");
+  fields.insert("Close", "3");
+  fields.insert("X-Kept", "4");
+  remove_hop_by_hop(fields, false);
+  for (auto name : {"Connection", "X-Secret", "X-Other", "Close"}) {
+    EXPECT_EQ(fields.count(name), 0u) << name;
+  }
+  EXPECT_EQ(values(fields, "X-Kept"), std::vector<std::string>{"4"});
+}
+
 TEST(HopByHop, KeepsUpgradeForWebSocket) {
   http::fields fields;
   fields.insert("Connection", "keep-alive, Upgrade, X-Secret");
@@ -70,6 +85,15 @@ TEST(HopByHop, DetectsWebSocketUpgradeOnlyWithBothHeaders) {
   mixed_case.insert("Upgrade", "WebSocket");
   mixed_case.insert("Connection", "keep-alive, upgrade");
   EXPECT_TRUE(is_websocket_upgrade(mixed_case));
+  http::fields second_line;
+  second_line.insert("Upgrade", "websocket");
+  second_line.insert("Connection", "keep-alive");
+  second_line.insert("Connection", " ,UPGRADE");
+  EXPECT_TRUE(is_websocket_upgrade(second_line));
+  http::fields upgrade_as_prefix;
+  upgrade_as_prefix.insert("Upgrade", "websocket");
+  upgrade_as_prefix.insert("Connection", "upgraded, x-upgrade");
+  EXPECT_FALSE(is_websocket_upgrade(upgrade_as_prefix));
 }
 
 HeaderPolicy policy(bool allow_underscores = false) {

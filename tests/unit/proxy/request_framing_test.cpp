@@ -10,6 +10,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <gtest/gtest.h>
 
+#include "base/answer.h"
 #include "proxy/body_deadline.h"
 #include "proxy/body_framing.h"
 
@@ -18,15 +19,18 @@ namespace {
 
 namespace beast = boost::beast;
 
-// Parses a head as the gateway does; fails the test when Beast refuses it.
-std::optional<FramingProblem> check(const std::string& head) {
+// Parses a head as the gateway does (fails the test when Beast refuses it), and answers its
+// framing problem as the gateway does.
+std::optional<Answer> check(const std::string& head) {
   http::request_parser<http::empty_body> parser;
   parser.eager(false);
   beast::error_code ec;
   parser.put(boost::asio::buffer(head), ec);
   EXPECT_FALSE(ec && ec != http::error::need_more) << ec.message() << " for " << head;
   EXPECT_TRUE(parser.is_header_done()) << head;
-  return check_request_head(parser.get());
+  auto problem = check_request_head(parser.get());
+  if (!problem) return std::nullopt;
+  return answer_for(make_error(problem->reason, std::string(problem->detail)));
 }
 
 int status_of(const std::string& head) {
@@ -48,20 +52,20 @@ TEST(RequestFraming, RefusesTransferCodingsOtherThanChunked) {
   auto final_not_chunked = check(start + "Transfer-Encoding: chunked, identity\r\n\r\n");
   ASSERT_TRUE(final_not_chunked);
   EXPECT_EQ(final_not_chunked->status, 400);
-  EXPECT_EQ(final_not_chunked->message, "Bad Request: the final transfer coding must be chunked");
+  EXPECT_EQ(final_not_chunked->body, "Bad Request: the final transfer coding must be chunked");
   EXPECT_EQ(status_of(start + "Transfer-Encoding: gzip\r\n\r\n"), 400);
   EXPECT_EQ(status_of(start + "Transfer-Encoding: chunked, chunked\r\n\r\n"), 400);
   EXPECT_EQ(status_of(start + "Transfer-Encoding: ,\r\n\r\n"), 400);
   auto not_implemented = check(start + "Transfer-Encoding: gzip, chunked\r\n\r\n");
   ASSERT_TRUE(not_implemented);
   EXPECT_EQ(not_implemented->status, 501);
-  EXPECT_EQ(not_implemented->message,
+  EXPECT_EQ(not_implemented->body,
             "Not Implemented: the only transfer coding accepted is chunked");
   for (const char* coding : {"x-custom, chunked", "foo", "chunked, foo", "chunked;q=1"}) {
     auto unknown = check(start + "Transfer-Encoding: " + coding + "\r\n\r\n");
     ASSERT_TRUE(unknown) << coding;
     EXPECT_EQ(unknown->status, 501) << coding;
-    EXPECT_EQ(unknown->message, "Not Implemented: unknown transfer coding") << coding;
+    EXPECT_EQ(unknown->body, "Not Implemented: unknown transfer coding") << coding;
   }
 }
 
@@ -69,20 +73,20 @@ TEST(RequestFraming, RefusesTransferEncodingInHttp10) {
   auto problem = check("POST /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n");
   ASSERT_TRUE(problem);
   EXPECT_EQ(problem->status, 400);
-  EXPECT_EQ(problem->message,
+  EXPECT_EQ(problem->body,
             "Bad Request: Transfer-Encoding is not allowed in an HTTP/1.0 request");
 }
 
 TEST(RequestFraming, RefusesMissingRepeatedOrInvalidHost) {
-  EXPECT_EQ(check("GET /x HTTP/1.1\r\n\r\n")->message, "Bad Request: the Host header is missing");
-  EXPECT_EQ(check("GET /x HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n")->message,
+  EXPECT_EQ(check("GET /x HTTP/1.1\r\n\r\n")->body, "Bad Request: the Host header is missing");
+  EXPECT_EQ(check("GET /x HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n")->body,
             "Bad Request: more than one Host header");
   for (const char* host : {"evil@localhost", "local host", "a/b", "a:b", "a:-1", "a:123456",
                            "[::1", "[::1]x", "a%zz", "a\\b", "a?b", "a#b", "\"a\""}) {
     auto problem = check(std::string("GET /x HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
     ASSERT_TRUE(problem) << host;
     EXPECT_EQ(problem->status, 400) << host;
-    EXPECT_EQ(problem->message, "Bad Request: the Host header is not a valid host") << host;
+    EXPECT_EQ(problem->body, "Bad Request: the Host header is not a valid host") << host;
   }
 }
 
@@ -97,7 +101,7 @@ TEST(RequestFraming, RefusesRepeatedContentLength) {
   auto problem = check("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n");
   ASSERT_TRUE(problem);
   EXPECT_EQ(problem->status, 400);
-  EXPECT_EQ(problem->message, "Bad Request: more than one Content-Length header");
+  EXPECT_EQ(problem->body, "Bad Request: more than one Content-Length header");
   EXPECT_EQ(status_of("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"), 0);
 }
 

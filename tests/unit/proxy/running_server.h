@@ -23,7 +23,9 @@ class RunningServer {
   ~RunningServer() { join(); }
 
   void start(const config::GatewayConfig& config, auth::GateSet& gates) {
-    auto server = Server::create(config, gates, {.threads = 2, .handle_signals = false});
+    // Not owned: the test's gates outlive the server.
+    std::shared_ptr<auth::GateSet> shared(std::shared_ptr<void>(), &gates);
+    auto server = Server::create(config, shared, {.threads = 2, .handle_signals = false});
     ASSERT_TRUE(server.ok()) << server.error().detail;
     server_ = std::move(*server);
     const std::string address = server_->addresses().at(0);

@@ -199,7 +199,8 @@ TEST_F(ServerTest, PortInUseIsAClearError) {
   asio::io_context ioc;
   tcp::acceptor busy(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   config_.listeners[0].port = busy.local_endpoint().port();
-  auto server = Server::create(config_, gates_, {.threads = 1, .handle_signals = false});
+  auto server = Server::create(config_, std::shared_ptr<auth::GateSet>(std::shared_ptr<void>(), &gates_),
+                               {.threads = 1, .handle_signals = false});
   ASSERT_FALSE(server.ok());
   EXPECT_NE(server.error().detail.find("cannot listen on 127.0.0.1:"), std::string::npos)
       << server.error().detail;

@@ -1,0 +1,87 @@
+// Admission: what the gateway does with a request head, decided without a socket: answer it
+// itself (a refusal, a preflight, an endpoint, a ticket redirect), read a small form first (POST
+// .auth/session), or forward it as the user the gate signed in. Everything before the first
+// byte goes upstream is decided here; the connection only reads, writes and relays.
+//   Admission a = admit({head, target, keep_alive, body_pending, length}, {ip, tls}, listener,
+//                       runtime);
+//   switch (a.action) { case Admission::kAnswer: write(a.answer, a.keep_alive); ... }
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/beast/http/message.hpp>
+
+#include "auth/gate.h"
+#include "base/answer.h"
+#include "proxy/request_path.h"
+#include "proxy/runtime.h"
+
+namespace jotgate::proxy {
+
+namespace http = boost::beast::http;
+
+// The client of a connection, as admission needs to know it.
+struct ClientInfo {
+  std::string_view ip;  // "" when unknown
+  bool tls = false;
+};
+
+// A request head as read from the client.
+struct RequestHead {
+  const http::request_header<>& header;
+  std::string_view target;  // a copy the caller keeps (the header's is rewritten when forwarding)
+  bool keep_alive = true;     // the client keeps the connection open (version, Connection)
+  bool body_pending = false;  // a body follows that is not read yet
+  std::optional<std::uint64_t> content_length;
+};
+
+struct Admission {
+  enum Action { kAnswer, kReadForm, kForward };
+  Action action = kAnswer;
+  const VirtualProxyRuntime* vp = nullptr;  // null before a virtual proxy was matched
+  std::string cors_origin;  // an allowed Origin: the answer carries its CORS headers
+
+  // kAnswer: what to answer, and whether the connection may serve a next request afterwards
+  // (never while an unread body is pending).
+  Answer answer;
+  bool keep_alive = false;
+
+  // kReadForm and kForward.
+  RouteMatch match;
+  RequestTarget target;
+  std::string_view endpoint;  // kReadForm: the gateway endpoint the form is for
+  auth::Decision decision;    // kForward: who the request goes upstream as
+  bool websocket = false;     // kForward: an upgrade to WebSocket
+};
+
+// The gate's view of a request head.
+class HeadView final : public auth::RequestView {
+ public:
+  HeadView(const http::request_header<>& head, const ClientInfo& client, bool trusted)
+      : head_(head), client_(client), trusted_(trusted) {}
+  std::string_view method() const override { return head_.method_string(); }
+  std::optional<std::string_view> header(std::string_view name) const override;
+  std::vector<std::string_view> headers(std::string_view name) const override;
+  bool is_tls() const override { return client_.tls; }
+  bool trusted_listener() const override { return trusted_; }
+  std::string_view client_ip() const override { return client_.ip; }
+
+ private:
+  const http::request_header<>& head_;
+  const ClientInfo& client_;
+  bool trusted_;
+};
+
+Admission admit(const RequestHead& request, const ClientInfo& client,
+                const ListenerRuntime& listener, const Runtime& runtime);
+
+// The answer to a gateway endpoint once its form (the body of `head`, at most kMaxFormBytes) was
+// read; `admission` is the kReadForm that asked for it.
+Answer answer_form(const Admission& admission, const http::request_header<>& head,
+                   std::string_view form, const ClientInfo& client,
+                   const ListenerRuntime& listener);
+
+}  // namespace jotgate::proxy
