@@ -36,11 +36,12 @@ struct Server::Impl {
   // Destroyed bottom-up: acceptors, then the control context (its pending accepts hold
   // sockets of the workers' contexts), then the runtime, then the workers.
   ServerState state;
+  // Connections open by listener index (limits.max_connections): counted down by connections
+  // that end with their worker's io_context, so destroyed after the workers.
+  std::vector<std::unique_ptr<std::atomic<std::size_t>>> open_connections;
   std::vector<std::unique_ptr<Worker>> workers;
   std::shared_ptr<const Runtime> runtime;  // the current snapshot
   asio::io_context control{1};
-  // Connections open by listener index (limits.max_connections).
-  std::vector<std::unique_ptr<std::atomic<std::size_t>>> open_connections;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // by listener index
   std::vector<std::string> addresses;
   std::size_t next_worker = 0;
