@@ -81,11 +81,13 @@ bool method_allowed(std::string_view allow, std::string_view method) {
 // quotes and escapes them).
 std::string_view bounded(std::string_view text) { return text.substr(0, 256); }
 
-ApiResponse json_answer(int status, const json& body) {
-  return {status, {}, body.dump(-1, ' ', false, json::error_handler_t::replace)};
+Answer json_answer(int status, const json& body) {
+  return {status,
+          {{"Content-Type", "application/json"}},
+          body.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
-ApiResponse error_answer(int status, std::string_view code, std::string_view message) {
+Answer error_answer(int status, std::string_view code, std::string_view message) {
   return json_answer(status, {{"error", code}, {"message", message}});
 }
 
@@ -94,7 +96,7 @@ struct FieldError {
   std::string message;
 };
 
-ApiResponse validation_failed(const std::vector<FieldError>& errors) {
+Answer validation_failed(const std::vector<FieldError>& errors) {
   json list = json::array();
   for (const auto& e : errors) list.push_back({{"field", e.field}, {"message", e.message}});
   return json_answer(400, {{"error", "VALIDATION_FAILED"}, {"errors", list}});
@@ -113,7 +115,7 @@ bool is_json_media_type(std::optional<std::string_view> content_type) {
 }
 
 // The body of POST .../tickets (with_target) or .../sessions, or the answer refusing it.
-std::variant<UserRequest, ApiResponse> parse_user_request(const ApiRequest& request,
+std::variant<UserRequest, Answer> parse_user_request(const ApiRequest& request,
                                                           bool with_target) {
   if (!is_json_media_type(request.content_type)) {
     return error_answer(415, "UNSUPPORTED_MEDIA_TYPE",
@@ -168,28 +170,20 @@ std::variant<UserRequest, ApiResponse> parse_user_request(const ApiRequest& requ
   return parsed;
 }
 
-// SessionAdmin's refusals in HTTP: a problem with a field of the body is a field error.
-ApiResponse gate_refusal(const Error& error) {
-  switch (error.reason) {
-    case Reason::kAccessDenied:
-      return error_answer(403, "ACCESS_DENIED", error.message());
-    case Reason::kIdentityInvalid:  // the detail names the field
-      return validation_failed({{error.detail == "userDirectory" ? "userDirectory" : "userId",
-                                 std::string(reason_message(error.reason))}});
-    case Reason::kBadRequest: {
-      // "attributes.X-Role: ..." or "targetUri: ...": the field, then what is wrong with it.
-      const std::string& detail = error.detail;
-      const std::size_t colon = detail.find(':');
-      if (colon != std::string::npos &&
-          (detail.starts_with("attributes.") || detail.starts_with("targetUri:"))) {
-        const std::string_view problem = trim_ows(std::string_view(detail).substr(colon + 1));
-        return validation_failed({{detail.substr(0, colon), std::string(problem)}});
-      }
-      return validation_failed({{"(body)", error.message()}});
-    }
-    default:
-      return error_answer(500, reason_code(error.reason), error.message());
+// SessionAdmin's refusals in HTTP: an error naming a field of the body is a field error.
+Answer gate_refusal(const Error& error) {
+  if (error.reason == Reason::kAccessDenied) {
+    return error_answer(403, "ACCESS_DENIED", error.message());
   }
+  if (!error.field.empty()) {
+    return validation_failed({{error.field, error.detail.empty()
+                                                ? std::string(reason_message(error.reason))
+                                                : error.detail}});
+  }
+  if (error.reason == Reason::kBadRequest || error.reason == Reason::kIdentityInvalid) {
+    return validation_failed({{"(body)", error.message()}});
+  }
+  return error_answer(500, reason_code(error.reason), error.message());
 }
 
 json session_json(const auth::SessionRecord& session) {
@@ -206,7 +200,7 @@ json session_json(const auth::SessionRecord& session) {
 
 }  // namespace
 
-ApiResponse AdminApi::handle(const ApiRequest& request) {
+Answer AdminApi::handle(const ApiRequest& request) {
   bool malformed = false;
   const Route route = match(request.target, malformed);
   std::string vp_name;
@@ -217,9 +211,9 @@ ApiResponse AdminApi::handle(const ApiRequest& request) {
     vp_name = route.params[0];
   }
 
-  auto answer = [&]() -> ApiResponse {
+  auto answer = [&]() -> Answer {
     if (!request.client.admitted) {
-      ApiResponse refusal =
+      Answer refusal =
           error_answer(request.client.status, request.client.error, request.client.message);
       if (request.client.status == 401) {
         std::string challenge = "Bearer realm=\"jotgate-admin\"";
@@ -233,7 +227,7 @@ ApiResponse AdminApi::handle(const ApiRequest& request) {
       return error_answer(404, "NOT_FOUND", "no such route of the admin API (under /api/v1)");
     }
     if (!method_allowed(route.allow, request.method)) {
-      ApiResponse refusal = error_answer(
+      Answer refusal = error_answer(
           405, "METHOD_NOT_ALLOWED", "this route answers " + std::string(route.allow));
       refusal.headers.emplace_back("Allow", route.allow);
       return refusal;
@@ -271,7 +265,7 @@ ApiResponse AdminApi::handle(const ApiRequest& request) {
     }
 
     auto parsed = parse_user_request(request, route.id == RouteId::kTickets);
-    if (auto* refusal = std::get_if<ApiResponse>(&parsed)) return std::move(*refusal);
+    if (auto* refusal = std::get_if<Answer>(&parsed)) return std::move(*refusal);
     UserRequest& body = std::get<UserRequest>(parsed);
     user_name = body.user.qualified();
     if (route.id == RouteId::kTickets) {
@@ -288,7 +282,7 @@ ApiResponse AdminApi::handle(const ApiRequest& request) {
     return json_answer(201, session_json(*session));
   };
 
-  ApiResponse response = answer();
+  Answer response = answer();
   response.headers.emplace_back("Cache-Control", "no-store");
   auth::audit("admin_call",
               {{"method", bounded(request.method)},

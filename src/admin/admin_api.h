@@ -4,7 +4,7 @@
 // maps its errors to HTTP, and writes one audit line per call (the route template, never a
 // ticket, a token or a session id).
 //   AdminApi api(gates->admin());
-//   ApiResponse r = api.handle({.method = "POST", .target = "/api/v1/virtual-proxies/sales/tickets",
+//   Answer r = api.handle({.method = "POST", .target = "/api/v1/virtual-proxies/sales/tickets",
 //                               .content_type = "application/json", .body = json, .client = who});
 #pragma once
 
@@ -12,11 +12,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "admin/client_auth.h"
 #include "auth/session_admin.h"
+#include "base/answer.h"
 
 namespace jotgate::admin {
 
@@ -32,16 +31,11 @@ struct ApiRequest {
   ClientVerdict client;                        // refused clients get the refusal, audited
 };
 
-struct ApiResponse {
-  int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type/Length
-  std::string body;                                          // JSON, or "" (204)
-};
-
 class AdminApi {
  public:
   explicit AdminApi(auth::SessionAdmin& admin) : admin_(admin) {}
-  ApiResponse handle(const ApiRequest& request);
+  // The answer in the gateway's one answer type: a JSON body with its Content-Type, or "" (204).
+  Answer handle(const ApiRequest& request);
 
  private:
   auth::SessionAdmin& admin_;

@@ -210,7 +210,7 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
   const bool keep_alive = request.keep_alive() && parser.is_done() && !too_large && !stopping;
 
   auto content_type = request.find(http::field::content_type);
-  ApiResponse answer = api.handle(
+  Answer answer = api.handle(
       {.method = request.method_string(),
        .target = request.target(),
        .content_type = content_type == request.end()
@@ -223,7 +223,6 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
   http::response<http::string_body> response{static_cast<http::status>(answer.status),
                                              request.version()};
   for (const auto& [name, value] : answer.headers) response.set(name, value);
-  if (!answer.body.empty()) response.set(http::field::content_type, "application/json");
   response.body() = std::move(answer.body);
   response.keep_alive(keep_alive);
   response.prepare_payload();

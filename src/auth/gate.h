@@ -1,7 +1,8 @@
 // Gate: the one decision the proxy asks for on every request of a virtual proxy: may it pass,
-// as whom, with which headers; or what to answer instead. It combines the session cookie, the
-// virtual proxy's authenticator (JWT) and access allocations. No sockets, no Beast: the proxy
-// hands it a RequestView, so it compiles fast and tests need no network.
+// as whom, with which headers; or what to answer instead. It combines the virtual proxy's
+// authenticators (jwt, header, ticket, anonymous: one class each) with the session cookie and
+// access allocations (auth/virtual_proxy_gate.h). No sockets, no Beast: the proxy hands it a
+// RequestView, so it compiles fast and tests need no network.
 //   auto gates = GateSet::create(config, clock);          // at start-up
 //   auto decision = gates->gate(vp_index).check(view);    // per request
 //   if (!decision.allowed) send(decision.refusal);        // status, headers, body
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/request_view.h"
 #include "base/answer.h"
 #include "base/clock.h"
 #include "base/identity.h"
@@ -24,23 +26,6 @@
 namespace jotgate::auth {
 
 class SessionAdmin;
-
-// What the gate needs to see of an HTTP request.
-class RequestView {
- public:
-  virtual ~RequestView() = default;
-  virtual std::string_view method() const = 0;
-  // The first value of a header, names compared case-insensitively.
-  virtual std::optional<std::string_view> header(std::string_view name) const = 0;
-  // Every value of a header (e.g. several Cookie lines).
-  virtual std::vector<std::string_view> headers(std::string_view name) const = 0;
-  // True when the connection is TLS (decides "secure: auto" cookies).
-  virtual bool is_tls() const = 0;
-  // True on a listener marked trusted (auth.method header is accepted only there).
-  virtual bool trusted_listener() const { return false; }
-  // The peer's IP address (audit lines of refused credentials); "" when unknown.
-  virtual std::string_view client_ip() const { return {}; }
-};
 
 using jotgate::HeaderList;
 
@@ -92,8 +77,9 @@ class Gate {
   virtual const std::vector<std::string>& reserved_request_headers() const = 0;
 };
 
-// The gates of all virtual proxies, with the services they share (session store, access
-// allocations in SQLite under data_dir). Built once from a config snapshot.
+// The gates of all virtual proxies, with the services they share (access allocations in SQLite
+// under data_dir, the rejection audit) and the SessionAdmin over their sessions and tickets.
+// Built once from a config snapshot; keeps no pointer into it (auth/gate_set.cpp).
 class GateSet {
  public:
   virtual ~GateSet() = default;

@@ -1,6 +1,6 @@
 // SessionAdmin: what the admin API may do with users' sessions, apart from HTTP: issue one-time
-// tickets, create, look up and end sessions. The gates implement it (they own the session
-// stores); the admin listener only parses, validates, audits and calls it.
+// tickets, create, look up and end sessions. GateSessionAdmin implements it over the gates'
+// session and ticket stores; the admin listener only parses, validates, audits and calls it.
 //   auth::SessionAdmin& admin = gates->admin();
 //   auto vp = admin.find_virtual_proxy("sales");                  // by prefix; "~" = root
 //   auto ticket = admin.issue_ticket(*vp, {{"ACME", "alice"}, {}, "/sales/app"});
@@ -49,7 +49,8 @@ class SessionAdmin {
   virtual std::optional<std::size_t> find_virtual_proxy(std::string_view prefix) const = 0;
   virtual std::string_view prefix_of(std::size_t virtual_proxy) const = 0;
   // Errors: kIdentityInvalid (unforwardable directory/id), kAccessDenied (no allocation),
-  // kBadRequest (target_uri outside the prefix, with a detail saying so).
+  // kBadRequest (target_uri outside the prefix, an attribute not forwarded). Errors about one
+  // request field name it in Error::field ("userId", "attributes.X", "targetUri").
   virtual Result<IssuedTicket> issue_ticket(std::size_t virtual_proxy, TicketRequest request) = 0;
   // A session as if the user had signed in; errors as for issue_ticket.
   virtual Result<SessionRecord> create_session(std::size_t virtual_proxy, const UserIdentity& user,

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "admin/admin_server.h"
+#include "auth/audit.h"
 #include "auth/gate.h"
 #include "base/clock.h"
 #include "cli/command_error.h"
@@ -134,6 +135,8 @@ void run_serve(const ServeOptions& options) {
     config = std::move(*parsed);
   }
 
+  // Audit lines leave the request threads; every queued one is written before we return.
+  auth::AuditWriter audit_writer;
   auto created_gates = auth::GateSet::create(config, clock);
   if (!created_gates) fail(created_gates.error().describe());
   std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
@@ -169,6 +172,7 @@ void run_serve(const ServeOptions& options) {
   if (admin_server) admin_server->start();
   (*server)->run();  // returns after a signal and the graceful shutdown
   if (admin_server) admin_server->stop();
+  audit_writer.stop();
   std::cout << "jotgate stopped" << std::endl;
 }
 

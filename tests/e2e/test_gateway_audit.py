@@ -76,3 +76,17 @@ def test_repeated_token_refusals_are_counted_not_written(pki, upstream, start_ga
     assert r.status == 401
     time.sleep(0.3)
     assert len(audit_events(gw.stdout(), "token_rejected")) == 3
+
+
+def test_every_audit_line_is_written_before_the_gateway_exits(pki, upstream, start_gateway):
+    # Lines are written by a writer thread in batches; SIGTERM must not lose the queued ones.
+    gw = start_gateway(open_config(pki, upstream))
+    conn = connection(gw.port)
+    users = [f"user{i}" for i in range(300)]
+    for user in users:
+        r = http(gw.port, "GET", "/jwt/x", bearer(mint(pki, user=user)), conn=conn)
+        assert r.status == 200, r
+    conn.close()
+    assert gw.stop() == 0
+    signed_in = [dict(e)["user"] for e in audit_events(gw.stdout(), "sign_in")]
+    assert signed_in == ["ACME\\" + user for user in users]

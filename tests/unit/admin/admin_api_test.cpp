@@ -27,20 +27,20 @@ class AdminApiTest : public ::testing::Test {
   }
   void TearDown() override { spdlog::drop("audit"); }
 
-  ApiResponse call(std::string_view method, std::string_view target, std::string_view body = "",
+  Answer call(std::string_view method, std::string_view target, std::string_view body = "",
                    std::optional<std::string_view> content_type = "application/json",
                    ClientVerdict client = admitted_as("tester")) {
     return api_.handle({method, target, content_type, body, false, std::move(client)});
   }
-  static json body_of(const ApiResponse& r) { return json::parse(r.body); }
-  static std::optional<std::string> header(const ApiResponse& r, std::string_view name) {
+  static json body_of(const Answer& r) { return json::parse(r.body); }
+  static std::optional<std::string> header(const Answer& r, std::string_view name) {
     for (const auto& [n, v] : r.headers) {
       if (n == name) return v;
     }
     return std::nullopt;
   }
   // The field errors of a 400 VALIDATION_FAILED, as "field: message".
-  static std::vector<std::string> field_errors(const ApiResponse& r) {
+  static std::vector<std::string> field_errors(const Answer& r) {
     EXPECT_EQ(r.status, 400) << r.body;
     json b = body_of(r);
     EXPECT_EQ(b["error"], "VALIDATION_FAILED");
@@ -249,17 +249,18 @@ TEST_F(AdminApiTest, SessionAdminErrorsMapToStatusAndField) {
   EXPECT_EQ(body_of(denied)["error"], "ACCESS_DENIED");
 
   const std::string cannot_forward(reason_message(Reason::kIdentityInvalid));
-  fake_.next_error = make_error(Reason::kIdentityInvalid, "userId");
+  fake_.next_error = make_field_error(Reason::kIdentityInvalid, "userId");
   EXPECT_EQ(field_errors(call("POST", kSessions, body)),
             (std::vector<std::string>{"userId: " + cannot_forward}));
-  fake_.next_error = make_error(Reason::kIdentityInvalid, "userDirectory");
+  fake_.next_error = make_field_error(Reason::kIdentityInvalid, "userDirectory");
   EXPECT_EQ(field_errors(call("POST", kSessions, body)),
             (std::vector<std::string>{"userDirectory: " + cannot_forward}));
 
-  fake_.next_error = make_error(Reason::kBadRequest, "targetUri: must be under /sales/");
+  fake_.next_error = make_field_error(Reason::kBadRequest, "targetUri", "must be under /sales/");
   EXPECT_EQ(field_errors(call("POST", kTickets, body)),
             (std::vector<std::string>{"targetUri: must be under /sales/"}));
-  fake_.next_error = make_error(Reason::kBadRequest, "attributes.X Y: is not a header name");
+  fake_.next_error =
+      make_field_error(Reason::kBadRequest, "attributes.X Y", "is not a header name");
   EXPECT_EQ(field_errors(call("POST", kTickets, body)),
             (std::vector<std::string>{"attributes.X Y: is not a header name"}));
   fake_.next_error = make_error(Reason::kBadRequest, "something else");

@@ -7,23 +7,15 @@
 #include <string>
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+
+#include "audit_capture.h"
 
 namespace jotgate::auth {
 namespace {
 
-class RejectionAuditTest : public ::testing::Test {
+class RejectionAuditTest : public AuditCaptureTest {
  protected:
-  void SetUp() override {
-    spdlog::drop("audit");
-    auto logger = std::make_shared<spdlog::logger>(
-        "audit", std::make_shared<spdlog::sinks::ostream_sink_mt>(audit_));
-    logger->set_pattern("%v");
-    spdlog::register_logger(logger);
-  }
-  void TearDown() override { spdlog::drop("audit"); }
-
   // The lines written since the last call.
   std::string take() {
     spdlog::get("audit")->flush();
@@ -36,7 +28,6 @@ class RejectionAuditTest : public ::testing::Test {
     return {"token_rejected", "jwt", std::move(reason), std::move(client)};
   }
 
-  std::ostringstream audit_;
   static constexpr UnixSeconds kT = 1'800'000'000;
 };
 

@@ -1,0 +1,22 @@
+#include "auth/gate_audit.h"
+
+#include "auth/audit.h"
+
+namespace jotgate::auth {
+
+void GateAudit::signed_in(const UserIdentity& user, std::string_view method) const {
+  audit("sign_in", {{"vp", prefix_}, {"user", user.qualified()}, {"method", method}});
+}
+
+void GateAudit::user_event(std::string_view event, const UserIdentity& user) const {
+  audit(event, {{"vp", prefix_}, {"user", user.qualified()}});
+}
+
+void GateAudit::refused(std::string_view event, Reason reason, std::string_view client,
+                        UnixSeconds now) const {
+  rejections_.record({std::string(event), prefix_, std::string(reason_code(reason)),
+                      std::string(client)},
+                     now);
+}
+
+}  // namespace jotgate::auth

@@ -1,0 +1,29 @@
+// RequestView: what the gate and the authenticators see of an HTTP request, without sockets or
+// Beast, so auth compiles fast and its tests build requests from a map.
+//   std::optional<std::string_view> user = request.header("X-Sso-User");
+//   if (!request.trusted_listener()) refuse();
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace jotgate::auth {
+
+class RequestView {
+ public:
+  virtual ~RequestView() = default;
+  virtual std::string_view method() const = 0;
+  // The first value of a header, names compared case-insensitively.
+  virtual std::optional<std::string_view> header(std::string_view name) const = 0;
+  // Every value of a header (e.g. several Cookie lines).
+  virtual std::vector<std::string_view> headers(std::string_view name) const = 0;
+  // True when the connection is TLS (decides "secure: auto" cookies).
+  virtual bool is_tls() const = 0;
+  // True on a listener marked trusted (auth.method header is accepted only there).
+  virtual bool trusted_listener() const { return false; }
+  // The peer's IP address (audit lines of refused credentials); "" when unknown.
+  virtual std::string_view client_ip() const { return {}; }
+};
+
+}  // namespace jotgate::auth

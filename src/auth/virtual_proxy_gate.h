@@ -1,0 +1,116 @@
+// VirtualProxyGate: the Gate of one virtual proxy. Its authenticators say who the client is
+// (JwtAuthenticator, HeaderAuthenticator, TicketAuthenticator, AnonymousAuthenticator, as
+// auth.method and auth.anonymous choose); the gate keeps the rest: the session store and its
+// cookie, and access allocations. Built by GateSet::create, which also gives the SessionAdmin
+// its sessions and tickets. Copies what it needs from the configuration: it keeps no pointer
+// into it.
+//   auto gate = VirtualProxyGate::create(config.virtual_proxies[0], 0, access, rejections, clock);
+//   Decision d = (*gate)->check(request);
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/access_cache.h"
+#include "auth/anonymous_authenticator.h"
+#include "auth/gate.h"
+#include "auth/gate_audit.h"
+#include "auth/header_authenticator.h"
+#include "auth/jwt_authenticator.h"
+#include "auth/ticket_authenticator.h"
+#include "auth/ticket_store.h"
+#include "session/cookie.h"
+#include "session/session_store.h"
+
+namespace jotgate::auth {
+
+// Attributes of the admin API go upstream by the same names as forwarded claims: attribute or
+// claim name -> header (auth.forward_attributes over jwt.forward_claims).
+std::map<std::string, std::string> attribute_headers(const config::AuthSettings& auth);
+
+class VirtualProxyGate final : public Gate {
+ public:
+  // `index` names the virtual proxy in errors ("virtual_proxies[1].auth.jwt.key: ...").
+  static Result<std::unique_ptr<VirtualProxyGate>> create(const config::VirtualProxy& vp,
+                                                          std::size_t index, AccessCache& access,
+                                                          RejectionAudit& rejections,
+                                                          const Clock& clock);
+
+  Decision check(const RequestView& request) override;
+  Decision sign_in(const RequestView& request, std::string_view token) override;
+  Decision redeem_ticket(const RequestView& request, std::string_view ticket) override;
+  std::optional<SessionInfo> session_info(const RequestView& request) override;
+  std::string end_session(const RequestView& request) override;
+  void touch(std::uint64_t session_handle) override;
+  const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
+
+  // For the GateSet and the SessionAdmin.
+  const std::string& prefix() const { return prefix_; }
+  const std::string& cookie_name() const { return cookie_.name; }
+  const GateAudit& audit() const { return audit_; }
+  session::SessionStore& sessions() { return sessions_; }
+  TicketStore& tickets() { return tickets_; }
+  // Ends expired sessions (audited) and drops expired tickets.
+  void expire(UnixSeconds now);
+
+ private:
+  VirtualProxyGate(const config::VirtualProxy& vp, std::unique_ptr<JwtAuthenticator> jwt,
+                   AccessCache& access, RejectionAudit& rejections, const Clock& clock);
+
+  // What every sign-in path starts from: the time, the answer format, the client's session.
+  struct Attempt {
+    UnixSeconds now = 0;
+    AnswerContext context;
+    std::vector<std::string_view> cookie_headers;
+    std::optional<session::SessionView> current;
+  };
+  Attempt begin(const RequestView& request);
+  AnswerContext answer_context(const RequestView& request) const;
+
+  Decision sign_in_with_token(std::string_view token, const RequestView& request,
+                              Attempt& attempt);
+  Decision sign_in_proven(Result<Credential> proven, std::string_view method,
+                   std::string_view rejected_event, const RequestView& request, Attempt& attempt);
+  Decision sign_in_anonymous(const RequestView& request, Attempt& attempt);
+  enum class Reuse { kSameUser, kSameUserAndAttributes };
+  std::optional<Decision> keep_or_end_session(const Credential& credential, Reuse reuse,
+                                              Attempt& attempt);
+  Decision start_session(Credential credential, std::string_view method,
+                         const RequestView& request, const Attempt& attempt,
+                         const VerifiedBearer* bearer = nullptr);
+
+  bool admitted(const UserIdentity& user, UnixSeconds now);
+  std::optional<session::SessionView> find_session(const std::vector<std::string_view>& headers,
+                                                   UnixSeconds now, session::Refresh refresh);
+  bool cookie_secure(const RequestView& request) const;
+  std::string set_cookie(const RequestView& request, const std::string& value) const;
+  Decision allow(const session::SessionView& view, std::optional<std::string> cookie,
+                 const Attempt& attempt) const;
+  Decision reject(std::string_view event, Reason reason, const RequestView& request,
+                  const Attempt& attempt) const;
+  Decision deny(const UserIdentity& user, AnswerContext context) const;
+
+  const std::string prefix_;
+  const std::string identity_header_;
+  const bool forward_authorization_;  // the verified bearer's Authorization goes upstream
+  const config::SecureMode secure_;
+  session::CookieSpec cookie_;
+  std::vector<std::string> reserved_;
+  // Who the client is: one authenticator per method (jwt_, header_: null unless auth.method).
+  std::unique_ptr<JwtAuthenticator> jwt_;
+  std::optional<HeaderAuthenticator> header_;
+  TicketStore tickets_;
+  TicketAuthenticator ticket_authenticator_{tickets_};
+  const AnonymousAuthenticator anonymous_;
+  // What the gate keeps itself.
+  session::SessionStore sessions_;
+  AccessCache& access_;
+  const GateAudit audit_;
+  const Clock& clock_;
+};
+
+}  // namespace jotgate::auth

@@ -1,0 +1,157 @@
+// JwtAuthenticator alone: tokens signed in the test, a pinned time, every reason a token is
+// refused with, and the token cache (its session shortcut, its bound at exp).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/jwt_authenticator.h"
+#include "jose/jws.h"
+#include "jose/key.h"
+
+namespace jotgate::auth {
+namespace {
+
+constexpr UnixSeconds kNow = 1'800'000'000;
+const std::string kData = JOTGATE_TEST_DATA;
+
+class JwtAuthenticatorTest : public ::testing::Test {
+ protected:
+  static std::unique_ptr<JwtAuthenticator> make(std::size_t token_cache = 100) {
+    config::JwtSettings settings;
+    settings.key = kData + "/keys/rsa_cert.pem";
+    settings.forward_claims = {{"groups", "X-Groups"}, {"level", "X-Level"}};
+    settings.token_cache = token_cache;
+    auto created = JwtAuthenticator::create(settings, "virtual_proxies[0].auth");
+    EXPECT_TRUE(created.ok()) << created.error().describe();
+    return std::move(*created);
+  }
+  static std::string token(nlohmann::json claims, const std::string& key = "rsa_private.pem") {
+    if (!claims.contains("exp")) claims["exp"] = kNow + 3600;
+    auto signer = jose::load_signing_key(kData + "/keys/" + key);
+    auto signed_token =
+        jose::sign_compact(R"({"alg":"RS256","typ":"JWT"})", claims.dump(), *signer);
+    EXPECT_TRUE(signed_token.ok());
+    return *signed_token;
+  }
+  static std::string alice(nlohmann::json more = nlohmann::json::object()) {
+    more["userId"] = "alice";
+    more["userDirectory"] = "ACME";
+    return token(more);
+  }
+  static Reason refusal(JwtAuthenticator& jwt, const std::string& t, UnixSeconds now = kNow) {
+    auto proven = jwt.authenticate(t, now);
+    EXPECT_FALSE(proven.ok()) << t;
+    return proven ? Reason::kBadRequest : proven.error().reason;
+  }
+};
+
+TEST_F(JwtAuthenticatorTest, ProvesTheUserWithTheForwardedClaims) {
+  auto jwt = make();
+  auto proven = jwt->authenticate(alice({{"groups", {"g1", "g2"}}, {"level", 3}, {"x", 1}}), kNow);
+  ASSERT_TRUE(proven.ok()) << proven.error().describe();
+  EXPECT_EQ(proven->credential.user, (UserIdentity{"ACME", "alice"}));
+  EXPECT_EQ(proven->credential.attributes, (HeaderList{{"X-Groups", "g1,g2"}, {"X-Level", "3"}}));
+  EXPECT_EQ(proven->session_handle, 0u);
+  EXPECT_TRUE(proven->cache_key);
+}
+
+TEST_F(JwtAuthenticatorTest, EachBadTokenIsRefusedWithItsReason) {
+  auto jwt = make();
+  std::string flipped = alice();
+  flipped[flipped.size() - 5] = flipped[flipped.size() - 5] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(refusal(*jwt, "garbage"), Reason::kTokenMalformed);
+  EXPECT_EQ(refusal(*jwt, ""), Reason::kTokenMalformed);
+  EXPECT_EQ(refusal(*jwt, flipped), Reason::kSignatureMismatch);
+  EXPECT_EQ(refusal(*jwt, token({{"userId", "alice"}, {"userDirectory", "ACME"}},
+                                "rsa_other_private.pem")),
+            Reason::kSignatureMismatch);
+  EXPECT_EQ(refusal(*jwt, alice({{"exp", kNow - 3600}})), Reason::kTokenExpired);
+  EXPECT_EQ(refusal(*jwt, alice({{"nbf", kNow + 3600}})), Reason::kTokenNotYetValid);
+  EXPECT_EQ(refusal(*jwt, token({{"userDirectory", "ACME"}})), Reason::kIdentityClaimMissing);
+  // Identities that cannot be forwarded, and the anonymous directory no token may claim.
+  EXPECT_EQ(refusal(*jwt, token({{"userId", "al;ice"}, {"userDirectory", "ACME"}})),
+            Reason::kIdentityInvalid);
+  EXPECT_EQ(refusal(*jwt, token({{"userId", "a\x01"}, {"userDirectory", "ACME"}})),
+            Reason::kIdentityInvalid);
+  EXPECT_EQ(refusal(*jwt, token({{"userId", "x"}, {"userDirectory", "AC\\ME"}})),
+            Reason::kIdentityInvalid);
+  EXPECT_EQ(refusal(*jwt, token({{"userId", "x"}, {"userDirectory", "ANONYMOUS"}})),
+            Reason::kIdentityInvalid);
+}
+
+TEST_F(JwtAuthenticatorTest, ACachedTokenNamesTheSessionItSignedIn) {
+  auto jwt = make();
+  const std::string t = alice({{"groups", "g"}});
+  auto first = jwt->authenticate(t, kNow);
+  ASSERT_TRUE(first.ok());
+  jwt->remember_session(*first, 7, "cookie-value");
+  auto again = jwt->authenticate(t, kNow + 1);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->session_handle, 7u);
+  EXPECT_EQ(again->session_cookie, "cookie-value");
+  EXPECT_EQ(again->credential.user, (UserIdentity{"ACME", "alice"}));
+  EXPECT_EQ(again->credential.attributes, (HeaderList{{"X-Groups", "g"}}));
+  // Another token of the same user is its own entry.
+  auto other = jwt->authenticate(alice({{"jti", "2"}}), kNow);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->session_handle, 0u);
+}
+
+TEST_F(JwtAuthenticatorTest, TheCacheNeverAnswersAtOrAfterExp) {
+  auto jwt = make();
+  const std::string t = alice({{"exp", kNow + 100}});
+  auto first = jwt->authenticate(t, kNow);
+  ASSERT_TRUE(first.ok());
+  jwt->remember_session(*first, 7, "c");
+  EXPECT_EQ(jwt->authenticate(t, kNow + 99)->session_handle, 7u);
+  // At exp the cache has nothing; verification still accepts it within the leeway (60 s),
+  // as a new entry, and refuses it after.
+  EXPECT_EQ(jwt->authenticate(t, kNow + 100)->session_handle, 0u);
+  EXPECT_EQ(refusal(*jwt, t, kNow + 161), Reason::kTokenExpired);
+}
+
+TEST_F(JwtAuthenticatorTest, ATokenWithoutExpIsVerifiedAgainAfterFiveMinutes) {
+  auto jwt = make();
+  nlohmann::json claims = {{"userId", "alice"}, {"userDirectory", "ACME"}};
+  auto signer = jose::load_signing_key(kData + "/keys/rsa_private.pem");
+  const std::string t =
+      *jose::sign_compact(R"({"alg":"RS256","typ":"JWT"})", claims.dump(), *signer);
+  auto first = jwt->authenticate(t, kNow);
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  jwt->remember_session(*first, 9, "c");
+  EXPECT_EQ(jwt->authenticate(t, kNow + JwtAuthenticator::kNoExpiryCacheSeconds - 1)
+                ->session_handle,
+            9u);
+  EXPECT_EQ(jwt->authenticate(t, kNow + JwtAuthenticator::kNoExpiryCacheSeconds)->session_handle,
+            0u);
+}
+
+TEST_F(JwtAuthenticatorTest, WithoutACacheEveryTokenIsVerifiedAndNothingIsRemembered) {
+  auto jwt = make(0);
+  const std::string t = alice();
+  auto first = jwt->authenticate(t, kNow);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->cache_key);
+  jwt->remember_session(*first, 7, "c");
+  EXPECT_EQ(jwt->authenticate(t, kNow)->session_handle, 0u);
+}
+
+TEST_F(JwtAuthenticatorTest, KeyErrorsNameTheirPlace) {
+  config::JwtSettings settings;
+  settings.key = kData + "/keys/does-not-exist.pem";
+  auto missing = JwtAuthenticator::create(settings, "virtual_proxies[2].auth");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().reason, Reason::kFileUnreadable);
+  EXPECT_TRUE(missing.error().detail.starts_with("virtual_proxies[2].auth.jwt.key: "))
+      << missing.error().detail;
+  // An RSA key where only ES256 is allowed: no key serves any algorithm.
+  settings.key = kData + "/keys/rsa_cert.pem";
+  settings.verifier.algorithms = {jose::Algorithm::kES256};
+  auto unusable = JwtAuthenticator::create(settings, "virtual_proxies[2].auth");
+  ASSERT_FALSE(unusable.ok());
+  EXPECT_TRUE(unusable.error().detail.starts_with("virtual_proxies[2].auth.jwt: "))
+      << unusable.error().detail;
+}
+
+}  // namespace
+}  // namespace jotgate::auth
