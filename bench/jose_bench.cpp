@@ -9,10 +9,10 @@
 #include <string>
 
 #include <benchmark/benchmark.h>
-#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <nlohmann/json.hpp>
 
 #include "jose/base64url.h"
 #include "jose/jwt_verifier.h"
@@ -52,9 +52,9 @@ std::string make_token(Algorithm alg) {
   const auto fixture = fixture_for(alg);
   const auto key = alg == Algorithm::kHS256 ? *load_shared_secret(path(fixture.private_key))
                                             : *load_signing_key(path(fixture.private_key));
-  const nlohmann::json claims = {{"iss", "https://idp.example.com"}, {"aud", "jotgate"},
-                                 {"userId", "alice"},               {"userDirectory", "ACME"},
-                                 {"iat", kNow - 10},                {"exp", kNow + 3600}};
+  const nlohmann::json claims = {
+      {"iss", "https://idp.example.com"}, {"aud", "jotgate"}, {"userId", "alice"},
+      {"userDirectory", "ACME"},          {"iat", kNow - 10}, {"exp", kNow + 3600}};
   const std::string header = R"({"alg":")" + std::string(algorithm_name(alg)) + R"(","typ":"JWT"})";
   return *sign_compact(header, claims.dump(), key);
 }
@@ -130,9 +130,9 @@ void BM_RawOpenSslVerify(benchmark::State& state) {
   for (auto _ : state) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pkey);
-    const int ok = EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                                    signature.size(),
-                                    reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    const int ok = EVP_DigestVerify(
+        ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+        reinterpret_cast<const unsigned char*>(input.data()), input.size());
     EVP_MD_CTX_free(ctx);
     if (ok != 1) state.SkipWithError("raw verify failed");
   }

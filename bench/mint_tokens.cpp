@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
   for (std::size_t t = 0; t < threads; ++t) {
     const std::size_t first = options.first + options.count * t / threads;
     const std::size_t last = options.first + options.count * (t + 1) / threads;
-    workers.emplace_back([&, t, first, last] { ok[t] = mint_range(*key, now, first, last, parts[t]); });
+    workers.emplace_back(
+        [&, t, first, last] { ok[t] = mint_range(*key, now, first, last, parts[t]); });
   }
   for (auto& worker : workers) worker.join();
   if (std::find(ok.begin(), ok.end(), 0) != ok.end()) return 1;

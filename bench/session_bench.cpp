@@ -12,10 +12,10 @@
 
 #include <algorithm>
 #include <array>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <string>
 #include <string_view>
@@ -193,14 +193,15 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (tsv) {
-    std::printf("sessions\tattributes\trss_bytes\theap_bytes\tcreate_ns\tlookup_ns\tunknown_ns\t"
-                "remove_user_ms\texpire_ns\n");
+    std::printf(
+        "sessions\tattributes\trss_bytes\theap_bytes\tcreate_ns\tlookup_ns\tunknown_ns\t"
+        "remove_user_ms\texpire_ns\n");
   } else {
     std::printf("%-9s %-10s %9s %9s %8s %8s %8s %8s %11s %9s\n", "sessions", "attributes",
                 "RSS MiB", "heap MiB", "B/sess", "create", "lookup", "unknown", "remove_user",
                 "expire");
-    std::printf("%-9s %-10s %9s %9s %8s %8s %8s %8s %11s %9s\n", "", "", "", "", "(RSS)",
-                "ns", "ns", "ns", "ms", "ns/sess");
+    std::printf("%-9s %-10s %9s %9s %8s %8s %8s %8s %11s %9s\n", "", "", "", "", "(RSS)", "ns",
+                "ns", "ns", "ms", "ns/sess");
   }
   bool ok = true;
   for (std::size_t n : sizes) {

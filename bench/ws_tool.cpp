@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -40,7 +41,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <CLI/CLI.hpp>
 
 namespace {
 
@@ -110,8 +110,7 @@ Options parse_options(int argc, char** argv) {
   echo->add_option("--port", o.port, "Port to listen on")->required()->check(CLI::Range(1, 65535));
   // load, hold and idle open connections to --url, each with the same extra headers.
   const auto add_target = [&](CLI::App* mode) {
-    mode->add_option("--url", url, "ws://host:port/path (idle: http://host:port/path)")
-        ->required();
+    mode->add_option("--url", url, "ws://host:port/path (idle: http://host:port/path)")->required();
     mode->add_option("--header", headers, "'Name: value' on every handshake (repeatable)")
         ->allow_extra_args(false);
   };
@@ -244,8 +243,8 @@ asio::awaitable<std::optional<OpenError>> connect(beast::tcp_stream& stream, con
 }
 
 // A WebSocket that completed its handshake (with the extra headers) and one echo round trip.
-asio::awaitable<std::optional<OpenError>> open_websocket(WebSocket& ws, const Options& o,
-                                                         const tcp::resolver::results_type& endpoints) {
+asio::awaitable<std::optional<OpenError>> open_websocket(
+    WebSocket& ws, const Options& o, const tcp::resolver::results_type& endpoints) {
   const Url& url = *o.url;
   if (auto error = co_await connect(beast::get_lowest_layer(ws), url, endpoints)) co_return error;
   beast::get_lowest_layer(ws).expires_never();
@@ -256,11 +255,13 @@ asio::awaitable<std::optional<OpenError>> open_websocket(WebSocket& ws, const Op
     for (const auto& [name, value] : o.headers) request.set(name, value);
   }));
   websocket::response_type response;
-  auto [ec] = co_await ws.async_handshake(response, url.host + ":" + url.port, url.target, kNoThrow);
+  auto [ec] =
+      co_await ws.async_handshake(response, url.host + ":" + url.port, url.target, kNoThrow);
   if (ec) {
     if (response.result_int() != 0 && response.result() != http::status::switching_protocols) {
-      co_return OpenError{"handshake refused: " +
-                          describe_refusal(response.result_int(), response.reason(), response.body())};
+      co_return OpenError{"handshake refused: " + describe_refusal(response.result_int(),
+                                                                   response.reason(),
+                                                                   response.body())};
     }
     co_return OpenError{"handshake: " + ec.message()};
   }
@@ -292,9 +293,10 @@ asio::awaitable<std::optional<OpenError>> open_http(beast::tcp_stream& stream, c
   if (read_ec) co_return OpenError{"answer: " + read_ec.message()};
   if (response.result_int() / 100 != 2) {
     co_return OpenError{"request refused: " + describe_refusal(response.result_int(),
-                                                              response.reason(), response.body())};
+                                                               response.reason(), response.body())};
   }
-  if (!response.keep_alive()) co_return OpenError{"the server closes the connection after one answer"};
+  if (!response.keep_alive())
+    co_return OpenError{"the server closes the connection after one answer"};
   stream.expires_never();
   co_return std::nullopt;
 }
@@ -362,27 +364,30 @@ int run_load(const Options& o) {
   // Each phase stops the loop itself when done: idle stream timers would keep run() going.
   int opening = o.connections;
   for (auto& ws : sockets) {
-    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
-      if (auto error = co_await open_websocket(*ws, o, endpoints); error && !open_error) {
-        open_error = error->message;
-      }
-      if (--opening == 0) ioc.stop();
-    }, asio::detached);
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          if (auto error = co_await open_websocket(*ws, o, endpoints); error && !open_error) {
+            open_error = error->message;
+          }
+          if (--opening == 0) ioc.stop();
+        },
+        asio::detached);
   }
   ioc.run();
   if (open_error) fail(o.url->host + ":" + o.url->port + o.url->target + ": " + *open_error);
 
   // A stalled peer ends the run instead of hanging it.
   for (auto& ws : sockets) {
-    ws->set_option(websocket::stream_base::timeout{std::chrono::seconds(10),
-                                                   std::chrono::seconds(10), false});
+    ws->set_option(
+        websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(10), false});
   }
   LoadState state;
   state.latencies_ns.reserve(1 << 20);
   const std::string payload(o.size, 'x');
   const auto start = Clock::now();
-  state.deadline = start + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(o.seconds));
+  state.deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   state.running = o.connections;
   state.ioc = &ioc;
   for (auto& ws : sockets) asio::co_spawn(ioc, ping_pong(*ws, payload, state), asio::detached);
@@ -392,9 +397,10 @@ int run_load(const Options& o) {
   const double rate = static_cast<double>(state.latencies_ns.size()) / o.seconds;
   const double p50 = percentile_us(state.latencies_ns, 0.50);
   const double p99 = percentile_us(state.latencies_ns, 0.99);
-  std::printf("{\"messages_per_second\":%.0f,\"messages\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,"
-              "\"connections\":%d}\n",
-              rate, state.latencies_ns.size(), p50, p99, o.connections);
+  std::printf(
+      "{\"messages_per_second\":%.0f,\"messages\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+      "\"connections\":%d}\n",
+      rate, state.latencies_ns.size(), p50, p99, o.connections);
   return 0;
 }
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "admin/admin_api.h"
 #include "fake_session_admin.h"
@@ -58,8 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view target = next_word(line);
   fake.next_error = refusal(line);
 
-  const admin::ApiResponse response = api.handle(
-      {method, target, "application/json", body, false, admin::admitted_as("fuzzer")});
+  const admin::ApiResponse response =
+      api.handle({method, target, "application/json", body, false, admin::admitted_as("fuzzer")});
   // Every answer with a body is JSON the client can parse.
   if (!response.body.empty() &&
       nlohmann::json::parse(response.body, nullptr, false).is_discarded()) {

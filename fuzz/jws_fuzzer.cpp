@@ -63,11 +63,11 @@ KeySet vector_keys() {
 
 struct Fixture {
   KeySet keys = vector_keys();
-  std::vector<Algorithm> all = {
-      Algorithm::kRS256, Algorithm::kRS384, Algorithm::kRS512, Algorithm::kPS256,
-      Algorithm::kPS384, Algorithm::kPS512, Algorithm::kES256, Algorithm::kES384,
-      Algorithm::kES512, Algorithm::kEdDSA, Algorithm::kEd25519, Algorithm::kHS256,
-      Algorithm::kHS384, Algorithm::kHS512};
+  std::vector<Algorithm> all = {Algorithm::kRS256, Algorithm::kRS384,   Algorithm::kRS512,
+                                Algorithm::kPS256, Algorithm::kPS384,   Algorithm::kPS512,
+                                Algorithm::kES256, Algorithm::kES384,   Algorithm::kES512,
+                                Algorithm::kEdDSA, Algorithm::kEd25519, Algorithm::kHS256,
+                                Algorithm::kHS384, Algorithm::kHS512};
   // The RFC 7515 payloads are JWTs of "joe" expiring at 1300819380; a required claim, an
   // audience and a user from claims make every claim check run.
   VerifierSettings settings = [this] {

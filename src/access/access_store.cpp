@@ -49,9 +49,10 @@ class Statement {
   }
   std::string text(int column) const {
     const auto* p = sqlite3_column_text(stmt_, column);
-    return p == nullptr ? std::string()
-                        : std::string(reinterpret_cast<const char*>(p),
-                                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+    return p == nullptr
+               ? std::string()
+               : std::string(reinterpret_cast<const char*>(p),
+                             static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
   }
   std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
   bool null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
@@ -68,7 +69,8 @@ Result<std::unique_ptr<AccessStore>> AccessStore::open(const std::string& data_d
   const std::string path = (fs::path(data_dir) / "jotgate.db").string();
   if (ec) return make_error(Reason::kFileUnwritable, data_dir + ": " + ec.message());
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -141,8 +143,7 @@ Result<std::int64_t> AccessStore::seats_used() {
   return count.integer(0);
 }
 
-Result<bool> AccessStore::take_seat(const UserIdentity& user, std::int64_t seats,
-                                    UnixSeconds now) {
+Result<bool> AccessStore::take_seat(const UserIdentity& user, std::int64_t seats, UnixSeconds now) {
   // IMMEDIATE: two processes never hand out the same last seat.
   if (auto begun = exec("BEGIN IMMEDIATE"); !begun) return begun.error();
   auto finish = [&](bool granted) -> Result<bool> {
@@ -160,9 +161,10 @@ Result<bool> AccessStore::take_seat(const UserIdentity& user, std::int64_t seats
   if (*used >= seats) return finish(false);
   Statement seat(db_, "INSERT INTO seats (directory, user_id, taken_at) VALUES (?1, ?2, ?3)");
   seat.bind(1, user.directory).bind(2, user.id).bind(3, now);
-  Statement allocation(db_,
-                       "INSERT OR IGNORE INTO allocations (directory, user_id, created_at, by_seat) "
-                       "VALUES (?1, ?2, ?3, 1)");
+  Statement allocation(
+      db_,
+      "INSERT OR IGNORE INTO allocations (directory, user_id, created_at, by_seat) "
+      "VALUES (?1, ?2, ?3, 1)");
   allocation.bind(1, user.directory).bind(2, user.id).bind(3, now);
   if (seat.step() != SQLITE_DONE || allocation.step() != SQLITE_DONE) {
     Error error = failure("take a seat");

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <memory>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "auth/audit.h"
 #include "base/percent_encoding.h"
@@ -61,12 +61,12 @@ Route match(std::string_view target, bool& malformed) {
     return {RouteId::kSessions, "/virtual-proxies/{prefix}/sessions", "POST", {s[1]}};
   }
   if (s[0] == "virtual-proxies" && s.size() == 4 && s[2] == "sessions") {
-    return {RouteId::kSession, "/virtual-proxies/{prefix}/sessions/{id}", "GET, DELETE",
-            {s[1], s[3]}};
+    return {
+        RouteId::kSession, "/virtual-proxies/{prefix}/sessions/{id}", "GET, DELETE", {s[1], s[3]}};
   }
   if (s[0] == "users" && s.size() == 4 && s[3] == "sessions") {
-    return {RouteId::kUserSessions, "/users/{directory}/{id}/sessions", "GET, DELETE",
-            {s[1], s[2]}};
+    return {
+        RouteId::kUserSessions, "/users/{directory}/{id}/sessions", "GET, DELETE", {s[1], s[2]}};
   }
   return {};
 }
@@ -115,8 +115,7 @@ bool is_json_media_type(std::optional<std::string_view> content_type) {
 }
 
 // The body of POST .../tickets (with_target) or .../sessions, or the answer refusing it.
-std::variant<UserRequest, Answer> parse_user_request(const ApiRequest& request,
-                                                          bool with_target) {
+std::variant<UserRequest, Answer> parse_user_request(const ApiRequest& request, bool with_target) {
   if (!is_json_media_type(request.content_type)) {
     return error_answer(415, "UNSUPPORTED_MEDIA_TYPE",
                         "the body must be JSON, sent with Content-Type: application/json");
@@ -127,9 +126,9 @@ std::variant<UserRequest, Answer> parse_user_request(const ApiRequest& request,
 
   UserRequest parsed;
   std::vector<FieldError> errors;
-  for (auto [name, target] : {std::pair<const char*, std::string*>{"userDirectory",
-                                                                    &parsed.user.directory},
-                              {"userId", &parsed.user.id}}) {
+  for (auto [name, target] :
+       {std::pair<const char*, std::string*>{"userDirectory", &parsed.user.directory},
+        {"userId", &parsed.user.id}}) {
     auto it = body.find(name);
     if (it == body.end()) {
       errors.push_back({name, "is required"});
@@ -176,9 +175,9 @@ Answer gate_refusal(const Error& error) {
     return error_answer(403, "ACCESS_DENIED", error.message());
   }
   if (!error.field.empty()) {
-    return validation_failed({{error.field, error.detail.empty()
-                                                ? std::string(reason_message(error.reason))
-                                                : error.detail}});
+    return validation_failed(
+        {{error.field,
+          error.detail.empty() ? std::string(reason_message(error.reason)) : error.detail}});
   }
   if (error.reason == Reason::kBadRequest || error.reason == Reason::kIdentityInvalid) {
     return validation_failed({{"(body)", error.message()}});
@@ -222,13 +221,14 @@ Answer AdminApi::handle(const ApiRequest& request) {
       }
       return refusal;
     }
-    if (malformed) return error_answer(400, "BAD_REQUEST", "malformed percent-encoding in the path");
+    if (malformed)
+      return error_answer(400, "BAD_REQUEST", "malformed percent-encoding in the path");
     if (route.id == RouteId::kNone) {
       return error_answer(404, "NOT_FOUND", "no such route of the admin API (under /api/v1)");
     }
     if (!method_allowed(route.allow, request.method)) {
-      Answer refusal = error_answer(
-          405, "METHOD_NOT_ALLOWED", "this route answers " + std::string(route.allow));
+      Answer refusal =
+          error_answer(405, "METHOD_NOT_ALLOWED", "this route answers " + std::string(route.allow));
       refusal.headers.emplace_back("Allow", route.allow);
       return refusal;
     }

@@ -24,11 +24,11 @@ inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 
 struct ApiRequest {
   std::string_view method;
-  std::string_view target;                     // as sent: path and query
+  std::string_view target;  // as sent: path and query
   std::optional<std::string_view> content_type;
   std::string_view body;
-  bool body_too_large = false;                 // the server stopped reading at kMaxBodyBytes
-  ClientVerdict client;                        // refused clients get the refusal, audited
+  bool body_too_large = false;  // the server stopped reading at kMaxBodyBytes
+  ClientVerdict client;         // refused clients get the refusal, audited
 };
 
 class AdminApi {

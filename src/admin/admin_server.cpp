@@ -5,6 +5,9 @@
 #include <set>
 #include <thread>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,9 +20,6 @@
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <spdlog/spdlog.h>
 
 #include "admin/admin_api.h"
 #include "admin/client_auth.h"
@@ -147,8 +147,8 @@ asio::awaitable<void> AdminServer::Impl::serve(tcp::socket socket) {
     static_assert(kAnswer.size() - kAnswer.find("\r\n\r\n") - 4 == 82);
     co_await asio::async_write(tcp, asio::buffer(kAnswer), kNoThrow);
   } else if (!detect_ec) {
-    auto [handshake_ec, used] = co_await stream.async_handshake(
-        asio::ssl::stream_base::server, buffer.data(), kNoThrow);
+    auto [handshake_ec, used] =
+        co_await stream.async_handshake(asio::ssl::stream_base::server, buffer.data(), kNoThrow);
     buffer.consume(used);
     if (!handshake_ec) {
       const PresentedCertificate certificate = presented_certificate(stream.native_handle());
@@ -175,7 +175,8 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
   parser.body_limit(kMaxBodyBytes);
   connection.idle = true;
   tcp.expires_after(limits.header_timeout);
-  auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
+  auto [header_ec, header_bytes] =
+      co_await http::async_read_header(stream, buffer, parser, kNoThrow);
   connection.idle = false;
   // A Content-Length over the limit ends the header read with body_limit, the header complete.
   bool too_large = header_ec == http::error::body_limit;
@@ -183,7 +184,8 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
     if (header_ec == http::error::header_limit) {
       http::response<http::string_body> refusal{http::status::request_header_fields_too_large, 11};
       refusal.set(http::field::content_type, "application/json");
-      refusal.body() = R"({"error":"HEADERS_TOO_LARGE","message":"the request header is too large"})";
+      refusal.body() =
+          R"({"error":"HEADERS_TOO_LARGE","message":"the request header is too large"})";
       refusal.keep_alive(false);
       refusal.prepare_payload();
       co_await http::async_write(stream, refusal, kNoThrow);
@@ -192,10 +194,10 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
   }
   const auto& request = parser.get();
   auto authorization = request.find(http::field::authorization);
-  ClientVerdict verdict = client_auth.check(
-      certificate, authorization == request.end()
-                       ? std::nullopt
-                       : std::optional<std::string_view>(authorization->value()));
+  ClientVerdict verdict =
+      client_auth.check(certificate, authorization == request.end()
+                                         ? std::nullopt
+                                         : std::optional<std::string_view>(authorization->value()));
   if (verdict.admitted && !too_large && !parser.is_done()) {
     auto expect = request.find(http::field::expect);
     if (expect != request.end() && beast::iequals(expect->value(), "100-continue")) {
@@ -210,15 +212,15 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
   const bool keep_alive = request.keep_alive() && parser.is_done() && !too_large && !stopping;
 
   auto content_type = request.find(http::field::content_type);
-  Answer answer = api.handle(
-      {.method = request.method_string(),
-       .target = request.target(),
-       .content_type = content_type == request.end()
-                           ? std::nullopt
-                           : std::optional<std::string_view>(content_type->value()),
-       .body = parser.is_done() ? std::string_view(request.body()) : std::string_view(),
-       .body_too_large = too_large,
-       .client = std::move(verdict)});
+  Answer answer =
+      api.handle({.method = request.method_string(),
+                  .target = request.target(),
+                  .content_type = content_type == request.end()
+                                      ? std::nullopt
+                                      : std::optional<std::string_view>(content_type->value()),
+                  .body = parser.is_done() ? std::string_view(request.body()) : std::string_view(),
+                  .body_too_large = too_large,
+                  .client = std::move(verdict)});
 
   http::response<http::string_body> response{static_cast<http::status>(answer.status),
                                              request.version()};

@@ -25,9 +25,9 @@ Result<ClientAuth> ClientAuth::create(const config::AdminSettings& settings) {
   std::string token = std::move(*text);
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   if (token.empty()) {
-    return make_error(Reason::kFileUnreadable,
-                      "admin.token_file: " + settings.token_file + ": is empty (it must hold the "
-                      "admin token)");
+    return make_error(Reason::kFileUnreadable, "admin.token_file: " + settings.token_file +
+                                                   ": is empty (it must hold the "
+                                                   "admin token)");
   }
   auth.token_digest_ = sha256(token);
   return auth;
@@ -49,12 +49,11 @@ ClientVerdict ClientAuth::check(const PresentedCertificate& certificate,
     return refused(401, "INVALID_TOKEN", "the bearer token is not the admin token");
   }
   if (certificate.state == PresentedCertificate::State::kUntrusted) {
-    return refused(403, "CERTIFICATE_UNTRUSTED",
-                  "client certificate not signed by the admin CA");
+    return refused(403, "CERTIFICATE_UNTRUSTED", "client certificate not signed by the admin CA");
   }
   return refused(401, "NO_CREDENTIALS",
-                "a client certificate signed by the admin CA or the admin bearer token is "
-                "required");
+                 "a client certificate signed by the admin CA or the admin bearer token is "
+                 "required");
 }
 
 }  // namespace jotgate::admin

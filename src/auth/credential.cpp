@@ -7,8 +7,8 @@
 namespace jotgate::auth {
 
 bool forwardable(std::string_view value) {
-  return !value.empty() && std::none_of(value.begin(), value.end(),
-                                        [](char c) { return is_control(c) || c == ';'; });
+  return !value.empty() &&
+         std::none_of(value.begin(), value.end(), [](char c) { return is_control(c) || c == ';'; });
 }
 
 bool valid_identity(const UserIdentity& user) {

@@ -32,13 +32,15 @@ std::map<std::string, std::string> attribute_headers(const config::AuthSettings&
   return headers;
 }
 
-Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(
-    const config::VirtualProxy& vp, std::size_t index, AccessCache& access,
-    RejectionAudit& rejections, const Clock& clock) {
+Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(const config::VirtualProxy& vp,
+                                                                   std::size_t index,
+                                                                   AccessCache& access,
+                                                                   RejectionAudit& rejections,
+                                                                   const Clock& clock) {
   std::unique_ptr<JwtAuthenticator> jwt;
   if (vp.auth.method == config::AuthMethod::kJwt) {
-    auto created = JwtAuthenticator::create(
-        vp.auth.jwt, "virtual_proxies[" + std::to_string(index) + "].auth");
+    auto created = JwtAuthenticator::create(vp.auth.jwt,
+                                            "virtual_proxies[" + std::to_string(index) + "].auth");
     if (!created) return created.error();
     jwt = std::move(*created);
   }
@@ -123,8 +125,8 @@ Decision VirtualProxyGate::sign_in(const RequestView& request, std::string_view 
 Decision VirtualProxyGate::redeem_ticket(const RequestView& request, std::string_view ticket) {
   Attempt attempt = begin(request);
   return sign_in_proven(ticket_authenticator_.authenticate(ticket, attempt.now),
-                        TicketAuthenticator::kMethod, TicketAuthenticator::kRejectedEvent,
-                        request, attempt);
+                        TicketAuthenticator::kMethod, TicketAuthenticator::kRejectedEvent, request,
+                        attempt);
 }
 
 std::optional<SessionInfo> VirtualProxyGate::session_info(const RequestView& request) {
@@ -151,9 +153,8 @@ void VirtualProxyGate::touch(std::uint64_t session_handle) {
 }
 
 void VirtualProxyGate::expire(UnixSeconds now) {
-  sessions_.expire(now, [&](const UserIdentity& user) {
-    audit_.user_event("session_expired", user);
-  });
+  sessions_.expire(now,
+                   [&](const UserIdentity& user) { audit_.user_event("session_expired", user); });
   tickets_.expire(now);
 }
 
@@ -277,23 +278,22 @@ std::string VirtualProxyGate::set_cookie(const RequestView& request,
 }
 
 Decision VirtualProxyGate::allow(const session::SessionView& view,
-                                 std::optional<std::string> cookie,
-                                 const Attempt& attempt) const {
+                                 std::optional<std::string> cookie, const Attempt& attempt) const {
   Decision d;
   d.allowed = true;
   d.user = view.user;
   d.session_handle = view.handle;
   d.set_cookie = std::move(cookie);
-  d.upstream_headers.emplace_back(identity_header_, "UserDirectory=" + view.user.directory +
-                                                        "; UserId=" + view.user.id);
+  d.upstream_headers.emplace_back(
+      identity_header_, "UserDirectory=" + view.user.directory + "; UserId=" + view.user.id);
   for (const auto& header : view.attributes) d.upstream_headers.push_back(header);
   d.upstream_cookie = session::strip_cookie(attempt.cookie_headers, cookie_.name);
   return d;
 }
 
 // A refused credential: audited (repeats counted), then answered.
-Decision VirtualProxyGate::reject(std::string_view event, Reason reason,
-                                  const RequestView& request, const Attempt& attempt) const {
+Decision VirtualProxyGate::reject(std::string_view event, Reason reason, const RequestView& request,
+                                  const Attempt& attempt) const {
   audit_.refused(event, reason, request.client_ip(), attempt.now);
   return refuse(reason, attempt.context);
 }

@@ -34,24 +34,24 @@ struct Decision {
 
   // When allowed:
   UserIdentity user;
-  HeaderList upstream_headers;          // identity header, forwarded claims and (with
-                                        // forward_authorization) the verified Authorization
-  std::optional<std::string> set_cookie;  // a Set-Cookie value to add to the response
+  HeaderList upstream_headers;                 // identity header, forwarded claims and (with
+                                               // forward_authorization) the verified Authorization
+  std::optional<std::string> set_cookie;       // a Set-Cookie value to add to the response
   std::optional<std::string> upstream_cookie;  // Cookie header to send upstream (session cookie
                                                // removed); nullopt: send no Cookie header
-  std::uint64_t session_handle = 0;     // for touch() on WebSocket traffic
+  std::uint64_t session_handle = 0;            // for touch() on WebSocket traffic
 
   // When refused:
   Reason reason = Reason::kNoCredentials;
-  Answer refusal;                       // answer_for(reason): status, WWW-Authenticate, body
+  Answer refusal;  // answer_for(reason): status, WWW-Authenticate, body
 };
 
 // The live session a request's cookie names, as `.auth/me` shows it.
 struct SessionInfo {
   UserIdentity user;
-  HeaderList attributes;        // forwarded claims: header name, value
-  UnixSeconds expires_at = 0;   // when it ends unless used again
-  UnixSeconds expires_in = 0;   // seconds from now
+  HeaderList attributes;       // forwarded claims: header name, value
+  UnixSeconds expires_at = 0;  // when it ends unless used again
+  UnixSeconds expires_in = 0;  // seconds from now
 };
 
 class Gate {

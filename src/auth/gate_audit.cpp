@@ -14,9 +14,8 @@ void GateAudit::user_event(std::string_view event, const UserIdentity& user) con
 
 void GateAudit::refused(std::string_view event, Reason reason, std::string_view client,
                         UnixSeconds now) const {
-  rejections_.record({std::string(event), prefix_, std::string(reason_code(reason)),
-                      std::string(client)},
-                     now);
+  rejections_.record(
+      {std::string(event), prefix_, std::string(reason_code(reason)), std::string(client)}, now);
 }
 
 }  // namespace jotgate::auth

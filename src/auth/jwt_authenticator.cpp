@@ -83,8 +83,8 @@ Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, Un
   return out;
 }
 
-void JwtAuthenticator::remember_session(const VerifiedBearer& bearer,
-                                        std::uint64_t session_handle, std::string cookie_value) {
+void JwtAuthenticator::remember_session(const VerifiedBearer& bearer, std::uint64_t session_handle,
+                                        std::string cookie_value) {
   if (tokens_ && bearer.cache_key) {
     tokens_->set_session(*bearer.cache_key, session_handle, std::move(cookie_value));
   }

@@ -51,9 +51,9 @@ Result<IssuedTicket> GateSessionAdmin::issue_ticket(std::size_t virtual_proxy,
   const Target& target = targets_.at(virtual_proxy);
   const std::string& prefix = target.gate.prefix();
   if (!request.target_uri.empty() && !under_prefix(request.target_uri, prefix)) {
-    return make_field_error(Reason::kBadRequest, "targetUri",
-                            "must be a path under /" + prefix +
-                                "/ (the virtual proxy the ticket is for)");
+    return make_field_error(
+        Reason::kBadRequest, "targetUri",
+        "must be a path under /" + prefix + "/ (the virtual proxy the ticket is for)");
   }
   auto headers = admit(target, request.user, request.attributes);
   if (!headers) return headers.error();
@@ -146,8 +146,8 @@ Result<HeaderList> GateSessionAdmin::admit(const Target& target, const UserIdent
 
 SessionRecord GateSessionAdmin::record_of(const VirtualProxyGate& gate, std::string id,
                                           const session::SessionView& view) {
-  return {std::move(id), gate.prefix(), gate.cookie_name(), view.user, view.attributes,
-          view.expires_at};
+  return {std::move(id), gate.prefix(),   gate.cookie_name(),
+          view.user,     view.attributes, view.expires_at};
 }
 
 }  // namespace jotgate::auth

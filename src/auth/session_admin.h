@@ -28,17 +28,17 @@ struct TicketRequest {
 };
 
 struct IssuedTicket {
-  std::string ticket;       // a secret: 256 random bits, base64url; never logged
+  std::string ticket;  // a secret: 256 random bits, base64url; never logged
   UnixSeconds expires_at = 0;
-  std::string target_uri;   // as requested ("" when none)
+  std::string target_uri;  // as requested ("" when none)
 };
 
 struct SessionRecord {
-  std::string id;           // the session cookie value: a secret, never logged
+  std::string id;             // the session cookie value: a secret, never logged
   std::string virtual_proxy;  // the prefix
   std::string cookie_name;
   UserIdentity user;
-  HeaderList attributes;    // upstream header name, value
+  HeaderList attributes;  // upstream header name, value
   UnixSeconds expires_at = 0;
 };
 

@@ -5,7 +5,6 @@
 #include <mutex>
 #include <unordered_map>
 
-
 #include "base/secret.h"
 
 namespace jotgate::auth {

@@ -31,8 +31,8 @@ class TokenCache {
 
   struct Entry {
     UserIdentity user;
-    Attributes attributes;         // forwarded claims, as the session keeps them
-    UnixSeconds expires_at = 0;    // the token's exp (or a short default without one)
+    Attributes attributes;             // forwarded claims, as the session keeps them
+    UnixSeconds expires_at = 0;        // the token's exp (or a short default without one)
     std::uint64_t session_handle = 0;  // the session this token signed in, 0 = none yet
     std::string session_cookie;        // its cookie value (a secret, like the store's ids)
   };

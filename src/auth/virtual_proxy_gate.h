@@ -71,17 +71,16 @@ class VirtualProxyGate final : public Gate {
   Attempt begin(const RequestView& request);
   AnswerContext answer_context(const RequestView& request) const;
 
-  Decision sign_in_with_token(std::string_view token, const RequestView& request,
-                              Attempt& attempt);
+  Decision sign_in_with_token(std::string_view token, const RequestView& request, Attempt& attempt);
   Decision sign_in_proven(Result<Credential> proven, std::string_view method,
-                   std::string_view rejected_event, const RequestView& request, Attempt& attempt);
+                          std::string_view rejected_event, const RequestView& request,
+                          Attempt& attempt);
   Decision sign_in_anonymous(const RequestView& request, Attempt& attempt);
   enum class Reuse { kSameUser, kSameUserAndAttributes };
   std::optional<Decision> keep_or_end_session(const Credential& credential, Reuse reuse,
                                               Attempt& attempt);
-  Decision start_session(Credential credential, std::string_view method,
-                         const RequestView& request, const Attempt& attempt,
-                         const VerifiedBearer* bearer = nullptr);
+  Decision start_session(Credential credential, std::string_view method, const RequestView& request,
+                         const Attempt& attempt, const VerifiedBearer* bearer = nullptr);
 
   bool admitted(const UserIdentity& user, UnixSeconds now);
   std::optional<session::SessionView> find_session(const std::vector<std::string_view>& headers,

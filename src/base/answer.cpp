@@ -15,9 +15,12 @@ std::string header_safe(std::string_view text) {
   std::string out;
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    if (c == '"') out += '\'';
-    else if (c == '\\' || u < 0x20 || u >= 0x7f) out += ' ';
-    else out += c;
+    if (c == '"')
+      out += '\'';
+    else if (c == '\\' || u < 0x20 || u >= 0x7f)
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -25,19 +28,33 @@ std::string header_safe(std::string_view text) {
 // Refusals of a credential: a token (or ticket, or header) that did not prove a user.
 bool is_credential_reason(Reason reason) {
   switch (reason) {
-    case Reason::kTokenTooLarge: case Reason::kTokenMalformed: case Reason::kTokenEncrypted:
-    case Reason::kBase64UrlMalformed: case Reason::kHeaderNotJsonObject:
-    case Reason::kPayloadNotJsonObject: case Reason::kDuplicateMember: case Reason::kAlgMissing:
-    case Reason::kAlgNone: case Reason::kAlgNotAllowed: case Reason::kAlgKeyMismatch:
-    case Reason::kCritUnsupported: case Reason::kNoMatchingKey: case Reason::kSignatureMismatch:
-    case Reason::kSignatureMalformed: case Reason::kClaimMalformed: case Reason::kTokenExpired:
-    case Reason::kTokenNotYetValid: case Reason::kIssuerMismatch: case Reason::kAudienceMismatch:
-    case Reason::kRequiredClaimMissing: case Reason::kIdentityClaimMissing:
-    case Reason::kIdentityInvalid: case Reason::kTicketInvalid:
-    case Reason::kCredentialsNotAccepted: case Reason::kHeaderUntrusted:
-      return true;
-    default:
-      return false;
+    case Reason::kTokenTooLarge:
+    case Reason::kTokenMalformed:
+    case Reason::kTokenEncrypted:
+    case Reason::kBase64UrlMalformed:
+    case Reason::kHeaderNotJsonObject:
+    case Reason::kPayloadNotJsonObject:
+    case Reason::kDuplicateMember:
+    case Reason::kAlgMissing:
+    case Reason::kAlgNone:
+    case Reason::kAlgNotAllowed:
+    case Reason::kAlgKeyMismatch:
+    case Reason::kCritUnsupported:
+    case Reason::kNoMatchingKey:
+    case Reason::kSignatureMismatch:
+    case Reason::kSignatureMalformed:
+    case Reason::kClaimMalformed:
+    case Reason::kTokenExpired:
+    case Reason::kTokenNotYetValid:
+    case Reason::kIssuerMismatch:
+    case Reason::kAudienceMismatch:
+    case Reason::kRequiredClaimMissing:
+    case Reason::kIdentityClaimMissing:
+    case Reason::kIdentityInvalid:
+    case Reason::kTicketInvalid:
+    case Reason::kCredentialsNotAccepted:
+    case Reason::kHeaderUntrusted: return true;
+    default: return false;
   }
 }
 
@@ -58,26 +75,33 @@ Answer with_body(Answer answer, std::string_view code, const std::string& messag
 int http_status(Reason reason) {
   if (is_credential_reason(reason)) return 401;
   switch (reason) {
-    case Reason::kNoCredentials: case Reason::kSessionExpired: return 401;
-    case Reason::kAccessDenied: case Reason::kHostNotAllowed: case Reason::kOriginNotAllowed:
-    case Reason::kEndpointOriginNotAllowed:
-      return 403;
-    case Reason::kNotFound: case Reason::kRouteNotFound: return 404;
+    case Reason::kNoCredentials:
+    case Reason::kSessionExpired: return 401;
+    case Reason::kAccessDenied:
+    case Reason::kHostNotAllowed:
+    case Reason::kOriginNotAllowed:
+    case Reason::kEndpointOriginNotAllowed: return 403;
+    case Reason::kNotFound:
+    case Reason::kRouteNotFound: return 404;
     case Reason::kMethodNotAllowed: return 405;
     case Reason::kBodyTimeout: return 408;
     case Reason::kFormTooLarge: return 413;
     case Reason::kRequestLineTooLong: return 414;
     case Reason::kUnsupportedMediaType: return 415;
-    case Reason::kHeaderTooLarge: case Reason::kTooManyHeaders: return 431;
+    case Reason::kHeaderTooLarge:
+    case Reason::kTooManyHeaders: return 431;
     case Reason::kCodingNotImplemented: return 501;
     case Reason::kUpstreamUnavailable: return 502;
     case Reason::kUpstreamTimeout: return 504;
-    case Reason::kBadRequest: case Reason::kAuthorizationRepeated:
-    case Reason::kIdentityUnforwardable: case Reason::kRequestMalformed: case Reason::kObsFold:
-    case Reason::kFramingInvalid: case Reason::kHostMissing: case Reason::kBodyMalformed:
-      return 400;
-    default:
-      return 500;
+    case Reason::kBadRequest:
+    case Reason::kAuthorizationRepeated:
+    case Reason::kIdentityUnforwardable:
+    case Reason::kRequestMalformed:
+    case Reason::kObsFold:
+    case Reason::kFramingInvalid:
+    case Reason::kHostMissing:
+    case Reason::kBodyMalformed: return 400;
+    default: return 500;
   }
 }
 
@@ -107,10 +131,11 @@ Answer answer_for(const Error& error, const AnswerContext& context) {
   Answer answer;
   answer.status = http_status(reason);
   if (reason == Reason::kAccessDenied) {
-    return with_body(std::move(answer), reason_code(reason),
-                     "Access denied: " + (context.user != nullptr ? context.user->qualified() : "") +
-                         " has no access allocation",
-                     context.json);
+    return with_body(
+        std::move(answer), reason_code(reason),
+        "Access denied: " + (context.user != nullptr ? context.user->qualified() : "") +
+            " has no access allocation",
+        context.json);
   }
   if (reason == Reason::kAuthorizationRepeated) {
     // Malformed, not unauthenticated: no challenge.

@@ -10,9 +10,7 @@ namespace jotgate {
 namespace {
 
 // Bare values: printable ASCII without the characters a key=value reader splits or unquotes on.
-bool bare_safe(char c) {
-  return c > 0x20 && c < 0x7f && c != '"' && c != '=';
-}
+bool bare_safe(char c) { return c > 0x20 && c < 0x7f && c != '"' && c != '='; }
 
 }  // namespace
 

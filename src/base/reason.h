@@ -12,8 +12,8 @@ namespace jotgate {
 enum class Reason {
   // Token shape (JOSE core).
   kTokenTooLarge,
-  kTokenMalformed,        // wrong number of parts, empty part
-  kTokenEncrypted,        // five parts: JWE
+  kTokenMalformed,  // wrong number of parts, empty part
+  kTokenEncrypted,  // five parts: JWE
   kBase64UrlMalformed,
   kHeaderNotJsonObject,
   kPayloadNotJsonObject,
@@ -21,13 +21,13 @@ enum class Reason {
   kAlgMissing,
   kAlgNone,
   kAlgNotAllowed,
-  kAlgKeyMismatch,        // e.g. HS256 offered against an RSA key: algorithm confusion
+  kAlgKeyMismatch,  // e.g. HS256 offered against an RSA key: algorithm confusion
   kCritUnsupported,
   kNoMatchingKey,
   kSignatureMismatch,
-  kSignatureMalformed,    // e.g. DER-encoded ECDSA signature, wrong length
+  kSignatureMalformed,  // e.g. DER-encoded ECDSA signature, wrong length
   // Claims (JOSE core).
-  kClaimMalformed,        // exp/nbf/iat not a NumericDate, iss not a string, ...
+  kClaimMalformed,  // exp/nbf/iat not a NumericDate, iss not a string, ...
   kTokenExpired,
   kTokenNotYetValid,
   kIssuerMismatch,
@@ -38,7 +38,7 @@ enum class Reason {
   kKeyInvalid,
   kKeyUnsupported,
   kFileUnreadable,
-  kFileExists,            // refusing to overwrite (certs generate without --force)
+  kFileExists,  // refusing to overwrite (certs generate without --force)
   kFileUnwritable,
   // Gateway (auth, session, access).
   kNoCredentials,
@@ -48,15 +48,15 @@ enum class Reason {
   kNotFound,
   kUpstreamUnavailable,
   kUpstreamTimeout,
-  kIdentityInvalid,       // user directory/id with characters that cannot be forwarded
-  kTicketInvalid,         // unknown, already used or expired ticket
+  kIdentityInvalid,         // user directory/id with characters that cannot be forwarded
+  kTicketInvalid,           // unknown, already used or expired ticket
   kCredentialsNotAccepted,  // e.g. a bearer token where only tickets sign users in
-  kHeaderUntrusted,       // an identity header on a listener not marked trusted
-  kAuthorizationRepeated,  // more than one Authorization header: which one would be verified?
-  kIdentityUnforwardable,  // the signed-in identity cannot be written into a header
+  kHeaderUntrusted,         // an identity header on a listener not marked trusted
+  kAuthorizationRepeated,   // more than one Authorization header: which one would be verified?
+  kIdentityUnforwardable,   // the signed-in identity cannot be written into a header
   // Requests the gateway answers itself before any sign-in (proxy, endpoints).
-  kRequestMalformed,      // not HTTP/1.1 as Beast reads it
-  kObsFold,               // a field line folded onto the next (RFC 9112 section 5.2)
+  kRequestMalformed,  // not HTTP/1.1 as Beast reads it
+  kObsFold,           // a field line folded onto the next (RFC 9112 section 5.2)
   kRequestLineTooLong,
   kHeaderTooLarge,
   kTooManyHeaders,
@@ -64,14 +64,14 @@ enum class Reason {
   kCodingNotImplemented,  // a transfer coding other than chunked
   kMethodNotAllowed,
   kUnsupportedMediaType,
-  kRouteNotFound,         // no virtual proxy of this listener serves the path
+  kRouteNotFound,  // no virtual proxy of this listener serves the path
   kHostMissing,
-  kHostNotAllowed,        // vp host_allow_list
-  kOriginNotAllowed,      // a WebSocket Origin outside the host_allow_list
+  kHostNotAllowed,            // vp host_allow_list
+  kOriginNotAllowed,          // a WebSocket Origin outside the host_allow_list
   kEndpointOriginNotAllowed,  // a foreign page posting to .auth/session or .auth/logout
   kFormTooLarge,
-  kBodyMalformed,         // a request body's chunked framing
-  kBodyTimeout,           // a request body that stopped coming (limits.body_timeout)
+  kBodyMalformed,  // a request body's chunked framing
+  kBodyTimeout,    // a request body that stopped coming (limits.body_timeout)
   // Start-up.
   kConfigInvalid,
   kListenFailed,

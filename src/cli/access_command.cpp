@@ -1,8 +1,8 @@
 // `jotgate access list|grant|revoke`: manages access allocations in <data_dir>/jotgate.db. A
 // running gateway picks the change up within a few seconds; a revocation ends the user's
 // sessions there.
-#include <CLI/CLI.hpp>
 #include <fmt/chrono.h>
+#include <CLI/CLI.hpp>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
@@ -58,8 +58,10 @@ void run_list(const AccessOptions& options) {
   auto seats = store->seats_used();
   std::size_t width = 4;
   for (const auto& a : *allocations) width = std::max(width, a.user.qualified().size());
-  std::cout << std::left << std::setw(static_cast<int>(width)) << "USER" << "  "
-            << std::setw(20) << "ALLOCATED" << "  " << std::setw(20) << "LAST USED" << "  "
+  std::cout << std::left << std::setw(static_cast<int>(width)) << "USER"
+            << "  " << std::setw(20) << "ALLOCATED"
+            << "  " << std::setw(20) << "LAST USED"
+            << "  "
             << "SOURCE\n";
   for (const auto& a : *allocations) {
     std::cout << std::left << std::setw(static_cast<int>(width)) << a.user.qualified() << "  "
@@ -68,7 +70,8 @@ void run_list(const AccessOptions& options) {
               << (a.by_seat ? "seat" : "granted") << "\n";
   }
   std::cout << allocations->size() << " allocation" << (allocations->size() == 1 ? "" : "s");
-  if (seats) std::cout << ", " << *seats << " auto-allocated seat" << (*seats == 1 ? "" : "s") << " used";
+  if (seats)
+    std::cout << ", " << *seats << " auto-allocated seat" << (*seats == 1 ? "" : "s") << " used";
   std::cout << "\n";
 }
 
@@ -92,11 +95,13 @@ void run_revoke(const AccessOptions& options) {
 }
 
 void add_store_options(CLI::App* command, AccessOptions& options) {
-  auto* config = command->add_option("--config", options.config_file,
-                                     "Gateway configuration (its data_dir holds the database)")
+  auto* config = command
+                     ->add_option("--config", options.config_file,
+                                  "Gateway configuration (its data_dir holds the database)")
                      ->check(CLI::ExistingFile);
-  command->add_option("--data-dir", options.data_dir,
-                      "Data folder holding jotgate.db (default: jotgate-data)")
+  command
+      ->add_option("--data-dir", options.data_dir,
+                   "Data folder holding jotgate.db (default: jotgate-data)")
       ->excludes(config);
 }
 

@@ -23,9 +23,8 @@ void run_check(const std::string& file) {
     fail_with_text(kExitFailed, std::move(text));
   }
   std::cout << file << ": OK (" << config->listeners.size() << " listener"
-            << (config->listeners.size() == 1 ? "" : "s") << ", "
-            << config->virtual_proxies.size() << " virtual prox"
-            << (config->virtual_proxies.size() == 1 ? "y" : "ies") << ")\n";
+            << (config->listeners.size() == 1 ? "" : "s") << ", " << config->virtual_proxies.size()
+            << " virtual prox" << (config->virtual_proxies.size() == 1 ? "y" : "ies") << ")\n";
 }
 
 }  // namespace

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "admin/admin_server.h"
 #include "auth/audit.h"
@@ -55,9 +55,9 @@ std::string yaml_quote(const std::string& text) {
 
 // Certificates of the embedded default: generated on first start, reused afterwards.
 pki::BundleFiles demo_certificates(const fs::path& certs) {
-  pki::BundleFiles files{(certs / "ca.pem").string(),         (certs / "ca_key.pem").string(),
-                         (certs / "server.pem").string(),     (certs / "server_key.pem").string(),
-                         (certs / "signer.pem").string(),     (certs / "signer_key.pem").string()};
+  pki::BundleFiles files{(certs / "ca.pem").string(),     (certs / "ca_key.pem").string(),
+                         (certs / "server.pem").string(), (certs / "server_key.pem").string(),
+                         (certs / "signer.pem").string(), (certs / "signer_key.pem").string()};
   const std::string needed[] = {files.ca_cert, files.server_cert, files.server_key,
                                 files.signer_cert, files.signer_key};
   std::size_t present = 0;
@@ -66,7 +66,8 @@ pki::BundleFiles demo_certificates(const fs::path& certs) {
   if (present != 0 || fs::exists(files.ca_key)) {
     fail("the folder " + certs.string() +
          " holds only part of the generated certificates; remove it (a new set is generated) "
-         "or run: jotgate certs generate --out " + certs.string() + " --force");
+         "or run: jotgate certs generate --out " +
+         certs.string() + " --force");
   }
   auto generated = pki::generate_bundle({.out_dir = certs.string(), .common_name = "localhost"});
   if (!generated) fail(generated.error().describe());
@@ -87,8 +88,7 @@ std::string embedded_config(const fs::path& data_dir, const pki::BundleFiles& fi
        << "  - name: jwt\n"
        << "    prefix: jwt\n"
        << "    listeners: [https]\n"
-       << "    upstreams: [" << yaml_quote("http://127.0.0.1:" + std::to_string(demo_port))
-       << "]\n"
+       << "    upstreams: [" << yaml_quote("http://127.0.0.1:" + std::to_string(demo_port)) << "]\n"
        << "    auth:\n"
        << "      method: jwt\n"
        << "      jwt:\n"
@@ -103,8 +103,8 @@ std::string embedded_config(const fs::path& data_dir, const pki::BundleFiles& fi
 std::string demo_token(const std::string& signer_key, UnixSeconds now) {
   auto key = jose::load_signing_key(signer_key);
   if (!key) fail(key.error().describe());
-  nlohmann::json claims = {{"userId", "demo"}, {"userDirectory", "ACME"},
-                           {"iat", now},       {"exp", now + 3600}};
+  nlohmann::json claims = {
+      {"userId", "demo"}, {"userDirectory", "ACME"}, {"iat", now}, {"exp", now + 3600}};
   auto token = jose::sign_compact(R"({"alg":"RS256","typ":"JWT"})", claims.dump(), *key);
   if (!token) fail(token.error().describe());
   return *token;
@@ -141,13 +141,13 @@ void run_serve(const ServeOptions& options) {
   if (!created_gates) fail(created_gates.error().describe());
   std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
   auto server = proxy::Server::create(config, gates, {.threads = options.threads});
-  if (!server) fail(server.error().detail.empty() ? server.error().describe()
-                                                  : server.error().detail);
+  if (!server)
+    fail(server.error().detail.empty() ? server.error().describe() : server.error().detail);
   std::unique_ptr<admin::AdminServer> admin_server;
   if (config.admin) {
     auto created = admin::AdminServer::create(*config.admin, config.limits, gates->admin());
-    if (!created) fail(created.error().detail.empty() ? created.error().describe()
-                                                      : created.error().detail);
+    if (!created)
+      fail(created.error().detail.empty() ? created.error().describe() : created.error().detail);
     admin_server = std::move(*created);
   }
 
@@ -181,13 +181,15 @@ void run_serve(const ServeOptions& options) {
 void add_serve_command(CLI::App& root) {
   auto options = std::make_shared<ServeOptions>();
   CLI::App* serve = root.add_subcommand("serve", "Run the gateway");
-  auto* config = serve->add_option("--config", options->config_file,
-                                   "Configuration file (YAML); without it: the embedded demo")
+  auto* config = serve
+                     ->add_option("--config", options->config_file,
+                                  "Configuration file (YAML); without it: the embedded demo")
                      ->check(CLI::ExistingFile);
   serve->add_option("--threads", options->threads, "I/O threads (default: one per core)")
       ->check(CLI::Range(1u, 1024u));
-  serve->add_option("--data-dir", options->data_dir,
-                    "Data folder of the embedded demo (certificates are generated there)")
+  serve
+      ->add_option("--data-dir", options->data_dir,
+                   "Data folder of the embedded demo (certificates are generated there)")
       ->capture_default_str()
       ->excludes(config);
   serve->add_option("--port", options->port, "HTTPS port of the embedded demo")

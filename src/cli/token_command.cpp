@@ -41,7 +41,6 @@ constexpr std::string_view kVerify = "token verify";
 constexpr std::string_view kAlgorithmNames =
     "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519 HS256 HS384 HS512";
 
-
 // An invalid token: exactly "REASON_CODE: message" on standard error, for scripts to match.
 [[noreturn]] void fail_invalid(const Error& error) {
   fail_with_text(kExitFailed, error.describe());
@@ -281,14 +280,12 @@ jose::KeySet verification_keys_or_fail(const VerifyOptions& options) {
     if (!text) fail(kExitUsage, kVerify, file_problem("key file", options.key_path, text.error()));
     auto set = jose::parse_verification_keys(*text);
     if (!set) fail(kExitUsage, kVerify, file_problem("key file", options.key_path, set.error()));
-    if (set->empty())
-      fail(kExitUsage, kVerify, "key file '" + options.key_path + "' holds no key");
+    if (set->empty()) fail(kExitUsage, kVerify, "key file '" + options.key_path + "' holds no key");
     keys = set->keys();
   }
   if (!options.secret_path.empty()) {
     if (auto readable = read_file(options.secret_path); !readable) {
-      fail(kExitUsage, kVerify,
-           file_problem("secret file", options.secret_path, readable.error()));
+      fail(kExitUsage, kVerify, file_problem("secret file", options.secret_path, readable.error()));
     }
     auto secret = jose::load_shared_secret(options.secret_path);
     if (!secret) {

@@ -169,8 +169,8 @@ class Reader {
 
   // A scalar read by `parse` (nullopt: not valid, reported as `expected`); nullopt when absent.
   template <typename Parse>
-  auto parsed(const YAML::Node& parent, const std::string& path, std::string_view key,
-              Parse parse, const char* expected) -> decltype(parse(std::string_view())) {
+  auto parsed(const YAML::Node& parent, const std::string& path, std::string_view key, Parse parse,
+              const char* expected) -> decltype(parse(std::string_view())) {
     YAML::Node node = parent[std::string(key)];
     if (!node.IsDefined() || node.IsNull()) return std::nullopt;
     decltype(parse(std::string_view())) value;
@@ -180,8 +180,8 @@ class Reader {
   }
 
   // A sequence of strings; nullopt when absent or wrong (the error is reported).
-  std::optional<std::vector<std::string>> strings(const YAML::Node& parent,
-                                                  const std::string& path, std::string_view key,
+  std::optional<std::vector<std::string>> strings(const YAML::Node& parent, const std::string& path,
+                                                  std::string_view key,
                                                   std::vector<YAML::Mark>* marks = nullptr) {
     YAML::Node node = parent[std::string(key)];
     if (!node.IsDefined() || node.IsNull()) return std::nullopt;
@@ -232,19 +232,24 @@ class ConfigParser {
       reader_.error_at(YAML::Mark::null_mark(), "", "the file is empty");
       return failure();
     }
-    if (!reader_.map(root, "", {"data_dir", "listeners", "virtual_proxies", "access",
-                                "log_format", "access_log", "limits", "admin"})) {
+    if (!reader_.map(root, "",
+                     {"data_dir", "listeners", "virtual_proxies", "access", "log_format",
+                      "access_log", "limits", "admin"})) {
       return failure();
     }
-    config_.data_dir = resolve(base_dir_, reader_.string(root, "", "data_dir").value_or(
-                                              "jotgate-data"));
+    config_.data_dir =
+        resolve(base_dir_, reader_.string(root, "", "data_dir").value_or("jotgate-data"));
     parse_listeners(root);
     parse_virtual_proxies(root);
     parse_access(root);
     if (auto format = reader_.string(root, "", "log_format")) {
-      if (*format == "text") config_.log_format = LogFormat::kText;
-      else if (*format == "json") config_.log_format = LogFormat::kJson;
-      else reader_.error(root["log_format"], "log_format", in_quotes(*format) + " is not text or json");
+      if (*format == "text")
+        config_.log_format = LogFormat::kText;
+      else if (*format == "json")
+        config_.log_format = LogFormat::kJson;
+      else
+        reader_.error(root["log_format"], "log_format",
+                      in_quotes(*format) + " is not text or json");
     }
     if (auto log = reader_.string(root, "", "access_log"); log && !log->empty()) {
       if (*log == "off") {
@@ -329,8 +334,9 @@ class ConfigParser {
         settings.min_version = TlsVersion::kTls13;
       } else {
         reader_.error(tls["min_version"], child(tls_path, "min_version"),
-                      in_quotes(*version) + " is not a TLS version this gateway offers "
-                                            "(expected \"1.2\" or \"1.3\")");
+                      in_quotes(*version) +
+                          " is not a TLS version this gateway offers "
+                          "(expected \"1.2\" or \"1.3\")");
       }
     }
     const bool has_cert = fs::exists(settings.certificate);
@@ -367,9 +373,9 @@ class ConfigParser {
       admin.tls = std::move(*settings);
     }
     // Files the admin listener reads at start: they must exist now, not be generated.
-    for (auto [key, target] : {std::pair<std::string_view, std::string*>{"client_ca",
-                                                                         &admin.client_ca},
-                               {"token_file", &admin.token_file}}) {
+    for (auto [key, target] :
+         {std::pair<std::string_view, std::string*>{"client_ca", &admin.client_ca},
+          {"token_file", &admin.token_file}}) {
       auto file = reader_.string(node, "admin", key);
       if (!file || file->empty()) continue;
       *target = resolve(base_dir_, *file);
@@ -401,11 +407,11 @@ class ConfigParser {
     for (std::size_t i = 0; i < list.size(); ++i) {
       const YAML::Node node = list[i];
       const std::string path = item("virtual_proxies", i);
-      if (!reader_.map(node, path,
-                       {"name", "prefix", "listeners", "upstreams", "strip_prefix", "session",
-                        "auth", "identity_header", "response_headers", "host_allow_list",
-                        "connect_timeout", "read_timeout", "logout_redirect_uri", "cors",
-                        "allow_underscores_in_headers"})) {
+      if (!reader_.map(
+              node, path,
+              {"name", "prefix", "listeners", "upstreams", "strip_prefix", "session", "auth",
+               "identity_header", "response_headers", "host_allow_list", "connect_timeout",
+               "read_timeout", "logout_redirect_uri", "cors", "allow_underscores_in_headers"})) {
         continue;
       }
       VirtualProxy vp;
@@ -413,9 +419,9 @@ class ConfigParser {
         vp.name = *name;
         auto [it, fresh] = names.emplace(*name, i);
         if (!fresh) {
-          reader_.error(node["name"], child(path, "name"),
-                        in_quotes(*name) + " is already used by " +
-                            item("virtual_proxies", it->second));
+          reader_.error(
+              node["name"], child(path, "name"),
+              in_quotes(*name) + " is already used by " + item("virtual_proxies", it->second));
         }
       } else {
         reader_.error(node, child(path, "name"), "a name is required");
@@ -429,14 +435,13 @@ class ConfigParser {
         } else {
           auto [it, fresh] = prefixes.emplace(*prefix, i);
           if (!fresh) {
-            reader_.error(node["prefix"], child(path, "prefix"),
-                          in_quotes(*prefix) + " is already used by " +
-                              item("virtual_proxies", it->second));
+            reader_.error(
+                node["prefix"], child(path, "prefix"),
+                in_quotes(*prefix) + " is already used by " + item("virtual_proxies", it->second));
           }
         }
       } else {
-        reader_.error(node, child(path, "prefix"),
-                      "a prefix is required (\"\" serves the root)");
+        reader_.error(node, child(path, "prefix"), "a prefix is required (\"\" serves the root)");
       }
       parse_vp_listeners(node, path, vp);
       parse_upstreams(node, path, vp);
@@ -535,7 +540,8 @@ class ConfigParser {
     }
     std::size_t slash = rest.find('/');
     std::string_view authority = rest.substr(0, slash);
-    std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    std::string_view path =
+        slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
     bool has_port = !authority.empty() &&
                     (authority.front() == '[' ? authority.find("]:") != std::string_view::npos
                                               : authority.find(':') != std::string_view::npos);
@@ -561,7 +567,8 @@ class ConfigParser {
       // As browsers send it: scheme://host[:port], lower case, nothing after. No wildcards:
       // credentials are only ever allowed for origins named here.
       const std::size_t scheme_end = origin.find("://");
-      const std::string scheme = scheme_end == std::string::npos ? "" : origin.substr(0, scheme_end);
+      const std::string scheme =
+          scheme_end == std::string::npos ? "" : origin.substr(0, scheme_end);
       const std::string rest = scheme_end == std::string::npos ? "" : origin.substr(scheme_end + 3);
       const bool lower = std::none_of(origin.begin(), origin.end(), [](char c) {
         return std::isupper(static_cast<unsigned char>(c));
@@ -569,8 +576,9 @@ class ConfigParser {
       if ((scheme != "http" && scheme != "https") || rest.empty() || !lower ||
           rest.find_first_of("/?#*@ \\") != std::string::npos || has_control(origin)) {
         reader_.error(node["allowed_origins"][i], item(child(path, "allowed_origins"), i),
-                      in_quotes(origin) + " is not an origin such as https://app.example.com "
-                                          "(lower case, no path, no wildcard)");
+                      in_quotes(origin) +
+                          " is not an origin such as https://app.example.com "
+                          "(lower case, no path, no wildcard)");
       }
     }
     vp.cors_allowed_origins = std::move(*origins);
@@ -582,8 +590,9 @@ class ConfigParser {
     YAML::Node node = vp_node["session"];
     const std::string path = child(vp_path, "session");
     if (!node.IsDefined() || node.IsNull()) return;
-    if (!reader_.map(node, path, {"cookie_name", "inactivity_timeout", "max_lifetime",
-                                  "same_site", "secure", "domain", "partitioned"})) {
+    if (!reader_.map(node, path,
+                     {"cookie_name", "inactivity_timeout", "max_lifetime", "same_site", "secure",
+                      "domain", "partitioned"})) {
       return;
     }
     if (auto name = reader_.string(node, path, "cookie_name")) {
@@ -602,18 +611,26 @@ class ConfigParser {
     }
     if (auto t = reader_.duration(node, path, "max_lifetime")) s.max_lifetime_seconds = *t;
     if (auto v = reader_.string(node, path, "same_site")) {
-      if (*v == "lax") s.same_site = SameSite::kLax;
-      else if (*v == "strict") s.same_site = SameSite::kStrict;
-      else if (*v == "none") s.same_site = SameSite::kNone;
-      else reader_.error(node["same_site"], child(path, "same_site"),
-                         in_quotes(*v) + " is not lax, strict or none");
+      if (*v == "lax")
+        s.same_site = SameSite::kLax;
+      else if (*v == "strict")
+        s.same_site = SameSite::kStrict;
+      else if (*v == "none")
+        s.same_site = SameSite::kNone;
+      else
+        reader_.error(node["same_site"], child(path, "same_site"),
+                      in_quotes(*v) + " is not lax, strict or none");
     }
     if (auto v = reader_.string(node, path, "secure")) {
-      if (*v == "auto") s.secure = SecureMode::kAuto;
-      else if (*v == "always" || *v == "true") s.secure = SecureMode::kAlways;
-      else if (*v == "never" || *v == "false") s.secure = SecureMode::kNever;
-      else reader_.error(node["secure"], child(path, "secure"),
-                         in_quotes(*v) + " is not auto, always or never");
+      if (*v == "auto")
+        s.secure = SecureMode::kAuto;
+      else if (*v == "always" || *v == "true")
+        s.secure = SecureMode::kAlways;
+      else if (*v == "never" || *v == "false")
+        s.secure = SecureMode::kNever;
+      else
+        reader_.error(node["secure"], child(path, "secure"),
+                      in_quotes(*v) + " is not auto, always or never");
     }
     if (s.same_site == SameSite::kNone && s.secure == SecureMode::kNever) {
       reader_.error(node["same_site"], child(path, "same_site"),
@@ -628,8 +645,8 @@ class ConfigParser {
     }
     if (auto domain = reader_.string(node, path, "domain")) {
       s.domain = *domain;
-      if (!domain->empty() && (has_control(*domain) ||
-                               domain->find_first_of(" ;,\"") != std::string::npos)) {
+      if (!domain->empty() &&
+          (has_control(*domain) || domain->find_first_of(" ;,\"") != std::string::npos)) {
         reader_.error(node["domain"], child(path, "domain"),
                       in_quotes(*domain) + " is not a domain name");
       }
@@ -645,8 +662,8 @@ class ConfigParser {
     if (!uri) return std::nullopt;
     const bool url = uri->starts_with("https://") || uri->starts_with("http://");
     const bool local = uri->starts_with("/") && !uri->starts_with("//");
-    if (!uri->empty() && ((!url && !local) || has_control(*uri) ||
-                          uri->find_first_of(" \\") != std::string::npos)) {
+    if (!uri->empty() &&
+        ((!url && !local) || has_control(*uri) || uri->find_first_of(" \\") != std::string::npos)) {
       reader_.error(node[key], child(path, key),
                     in_quotes(*uri) + " is not an http(s) URL or a path starting with /");
     }
@@ -660,8 +677,9 @@ class ConfigParser {
       reader_.error(vp_node, path, "an auth section (method: jwt, header or ticket) is required");
       return;
     }
-    if (!reader_.map(node, path, {"method", "jwt", "header", "anonymous", "redirect_uri",
-                                  "ticket_lifetime", "forward_attributes", "endpoint"})) {
+    if (!reader_.map(node, path,
+                     {"method", "jwt", "header", "anonymous", "redirect_uri", "ticket_lifetime",
+                      "forward_attributes", "endpoint"})) {
       return;
     }
     header_map(node, path, "forward_attributes", vp.auth.forward_attributes);
@@ -674,11 +692,15 @@ class ConfigParser {
       }
     }
     if (auto mode = reader_.string(node, path, "anonymous")) {
-      if (*mode == "none") vp.auth.anonymous = AnonymousMode::kNone;
-      else if (*mode == "allow") vp.auth.anonymous = AnonymousMode::kAllow;
-      else if (*mode == "always") vp.auth.anonymous = AnonymousMode::kAlways;
-      else reader_.error(node["anonymous"], child(path, "anonymous"),
-                         in_quotes(*mode) + " is not none, allow or always");
+      if (*mode == "none")
+        vp.auth.anonymous = AnonymousMode::kNone;
+      else if (*mode == "allow")
+        vp.auth.anonymous = AnonymousMode::kAllow;
+      else if (*mode == "always")
+        vp.auth.anonymous = AnonymousMode::kAlways;
+      else
+        reader_.error(node["anonymous"], child(path, "anonymous"),
+                      in_quotes(*mode) + " is not none, allow or always");
     }
     if (auto endpoint = reader_.string(node, path, "endpoint")) {
       vp.auth.endpoint = *endpoint;
@@ -689,14 +711,18 @@ class ConfigParser {
           });
       if (!segment) {
         reader_.error(node["endpoint"], child(path, "endpoint"),
-                      in_quotes(*endpoint) + " is not one path segment of letters, digits, '.', "
-                                             "'_' or '-'");
+                      in_quotes(*endpoint) +
+                          " is not one path segment of letters, digits, '.', "
+                          "'_' or '-'");
       }
     }
     if (auto method = reader_.string(node, path, "method")) {
-      if (*method == "jwt") vp.auth.method = AuthMethod::kJwt;
-      else if (*method == "header") vp.auth.method = AuthMethod::kHeader;
-      else if (*method == "ticket") vp.auth.method = AuthMethod::kTicket;
+      if (*method == "jwt")
+        vp.auth.method = AuthMethod::kJwt;
+      else if (*method == "header")
+        vp.auth.method = AuthMethod::kHeader;
+      else if (*method == "ticket")
+        vp.auth.method = AuthMethod::kTicket;
       else {
         reader_.error(node["method"], child(path, "method"),
                       in_quotes(*method) + " is not jwt, header or ticket");
@@ -816,10 +842,10 @@ class ConfigParser {
         }
       }
     }
-    for (auto [key, target] : {std::pair<std::string_view, std::string*>{"user_id_claim",
-                                                                         &v.user_id_claim},
-                               {"user_directory_claim", &v.user_directory_claim},
-                               {"issuer", &v.issuer}}) {
+    for (auto [key, target] :
+         {std::pair<std::string_view, std::string*>{"user_id_claim", &v.user_id_claim},
+          {"user_directory_claim", &v.user_directory_claim},
+          {"issuer", &v.issuer}}) {
       if (auto value = reader_.string(jwt, jwt_path, key)) {
         *target = *value;
         if (key != "issuer" && value->empty()) {
@@ -910,9 +936,12 @@ class ConfigParser {
     if (!reader_.map(node, "access", {"mode", "auto_allocate_seats", "allocations"})) return;
     AccessSettings& a = config_.access;
     if (auto mode = reader_.string(node, "access", "mode")) {
-      if (*mode == "allocated") a.mode = AccessMode::kAllocated;
-      else if (*mode == "open") a.mode = AccessMode::kOpen;
-      else reader_.error(node["mode"], "access.mode", in_quotes(*mode) + " is not allocated or open");
+      if (*mode == "allocated")
+        a.mode = AccessMode::kAllocated;
+      else if (*mode == "open")
+        a.mode = AccessMode::kOpen;
+      else
+        reader_.error(node["mode"], "access.mode", in_quotes(*mode) + " is not allocated or open");
     }
     if (auto seats = reader_.count(node, "access", "auto_allocate_seats")) {
       a.auto_allocate_seats = *seats;
@@ -931,18 +960,18 @@ class ConfigParser {
   void parse_limits(const YAML::Node& root) {
     YAML::Node node = root["limits"];
     if (!node.IsDefined() || node.IsNull()) return;
-    if (!reader_.map(node, "limits", {"max_header_bytes", "max_header_count", "max_request_line",
-                                      "header_timeout", "idle_timeout", "shutdown_grace",
-                                      "body_timeout", "body_min_rate", "max_connections",
-                                      "handshake_timeout"})) {
+    if (!reader_.map(node, "limits",
+                     {"max_header_bytes", "max_header_count", "max_request_line", "header_timeout",
+                      "idle_timeout", "shutdown_grace", "body_timeout", "body_min_rate",
+                      "max_connections", "handshake_timeout"})) {
       return;
     }
     Limits& l = config_.limits;
-    for (auto [key, target] : {std::pair<std::string_view, std::size_t*>{"max_header_bytes",
-                                                                         &l.max_header_bytes},
-                               {"max_header_count", &l.max_header_count},
-                               {"max_request_line", &l.max_request_line},
-                               {"max_connections", &l.max_connections}}) {
+    for (auto [key, target] :
+         {std::pair<std::string_view, std::size_t*>{"max_header_bytes", &l.max_header_bytes},
+          {"max_header_count", &l.max_header_count},
+          {"max_request_line", &l.max_request_line},
+          {"max_connections", &l.max_connections}}) {
       if (auto value = reader_.count(node, "limits", key)) {
         if (*value == 0) reader_.error(node[std::string(key)], child("limits", key), "must be > 0");
         *target = static_cast<std::size_t>(*value);

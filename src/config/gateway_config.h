@@ -22,8 +22,8 @@ namespace jotgate::config {
 enum class TlsVersion { kTls12, kTls13 };
 
 struct TlsSettings {
-  std::string certificate;  // absolute path after load
-  std::string key;          // absolute path after load
+  std::string certificate;           // absolute path after load
+  std::string key;                   // absolute path after load
   bool generate_if_missing = false;  // both files missing: generate a self-signed pair at start
   TlsVersion min_version = TlsVersion::kTls12;
 };
@@ -40,7 +40,7 @@ enum class SameSite { kLax, kStrict, kNone };
 enum class SecureMode { kAuto, kAlways, kNever };
 
 struct SessionSettings {
-  std::string cookie_name;            // default X-Jotgate-Session-<prefix> / X-Jotgate-Session
+  std::string cookie_name;  // default X-Jotgate-Session-<prefix> / X-Jotgate-Session
   std::int64_t inactivity_timeout_seconds = 30 * 60;
   std::int64_t max_lifetime_seconds = 0;  // 0 = none
   SameSite same_site = SameSite::kLax;
@@ -52,11 +52,11 @@ struct SessionSettings {
 };
 
 struct JwtSettings {
-  std::string key;  // absolute path: PEM certificate, PEM public key or JWKS
-  jose::KeySet keys;  // loaded from `key` at validation, so start-up reads it once
-  jose::VerifierSettings verifier;                 // algorithms, claims, issuer, audience, leeway
+  std::string key;                  // absolute path: PEM certificate, PEM public key or JWKS
+  jose::KeySet keys;                // loaded from `key` at validation, so start-up reads it once
+  jose::VerifierSettings verifier;  // algorithms, claims, issuer, audience, leeway
   std::map<std::string, std::string> forward_claims;  // claim name -> upstream header name
-  bool forward_authorization = false;              // pass the client's Authorization upstream
+  bool forward_authorization = false;                 // pass the client's Authorization upstream
   std::size_t token_cache = 10000;  // verified tokens remembered (by SHA-256); 0 = no cache
 };
 
@@ -75,8 +75,8 @@ enum class AnonymousMode { kNone, kAllow, kAlways };
 
 struct AuthSettings {
   AuthMethod method = AuthMethod::kJwt;
-  JwtSettings jwt;                // method jwt
-  HeaderAuthSettings header;      // method header
+  JwtSettings jwt;            // method jwt
+  HeaderAuthSettings header;  // method header
   AnonymousMode anonymous = AnonymousMode::kNone;
   // Where a browser navigation without a session is sent, with returnTo=<the URL it asked
   // for> (a sign-in page); "" answers 401 as for any request.
@@ -92,8 +92,8 @@ struct AuthSettings {
 std::string_view auth_method_name(AuthMethod method);
 
 struct Upstream {
-  std::string url;     // as written, for messages
-  bool tls = false;    // https
+  std::string url;   // as written, for messages
+  bool tls = false;  // https
   std::string host;
   std::uint16_t port = 0;
   std::string base_path;  // path prefix of the upstream URL, "" when none
@@ -143,8 +143,8 @@ struct Limits {
   // body_timeout + bytes / body_min_rate seconds from its start (a trickle is cut, a large
   // upload at a sane rate is not). 0 for the rate: only the wait between reads is bounded.
   std::chrono::milliseconds body_timeout = std::chrono::seconds(30);
-  std::uint64_t body_min_rate = 1024;  // bytes per second
-  std::size_t max_connections = 10000;       // per listener; more are closed at once
+  std::uint64_t body_min_rate = 1024;   // bytes per second
+  std::size_t max_connections = 10000;  // per listener; more are closed at once
   // TLS handshake (gateway and admin listeners).
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
 };
@@ -154,9 +154,9 @@ struct Limits {
 struct AdminSettings {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4243;
-  TlsSettings tls;          // required; both files missing: a self-signed pair is generated
-  std::string client_ca;    // absolute path of a PEM CA, "" = no client certificates
-  std::string token_file;   // absolute path of a file holding the token, "" = no token
+  TlsSettings tls;         // required; both files missing: a self-signed pair is generated
+  std::string client_ca;   // absolute path of a PEM CA, "" = no client certificates
+  std::string token_file;  // absolute path of a file holding the token, "" = no token
 };
 
 struct GatewayConfig {
@@ -166,7 +166,7 @@ struct GatewayConfig {
   std::vector<VirtualProxy> virtual_proxies;
   AccessSettings access;
   LogFormat log_format = LogFormat::kText;
-  std::string access_log;  // "" = standard output
+  std::string access_log;          // "" = standard output
   bool access_log_enabled = true;  // false: `access_log: off`
   Limits limits;
   std::optional<AdminSettings> admin;  // none: no admin listener

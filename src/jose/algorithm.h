@@ -10,12 +10,20 @@
 namespace jotgate::jose {
 
 enum class Algorithm {
-  kRS256, kRS384, kRS512,
-  kPS256, kPS384, kPS512,
-  kES256, kES384, kES512,
+  kRS256,
+  kRS384,
+  kRS512,
+  kPS256,
+  kPS384,
+  kPS512,
+  kES256,
+  kES384,
+  kES512,
   kEdDSA,    // RFC 8037, Ed25519 keys only
   kEd25519,  // RFC 9864 fully-specified name for the same signature
-  kHS256, kHS384, kHS512,
+  kHS256,
+  kHS384,
+  kHS512,
 };
 
 // The kind of key an algorithm needs; a token whose alg does not fit the key is refused.

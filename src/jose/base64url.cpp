@@ -30,7 +30,8 @@ std::string base64url_encode(std::string_view bytes) {
   const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) | in[i + 2];
+    const std::uint32_t v =
+        (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) | in[i + 2];
     out.push_back(kAlphabet[(v >> 18) & 63]);
     out.push_back(kAlphabet[(v >> 12) & 63]);
     out.push_back(kAlphabet[(v >> 6) & 63]);
@@ -87,8 +88,8 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   const std::size_t rest = text.size() % 4;
   if (rest == 1) return std::nullopt;
   std::string out(text.size() / 4 * 3 + (rest == 0 ? 0 : rest - 1), '\0');
-  if (!base64url_decode_into(
-          text, std::span(reinterpret_cast<unsigned char*>(out.data()), out.size()))) {
+  if (!base64url_decode_into(text,
+                             std::span(reinterpret_cast<unsigned char*>(out.data()), out.size()))) {
     return std::nullopt;
   }
   return out;

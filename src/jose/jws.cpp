@@ -21,14 +21,20 @@ namespace jotgate::jose {
 
 const EVP_MD* digest_for(Algorithm alg, const Key::Material& material) {
   switch (alg) {
-    case Algorithm::kRS256: case Algorithm::kPS256: case Algorithm::kES256: case Algorithm::kHS256:
-      return material.sha256.get();
-    case Algorithm::kRS384: case Algorithm::kPS384: case Algorithm::kES384: case Algorithm::kHS384:
-      return material.sha384.get();
-    case Algorithm::kRS512: case Algorithm::kPS512: case Algorithm::kES512: case Algorithm::kHS512:
-      return material.sha512.get();
-    case Algorithm::kEdDSA: case Algorithm::kEd25519:
-      return nullptr;  // Ed25519 hashes internally
+    case Algorithm::kRS256:
+    case Algorithm::kPS256:
+    case Algorithm::kES256:
+    case Algorithm::kHS256: return material.sha256.get();
+    case Algorithm::kRS384:
+    case Algorithm::kPS384:
+    case Algorithm::kES384:
+    case Algorithm::kHS384: return material.sha384.get();
+    case Algorithm::kRS512:
+    case Algorithm::kPS512:
+    case Algorithm::kES512:
+    case Algorithm::kHS512: return material.sha512.get();
+    case Algorithm::kEdDSA:
+    case Algorithm::kEd25519: return nullptr;  // Ed25519 hashes internally
   }
   return nullptr;
 }
@@ -44,8 +50,10 @@ void prepare_verify_templates(Key::Material& material, KeyType type) {
     bool ok = ctx && md && EVP_PKEY_verify_init(ctx.get()) == 1 &&
               EVP_PKEY_CTX_set_signature_md(ctx.get(), md) == 1;
     if (ok && type == KeyType::kRsa) {
-      const bool pss = alg == Algorithm::kPS256 || alg == Algorithm::kPS384 || alg == Algorithm::kPS512;
-      ok = EVP_PKEY_CTX_set_rsa_padding(ctx.get(), pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) == 1;
+      const bool pss =
+          alg == Algorithm::kPS256 || alg == Algorithm::kPS384 || alg == Algorithm::kPS512;
+      ok = EVP_PKEY_CTX_set_rsa_padding(ctx.get(),
+                                        pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) == 1;
       // RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash.
       if (ok && pss) {
         ok = EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_DIGEST) == 1 &&
@@ -139,8 +147,8 @@ EVP_MD_CTX* new_digest_ctx(Algorithm alg, const Key::Material& material, bool si
 bool hmac(Algorithm alg, const Key::Material& material, std::string_view input, unsigned char* out,
           unsigned int* out_len) {
   const auto& secret = material.secret;
-  return HMAC(digest_for(alg, material), secret.data(), static_cast<int>(secret.size()), as_bytes(input),
-              input.size(), out, out_len) != nullptr;
+  return HMAC(digest_for(alg, material), secret.data(), static_cast<int>(secret.size()),
+              as_bytes(input), input.size(), out, out_len) != nullptr;
 }
 
 // Raw R||S (fixed length) to the DER form OpenSSL verifies; empty when impossible.
@@ -163,19 +171,22 @@ std::string raw_to_der(std::string_view raw) {
 
 std::string der_to_raw(std::string_view der, std::size_t coordinate) {
   const unsigned char* p = as_bytes(der);
-  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
   if (!sig) return {};
   std::string raw(coordinate * 2, '\0');
   auto* out = reinterpret_cast<unsigned char*>(raw.data());
   if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out, static_cast<int>(coordinate)) < 0 ||
-      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out + coordinate, static_cast<int>(coordinate)) < 0) {
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out + coordinate, static_cast<int>(coordinate)) <
+          0) {
     return {};
   }
   return raw;
 }
 
 // True when the signature verifies with this key (the key already fits the algorithm).
-bool verify_with(const Key& key, Algorithm alg, std::string_view input, std::string_view signature) {
+bool verify_with(const Key& key, Algorithm alg, std::string_view input,
+                 std::string_view signature) {
   const auto& material = key.material();
   if (key.type() == KeyType::kOct) {
     unsigned char tag[EVP_MAX_MD_SIZE];
@@ -198,8 +209,8 @@ bool verify_with(const Key& key, Algorithm alg, std::string_view input, std::str
     }
     EVP_PKEY_CTX* ctx =
         thread_verify_context(material.template_ids[static_cast<std::size_t>(alg)], tmpl.get());
-    return ctx != nullptr && EVP_PKEY_verify(ctx, as_bytes(signature), signature.size(), digest,
-                                             digest_len) == 1;
+    return ctx != nullptr &&
+           EVP_PKEY_verify(ctx, as_bytes(signature), signature.size(), digest, digest_len) == 1;
   }
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(new_digest_ctx(alg, material, false));
   if (!ctx) return false;
@@ -219,7 +230,9 @@ class StrictDomBuilder {
   bool boolean(bool value) { return put(value) != nullptr; }
   bool number_integer(json::number_integer_t value) { return put(value) != nullptr; }
   bool number_unsigned(json::number_unsigned_t value) { return put(value) != nullptr; }
-  bool number_float(json::number_float_t value, const json::string_t&) { return put(value) != nullptr; }
+  bool number_float(json::number_float_t value, const json::string_t&) {
+    return put(value) != nullptr;
+  }
   bool string(json::string_t& value) { return put(std::move(value)) != nullptr; }
   bool binary(json::binary_t&) { return false; }  // JSON text has no binary values
   bool start_object(std::size_t) {
@@ -372,7 +385,8 @@ Result<std::string> sign_compact(std::string_view header_json, std::string_view 
   const auto alg = algorithm_from_name(alg_it->get_ref<const std::string&>());
   if (!alg) return make_error(Reason::kAlgNotAllowed, alg_it->get<std::string>());
   // fits(): type and curve, and a JWK's own "alg"/"use" when it has them.
-  if (!key.fits(*alg)) return make_error(Reason::kAlgKeyMismatch, std::string(algorithm_name(*alg)));
+  if (!key.fits(*alg))
+    return make_error(Reason::kAlgKeyMismatch, std::string(algorithm_name(*alg)));
   if (!key.has_private_part()) return make_error(Reason::kKeyUnsupported, "not a private key");
 
   std::string token = base64url_encode(header_json);
@@ -405,7 +419,8 @@ Result<std::string> sign_compact(std::string_view header_json, std::string_view 
     signature.resize(len);
     if (key.type() == KeyType::kEc) {
       signature = der_to_raw(signature, ec_coordinate_size(*alg));
-      if (signature.empty()) return make_error(Reason::kKeyInvalid, "ECDSA signature conversion failed");
+      if (signature.empty())
+        return make_error(Reason::kKeyInvalid, "ECDSA signature conversion failed");
     }
   }
   token += '.';

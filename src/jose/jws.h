@@ -22,20 +22,21 @@ inline constexpr std::size_t kDefaultMaxTokenSize = 16 * 1024;
 
 // A JWS whose shape is valid; its signature is not yet checked.
 struct ParsedJws {
-  std::string header_json;    // decoded protected header (a JSON object, no duplicate members)
-  nlohmann::json header;      // the same, parsed once
-  std::string payload;        // decoded payload bytes
-  std::string signature;      // decoded signature bytes
+  std::string header_json;         // decoded protected header (a JSON object, no duplicate members)
+  nlohmann::json header;           // the same, parsed once
+  std::string payload;             // decoded payload bytes
+  std::string signature;           // decoded signature bytes
   std::string_view signing_input;  // "<header>.<payload>" as in the token; points into it
   Algorithm alg;
-  std::string kid;            // empty when absent
+  std::string kid;  // empty when absent
 };
 
 // Shape checks in this order: size (before anything else), five parts (JWE), three parts,
 // base64url of each part, header a JSON object without duplicate members, alg present and not
 // "none" (any case), alg known, no "crit" (jotgate understands no extension), kid a string.
 // jku, x5u, jwk and x5c are never read. The token must outlive the result (signing_input).
-Result<ParsedJws> parse_compact(std::string_view token, std::size_t max_size = kDefaultMaxTokenSize);
+Result<ParsedJws> parse_compact(std::string_view token,
+                                std::size_t max_size = kDefaultMaxTokenSize);
 
 // Payload must be a JSON object without duplicate members when used as a JWT.
 Result<nlohmann::json> parse_json_object(std::string_view text, Reason not_object_reason);

@@ -12,7 +12,8 @@ Result<std::optional<double>> numeric_date(const nlohmann::json& claims, const c
   const auto it = claims.find(name);
   if (it == claims.end()) return std::optional<double>();
   if (!it->is_number()) {
-    return make_error(Reason::kClaimMalformed, std::string("\"") + name + "\" is not a NumericDate");
+    return make_error(Reason::kClaimMalformed,
+                      std::string("\"") + name + "\" is not a NumericDate");
   }
   return std::optional<double>(it->get<double>());
 }
@@ -56,7 +57,8 @@ Result<UserIdentity> validate_claims(const nlohmann::json& claims, const Verifie
   if (const auto it = claims.find("aud"); it != claims.end()) {
     const bool well_formed =
         it->is_string() ||
-        (it->is_array() && std::all_of(it->begin(), it->end(), [](const auto& v) { return v.is_string(); }));
+        (it->is_array() &&
+         std::all_of(it->begin(), it->end(), [](const auto& v) { return v.is_string(); }));
     if (!well_formed) {
       return make_error(Reason::kClaimMalformed, "\"aud\" is not a string or an array of strings");
     }
@@ -95,7 +97,8 @@ Result<UserIdentity> validate_claims(const nlohmann::json& claims, const Verifie
 
 Result<JwtVerifier> JwtVerifier::create(VerifierSettings settings, KeySet keys) {
   if (keys.empty()) return make_error(Reason::kKeyUnsupported, "no verification key");
-  if (settings.algorithms.empty()) return make_error(Reason::kAlgNotAllowed, "no algorithm allowed");
+  if (settings.algorithms.empty())
+    return make_error(Reason::kAlgNotAllowed, "no algorithm allowed");
   const bool usable = std::any_of(keys.keys().begin(), keys.keys().end(), [&](const Key& key) {
     return std::any_of(settings.algorithms.begin(), settings.algorithms.end(),
                        [&](Algorithm alg) { return key.fits(alg); });

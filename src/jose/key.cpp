@@ -2,13 +2,13 @@
 
 #include <iterator>
 
-#include <nlohmann/json.hpp>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "base/text.h"
@@ -86,8 +86,8 @@ Result<Key> wrap_pkey(EvpPkeyPtr pkey, bool has_private) {
   } else if (id == EVP_PKEY_ED25519) {
     type = KeyType::kOkp;
   } else {
-    return key_error(Reason::kKeyUnsupported,
-                     "key type " + std::string(OBJ_nid2sn(id)) + "; RSA, EC or Ed25519 are supported");
+    return key_error(Reason::kKeyUnsupported, "key type " + std::string(OBJ_nid2sn(id)) +
+                                                  "; RSA, EC or Ed25519 are supported");
   }
   material->pkey = std::move(pkey);
   prepare_verify_templates(*material, type);
@@ -114,7 +114,8 @@ Result<T> name_file(Result<T> result, const std::string& path) {
 Result<std::string> jwk_bytes(const nlohmann::json& jwk, const char* member, bool required) {
   const auto it = jwk.find(member);
   if (it == jwk.end()) {
-    if (required) return make_error(Reason::kKeyInvalid, std::string("JWK without \"") + member + "\"");
+    if (required)
+      return make_error(Reason::kKeyInvalid, std::string("JWK without \"") + member + "\"");
     return std::string();
   }
   if (!it->is_string()) {
@@ -134,12 +135,14 @@ BnPtr to_bn(const std::string& bytes) {
 
 Result<EvpPkeyPtr> pkey_from_params(const char* type, OSSL_PARAM_BLD* bld, bool with_private) {
   std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, with_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
                         params.get()) != 1) {
-    return key_error(Reason::kKeyInvalid, std::string(type) + " JWK parameters are not a valid key");
+    return key_error(Reason::kKeyInvalid,
+                     std::string(type) + " JWK parameters are not a valid key");
   }
   return EvpPkeyPtr(raw);
 }
@@ -147,8 +150,9 @@ Result<EvpPkeyPtr> pkey_from_params(const char* type, OSSL_PARAM_BLD* bld, bool 
 Result<EvpPkeyPtr> rsa_from_jwk(const nlohmann::json& jwk, bool with_private) {
   static constexpr const char* kPrivateMembers[] = {"d", "p", "q", "dp", "dq", "qi"};
   static constexpr const char* kPrivateParams[] = {
-      OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,  OSSL_PKEY_PARAM_RSA_FACTOR2,
-      OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+      OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+      OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+      OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
   auto n = jwk_bytes(jwk, "n", true);
   if (!n) return n.error();
   auto e = jwk_bytes(jwk, "e", true);
@@ -216,9 +220,10 @@ Result<EvpPkeyPtr> okp_from_jwk(const nlohmann::json& jwk, bool with_private) {
   if (with_private) {
     auto d = jwk_bytes(jwk, "d", true);
     if (!d) return d.error();
-    if (d->size() != 32) return make_error(Reason::kKeyInvalid, "Ed25519 JWK \"d\" is not 32 bytes");
-    raw = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                       reinterpret_cast<const unsigned char*>(d->data()), d->size());
+    if (d->size() != 32)
+      return make_error(Reason::kKeyInvalid, "Ed25519 JWK \"d\" is not 32 bytes");
+    raw = EVP_PKEY_new_raw_private_key(
+        EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(d->data()), d->size());
     // The public part must be the one derived from the private part.
     unsigned char derived[32];
     std::size_t len = sizeof derived;
@@ -246,8 +251,9 @@ Result<Key> key_from_jwk(const nlohmann::json& jwk, bool with_private) {
   std::optional<Key> key;
   if (kty == "oct") {
     if (!with_private) {
-      return make_error(Reason::kKeyUnsupported,
-                        "an \"oct\" JWK among verification keys; configure HMAC secrets explicitly");
+      return make_error(
+          Reason::kKeyUnsupported,
+          "an \"oct\" JWK among verification keys; configure HMAC secrets explicitly");
     }
     auto k = jwk_bytes(jwk, "k", true);
     if (!k) return k.error();
@@ -257,9 +263,12 @@ Result<Key> key_from_jwk(const nlohmann::json& jwk, bool with_private) {
     key = make_shared_secret(*k);
   } else {
     Result<EvpPkeyPtr> pkey = make_error(Reason::kKeyUnsupported, "JWK kty \"" + kty + "\"");
-    if (kty == "RSA") pkey = rsa_from_jwk(jwk, with_private);
-    else if (kty == "EC") pkey = ec_from_jwk(jwk, with_private);
-    else if (kty == "OKP") pkey = okp_from_jwk(jwk, with_private);
+    if (kty == "RSA")
+      pkey = rsa_from_jwk(jwk, with_private);
+    else if (kty == "EC")
+      pkey = ec_from_jwk(jwk, with_private);
+    else if (kty == "OKP")
+      pkey = okp_from_jwk(jwk, with_private);
     if (!pkey) return pkey.error();
     auto wrapped = wrap_pkey(std::move(*pkey), with_private);
     if (!wrapped) return wrapped.error();
@@ -281,8 +290,8 @@ Result<Key> key_from_jwk(const nlohmann::json& jwk, bool with_private) {
                         "JWK alg \"" + it->get<std::string>() + "\" is not supported");
     }
     if (!material_fits(*key, *key->alg)) {
-      return make_error(Reason::kKeyInvalid, "JWK alg \"" + it->get<std::string>() +
-                                                 "\" does not fit its kty/crv");
+      return make_error(Reason::kKeyInvalid,
+                        "JWK alg \"" + it->get<std::string>() + "\" does not fit its kty/crv");
     }
   }
   return std::move(*key);
@@ -313,7 +322,8 @@ Result<std::vector<PemBlock>> pem_blocks(std::string_view text) {
     if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) break;
     std::unique_ptr<char, OpenSslFree> n(name), h(header);
     std::unique_ptr<unsigned char, OpenSslFree> d(data);
-    blocks.push_back({name, std::string(reinterpret_cast<char*>(data), static_cast<std::size_t>(len))});
+    blocks.push_back(
+        {name, std::string(reinterpret_cast<char*>(data), static_cast<std::size_t>(len))});
   }
   ERR_clear_error();  // the loop ends on "no start line"
   if (blocks.empty()) return make_error(Reason::kKeyInvalid, "no PEM block and not a JWK/JWKS");
@@ -454,8 +464,7 @@ Result<Key> load_shared_secret(const std::string& path) {
   auto text = read_key_file(path);
   if (!text) return text.error();
   if (text->size() < kMinSecretBytes) {
-    return make_error(Reason::kKeyUnsupported,
-                      path + ": HMAC secret shorter than 32 bytes");
+    return make_error(Reason::kKeyUnsupported, path + ": HMAC secret shorter than 32 bytes");
   }
   return make_shared_secret(*text);
 }
@@ -489,7 +498,9 @@ std::string public_jwk(const Key& key) {
       const auto alg = key.material().ec_algorithm.value_or(Algorithm::kES256);
       const int size = alg == Algorithm::kES256 ? 32 : alg == Algorithm::kES384 ? 48 : 66;
       jwk["kty"] = "EC";
-      jwk["crv"] = alg == Algorithm::kES256 ? "P-256" : alg == Algorithm::kES384 ? "P-384" : "P-521";
+      jwk["crv"] = alg == Algorithm::kES256   ? "P-256"
+                   : alg == Algorithm::kES384 ? "P-384"
+                                              : "P-521";
       jwk["x"] = bn_param(OSSL_PKEY_PARAM_EC_PUB_X, size);
       jwk["y"] = bn_param(OSSL_PKEY_PARAM_EC_PUB_Y, size);
       break;

@@ -30,8 +30,7 @@ Result<std::unique_ptr<AccessLog>> AccessLog::open(const config::GatewayConfig& 
   }
   std::FILE* file = std::fopen(config.access_log.c_str(), "a");
   if (file == nullptr) {
-    return make_error(Reason::kFileUnwritable,
-                      config.access_log + ": " + std::strerror(errno));
+    return make_error(Reason::kFileUnwritable, config.access_log + ": " + std::strerror(errno));
   }
   return std::make_unique<AccessLog>(file, true, config.log_format);
 }
@@ -43,10 +42,16 @@ AccessLog::~AccessLog() {
 std::string AccessLog::format(const AccessRecord& r, std::string_view timestamp) const {
   if (format_ == config::LogFormat::kJson) {
     nlohmann::json line = {
-        {"time", timestamp},       {"client", r.client_ip},   {"method", r.method},
-        {"path", r.path},          {"status", r.status},      {"bytes", r.bytes},
-        {"duration_ms", static_cast<double>(static_cast<std::int64_t>(r.duration_ms * 1000)) / 1000},
-        {"vp", r.virtual_proxy},   {"user", r.user}};
+        {"time", timestamp},
+        {"client", r.client_ip},
+        {"method", r.method},
+        {"path", r.path},
+        {"status", r.status},
+        {"bytes", r.bytes},
+        {"duration_ms",
+         static_cast<double>(static_cast<std::int64_t>(r.duration_ms * 1000)) / 1000},
+        {"vp", r.virtual_proxy},
+        {"user", r.user}};
     // Paths are client bytes: replace invalid UTF-8 rather than throw.
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }

@@ -61,8 +61,7 @@ std::optional<Admission> check_head(const RequestHead& request, const RequestLim
 
 // host_allow_list: the Host, and a WebSocket's Origin, must be among the names.
 std::optional<Admission> check_host(const http::request_header<>& head,
-                                    const VirtualProxyRuntime& vp, bool websocket,
-                                    bool can_keep) {
+                                    const VirtualProxyRuntime& vp, bool websocket, bool can_keep) {
   if (vp.host_allow_list.empty()) return std::nullopt;
   auto host = head.find(http::field::host);
   if (host == head.end() || host->value().empty()) return answer(Reason::kHostMissing, can_keep);
@@ -149,7 +148,8 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
     if (!decision.allowed) {
       // A browser without a session goes to the sign-in page, if there is one.
       if (auto location = sign_in_redirect(vp.config, view, decision.reason, request.target)) {
-        out.answer = Answer{302, {{"Location", std::move(*location)}, {"Cache-Control", "no-store"}}, ""};
+        out.answer =
+            Answer{302, {{"Location", std::move(*location)}, {"Cache-Control", "no-store"}}, ""};
       } else {
         out.answer = std::move(decision.refusal);
       }

@@ -32,7 +32,7 @@ struct ClientInfo {
 // A request head as read from the client.
 struct RequestHead {
   const http::request_header<>& header;
-  std::string_view target;  // a copy the caller keeps (the header's is rewritten when forwarding)
+  std::string_view target;    // a copy the caller keeps (the header's is rewritten when forwarding)
   bool keep_alive = true;     // the client keeps the connection open (version, Connection)
   bool body_pending = false;  // a body follows that is not read yet
   std::optional<std::uint64_t> content_length;

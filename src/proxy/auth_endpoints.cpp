@@ -13,7 +13,8 @@ namespace jotgate::proxy {
 namespace {
 
 Answer plain(int status, std::string body) {
-  return {status, {{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "no-store"}},
+  return {status,
+          {{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "no-store"}},
           std::move(body) + "\n"};
 }
 
@@ -38,8 +39,7 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
   return std::nullopt;
 }
 
-Answer me(auth::Gate& gate, const auth::RequestView& request,
-                 const config::VirtualProxy& vp) {
+Answer me(auth::Gate& gate, const auth::RequestView& request, const config::VirtualProxy& vp) {
   auto info = gate.session_info(request);
   if (!info) {
     Answer refusal = answer_for(make_error(Reason::kNoCredentials), {vp.prefix, true, nullptr});
@@ -59,7 +59,7 @@ Answer me(auth::Gate& gate, const auth::RequestView& request,
 }
 
 Answer logout(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
-                     const config::VirtualProxy& vp) {
+              const config::VirtualProxy& vp) {
   const std::string_view method = request.method();
   std::optional<std::string> location;
   if (method == "GET") {
@@ -68,8 +68,8 @@ Answer logout(auth::Gate& gate, const auth::RequestView& request, std::string_vi
     if (!return_to) return plain(400, "Bad Request: GET .auth/logout needs returnTo=/path");
     location = return_target(*return_to, vp.cors_allowed_origins, own_origin(request));
     if (!location) {
-      return plain(400, "Bad Request: returnTo must be a path on this host, such as /" +
-                            vp.prefix + "/, or a URL of an allowed origin");
+      return plain(400, "Bad Request: returnTo must be a path on this host, such as /" + vp.prefix +
+                            "/, or a URL of an allowed origin");
     }
   } else if (method == "POST") {
     if (!vp.logout_redirect_uri.empty()) location = vp.logout_redirect_uri;
@@ -89,7 +89,7 @@ std::optional<std::string> form_decode(std::string_view encoded) {
 }
 
 Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
-                      std::string_view form, const config::VirtualProxy& vp) {
+               std::string_view form, const config::VirtualProxy& vp) {
   if (request.method() != "POST") return method_not_allowed("POST");
   if (!form.empty()) {
     auto type = request.header("Content-Type");
@@ -104,8 +104,9 @@ Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_v
   if (return_to) {
     location = return_target(*return_to, vp.cors_allowed_origins, own_origin(request));
     if (!location) {
-      return plain(400, "Bad Request: returnTo must be a path on this host or a URL of an "
-                        "allowed origin");
+      return plain(400,
+                   "Bad Request: returnTo must be a path on this host or a URL of an "
+                   "allowed origin");
     }
   }
   auth::Decision decision;
@@ -116,11 +117,13 @@ Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_v
   } else if (request.header("Authorization")) {
     decision = gate.check(request);
   } else {
-    return plain(400, "Bad Request: a token is required (Authorization: Bearer, or form field "
-                      "token)");
+    return plain(400,
+                 "Bad Request: a token is required (Authorization: Bearer, or form field "
+                 "token)");
   }
   if (!decision.allowed) {
-    return {decision.refusal.status, std::move(decision.refusal.headers), std::move(decision.refusal.body)};
+    return {decision.refusal.status, std::move(decision.refusal.headers),
+            std::move(decision.refusal.body)};
   }
   Answer reply{location ? 303 : 204, {}, {}};
   if (decision.set_cookie) reply.headers.emplace_back("Set-Cookie", *decision.set_cookie);
@@ -131,8 +134,7 @@ Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_v
 
 }  // namespace
 
-std::optional<std::string_view> auth_endpoint_of(std::string_view rest,
-                                                 std::string_view endpoint) {
+std::optional<std::string_view> auth_endpoint_of(std::string_view rest, std::string_view endpoint) {
   if (rest.size() < endpoint.size() + 1 || rest[0] != '/' ||
       rest.substr(1, endpoint.size()) != endpoint) {
     return std::nullopt;
@@ -144,8 +146,8 @@ std::optional<std::string_view> auth_endpoint_of(std::string_view rest,
 }
 
 Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
-                                  std::string_view name, std::string_view query,
-                                  std::string_view form, const config::VirtualProxy& vp) {
+                           std::string_view name, std::string_view query, std::string_view form,
+                           const config::VirtualProxy& vp) {
   if (name == "me") {
     if (request.method() != "GET" && request.method() != "HEAD") {
       return method_not_allowed("GET, HEAD");
@@ -187,15 +189,14 @@ std::optional<std::string> return_target(std::string_view encoded,
 std::string own_origin(const auth::RequestView& request) {
   auto host = request.header("Host");
   // A Host that is not a plain authority names no origin we would match.
-  if (!host || host->empty() ||
-      host->find_first_of("/\\@?#% \t") != std::string_view::npos) {
+  if (!host || host->empty() || host->find_first_of("/\\@?#% \t") != std::string_view::npos) {
     return {};
   }
   return (request.is_tls() ? "https://" : "http://") + std::string(*host);
 }
 
 std::optional<Answer> redeem_ticket(auth::Gate& gate, const auth::RequestView& request,
-                                           std::string_view path, std::string_view query) {
+                                    std::string_view path, std::string_view query) {
   auto ticket = query_param(query, kTicketParameter);
   if (!ticket) return std::nullopt;
   if (request.method() != "GET" && request.method() != "HEAD") {
@@ -205,7 +206,7 @@ std::optional<Answer> redeem_ticket(auth::Gate& gate, const auth::RequestView& r
   auth::Decision decision = gate.redeem_ticket(request, *ticket);
   if (!decision.allowed) {
     return Answer{decision.refusal.status, std::move(decision.refusal.headers),
-                         std::move(decision.refusal.body)};
+                  std::move(decision.refusal.body)};
   }
   // The same path ("//x" would name another host: one leading slash) and the query without
   // any ticket parameter.
@@ -247,7 +248,8 @@ std::optional<std::string> sign_in_redirect(const config::VirtualProxy& vp,
   if (reason != Reason::kNoCredentials && reason != Reason::kSessionExpired) return std::nullopt;
   const std::string& uri = vp.auth.redirect_uri;
   const char joiner = uri.find('?') == std::string::npos ? '?' : '&';
-  return uri + joiner + "returnTo=" + percent_encode(own_origin(request) + std::string(target), is_unreserved);
+  return uri + joiner +
+         "returnTo=" + percent_encode(own_origin(request) + std::string(target), is_unreserved);
 }
 
 }  // namespace jotgate::proxy

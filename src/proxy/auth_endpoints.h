@@ -28,8 +28,8 @@ std::optional<std::string_view> auth_endpoint_of(std::string_view rest, std::str
 
 // `form`: the request body of a POST .auth/session (at most kMaxFormBytes), else "".
 Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
-                                  std::string_view name, std::string_view query,
-                                  std::string_view form, const config::VirtualProxy& vp);
+                           std::string_view name, std::string_view query, std::string_view form,
+                           const config::VirtualProxy& vp);
 inline constexpr std::size_t kMaxFormBytes = 32 * 1024;  // a 16 KiB token fits, encoded
 
 // A returnTo value (percent-encoded, from a query or form), decoded, when it is a path on this
@@ -51,7 +51,7 @@ inline constexpr std::string_view kTicketParameter = "jotgateTicket";
 // the same path and query without it (the ticket never goes upstream, nor stays in the address
 // bar, the history or a Referer). nullopt when the query has no ticket.
 std::optional<Answer> redeem_ticket(auth::Gate& gate, const auth::RequestView& request,
-                                           std::string_view path, std::string_view query);
+                                    std::string_view path, std::string_view query);
 
 // auth.redirect_uri: where a browser navigation (GET taking text/html, or Sec-Fetch-Mode:
 // navigate; never a WebSocket upgrade) refused for want of a session is sent, with

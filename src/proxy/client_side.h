@@ -13,8 +13,8 @@
 #include <string>
 #include <type_traits>
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -46,7 +46,7 @@ class ClientSide {
   beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
   beast::flat_buffer& buffer() { return buffer_; }  // read from the client, not yet parsed
   const std::string& ip() const { return ip_; }
-  std::string& head_text() { return head_; }        // a header block being written, reused
+  std::string& head_text() { return head_; }  // a header block being written, reused
   Worker& worker() { return worker_; }
 
   // The relay buffer of the current request, taken from the worker on first use and given back

@@ -3,8 +3,8 @@
 
 namespace jotgate::proxy {
 
-void start_tls_connection(Worker& worker, std::size_t listener_index,
-                          asio::ip::tcp::socket socket, ConnectionSlot slot) {
+void start_tls_connection(Worker& worker, std::size_t listener_index, asio::ip::tcp::socket socket,
+                          ConnectionSlot slot) {
   boost::system::error_code ec;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   using Stream = asio::ssl::stream<beast::tcp_stream>;

@@ -41,9 +41,8 @@ void CorsPolicy::add_headers(http::fields& fields, std::string_view origin) cons
   fields.insert(http::field::vary, "Origin");
 }
 
-Answer CorsPolicy::preflight(std::optional<std::string_view> origin,
-                                            std::string_view method,
-                                            std::string_view request_headers) const {
+Answer CorsPolicy::preflight(std::optional<std::string_view> origin, std::string_view method,
+                             std::string_view request_headers) const {
   auto match = allowed(origin);
   if (!match || !method_token(method) || !header_list(request_headers)) {
     return {403,

@@ -33,7 +33,7 @@ class CorsPolicy {
   // The answer to a preflight (OPTIONS with Access-Control-Request-Method): 204 with what the
   // browser asked for, for an allowed origin; 403 otherwise.
   Answer preflight(std::optional<std::string_view> origin, std::string_view method,
-                      std::string_view request_headers) const;
+                   std::string_view request_headers) const;
 
  private:
   std::vector<std::string> allowed_;

@@ -21,9 +21,8 @@ bool safe_value(std::string_view value) {
 
 constexpr std::array<std::string_view, 3> kFramingHeaders{"content-length", "transfer-encoding",
                                                           "host"};
-constexpr std::array<std::string_view, 6> kHopByHop{"keep-alive", "proxy-connection",
-                                                    "proxy-authorization", "te", "trailer",
-                                                    "upgrade"};
+constexpr std::array<std::string_view, 6> kHopByHop{
+    "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "upgrade"};
 
 }  // namespace
 
@@ -147,9 +146,19 @@ HeaderPolicy::HeaderPolicy(HeaderPolicySettings settings)
       session_cookie_name_(std::move(settings.session_cookie_name)),
       allow_underscores_(settings.allow_underscores) {
   // What the gateway sets itself, and what fronting proxies use to name the client or the URL.
-  stripped_ = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-prefix",
-               "x-forwarded-port", "x-forwarded-server", "forwarded", "x-real-ip",
-               "true-client-ip", "x-client-ip", "x-original-url", "x-rewrite-url", "expect"};
+  stripped_ = {"x-forwarded-for",
+               "x-forwarded-proto",
+               "x-forwarded-host",
+               "x-forwarded-prefix",
+               "x-forwarded-port",
+               "x-forwarded-server",
+               "forwarded",
+               "x-real-ip",
+               "true-client-ip",
+               "x-client-ip",
+               "x-original-url",
+               "x-rewrite-url",
+               "expect"};
   stripped_.insert(stripped_.end(), settings.reserved_request_headers.begin(),
                    settings.reserved_request_headers.end());
   underscore_protected_ = stripped_;
@@ -165,10 +174,9 @@ bool HeaderPolicy::stripped(std::string_view name) const {
   const bool underscored = name.find('_') != std::string_view::npos;
   if (underscored && !allow_underscores_) return true;
   const auto& names = underscored ? underscore_protected_ : stripped_;
-  return std::any_of(names.begin(), names.end(),
-                     [&](const std::string& protected_name) {
-                       return same_as_dashes(name, protected_name);
-                     });
+  return std::any_of(names.begin(), names.end(), [&](const std::string& protected_name) {
+    return same_as_dashes(name, protected_name);
+  });
 }
 
 bool HeaderPolicy::sets_session_cookie(std::string_view set_cookie) const {
@@ -180,8 +188,7 @@ bool HeaderPolicy::sets_session_cookie(std::string_view set_cookie) const {
   return trim_ows(pair.substr(0, equals)) == session_cookie_name_;
 }
 
-bool HeaderPolicy::rewrite_request(http::request_header<>& request,
-                                   const auth::Decision& decision,
+bool HeaderPolicy::rewrite_request(http::request_header<>& request, const auth::Decision& decision,
                                    const ForwardedInfo& forwarded, bool websocket) const {
   if (decision.upstream_cookie && !safe_value(*decision.upstream_cookie)) return false;
   for (const auto& header : decision.upstream_headers) {
@@ -217,7 +224,8 @@ void HeaderPolicy::rewrite_response(http::response_header<>& response,
   remove_hop_by_hop(response, upgrade);
   auto [it, end] = response.equal_range(http::field::set_cookie);
   while (it != end) it = sets_session_cookie(it->value()) ? response.erase(it) : std::next(it);
-  if (decision.set_cookie && safe_value(*decision.set_cookie)) response.insert(http::field::set_cookie, *decision.set_cookie);
+  if (decision.set_cookie && safe_value(*decision.set_cookie))
+    response.insert(http::field::set_cookie, *decision.set_cookie);
   add_response_headers(response);
 }
 

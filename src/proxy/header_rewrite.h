@@ -67,8 +67,9 @@ class HeaderPolicy {
   // Client request -> upstream request (header only; framing headers are left to the caller).
   // False (request unchanged) when a value to add holds CR, LF or another control character:
   // a claim must not be able to add header lines; the caller refuses the request.
-  [[nodiscard]] bool rewrite_request(http::request_header<>& request, const auth::Decision& decision,
-                       const ForwardedInfo& forwarded, bool websocket) const;
+  [[nodiscard]] bool rewrite_request(http::request_header<>& request,
+                                     const auth::Decision& decision, const ForwardedInfo& forwarded,
+                                     bool websocket) const;
   // Upstream response -> client response; an upstream's Set-Cookie for the session cookie
   // is removed.
   void rewrite_response(http::response_header<>& response, const auth::Decision& decision,

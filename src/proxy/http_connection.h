@@ -14,12 +14,12 @@
 #include <string_view>
 #include <variant>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include "proxy/admission.h"
 #include "proxy/auth_endpoints.h"
@@ -89,8 +89,8 @@ class HttpConnection final : public ConnectionBase,
   asio::awaitable<void> serve(std::shared_ptr<HttpConnection> self) {
     if constexpr (kTls) {
       client_.tcp().expires_after(runtime_->limits.handshake_timeout);
-      auto [ec] = co_await client_.stream().async_handshake(asio::ssl::stream_base::server,
-                                                            kNoThrow);
+      auto [ec] =
+          co_await client_.stream().async_handshake(asio::ssl::stream_base::server, kNoThrow);
       if (ec) co_return;
     }
     bool first = true;
@@ -144,9 +144,9 @@ class HttpConnection final : public ConnectionBase,
     line.path = record.path;
     line.status = record.status;
     line.bytes = record.bytes;
-    line.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                                 record.start)
-                           .count();
+    line.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - record.start)
+            .count();
     if (record.vp != nullptr) line.virtual_proxy = record.vp->config.name;
     line.user = record.user;
     runtime_->access_log->write(line);
@@ -164,7 +164,8 @@ class HttpConnection final : public ConnectionBase,
       response.insert(name, value);
     }
     const bool bodiless = reply.status == 204 || reply.status == 304;
-    if (!has_type && !bodiless) response.set(http::field::content_type, "text/plain; charset=utf-8");
+    if (!has_type && !bodiless)
+      response.set(http::field::content_type, "text/plain; charset=utf-8");
     if (record.vp != nullptr) {
       record.vp->policy.add_response_headers(response);
       // An allowed page can read the gateway's answers too (a 401 tells it to sign in again).
@@ -203,9 +204,9 @@ class HttpConnection final : public ConnectionBase,
     client_.tcp().expires_after(limits.header_timeout);
     const HeadRead head = co_await read_head(header_parser);
     if (head.ec == http::error::header_limit) {
-      co_return co_await refuse(record, head.start_line_done ? Reason::kHeaderTooLarge
-                                                             : Reason::kRequestLineTooLong,
-                                false);
+      co_return co_await refuse(
+          record, head.start_line_done ? Reason::kHeaderTooLarge : Reason::kRequestLineTooLong,
+          false);
     }
     if (head.ec == beast::error::timeout || head.ec == http::error::end_of_stream ||
         head.ec == asio::error::eof || head.ec == asio::error::operation_aborted ||
@@ -224,38 +225,34 @@ class HttpConnection final : public ConnectionBase,
     const ClientInfo client = client_info();
     std::optional<std::uint64_t> content_length;
     if (auto length = header_parser.content_length()) content_length = *length;
-    Admission admitted = admit({request, target_text_, request.keep_alive(),
-                                !header_parser.is_done(), content_length},
-                               client, listener(), *runtime_);
+    Admission admitted = admit(
+        {request, target_text_, request.keep_alive(), !header_parser.is_done(), content_length},
+        client, listener(), *runtime_);
     record.vp = admitted.vp;
     if (admitted.decision.allowed) record.user = admitted.decision.user.qualified();
     switch (admitted.action) {
       case Admission::kAnswer:
         co_return co_await write_answer(record, std::move(admitted.answer), admitted.keep_alive,
                                         admitted.cors_origin);
-      case Admission::kReadForm:
-        co_return co_await serve_form(record, admitted, header_parser);
-      case Admission::kForward:
-        break;
+      case Admission::kReadForm: co_return co_await serve_form(record, admitted, header_parser);
+      case Admission::kForward: break;
     }
 
     const VirtualProxyRuntime& vp = *admitted.vp;
-    UpstreamExchange<Stream> exchange(client_, runtime_->upstreams_of(worker_.index), vp,
-                                      admitted, limits, worker_.server.stopping);
+    UpstreamExchange<Stream> exchange(client_, runtime_->upstreams_of(worker_.index), vp, admitted,
+                                      limits, worker_.server.stopping);
     ExchangeResult result = co_await exchange.run(header_parser);
     record.status = result.status;
     record.bytes = result.bytes;
     switch (result.outcome) {
-      case ExchangeOutcome::kDone:
-        co_return result.keep_alive;
+      case ExchangeOutcome::kDone: co_return result.keep_alive;
       case ExchangeOutcome::kUpgraded: {
         log(record);
         record.status = 0;  // logged already; the tunnel follows
         co_await tunnel(self, std::move(result.upgraded), vp, admitted.decision.session_handle);
         co_return false;
       }
-      case ExchangeOutcome::kClientFailed:
-        co_return false;
+      case ExchangeOutcome::kClientFailed: co_return false;
       case ExchangeOutcome::kClientMalformed:
         co_return co_await refuse(record, Reason::kBodyMalformed, false);
       case ExchangeOutcome::kClientTimeout:

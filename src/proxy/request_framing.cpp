@@ -14,8 +14,8 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 
 // unreserved / sub-delims (RFC 3986 section 2): what a reg-name holds besides pct-encoding.
 bool is_reg_name_char(char c) {
-  return is_alpha(c) || is_digit(c) || std::string_view("-._~!$&'()*+,;=").find(c) !=
-                                           std::string_view::npos;
+  return is_alpha(c) || is_digit(c) ||
+         std::string_view("-._~!$&'()*+,;=").find(c) != std::string_view::npos;
 }
 
 bool valid_reg_name(std::string_view name) {
@@ -42,24 +42,26 @@ bool valid_ip_literal(std::string_view literal) {
 
 constexpr FramingProblem kTransferEncodingInHttp10{
     Reason::kFramingInvalid, "Transfer-Encoding is not allowed in an HTTP/1.0 request"};
-constexpr FramingProblem kChunkedNotFinal{
-    Reason::kFramingInvalid, "the final transfer coding must be chunked"};
-constexpr FramingProblem kChunkedTwice{Reason::kFramingInvalid, "chunked is applied more than once"};
+constexpr FramingProblem kChunkedNotFinal{Reason::kFramingInvalid,
+                                          "the final transfer coding must be chunked"};
+constexpr FramingProblem kChunkedTwice{Reason::kFramingInvalid,
+                                       "chunked is applied more than once"};
 constexpr FramingProblem kCodingUnknown{Reason::kCodingNotImplemented, "unknown transfer coding"};
-constexpr FramingProblem kCodingNotImplemented{
-    Reason::kCodingNotImplemented, "the only transfer coding accepted is chunked"};
-constexpr FramingProblem kContentLengthRepeated{
-    Reason::kFramingInvalid, "more than one Content-Length header"};
+constexpr FramingProblem kCodingNotImplemented{Reason::kCodingNotImplemented,
+                                               "the only transfer coding accepted is chunked"};
+constexpr FramingProblem kContentLengthRepeated{Reason::kFramingInvalid,
+                                                "more than one Content-Length header"};
 constexpr FramingProblem kHostMissing{Reason::kHostMissing, "the Host header is missing"};
 constexpr FramingProblem kHostRepeated{Reason::kFramingInvalid, "more than one Host header"};
-constexpr FramingProblem kHostInvalid{Reason::kFramingInvalid, "the Host header is not a valid host"};
+constexpr FramingProblem kHostInvalid{Reason::kFramingInvalid,
+                                      "the Host header is not a valid host"};
 constexpr FramingProblem kConnect{Reason::kMethodNotAllowed, "CONNECT is not served here"};
 
 // The transfer codings of the IANA registry (RFC 9112 section 7), "identity" included: it was
 // registered once, so a request naming it is read as framing gone wrong, not as a new coding.
 bool is_registered_coding(std::string_view coding) {
-  for (std::string_view known : {"chunked", "compress", "deflate", "gzip", "identity", "trailers",
-                                 "x-compress", "x-gzip"}) {
+  for (std::string_view known :
+       {"chunked", "compress", "deflate", "gzip", "identity", "trailers", "x-compress", "x-gzip"}) {
     if (iequals(coding, known)) return true;
   }
   return false;
@@ -78,9 +80,12 @@ std::optional<FramingProblem> check_transfer_encoding(const http::request_header
     for_each_list_element(it->value(), [&](std::string_view coding) {
       ++codings;
       last_chunked = iequals(coding, "chunked");
-      if (last_chunked) ++chunked;
-      else if (is_registered_coding(coding)) other = true;
-      else unknown = true;
+      if (last_chunked)
+        ++chunked;
+      else if (is_registered_coding(coding))
+        other = true;
+      else
+        unknown = true;
     });
   }
   // An unknown coding first (RFC 9112 section 6.1: 501), then a body whose length cannot be
@@ -131,15 +136,16 @@ bool valid_host(std::string_view host) {
 }
 
 bool has_obs_fold(std::string_view raw_head) {
-  for (std::size_t lf = raw_head.find('\n'); lf != std::string_view::npos && lf + 1 < raw_head.size();
-       lf = raw_head.find('\n', lf + 1)) {
+  for (std::size_t lf = raw_head.find('\n');
+       lf != std::string_view::npos && lf + 1 < raw_head.size(); lf = raw_head.find('\n', lf + 1)) {
     if (raw_head[lf + 1] == ' ' || raw_head[lf + 1] == '\t') return true;
   }
   return false;
 }
 
 bool has_bare_lf(std::string_view text) {
-  for (std::size_t lf = text.find('\n'); lf != std::string_view::npos; lf = text.find('\n', lf + 1)) {
+  for (std::size_t lf = text.find('\n'); lf != std::string_view::npos;
+       lf = text.find('\n', lf + 1)) {
     if (lf == 0 || text[lf - 1] != '\r') return true;
   }
   return false;

@@ -17,7 +17,8 @@ Result<std::shared_ptr<asio::ssl::context>> server_tls(const config::TlsSettings
   auto loaded = pki::server_tls_context(tls.certificate, tls.key, tls.generate_if_missing,
                                         tls.min_version == config::TlsVersion::kTls13);
   if (!loaded) return loaded.error();
-  if (loaded->generated) spdlog::info("generated a self-signed TLS certificate: {}", tls.certificate);
+  if (loaded->generated)
+    spdlog::info("generated a self-signed TLS certificate: {}", tls.certificate);
   return std::make_shared<asio::ssl::context>(loaded->context.release());
 }
 
@@ -44,9 +45,9 @@ RequestLimits request_limits(const config::Limits& limits) {
 
 }  // namespace
 
-Result<std::shared_ptr<Runtime>> Runtime::create(const config::GatewayConfig& config,
-                                                 std::shared_ptr<auth::GateSet> gates,
-                                                 const std::vector<asio::any_io_executor>& workers) {
+Result<std::shared_ptr<Runtime>> Runtime::create(
+    const config::GatewayConfig& config, std::shared_ptr<auth::GateSet> gates,
+    const std::vector<asio::any_io_executor>& workers) {
   auto runtime = std::make_shared<Runtime>();
   runtime->gates = std::move(gates);
   runtime->limits = request_limits(config.limits);
@@ -63,12 +64,12 @@ Result<std::shared_ptr<Runtime>> Runtime::create(const config::GatewayConfig& co
       upstreams.push_back(
           UpstreamRuntime{upstream, upstream_id++, net::host_port(upstream.host, upstream.port)});
     }
-    runtime->virtual_proxies.push_back(VirtualProxyRuntime{
-        vp, i, &gate,
-        HeaderPolicy({gate.reserved_request_headers(), vp.response_headers,
-                      vp.session.cookie_name, vp.allow_underscores_in_headers}),
-        std::move(allow), std::move(upstreams), vp.connect_timeout, vp.read_timeout,
-        CorsPolicy(vp.cors_allowed_origins)});
+    runtime->virtual_proxies.push_back(
+        VirtualProxyRuntime{vp, i, &gate,
+                            HeaderPolicy({gate.reserved_request_headers(), vp.response_headers,
+                                          vp.session.cookie_name, vp.allow_underscores_in_headers}),
+                            std::move(allow), std::move(upstreams), vp.connect_timeout,
+                            vp.read_timeout, CorsPolicy(vp.cors_allowed_origins)});
   }
   runtime->health_ = std::make_unique<UpstreamHealth>(upstream_id);
   runtime->upstream_tls_ = upstream_tls();

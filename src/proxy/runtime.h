@@ -35,7 +35,7 @@ namespace asio = boost::asio;
 struct VirtualProxyRuntime {
   config::VirtualProxy config;  // a copy: the snapshot owns what it was built from
   std::size_t index = 0;
-  auth::Gate* gate = nullptr;   // owned by Runtime::gates
+  auth::Gate* gate = nullptr;  // owned by Runtime::gates
   HeaderPolicy policy;
   std::vector<std::string> host_allow_list;  // lower case
   std::vector<UpstreamRuntime> upstreams;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <thread>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,7 +14,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "net/listen.h"
 #include "proxy/worker.h"
@@ -168,15 +168,15 @@ void Server::Impl::begin_shutdown() {
 }
 
 asio::awaitable<void> Server::Impl::drain() {
-  auto deadline =
-      std::chrono::steady_clock::now() + limits.shutdown_grace;
+  auto deadline = std::chrono::steady_clock::now() + limits.shutdown_grace;
   asio::steady_timer timer(control);
   while (state.open_connections.load() != 0 && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(50));
     co_await timer.async_wait(kNoThrow);
   }
   if (state.open_connections.load() != 0) {
-    spdlog::warn("shutdown grace period over: closing {} connections", state.open_connections.load());
+    spdlog::warn("shutdown grace period over: closing {} connections",
+                 state.open_connections.load());
   }
   guards.clear();
   for (auto& worker : workers) worker->ioc.stop();

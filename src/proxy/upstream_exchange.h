@@ -13,11 +13,11 @@
 #include <string>
 #include <variant>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
-#include <spdlog/spdlog.h>
 
 #include "proxy/admission.h"
 #include "proxy/body_deadline.h"
@@ -200,7 +200,8 @@ class UpstreamExchange {
                                                 http::request_parser<http::buffer_body>& parser,
                                                 bool chunked) {
     write_head(parser.get(), client_.head_text());
-    ClientBodyReader reader{client_, parser, BodyDeadline(limits_.body_timeout, limits_.body_min_rate),
+    ClientBodyReader reader{client_, parser,
+                            BodyDeadline(limits_.body_timeout, limits_.body_min_rate),
                             limits_.max_header_bytes};
     const auto timeout = vp_.read_timeout;
     auto write = [&up, timeout](const auto& buffers) -> asio::awaitable<boost::system::error_code> {
@@ -232,7 +233,8 @@ class UpstreamExchange {
       if (is_head_) parser->skip(true);
       beast::get_lowest_layer(up).expires_after(vp_.read_timeout);
       auto [ec, n] = co_await http::async_read_header(up, connection->buffer, *parser, kNoThrow);
-      if (ec == beast::error::timeout) co_return failed(ExchangeOutcome::kUpstreamTimeout, client_keep_alive_);
+      if (ec == beast::error::timeout)
+        co_return failed(ExchangeOutcome::kUpstreamTimeout, client_keep_alive_);
       if (ec && !got_bytes) co_return std::nullopt;
       if (ec) co_return failed(ExchangeOutcome::kUpstreamFailed, client_keep_alive_);
       got_bytes = true;
@@ -243,7 +245,8 @@ class UpstreamExchange {
     }
     auto& response = parser->get();
     const bool upgrade = response.result() == http::status::switching_protocols;
-    if (upgrade && !admitted_.websocket) co_return failed(ExchangeOutcome::kUpstreamFailed, client_keep_alive_);
+    if (upgrade && !admitted_.websocket)
+      co_return failed(ExchangeOutcome::kUpstreamFailed, client_keep_alive_);
     const bool upstream_keep_alive = response.keep_alive();
     const bool chunked = response.chunked();
     const auto content_length = parser->content_length();
@@ -274,8 +277,8 @@ class UpstreamExchange {
     result.status = response.result_int();
     if (upgrade) {
       client_.tcp().expires_after(limits_.idle_timeout);
-      auto [ec, n] = co_await asio::async_write(client_.stream(),
-                                                asio::buffer(client_.head_text()), kNoThrow);
+      auto [ec, n] =
+          co_await asio::async_write(client_.stream(), asio::buffer(client_.head_text()), kNoThrow);
       result.outcome = ec ? ExchangeOutcome::kClientFailed : ExchangeOutcome::kUpgraded;
       if (!ec) result.upgraded = std::move(connection);
       co_return result;
@@ -286,13 +289,15 @@ class UpstreamExchange {
     const int status = response.result_int();
     UpstreamBodyReader<Up> reader{up, connection->buffer, *parser, vp_.read_timeout};
     const auto idle_timeout = limits_.idle_timeout;
-    auto write = [this, idle_timeout](const auto& buffers) -> asio::awaitable<boost::system::error_code> {
+    auto write = [this,
+                  idle_timeout](const auto& buffers) -> asio::awaitable<boost::system::error_code> {
       client_.tcp().expires_after(idle_timeout);
       auto [ec, written] = co_await asio::async_write(client_.stream(), buffers, kNoThrow);
       co_return ec;
     };
     const RelayEnd end = co_await relay_body(
-        client_.head_text(), BodyFramer(response.chunked() && !is_head_ && status != 204 && status != 304),
+        client_.head_text(),
+        BodyFramer(response.chunked() && !is_head_ && status != 204 && status != 304),
         client_.relay_buffer(), client_.relay_size(), reader, write, HeadFirst::kYes);
     result.bytes = end.bytes;
     if (end.failed != RelayFailure::kNone) {

@@ -4,12 +4,12 @@
 
 #include <cerrno>
 
+#include <openssl/ssl.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <openssl/ssl.h>
 
 namespace jotgate::proxy {
 
@@ -45,8 +45,7 @@ bool UpstreamHealth::is_down(std::size_t id, SteadyClock::time_point now) const 
 }
 
 void UpstreamHealth::mark_down(std::size_t id, SteadyClock::time_point now) {
-  down_until_[id].store((now + kRetryAfter).time_since_epoch().count(),
-                        std::memory_order_relaxed);
+  down_until_[id].store((now + kRetryAfter).time_since_epoch().count(), std::memory_order_relaxed);
 }
 
 void UpstreamHealth::mark_up(std::size_t id) {

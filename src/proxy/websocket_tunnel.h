@@ -98,8 +98,8 @@ class WebSocketTunnel final : public std::enable_shared_from_this<WebSocketTunne
       RelayBuffers::Lease lease;
       boost::asio::mutable_buffer space;
       if constexpr (std::is_same_v<From, beast::tcp_stream>) {
-        auto [ec] = co_await from.socket().async_wait(boost::asio::ip::tcp::socket::wait_read,
-                                                      kNoThrow);
+        auto [ec] =
+            co_await from.socket().async_wait(boost::asio::ip::tcp::socket::wait_read, kNoThrow);
         if (ec) co_return;
         lease = buffers_.take();
         space = boost::asio::buffer(lease.data(), lease.size());

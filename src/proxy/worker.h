@@ -116,7 +116,7 @@ struct Worker {
   Worker(ServerState& server_state, std::size_t worker_index)
       : server(server_state), index(worker_index) {}
   ServerState& server;
-  const std::size_t index;  // its WorkerUpstreams in the runtime
+  const std::size_t index;                          // its WorkerUpstreams in the runtime
   std::unordered_set<ConnectionBase*> connections;  // touched only on this worker's thread
   RelayBuffers buffers;  // before the io_context: connections ending with it give leases back
   asio::io_context ioc{1};
@@ -136,7 +136,7 @@ struct Worker {
 // worker's current runtime (connection_plain.cpp, connection_tls.cpp).
 void start_plain_connection(Worker& worker, std::size_t listener_index,
                             asio::ip::tcp::socket socket, ConnectionSlot slot);
-void start_tls_connection(Worker& worker, std::size_t listener_index,
-                          asio::ip::tcp::socket socket, ConnectionSlot slot);
+void start_tls_connection(Worker& worker, std::size_t listener_index, asio::ip::tcp::socket socket,
+                          ConnectionSlot slot);
 
 }  // namespace jotgate::proxy

@@ -17,8 +17,8 @@ void for_each_cookie(const std::vector<std::string_view>& headers, Fn fn) {
       if (pair.empty()) continue;
       std::size_t eq = pair.find('=');
       std::string_view name = trim_ows(pair.substr(0, eq));
-      std::string_view value = eq == std::string_view::npos ? std::string_view()
-                                                            : trim_ows(pair.substr(eq + 1));
+      std::string_view value =
+          eq == std::string_view::npos ? std::string_view() : trim_ows(pair.substr(eq + 1));
       fn(name, value, pair);
     }
   }

@@ -20,8 +20,8 @@ struct CookieSpec {
   std::string path = "/";
   bool secure = false;
   CookieSameSite same_site = CookieSameSite::kLax;
-  std::string domain;            // "" = host-only
-  bool partitioned = false;      // CHIPS; sent only with Secure (browsers require both)
+  std::string domain;                // "" = host-only
+  bool partitioned = false;          // CHIPS; sent only with Secure (browsers require both)
   std::int64_t max_age_seconds = 0;  // 0 = a browser-session cookie
 };
 

@@ -150,7 +150,8 @@ struct Deadline {
 
 UnixSeconds deadline_of(const Entry& entry, const SessionLimits& limits) {
   UnixSeconds at = kNever;
-  if (limits.inactivity_timeout_seconds > 0) at = entry.last_seen + limits.inactivity_timeout_seconds;
+  if (limits.inactivity_timeout_seconds > 0)
+    at = entry.last_seen + limits.inactivity_timeout_seconds;
   if (limits.max_lifetime_seconds > 0) {
     at = std::min(at, entry.created_at + limits.max_lifetime_seconds);
   }
@@ -176,7 +177,8 @@ class SessionTable {
 
   // The caller made sure the key is not present.
   void insert(Entry entry) {
-    if ((entries_.size() + 1) * 4 > slots_.size() * 3) rehash(std::max<std::size_t>(16, slots_.size() * 2));
+    if ((entries_.size() + 1) * 4 > slots_.size() * 3)
+      rehash(std::max<std::size_t>(16, slots_.size() * 2));
     const std::uint64_t key = key_of(entry.id);
     entries_.push_back(std::move(entry));
     place(tag_of(key), static_cast<std::uint32_t>(entries_.size()));
@@ -196,7 +198,8 @@ class SessionTable {
 
   // After mass expiry: gives memory back once the table is mostly empty.
   void shrink() {
-    if (entries_.capacity() > 256 && entries_.size() * 4 < entries_.capacity()) entries_.shrink_to_fit();
+    if (entries_.capacity() > 256 && entries_.size() * 4 < entries_.capacity())
+      entries_.shrink_to_fit();
     if (slots_.size() > 64 && entries_.size() * 8 < slots_.size()) {
       std::size_t capacity = 16;
       while ((entries_.size() + 1) * 4 > capacity * 3 / 2) capacity *= 2;
@@ -292,8 +295,7 @@ SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes 
   }
 }
 
-LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now,
-                                  Refresh refresh) {
+LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now, Refresh refresh) {
   LookupResult result;
   SessionId id;
   if (cookie_value.size() != kCookieSize || !jose::base64url_decode_into(cookie_value, id)) {
@@ -342,8 +344,8 @@ bool SessionStore::remove(std::uint64_t handle) {
   return true;
 }
 
-std::vector<std::pair<std::string, SessionView>> SessionStore::sessions_of(
-    const UserIdentity& user, UnixSeconds now) const {
+std::vector<std::pair<std::string, SessionView>> SessionStore::sessions_of(const UserIdentity& user,
+                                                                           UnixSeconds now) const {
   const std::uint64_t hash = hash_of(user);
   std::vector<std::pair<std::string, SessionView>> out;
   for (std::size_t s = 0; s < kShards; ++s) {

@@ -31,7 +31,7 @@ struct SessionLimits {
 struct SessionView {
   std::uint64_t handle = 0;  // process-internal; never sent to a client
   UserIdentity user;
-  Attributes attributes;     // e.g. forwarded claim headers, fixed at sign-in
+  Attributes attributes;       // e.g. forwarded claim headers, fixed at sign-in
   UnixSeconds expires_at = 0;  // when it ends unless used again (set by lookup)
 };
 

@@ -17,8 +17,8 @@ class AccessStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("jotgate-access-" + std::string(
-                                    ::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("jotgate-access-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -4,9 +4,9 @@
 
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "admin/admin_api.h"
 #include "fake_session_admin.h"
@@ -28,8 +28,8 @@ class AdminApiTest : public ::testing::Test {
   void TearDown() override { spdlog::drop("audit"); }
 
   Answer call(std::string_view method, std::string_view target, std::string_view body = "",
-                   std::optional<std::string_view> content_type = "application/json",
-                   ClientVerdict client = admitted_as("tester")) {
+              std::optional<std::string_view> content_type = "application/json",
+              ClientVerdict client = admitted_as("tester")) {
     return api_.handle({method, target, content_type, body, false, std::move(client)});
   }
   static json body_of(const Answer& r) { return json::parse(r.body); }
@@ -169,8 +169,8 @@ TEST_F(AdminApiTest, RefusedClientsGetTheVerdictAndNothingIsDone) {
 TEST_F(AdminApiTest, UnknownRoutesMethodsAndVirtualProxies) {
   for (std::string_view target :
        {"/api/v1/", "/api/v1/virtual-proxies/sales", "/api/v1/virtual-proxies/sales/tickets/x",
-        "/api/v1/virtual-proxies//tickets", "/api/v2/virtual-proxies/sales/tickets",
-        "/sales/app", "/api/v1/users/ACME/alice", "/api/v1/users/ACME/alice/sessions/x"}) {
+        "/api/v1/virtual-proxies//tickets", "/api/v2/virtual-proxies/sales/tickets", "/sales/app",
+        "/api/v1/users/ACME/alice", "/api/v1/users/ACME/alice/sessions/x"}) {
     auto r = call("POST", target, "{}");
     EXPECT_EQ(r.status, 404) << target;
     EXPECT_EQ(body_of(r)["error"], "NOT_FOUND") << target;
@@ -199,19 +199,18 @@ TEST_F(AdminApiTest, UnknownRoutesMethodsAndVirtualProxies) {
 TEST_F(AdminApiTest, BodyValidationListsEveryFieldError) {
   EXPECT_EQ(field_errors(call("POST", kTickets, "{}")),
             (std::vector<std::string>{"userDirectory: is required", "userId: is required"}));
-  EXPECT_EQ(field_errors(call("POST", kTickets,
-                              R"({"userDirectory":7,"userId":"","attributes":{"A":"1","B":2},)"
-                              R"("targetUri":false,"extra":1,"ticket":"x"})")),
-            (std::vector<std::string>{"userDirectory: must be a string", "userId: must not be empty",
-                                      "attributes.B: must be a string",
-                                      "targetUri: must be a string",
-                                      "extra: is not a known field",
-                                      "ticket: is not a known field"}));
-  EXPECT_EQ(field_errors(call("POST", kTickets,
-                              R"({"userDirectory":"A","userId":"b","attributes":["x"]})")),
+  EXPECT_EQ(
+      field_errors(call("POST", kTickets,
+                        R"({"userDirectory":7,"userId":"","attributes":{"A":"1","B":2},)"
+                        R"("targetUri":false,"extra":1,"ticket":"x"})")),
+      (std::vector<std::string>{"userDirectory: must be a string", "userId: must not be empty",
+                                "attributes.B: must be a string", "targetUri: must be a string",
+                                "extra: is not a known field", "ticket: is not a known field"}));
+  EXPECT_EQ(field_errors(
+                call("POST", kTickets, R"({"userDirectory":"A","userId":"b","attributes":["x"]})")),
             (std::vector<std::string>{"attributes: must be an object of strings"}));
-  EXPECT_EQ(field_errors(call("POST", kTickets,
-                              R"({"userDirectory":"A","userId":"b","attributes":null})")),
+  EXPECT_EQ(field_errors(
+                call("POST", kTickets, R"({"userDirectory":"A","userId":"b","attributes":null})")),
             (std::vector<std::string>{"attributes: must be an object of strings"}));
   // Sessions have no target.
   EXPECT_EQ(field_errors(call("POST", kSessions,
@@ -228,9 +227,10 @@ TEST_F(AdminApiTest, BodyValidationListsEveryFieldError) {
 
 TEST_F(AdminApiTest, ContentTypeAndSize) {
   const std::string body = R"({"userDirectory":"A","userId":"b"})";
-  for (auto type : {std::optional<std::string_view>(), std::optional<std::string_view>("text/plain"),
-                    std::optional<std::string_view>("application/json-seq"),
-                    std::optional<std::string_view>("application/x-www-form-urlencoded")}) {
+  for (auto type :
+       {std::optional<std::string_view>(), std::optional<std::string_view>("text/plain"),
+        std::optional<std::string_view>("application/json-seq"),
+        std::optional<std::string_view>("application/x-www-form-urlencoded")}) {
     auto r = call("POST", kTickets, body, type);
     EXPECT_EQ(r.status, 415);
     EXPECT_EQ(body_of(r)["error"], "UNSUPPORTED_MEDIA_TYPE");

@@ -34,7 +34,8 @@ class Client {
  public:
   explicit Client(std::uint16_t port) {
     tls_.set_verify_mode(asio::ssl::verify_none);
-    beast::get_lowest_layer(stream_).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    beast::get_lowest_layer(stream_).connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     stream_.handshake(asio::ssl::stream_base::client);
   }
   http::response<http::string_body> call(http::verb method, const std::string& target,
@@ -142,8 +143,8 @@ TEST_F(AdminServerTest, LargeBodiesAndHeadersAreRefused) {
   EXPECT_FALSE(fake_.last_ticket);
 
   Client another(port_);
-  auto headers = another.call(http::verb::get,
-                              "/api/v1/users/A/b/sessions?" + std::string(20000, 'q'));
+  auto headers =
+      another.call(http::verb::get, "/api/v1/users/A/b/sessions?" + std::string(20000, 'q'));
   EXPECT_EQ(headers.result_int(), 431);
 }
 
@@ -151,7 +152,8 @@ TEST_F(AdminServerTest, StopEndsIdleConnectionsAndReturns) {
   Client idle(port_);
   EXPECT_EQ(idle.call(http::verb::get, "/api/v1/users/A/b/sessions").result_int(), 200);
   server_->stop();  // returns although `idle` is still open
-  EXPECT_THROW(idle.call(http::verb::get, "/api/v1/users/A/b/sessions"), boost::system::system_error);
+  EXPECT_THROW(idle.call(http::verb::get, "/api/v1/users/A/b/sessions"),
+               boost::system::system_error);
 }
 
 TEST_F(AdminServerTest, StartErrorsNameTheirCause) {
@@ -159,8 +161,8 @@ TEST_F(AdminServerTest, StartErrorsNameTheirCause) {
   busy.port = port_;
   auto taken = AdminServer::create(busy, limits_, fake_);
   ASSERT_FALSE(taken.ok());
-  EXPECT_TRUE(taken.error().detail.starts_with("cannot listen on 127.0.0.1:" +
-                                               std::to_string(port_) + " (admin listener): "))
+  EXPECT_TRUE(taken.error().detail.starts_with(
+      "cannot listen on 127.0.0.1:" + std::to_string(port_) + " (admin listener): "))
       << taken.error().detail;
 
   config::AdminSettings bad_ca = settings_;

@@ -28,8 +28,11 @@ class FakeSessionAdmin : public auth::SessionAdmin {
                                              auth::HeaderList attributes) override {
     if (next_error) return *next_error;
     auth::SessionRecord record{"SESSION-SECRET-" + std::to_string(sessions.size()),
-                               std::string(prefix_of(vp)), "X-Jotgate-Session-sales", user,
-                               std::move(attributes), 1700001800};
+                               std::string(prefix_of(vp)),
+                               "X-Jotgate-Session-sales",
+                               user,
+                               std::move(attributes),
+                               1700001800};
     sessions[record.id] = record;
     return record;
   }

@@ -72,7 +72,8 @@ class GateTest : public ::testing::Test {
 
   std::string token(nlohmann::json claims) {
     if (!claims.contains("exp")) claims["exp"] = kNow + 3600;
-    auto signed_token = jose::sign_compact(R"({"alg":"RS256","typ":"JWT"})", claims.dump(), *signer_);
+    auto signed_token =
+        jose::sign_compact(R"({"alg":"RS256","typ":"JWT"})", claims.dump(), *signer_);
     EXPECT_TRUE(signed_token.ok());
     return *signed_token;
   }
@@ -94,7 +95,8 @@ TEST_F(GateTest, NoCredentialsIs401WithRealmAndTheKnownSentence) {
   EXPECT_EQ(d.refusal.status, 401);
   EXPECT_EQ(d.reason, Reason::kNoCredentials);
   EXPECT_EQ(header_of(d.refusal.headers, "WWW-Authenticate"), "Bearer realm=\"jwt\"");
-  EXPECT_EQ(d.refusal.body, "Could not authenticate the request: Expected an authentication header");
+  EXPECT_EQ(d.refusal.body,
+            "Could not authenticate the request: Expected an authentication header");
   auto json = check(FakeRequest().with("Accept", "text/html, application/json;q=0.9"));
   EXPECT_EQ(header_of(json.refusal.headers, "Content-Type"), "application/json");
   EXPECT_EQ(nlohmann::json::parse(json.refusal.body)["error"], "NO_CREDENTIALS");
@@ -105,8 +107,10 @@ TEST_F(GateTest, NoCredentialsIs401WithRealmAndTheKnownSentence) {
 
 TEST_F(GateTest, ValidTokenIsAllowedWithIdentityClaimsAndASessionCookie) {
   start();
-  const std::string t = token({{"userId", "alice"}, {"userDirectory", "ACME"},
-                               {"groups", {"g1", "g2"}}, {"email", "a@x\r\n"},
+  const std::string t = token({{"userId", "alice"},
+                               {"userDirectory", "ACME"},
+                               {"groups", {"g1", "g2"}},
+                               {"email", "a@x\r\n"},
                                {"level", 3}});
   auto d = check(FakeRequest().with("Authorization", "bEaReR " + t).with("Cookie", "other=1"));
   ASSERT_TRUE(d.allowed) << d.refusal.body;
@@ -147,7 +151,8 @@ TEST_F(GateTest, CookieAloneIsEnoughAndIsNotForwarded) {
   ASSERT_TRUE(again.allowed);
   EXPECT_FALSE(again.set_cookie);
   EXPECT_EQ(again.session_handle, first.session_handle);
-  EXPECT_EQ(header_of(again.upstream_headers, "X-Jotgate-User"), "UserDirectory=ACME; UserId=alice");
+  EXPECT_EQ(header_of(again.upstream_headers, "X-Jotgate-User"),
+            "UserDirectory=ACME; UserId=alice");
   EXPECT_EQ(again.upstream_cookie, std::optional<std::string>("a=1; b=2"));
   auto only = check(FakeRequest().with("Cookie", cookie));
   EXPECT_EQ(only.upstream_cookie, std::nullopt);
@@ -157,7 +162,8 @@ TEST_F(GateTest, ClientChosenSessionIdIsNeverAdopted) {
   start();
   const std::string chosen = "X-Jotgate-Session-jwt=" + std::string(43, 'A');
   EXPECT_EQ(check(FakeRequest().with("Cookie", chosen)).refusal.status, 401);
-  auto d = check(FakeRequest().with("Cookie", chosen).with("Authorization", "Bearer " + alice_token()));
+  auto d =
+      check(FakeRequest().with("Cookie", chosen).with("Authorization", "Bearer " + alice_token()));
   ASSERT_TRUE(d.allowed);
   ASSERT_TRUE(d.set_cookie);
   EXPECT_NE(cookie_pair(*d.set_cookie), chosen);
@@ -186,7 +192,8 @@ TEST_F(GateTest, BadTokensAre401InvalidTokenWithoutEcho) {
     EXPECT_EQ(d.refusal.body.find(t), std::string::npos);
     EXPECT_FALSE(d.set_cookie);
   }
-  auto json = check(FakeRequest().with("Authorization", "Bearer garbage").with("Accept", "application/json"));
+  auto json = check(
+      FakeRequest().with("Authorization", "Bearer garbage").with("Accept", "application/json"));
   auto body = nlohmann::json::parse(json.refusal.body);
   EXPECT_EQ(body["error"], "TOKEN_MALFORMED");
   EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer ")).refusal.status, 401);
@@ -220,27 +227,33 @@ TEST_F(GateTest, AutoAllocatedSeatsRunOut) {
   auto dave = check(FakeRequest().with(
       "Authorization", "Bearer " + token({{"userId", "dave"}, {"userDirectory", "ACME"}})));
   EXPECT_EQ(dave.refusal.status, 403);
-  EXPECT_TRUE(check(FakeRequest().with(
-      "Authorization", "Bearer " + token({{"userId", "carol"}, {"userDirectory", "ACME"}})))
-                  .allowed);
+  EXPECT_TRUE(
+      check(FakeRequest().with("Authorization",
+                               "Bearer " + token({{"userId", "carol"}, {"userDirectory", "ACME"}})))
+          .allowed);
 }
 
 TEST_F(GateTest, TokenForAnotherUserReplacesTheSession) {
   start();
   auto alice = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
   const std::string alice_cookie = cookie_pair(*alice.set_cookie);
-  auto bob = check(FakeRequest().with("Cookie", alice_cookie).with(
-      "Authorization", "Bearer " + token({{"userId", "bob"}, {"userDirectory", "ACME"}})));
+  auto bob = check(FakeRequest()
+                       .with("Cookie", alice_cookie)
+                       .with("Authorization",
+                             "Bearer " + token({{"userId", "bob"}, {"userDirectory", "ACME"}})));
   ASSERT_TRUE(bob.allowed);
   EXPECT_EQ(bob.user.id, "bob");
   ASSERT_TRUE(bob.set_cookie);
   EXPECT_NE(cookie_pair(*bob.set_cookie), alice_cookie);
-  EXPECT_EQ(check(FakeRequest().with("Cookie", alice_cookie)).refusal.status, 401);  // old one ended
+  EXPECT_EQ(check(FakeRequest().with("Cookie", alice_cookie)).refusal.status,
+            401);  // old one ended
   auto with_bob = check(FakeRequest().with("Cookie", cookie_pair(*bob.set_cookie)));
   EXPECT_EQ(with_bob.user.id, "bob");
   // The same user's token with its own cookie keeps the session.
-  auto same = check(FakeRequest().with("Cookie", cookie_pair(*bob.set_cookie)).with(
-      "Authorization", "Bearer " + token({{"userId", "bob"}, {"userDirectory", "ACME"}})));
+  auto same = check(FakeRequest()
+                        .with("Cookie", cookie_pair(*bob.set_cookie))
+                        .with("Authorization",
+                              "Bearer " + token({{"userId", "bob"}, {"userDirectory", "ACME"}})));
   EXPECT_FALSE(same.set_cookie);
   EXPECT_EQ(same.session_handle, bob.session_handle);
 }
@@ -260,8 +273,8 @@ TEST_F(GateTest, RepeatedTokenWithoutCookieRidesOnTheSessionItSignedIn) {
             "UserDirectory=ACME; UserId=alice");
   // Another token of the same user is verified on its own and gets its own session.
   auto other = check(FakeRequest().with(
-      "Authorization", "Bearer " + token({{"userId", "alice"}, {"userDirectory", "ACME"},
-                                          {"jti", "2"}})));
+      "Authorization",
+      "Bearer " + token({{"userId", "alice"}, {"userDirectory", "ACME"}, {"jti", "2"}})));
   ASSERT_TRUE(other.allowed);
   EXPECT_NE(other.session_handle, first.session_handle);
 }
@@ -361,7 +374,8 @@ TEST_F(GateTest, RevocationByAnotherProcessEndsSessions) {
   }
   gates_->maintain();
   EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).refusal.status, 401);
-  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer " + alice_token())).refusal.status, 403);
+  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer " + alice_token())).refusal.status,
+            403);
 }
 
 TEST_F(GateTest, LastUseIsRecordedByMaintain) {
@@ -492,7 +506,8 @@ TEST_F(GateTest, TheSessionApiCreatesListsAndEndsSessions) {
   EXPECT_TRUE(admin.end_session(0, created->id));
   EXPECT_FALSE(admin.end_session(0, created->id));
   EXPECT_FALSE(admin.find_session(0, created->id));
-  EXPECT_FALSE(check(FakeRequest().with("Cookie", created->cookie_name + "=" + created->id)).allowed);
+  EXPECT_FALSE(
+      check(FakeRequest().with("Cookie", created->cookie_name + "=" + created->id)).allowed);
   EXPECT_EQ(admin.end_user_sessions({"ACME", "alice"}), 1u);
   EXPECT_TRUE(admin.user_sessions({"ACME", "alice"}).empty());
   EXPECT_EQ(admin.create_session(0, {"ACME", "mallory"}, {}).error().reason, Reason::kAccessDenied);

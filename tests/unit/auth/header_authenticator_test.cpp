@@ -41,9 +41,9 @@ TEST(HeaderAuthenticator, TheDirectoryFromAConstantOrASecondHeader) {
   EXPECT_EQ(constant.authenticate(trusted().with("X-Sso-User", "bob"))->user,
             (UserIdentity{"ACME", "bob"}));
   HeaderAuthenticator second = sso_of("X-Sso-Dir", "");
-  EXPECT_EQ(second.authenticate(trusted().with("X-Sso-User", "bob").with("X-Sso-Dir", "CORP"))
-                ->user,
-            (UserIdentity{"CORP", "bob"}));
+  EXPECT_EQ(
+      second.authenticate(trusted().with("X-Sso-User", "bob").with("X-Sso-Dir", "CORP"))->user,
+      (UserIdentity{"CORP", "bob"}));
   // Without its directory header the user is not known.
   EXPECT_EQ(refusal(second, trusted().with("X-Sso-User", "bob")), Reason::kIdentityInvalid);
   EXPECT_EQ(second.headers(), (std::vector<std::string>{"X-Sso-User", "X-Sso-Dir"}));
@@ -63,8 +63,7 @@ TEST(HeaderAuthenticator, TheHeaderIsNeverBelievedOnAnUntrustedListener) {
 TEST(HeaderAuthenticator, IdentitiesThatCannotBeForwardedAreRefused) {
   HeaderAuthenticator constant = sso_of("", "ACME");
   for (const char* id : {"", "al;ice", "a\x01", "a\x7f"}) {
-    EXPECT_EQ(refusal(constant, trusted().with("X-Sso-User", id)), Reason::kIdentityInvalid)
-        << id;
+    EXPECT_EQ(refusal(constant, trusted().with("X-Sso-User", id)), Reason::kIdentityInvalid) << id;
   }
   HeaderAuthenticator second = sso_of("X-Sso-Dir", "");
   for (const char* directory : {"ANONYMOUS", "AC\\ME", "AC;ME", ""}) {

@@ -119,9 +119,8 @@ TEST_F(JwtAuthenticatorTest, ATokenWithoutExpIsVerifiedAgainAfterFiveMinutes) {
   auto first = jwt->authenticate(t, kNow);
   ASSERT_TRUE(first.ok()) << first.error().describe();
   jwt->remember_session(*first, 9, "c");
-  EXPECT_EQ(jwt->authenticate(t, kNow + JwtAuthenticator::kNoExpiryCacheSeconds - 1)
-                ->session_handle,
-            9u);
+  EXPECT_EQ(
+      jwt->authenticate(t, kNow + JwtAuthenticator::kNoExpiryCacheSeconds - 1)->session_handle, 9u);
   EXPECT_EQ(jwt->authenticate(t, kNow + JwtAuthenticator::kNoExpiryCacheSeconds)->session_handle,
             0u);
 }

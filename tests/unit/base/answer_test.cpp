@@ -50,8 +50,7 @@ TEST(Answer, NoCredentialsAndExpiredSessionAnswerAlike) {
   auto expired = answer_for(make_error(Reason::kSessionExpired), {"sales", false, nullptr});
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(header_of(none, "WWW-Authenticate"), "Bearer realm=\"sales\"");
-  EXPECT_EQ(none.body,
-            "Could not authenticate the request: Expected an authentication header");
+  EXPECT_EQ(none.body, "Could not authenticate the request: Expected an authentication header");
   EXPECT_EQ(expired.body, none.body);
   EXPECT_EQ(expired.headers, none.headers);
 }

@@ -13,9 +13,7 @@ TEST(Clock, FixedClockSaysWhatItIsTold) {
   EXPECT_EQ(as_base.now_seconds(), 42);
 }
 
-TEST(Clock, SystemClockIsAfter2024) {
-  EXPECT_GT(SystemClock().now_seconds(), 1'704'067'200);
-}
+TEST(Clock, SystemClockIsAfter2024) { EXPECT_GT(SystemClock().now_seconds(), 1'704'067'200); }
 
 }  // namespace
 }  // namespace jotgate

@@ -41,9 +41,9 @@ TEST(ParseDuration, AcceptsMillisecondsAndEveryUnitOfSeconds) {
 }
 
 TEST(ParseDuration, RefusesEverythingElse) {
-  for (const char* text : {"", "ms", "s", "-5ms", "+5ms", "5 ms", "5.5ms", "5mss", "5sm", "1s500ms",
-                           "5Ms", "5x", "99999999999999999999ms", "9223372036854775807s",
-                           "9223372036854776s"}) {
+  for (const char* text :
+       {"", "ms", "s", "-5ms", "+5ms", "5 ms", "5.5ms", "5mss", "5sm", "1s500ms", "5Ms", "5x",
+        "99999999999999999999ms", "9223372036854775807s", "9223372036854776s"}) {
     EXPECT_FALSE(parse_duration(text)) << text;
   }
 }

@@ -96,8 +96,9 @@ TEST(LogField, ForgedFieldsStayInsideTheirValue) {
 }
 
 TEST(LogField, EveryByteRoundTrips) {
-  std::vector<std::string> values = {"", "-", "--", "\"", "\\", "\\\"", " ", "=", "a b=c \"d\"",
-                                     "end\\", "\\x41", "line\nevent=forged"};
+  std::vector<std::string> values = {
+      "",  "-", "--",          "\"",    "\\",    "\\\"",
+      " ", "=", "a b=c \"d\"", "end\\", "\\x41", "line\nevent=forged"};
   std::string all_bytes;
   for (int b = 0; b < 256; ++b) {
     all_bytes.push_back(static_cast<char>(b));

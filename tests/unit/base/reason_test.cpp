@@ -47,7 +47,8 @@ TEST(Reason, StableCodesScriptsMatchOn) {
   EXPECT_EQ(reason_code(Reason::kTokenExpired), "TOKEN_EXPIRED");
   EXPECT_EQ(reason_code(Reason::kAlgNone), "ALG_NONE");
   EXPECT_EQ(reason_code(Reason::kTokenEncrypted), "TOKEN_ENCRYPTED");
-  EXPECT_NE(reason_message(Reason::kTokenEncrypted).find("encrypted tokens"), std::string_view::npos);
+  EXPECT_NE(reason_message(Reason::kTokenEncrypted).find("encrypted tokens"),
+            std::string_view::npos);
   EXPECT_EQ(reason_message(Reason::kTokenExpired), "the token has expired");
   EXPECT_EQ(reason_code(Reason::kTicketInvalid), "TICKET_INVALID");
   EXPECT_EQ(reason_code(Reason::kCredentialsNotAccepted), "CREDENTIALS_NOT_ACCEPTED");

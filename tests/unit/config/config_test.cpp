@@ -92,8 +92,8 @@ TEST_F(ConfigTest, FullExampleParses) {
               "    response_headers: { X-Frame-Options: SAMEORIGIN }\n"
               "    host_allow_list: [gate.example.test]\n    read_timeout: 2m\n",
               "") +
-           vp("", "other", "B"),
-      "access: { mode: open, auto_allocate_seats: 3, allocations: [\"ACME\\\\alice\"] }\n"));
+               vp("", "other", "B"),
+           "access: { mode: open, auto_allocate_seats: 3, allocations: [\"ACME\\\\alice\"] }\n"));
   ASSERT_TRUE(config.ok()) << config.error().detail;
   EXPECT_EQ(config->data_dir, "/var/lib/jg");
   EXPECT_EQ(config->access_log, (dir_ / "logs/access.log").string());
@@ -147,40 +147,45 @@ TEST_F(ConfigTest, Ipv6ListenerAndUpstreamPath) {
 // on this); 65536 is not a port.
 TEST_F(ConfigTest, PortZeroIsAcceptedForListenersAndTheAdminListener) {
   std::ofstream(dir_ / "admin.token") << "secret\n";
-  auto config = parse("listeners:\n  - name: http\n    address: 127.0.0.1:0\nvirtual_proxies:\n" +
-                      vp() + "admin: { address: \"[::1]:0\", token_file: admin.token,"
-                      " tls: { certificate: a.pem, key: a_key.pem } }\n");
+  auto config =
+      parse("listeners:\n  - name: http\n    address: 127.0.0.1:0\nvirtual_proxies:\n" + vp() +
+            "admin: { address: \"[::1]:0\", token_file: admin.token,"
+            " tls: { certificate: a.pem, key: a_key.pem } }\n");
   ASSERT_TRUE(config.ok()) << config.error().detail;
   EXPECT_EQ(config->listeners[0].port, 0);
   ASSERT_TRUE(config->admin);
   EXPECT_EQ(config->admin->host, "::1");
   EXPECT_EQ(config->admin->port, 0);
-  auto e = errors("listeners:\n  - name: http\n    address: 127.0.0.1:65536\nvirtual_proxies:\n" +
-                  vp());
+  auto e =
+      errors("listeners:\n  - name: http\n    address: 127.0.0.1:65536\nvirtual_proxies:\n" + vp());
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0], "t.yaml:3:14: listeners[0].address: \"127.0.0.1:65536\" is not host:port "
-                  "(IPv6: [::1]:8443)");
+  EXPECT_EQ(e[0],
+            "t.yaml:3:14: listeners[0].address: \"127.0.0.1:65536\" is not host:port "
+            "(IPv6: [::1]:8443)");
 }
 
 TEST_F(ConfigTest, DuplicatePrefixNamesBothPlaces) {
   auto e = errors(with(vp() + vp("", "jwt", "B")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0], "t.yaml:14:13: virtual_proxies[1].prefix: \"jwt\" is already used by "
-                  "virtual_proxies[0]");
+  EXPECT_EQ(e[0],
+            "t.yaml:14:13: virtual_proxies[1].prefix: \"jwt\" is already used by "
+            "virtual_proxies[0]");
 }
 
 TEST_F(ConfigTest, DuplicateName) {
   auto e = errors(with(vp() + vp("", "b", "A")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0], "t.yaml:13:11: virtual_proxies[1].name: \"A\" is already used by "
-                  "virtual_proxies[0]");
+  EXPECT_EQ(e[0],
+            "t.yaml:13:11: virtual_proxies[1].name: \"A\" is already used by "
+            "virtual_proxies[0]");
 }
 
 TEST_F(ConfigTest, PrefixCharacters) {
   auto e = errors(with(vp("", "Jwt/x")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0], "t.yaml:6:13: virtual_proxies[0].prefix: \"Jwt/x\" may only contain a-z, 0-9, "
-                  "'.', '_' and '-' (\"\" serves the root)");
+  EXPECT_EQ(e[0],
+            "t.yaml:6:13: virtual_proxies[0].prefix: \"Jwt/x\" may only contain a-z, 0-9, "
+            "'.', '_' and '-' (\"\" serves the root)");
 }
 
 TEST_F(ConfigTest, UnknownKeysAreErrorsWithTheirPath) {
@@ -192,42 +197,51 @@ TEST_F(ConfigTest, UnknownKeysAreErrorsWithTheirPath) {
 }
 
 TEST_F(ConfigTest, AllErrorsAreCollected) {
-  auto e = errors(with(vp("        algorithms: [RS256, RS384, XS256]\n", "jwt") +
-                       vp("", "jwt", "B")));
+  auto e =
+      errors(with(vp("        algorithms: [RS256, RS384, XS256]\n", "jwt") + vp("", "jwt", "B")));
   ASSERT_EQ(e.size(), 2u);
-  EXPECT_EQ(e[0], "t.yaml:13:36: virtual_proxies[0].auth.jwt.algorithms[2]: unknown algorithm "
-                  "\"XS256\"");
+  EXPECT_EQ(e[0],
+            "t.yaml:13:36: virtual_proxies[0].auth.jwt.algorithms[2]: unknown algorithm "
+            "\"XS256\"");
   EXPECT_TRUE(e[1].find("virtual_proxies[1].prefix") != std::string::npos);
 }
 
 TEST_F(ConfigTest, UnknownListener) {
-  auto e = errors("listeners:\n  - name: http\n    address: 127.0.0.1:1\nvirtual_proxies:\n"
-                  "  - name: A\n    prefix: a\n    listeners: [http, https]\n"
-                  "    upstreams: [http://h:1]\n    auth: { jwt: { key: signer.pem } }\n");
+  auto e = errors(
+      "listeners:\n  - name: http\n    address: 127.0.0.1:1\nvirtual_proxies:\n"
+      "  - name: A\n    prefix: a\n    listeners: [http, https]\n"
+      "    upstreams: [http://h:1]\n    auth: { jwt: { key: signer.pem } }\n");
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0], "t.yaml:7:23: virtual_proxies[0].listeners[1]: no listener is named \"https\"");
 }
 
 TEST_F(ConfigTest, BadAddressAndDuplicateListener) {
-  auto e = errors("listeners:\n  - name: http\n    address: 127.0.0.1\n  - name: http\n"
-                  "    address: \"::1:80\"\nvirtual_proxies:\n" + vp());
+  auto e = errors(
+      "listeners:\n  - name: http\n    address: 127.0.0.1\n  - name: http\n"
+      "    address: \"::1:80\"\nvirtual_proxies:\n" +
+      vp());
   ASSERT_EQ(e.size(), 3u);
-  EXPECT_EQ(e[0], "t.yaml:3:14: listeners[0].address: \"127.0.0.1\" is not host:port (IPv6: "
-                  "[::1]:8443)");
+  EXPECT_EQ(e[0],
+            "t.yaml:3:14: listeners[0].address: \"127.0.0.1\" is not host:port (IPv6: "
+            "[::1]:8443)");
   EXPECT_EQ(e[1], "t.yaml:4:11: listeners[1].name: \"http\" is already used by listeners[0]");
   EXPECT_TRUE(e[2].starts_with("t.yaml:5:14: listeners[1].address: \"::1:80\""));
 }
 
 TEST_F(ConfigTest, TlsBothMissingMeansGenerateOneMissingIsAnError) {
-  auto ok = parse("listeners:\n  - name: http\n    address: 127.0.0.1:1\n"
-                  "    tls: { certificate: s.pem, key: s_key.pem }\nvirtual_proxies:\n" + vp());
+  auto ok = parse(
+      "listeners:\n  - name: http\n    address: 127.0.0.1:1\n"
+      "    tls: { certificate: s.pem, key: s_key.pem }\nvirtual_proxies:\n" +
+      vp());
   ASSERT_TRUE(ok.ok()) << ok.error().detail;
   ASSERT_TRUE(ok->listeners[0].tls);
   EXPECT_TRUE(ok->listeners[0].tls->generate_if_missing);
   EXPECT_EQ(ok->listeners[0].tls->certificate, (dir_ / "s.pem").string());
   std::ofstream(dir_ / "s.pem") << "x";
-  auto e = errors("listeners:\n  - name: http\n    address: 127.0.0.1:1\n"
-                  "    tls: { certificate: s.pem, key: s_key.pem }\nvirtual_proxies:\n" + vp());
+  auto e = errors(
+      "listeners:\n  - name: http\n    address: 127.0.0.1:1\n"
+      "    tls: { certificate: s.pem, key: s_key.pem }\nvirtual_proxies:\n" +
+      vp());
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0], "t.yaml:4:10: listeners[0].tls: " + (dir_ / "s_key.pem").string() +
                       " is missing while " + (dir_ / "s.pem").string() +
@@ -237,7 +251,8 @@ TEST_F(ConfigTest, TlsBothMissingMeansGenerateOneMissingIsAnError) {
 TEST_F(ConfigTest, TlsMinVersion) {
   auto tls = [](const std::string& extra) {
     return "listeners:\n  - name: http\n    address: 127.0.0.1:1\n"
-           "    tls: { certificate: s.pem, key: s_key.pem" + extra + " }\nvirtual_proxies:\n";
+           "    tls: { certificate: s.pem, key: s_key.pem" +
+           extra + " }\nvirtual_proxies:\n";
   };
   auto fallback = parse(tls("") + vp());
   ASSERT_TRUE(fallback.ok()) << fallback.error().detail;
@@ -250,8 +265,9 @@ TEST_F(ConfigTest, TlsMinVersion) {
   EXPECT_EQ(openssl_spelling->listeners[0].tls->min_version, TlsVersion::kTls13);
   auto e = errors(tls(", min_version: 1.1") + vp());
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0], "t.yaml:4:61: listeners[0].tls.min_version: \"1.1\" is not a TLS version this "
-                  "gateway offers (expected \"1.2\" or \"1.3\")");
+  EXPECT_EQ(e[0],
+            "t.yaml:4:61: listeners[0].tls.min_version: \"1.1\" is not a TLS version this "
+            "gateway offers (expected \"1.2\" or \"1.3\")");
 }
 
 TEST_F(ConfigTest, BodyTimeoutAndMinimumRate) {
@@ -265,8 +281,9 @@ TEST_F(ConfigTest, BodyTimeoutAndMinimumRate) {
   EXPECT_EQ(set->limits.body_min_rate, 0u);
   auto e = errors("limits: { body_timeout: 0s, body_min_rate: -1 }\n" + with(vp()));
   ASSERT_EQ(e.size(), 2u);
-  EXPECT_EQ(e[0], "t.yaml:1:25: limits.body_timeout: must be > 0 (a request body cannot arrive "
-                  "in no time)");
+  EXPECT_EQ(e[0],
+            "t.yaml:1:25: limits.body_timeout: must be > 0 (a request body cannot arrive "
+            "in no time)");
   EXPECT_EQ(e[1], "t.yaml:1:44: limits.body_min_rate: expected a whole number >= 0");
 }
 
@@ -282,16 +299,18 @@ TEST_F(ConfigTest, ConnectionLimitsAndHandshakeTimeout) {
   auto e = errors("limits: { max_connections: 0, handshake_timeout: 0s }\n" + with(vp()));
   ASSERT_EQ(e.size(), 2u);
   EXPECT_EQ(e[0], "t.yaml:1:28: limits.max_connections: must be > 0");
-  EXPECT_EQ(e[1], "t.yaml:1:50: limits.handshake_timeout: must be > 0 (no TLS handshake "
-                  "finishes in no time)");
+  EXPECT_EQ(e[1],
+            "t.yaml:1:50: limits.handshake_timeout: must be > 0 (no TLS handshake "
+            "finishes in no time)");
 }
 
 // Timeouts take milliseconds (tests use them instead of sleeping whole seconds); lifetimes
 // counted in whole seconds do not.
 TEST_F(ConfigTest, TimeoutsTakeMillisecondsLifetimesWholeSeconds) {
-  auto config = parse("limits: { header_timeout: 250ms, idle_timeout: 1500ms, shutdown_grace: 0ms,"
-                      " body_timeout: 300ms, handshake_timeout: 1ms }\n" +
-                      with(vp("    connect_timeout: 100ms\n    read_timeout: 2500ms\n")));
+  auto config = parse(
+      "limits: { header_timeout: 250ms, idle_timeout: 1500ms, shutdown_grace: 0ms,"
+      " body_timeout: 300ms, handshake_timeout: 1ms }\n" +
+      with(vp("    connect_timeout: 100ms\n    read_timeout: 2500ms\n")));
   ASSERT_TRUE(config.ok()) << config.error().detail;
   EXPECT_EQ(config->limits.header_timeout, 250ms);
   EXPECT_EQ(config->limits.idle_timeout, 1500ms);
@@ -303,29 +322,40 @@ TEST_F(ConfigTest, TimeoutsTakeMillisecondsLifetimesWholeSeconds) {
   auto e = errors("limits: { header_timeout: 5mss, body_timeout: 0ms }\n" +
                   with(vp("    session: { inactivity_timeout: 500ms }\n")));
   ASSERT_EQ(e.size(), 3u);
-  EXPECT_EQ(e[0], "t.yaml:14:36: virtual_proxies[0].session.inactivity_timeout: expected a "
-                  "duration such as 90s, 30m, 8h, 2d or whole seconds");
-  EXPECT_EQ(e[1], "t.yaml:1:27: limits.header_timeout: expected a duration such as 250ms, 90s, "
-                  "30m, 8h, 2d or whole seconds");
-  EXPECT_EQ(e[2], "t.yaml:1:47: limits.body_timeout: must be > 0 (a request body cannot arrive "
-                  "in no time)");
+  EXPECT_EQ(e[0],
+            "t.yaml:14:36: virtual_proxies[0].session.inactivity_timeout: expected a "
+            "duration such as 90s, 30m, 8h, 2d or whole seconds");
+  EXPECT_EQ(e[1],
+            "t.yaml:1:27: limits.header_timeout: expected a duration such as 250ms, 90s, "
+            "30m, 8h, 2d or whole seconds");
+  EXPECT_EQ(e[2],
+            "t.yaml:1:47: limits.body_timeout: must be > 0 (a request body cannot arrive "
+            "in no time)");
 }
 
 TEST_F(ConfigTest, UpstreamUrl) {
-  auto e = errors(with(vp("    upstreams: [ftp://x]\n").replace(
-      vp().find("    upstreams: [http://127.0.0.1:9000]\n"), 38, "")));
+  auto e =
+      errors(with(vp("    upstreams: [ftp://x]\n")
+                      .replace(vp().find("    upstreams: [http://127.0.0.1:9000]\n"), 38, "")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].upstreams[0]: \"ftp://x\" is not "
-                             "http(s)://host:port[/path]")) << e[0];
+  EXPECT_TRUE(
+      e[0].ends_with("virtual_proxies[0].upstreams[0]: \"ftp://x\" is not "
+                     "http(s)://host:port[/path]"))
+      << e[0];
 }
 
 TEST_F(ConfigTest, CookieNameAndSameSiteNoneWithoutSecure) {
-  auto e = errors(with(vp("    session: { cookie_name: \"a b\", same_site: none, secure: never }\n")));
+  auto e =
+      errors(with(vp("    session: { cookie_name: \"a b\", same_site: none, secure: never }\n")));
   ASSERT_EQ(e.size(), 2u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].session.cookie_name: \"a b\" is not a valid "
-                             "cookie name")) << e[0];
-  EXPECT_TRUE(e[1].ends_with("virtual_proxies[0].session.same_site: none requires secure cookies "
-                             "(secure: auto or always, not never)")) << e[1];
+  EXPECT_TRUE(
+      e[0].ends_with("virtual_proxies[0].session.cookie_name: \"a b\" is not a valid "
+                     "cookie name"))
+      << e[0];
+  EXPECT_TRUE(
+      e[1].ends_with("virtual_proxies[0].session.same_site: none requires secure cookies "
+                     "(secure: auto or always, not never)"))
+      << e[1];
 }
 
 TEST_F(ConfigTest, PartitionedCanBeTurnedOffAndNeedsSecure) {
@@ -334,9 +364,11 @@ TEST_F(ConfigTest, PartitionedCanBeTurnedOffAndNeedsSecure) {
   EXPECT_FALSE(off->virtual_proxies[0].session.partitioned);
   auto e = errors(with(vp("    session: { same_site: lax, secure: never, partitioned: true }\n")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].session.partitioned: true requires secure "
-                             "cookies (secure: auto or always, not never): browsers drop a "
-                             "Partitioned cookie without Secure")) << e[0];
+  EXPECT_TRUE(
+      e[0].ends_with("virtual_proxies[0].session.partitioned: true requires secure "
+                     "cookies (secure: auto or always, not never): browsers drop a "
+                     "Partitioned cookie without Secure"))
+      << e[0];
   auto bad = errors(with(vp("    session: { partitioned: sometimes }\n")));
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_TRUE(bad[0].ends_with("virtual_proxies[0].session.partitioned: expected true or false"))
@@ -349,8 +381,9 @@ TEST_F(ConfigTest, AllowUnderscoresInHeadersIsABoolean) {
   EXPECT_TRUE(on->virtual_proxies[0].allow_underscores_in_headers);
   auto bad = errors(with(vp("    allow_underscores_in_headers: sometimes\n")));
   ASSERT_EQ(bad.size(), 1u);
-  EXPECT_EQ(bad[0], "t.yaml:13:35: virtual_proxies[0].allow_underscores_in_headers: expected true "
-                    "or false");
+  EXPECT_EQ(bad[0],
+            "t.yaml:13:35: virtual_proxies[0].allow_underscores_in_headers: expected true "
+            "or false");
 }
 
 TEST_F(ConfigTest, AuthEndpointAndLogoutRedirect) {
@@ -360,8 +393,10 @@ TEST_F(ConfigTest, AuthEndpointAndLogoutRedirect) {
   EXPECT_EQ(ok->virtual_proxies[0].logout_redirect_uri, "https://portal.test/bye");
   auto e = errors(with(vp("    logout_redirect_uri: //evil.test/x\n")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].logout_redirect_uri: \"//evil.test/x\" is not "
-                             "an http(s) URL or a path starting with /")) << e[0];
+  EXPECT_TRUE(
+      e[0].ends_with("virtual_proxies[0].logout_redirect_uri: \"//evil.test/x\" is not "
+                     "an http(s) URL or a path starting with /"))
+      << e[0];
   e = errors(with(vp("    logout_redirect_uri: javascript:alert(1)\n")));
   ASSERT_EQ(e.size(), 1u);
   std::string custom = vp();
@@ -373,22 +408,28 @@ TEST_F(ConfigTest, AuthEndpointAndLogoutRedirect) {
   bad.replace(bad.find("method: jwt"), 11, "method: jwt\n      endpoint: a/b");
   e = errors(with(bad));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.endpoint: \"a/b\" is not one path segment "
-                             "of letters, digits, '.', '_' or '-'")) << e[0];
+  EXPECT_TRUE(
+      e[0].ends_with("virtual_proxies[0].auth.endpoint: \"a/b\" is not one path segment "
+                     "of letters, digits, '.', '_' or '-'"))
+      << e[0];
 }
 
 TEST_F(ConfigTest, CorsOriginsAreExact) {
-  auto ok = parse(with(vp("    cors: { allowed_origins: [\"https://app.test\", "
-                          "\"http://localhost:8080\"] }\n")));
+  auto ok =
+      parse(with(vp("    cors: { allowed_origins: [\"https://app.test\", "
+                    "\"http://localhost:8080\"] }\n")));
   ASSERT_TRUE(ok.ok()) << ok.error().detail;
   EXPECT_EQ(ok->virtual_proxies[0].cors_allowed_origins,
             (std::vector<std::string>{"https://app.test", "http://localhost:8080"}));
-  auto e = errors(with(vp("    cors: { allowed_origins: [\"*\", \"https://a.test/\", "
-                          "\"https://A.test\", \"ftp://a.test\", \"https://*.a.test\"] }\n")));
+  auto e =
+      errors(with(vp("    cors: { allowed_origins: [\"*\", \"https://a.test/\", "
+                     "\"https://A.test\", \"ftp://a.test\", \"https://*.a.test\"] }\n")));
   ASSERT_EQ(e.size(), 5u);
-  EXPECT_TRUE(e[1].ends_with("virtual_proxies[0].cors.allowed_origins[1]: \"https://a.test/\" is "
-                             "not an origin such as https://app.example.com (lower case, no "
-                             "path, no wildcard)")) << e[1];
+  EXPECT_TRUE(
+      e[1].ends_with("virtual_proxies[0].cors.allowed_origins[1]: \"https://a.test/\" is "
+                     "not an origin such as https://app.example.com (lower case, no "
+                     "path, no wildcard)"))
+      << e[1];
   e = errors(with(vp("    cors: { origins: [] }\n")));
   ASSERT_EQ(e.size(), 1u);
 }
@@ -403,15 +444,18 @@ TEST_F(ConfigTest, TokenCacheSize) {
   bad.replace(bad.find("key: signer.pem"), 15, "key: signer.pem\n        token_cache: -5");
   auto e = errors(with(bad));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.jwt.token_cache: expected a whole number "
-                             ">= 0")) << e[0];
+  EXPECT_TRUE(
+      e[0].ends_with("virtual_proxies[0].auth.jwt.token_cache: expected a whole number "
+                     ">= 0"))
+      << e[0];
 }
 
 TEST_F(ConfigTest, Durations) {
   auto e = errors(with(vp("    session: { inactivity_timeout: 10x }\n")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0], "t.yaml:13:36: virtual_proxies[0].session.inactivity_timeout: expected a "
-                  "duration such as 90s, 30m, 8h, 2d or whole seconds");
+  EXPECT_EQ(e[0],
+            "t.yaml:13:36: virtual_proxies[0].session.inactivity_timeout: expected a "
+            "duration such as 90s, 30m, 8h, 2d or whole seconds");
   EXPECT_EQ(parse_duration_seconds("90s"), 90);
   EXPECT_EQ(parse_duration_seconds("30m"), 1800);
   EXPECT_EQ(parse_duration_seconds("8h"), 28800);
@@ -420,20 +464,24 @@ TEST_F(ConfigTest, Durations) {
 TEST_F(ConfigTest, UnknownAuthMethodsAreRefused) {
   auto e = errors(with(vp().replace(vp().find("method: jwt"), 11, "method: saml")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.method: \"saml\" is not jwt, header or "
-                             "ticket")) << e[0];
+  EXPECT_TRUE(
+      e[0].ends_with("virtual_proxies[0].auth.method: \"saml\" is not jwt, header or "
+                     "ticket"))
+      << e[0];
 }
 
 // A virtual proxy with another method and no jwt section.
 static std::string vp_with_auth(const std::string& auth) {
   return "  - name: A\n    prefix: \"a\"\n    listeners: [http]\n"
-         "    upstreams: [http://127.0.0.1:9000]\n    auth:\n" + auth;
+         "    upstreams: [http://127.0.0.1:9000]\n    auth:\n" +
+         auth;
 }
 
 TEST_F(ConfigTest, TicketHeaderAndAnonymousSettings) {
-  auto ticket = parse(with(vp_with_auth("      method: ticket\n      ticket_lifetime: 2m\n"
-                                        "      anonymous: allow\n      redirect_uri: /login\n"
-                                        "      forward_attributes: {groups: X-Groups}\n")));
+  auto ticket =
+      parse(with(vp_with_auth("      method: ticket\n      ticket_lifetime: 2m\n"
+                              "      anonymous: allow\n      redirect_uri: /login\n"
+                              "      forward_attributes: {groups: X-Groups}\n")));
   ASSERT_TRUE(ticket.ok()) << ticket.error().detail;
   const AuthSettings& a = ticket->virtual_proxies[0].auth;
   EXPECT_EQ(a.method, AuthMethod::kTicket);
@@ -455,42 +503,53 @@ TEST_F(ConfigTest, TicketHeaderAndAnonymousSettings) {
 }
 
 TEST_F(ConfigTest, TicketHeaderAndAnonymousMistakesNameTheirPlace) {
-  auto e = errors(with(vp_with_auth("      method: header\n      header:\n"
-                                    "        user_header: X-Sso-User\n")));
+  auto e =
+      errors(with(vp_with_auth("      method: header\n      header:\n"
+                               "        user_header: X-Sso-User\n")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.method: header authentication needs a "
-                             "listener marked trusted: true among this virtual proxy's listeners "
-                             "(headers are accepted only there)")) << e[0];
+  EXPECT_TRUE(
+      e[0].ends_with("virtual_proxies[0].auth.method: header authentication needs a "
+                     "listener marked trusted: true among this virtual proxy's listeners "
+                     "(headers are accepted only there)"))
+      << e[0];
 
-  e = errors(with(vp_with_auth("      method: header\n      header:\n"
+  e =
+      errors(with(vp_with_auth("      method: header\n      header:\n"
                                "        directory: CORP\n        directory_header: X-D\n")));
   ASSERT_EQ(e.size(), 3u);
   EXPECT_TRUE(e[0].ends_with("auth.header.user_header: the header naming the user is required"))
       << e[0];
-  EXPECT_TRUE(e[1].ends_with("auth.header.directory: set either directory (a constant) or "
-                             "directory_header, not both")) << e[1];
+  EXPECT_TRUE(
+      e[1].ends_with("auth.header.directory: set either directory (a constant) or "
+                     "directory_header, not both"))
+      << e[1];
 
   e = errors(with(vp_with_auth("      method: header\n")));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_TRUE(e[0].ends_with("auth.header: a header section with user_header is required")) << e[0];
 
-  e = errors(with(vp_with_auth("      method: header\n      header:\n"
+  e =
+      errors(with(vp_with_auth("      method: header\n      header:\n"
                                "        user_header: X-Sso-User\n"
                                "        directory: \"A;B\"\n")));
   ASSERT_EQ(e.size(), 2u);
   EXPECT_TRUE(e[0].ends_with("auth.header.directory: \"A;B\" is not a valid user directory name"))
       << e[0];
 
-  e = errors(with(vp_with_auth("      method: header\n      header:\n"
+  e =
+      errors(with(vp_with_auth("      method: header\n      header:\n"
                                "        user_header: \"X Sso\"\n"
                                "        directory_header: \"X:Dir\"\n")));
   ASSERT_EQ(e.size(), 3u);
   EXPECT_TRUE(e[0].ends_with("auth.header.user_header: \"X Sso\" is not a valid header name"))
       << e[0];
-  EXPECT_TRUE(e[1].ends_with("auth.header.directory_header: \"X:Dir\" is not a valid header "
-                             "name")) << e[1];
+  EXPECT_TRUE(
+      e[1].ends_with("auth.header.directory_header: \"X:Dir\" is not a valid header "
+                     "name"))
+      << e[1];
 
-  e = errors(with(vp_with_auth("      method: ticket\n      anonymous: maybe\n"
+  e =
+      errors(with(vp_with_auth("      method: ticket\n      anonymous: maybe\n"
                                "      redirect_uri: \"//evil.example\"\n"
                                "      ticket_lifetime: 0\n"
                                "      jwt: {key: signer.pem}\n"
@@ -498,12 +557,13 @@ TEST_F(ConfigTest, TicketHeaderAndAnonymousMistakesNameTheirPlace) {
   ASSERT_EQ(e.size(), 5u);
   EXPECT_TRUE(e[0].ends_with("auth.forward_attributes.groups: expected a valid header name"))
       << e[0];
-  EXPECT_TRUE(e[1].ends_with("auth.redirect_uri: \"//evil.example\" is not an http(s) URL or a "
-                             "path starting with /")) << e[1];
+  EXPECT_TRUE(
+      e[1].ends_with("auth.redirect_uri: \"//evil.example\" is not an http(s) URL or a "
+                     "path starting with /"))
+      << e[1];
   EXPECT_TRUE(e[2].ends_with("auth.ticket_lifetime: must be longer than 0")) << e[2];
   EXPECT_TRUE(e[3].ends_with("auth.anonymous: \"maybe\" is not none, allow or always")) << e[3];
-  EXPECT_TRUE(e[4].ends_with("auth.jwt: is used only with method: jwt (method is ticket)"))
-      << e[4];
+  EXPECT_TRUE(e[4].ends_with("auth.jwt: is used only with method: jwt (method is ticket)")) << e[4];
 }
 
 TEST_F(ConfigTest, UnreadableAndInvalidKeys) {
@@ -521,13 +581,15 @@ TEST_F(ConfigTest, UnreadableAndInvalidKeys) {
 TEST_F(ConfigTest, DirectoryClaimAndConstantAreExclusive) {
   auto e = errors(with(vp("        user_directory_claim: dir\n        user_directory: ACME\n")));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.jwt.user_directory: set either "
-                             "user_directory (a constant) or user_directory_claim, not both"));
+  EXPECT_TRUE(
+      e[0].ends_with("virtual_proxies[0].auth.jwt.user_directory: set either "
+                     "user_directory (a constant) or user_directory_claim, not both"));
 }
 
 TEST_F(ConfigTest, AllocationsForm) {
-  auto e = errors(with(vp(), "access: { mode: all, allocations: [\"ACME\\\\alice\", alice, "
-                             "\"A\\\\b\\\\c\"] }\n"));
+  auto e = errors(with(vp(),
+                       "access: { mode: all, allocations: [\"ACME\\\\alice\", alice, "
+                       "\"A\\\\b\\\\c\"] }\n"));
   ASSERT_EQ(e.size(), 3u);
   EXPECT_TRUE(e[0].ends_with("access.mode: \"all\" is not allocated or open")) << e[0];
   EXPECT_TRUE(e[1].ends_with("access.allocations[1]: \"alice\" is not DIRECTORY\\id")) << e[1];
@@ -535,13 +597,18 @@ TEST_F(ConfigTest, AllocationsForm) {
 }
 
 TEST_F(ConfigTest, HeaderNames) {
-  auto e = errors(with(vp("        forward_claims: { groups: \"X Groups\" }\n"
-                          "    identity_header: \"X:User\"\n")));
+  auto e =
+      errors(with(vp("        forward_claims: { groups: \"X Groups\" }\n"
+                     "    identity_header: \"X:User\"\n")));
   ASSERT_EQ(e.size(), 2u);
-  EXPECT_TRUE(e[0].ends_with("virtual_proxies[0].auth.jwt.forward_claims.groups: expected a valid "
-                             "header name")) << e[0];
-  EXPECT_TRUE(e[1].ends_with("virtual_proxies[0].identity_header: \"X:User\" is not a valid "
-                             "header name")) << e[1];
+  EXPECT_TRUE(
+      e[0].ends_with("virtual_proxies[0].auth.jwt.forward_claims.groups: expected a valid "
+                     "header name"))
+      << e[0];
+  EXPECT_TRUE(
+      e[1].ends_with("virtual_proxies[0].identity_header: \"X:User\" is not a valid "
+                     "header name"))
+      << e[1];
 }
 
 TEST_F(ConfigTest, MissingSectionsAndBadYaml) {
@@ -576,8 +643,9 @@ TEST_F(ConfigTest, NoAdminSectionMeansNoAdminListener) {
 TEST_F(ConfigTest, AdminDefaultsAndResolvedFiles) {
   std::ofstream(dir_ / "admin.token") << "secret\n";
   std::ofstream(dir_ / "admin-ca.pem") << "x";
-  auto config = parse(with(vp(), "admin:\n  tls: {certificate: a.pem, key: a_key.pem}\n"
-                                 "  token_file: admin.token\n  client_ca: admin-ca.pem\n"));
+  auto config = parse(with(vp(),
+                           "admin:\n  tls: {certificate: a.pem, key: a_key.pem}\n"
+                           "  token_file: admin.token\n  client_ca: admin-ca.pem\n"));
   ASSERT_TRUE(config.ok()) << config.error().detail;
   ASSERT_TRUE(config->admin);
   EXPECT_EQ(config->admin->host, "127.0.0.1");
@@ -591,9 +659,10 @@ TEST_F(ConfigTest, AdminDefaultsAndResolvedFiles) {
 
 TEST_F(ConfigTest, AdminAddressAndOneCredentialIsEnough) {
   std::ofstream(dir_ / "admin-ca.pem") << "x";
-  auto config = parse(with(vp(), "admin:\n  address: \"[::1]:9443\"\n"
-                                 "  tls: {certificate: a.pem, key: a_key.pem}\n"
-                                 "  client_ca: admin-ca.pem\n"));
+  auto config = parse(with(vp(),
+                           "admin:\n  address: \"[::1]:9443\"\n"
+                           "  tls: {certificate: a.pem, key: a_key.pem}\n"
+                           "  client_ca: admin-ca.pem\n"));
   ASSERT_TRUE(config.ok()) << config.error().detail;
   EXPECT_EQ(config->admin->host, "::1");
   EXPECT_EQ(config->admin->port, 9443);
@@ -603,22 +672,27 @@ TEST_F(ConfigTest, AdminAddressAndOneCredentialIsEnough) {
 TEST_F(ConfigTest, AdminNeedsTlsAndACredential) {
   auto e = errors(with(vp(), "admin:\n  address: 127.0.0.1:4243\n"));
   ASSERT_EQ(e.size(), 2u);
-  EXPECT_EQ(e[0], "t.yaml:14:3: admin.tls: a tls section {certificate, key} is required: the "
-                  "admin API is served over TLS only");
-  EXPECT_EQ(e[1], "t.yaml:14:3: admin: client_ca or token_file is required (or both): the admin "
-                  "API admits only clients with a certificate signed by client_ca or the token in "
-                  "token_file");
+  EXPECT_EQ(e[0],
+            "t.yaml:14:3: admin.tls: a tls section {certificate, key} is required: the "
+            "admin API is served over TLS only");
+  EXPECT_EQ(e[1],
+            "t.yaml:14:3: admin: client_ca or token_file is required (or both): the admin "
+            "API admits only clients with a certificate signed by client_ca or the token in "
+            "token_file");
 }
 
 TEST_F(ConfigTest, AdminErrorsNameTheirPlace) {
-  auto e = errors(with(vp(), "admin:\n  address: localhost\n  tls: {certificate: a.pem}\n"
-                             "  client_ca: missing-ca.pem\n  token_file: missing.token\n"
-                             "  port: 1\n"));
+  auto e = errors(with(vp(),
+                       "admin:\n  address: localhost\n  tls: {certificate: a.pem}\n"
+                       "  client_ca: missing-ca.pem\n  token_file: missing.token\n"
+                       "  port: 1\n"));
   ASSERT_EQ(e.size(), 5u);
-  EXPECT_EQ(e[0], "t.yaml:18:3: admin.port: unknown key (expected one of: address, tls, "
-                  "client_ca, token_file)");
-  EXPECT_EQ(e[1], "t.yaml:14:12: admin.address: \"localhost\" is not host:port (IPv6: "
-                  "[::1]:4243)");
+  EXPECT_EQ(e[0],
+            "t.yaml:18:3: admin.port: unknown key (expected one of: address, tls, "
+            "client_ca, token_file)");
+  EXPECT_EQ(e[1],
+            "t.yaml:14:12: admin.address: \"localhost\" is not host:port (IPv6: "
+            "[::1]:4243)");
   EXPECT_EQ(e[2], "t.yaml:15:8: admin.tls.key: a private key file is required");
   EXPECT_EQ(e[3], "t.yaml:16:14: admin.client_ca: " + (dir_ / "missing-ca.pem").string() +
                       " does not exist or is not a file");
@@ -629,8 +703,9 @@ TEST_F(ConfigTest, AdminErrorsNameTheirPlace) {
 TEST_F(ConfigTest, AdminTlsOneFileMissingIsAnError) {
   std::ofstream(dir_ / "admin.token") << "secret\n";
   std::ofstream(dir_ / "a.pem") << "x";
-  auto e = errors(with(vp(), "admin:\n  tls: {certificate: a.pem, key: a_key.pem}\n"
-                             "  token_file: admin.token\n"));
+  auto e = errors(with(vp(),
+                       "admin:\n  tls: {certificate: a.pem, key: a_key.pem}\n"
+                       "  token_file: admin.token\n"));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0], "t.yaml:14:8: admin.tls: " + (dir_ / "a_key.pem").string() +
                       " is missing while " + (dir_ / "a.pem").string() +

@@ -22,14 +22,17 @@ class JwtVerifierTest : public ::testing::Test {
     return *token;
   }
   std::string sign_text(std::string_view payload) {
-    return *sign_compact(header_for(Algorithm::kRS256), payload, signing_key_for(Algorithm::kRS256));
+    return *sign_compact(header_for(Algorithm::kRS256), payload,
+                         signing_key_for(Algorithm::kRS256));
   }
   nlohmann::json claims() const {
-    return {{"userId", "alice"}, {"userDirectory", "ACME"}, {"iat", kNow - 10}, {"exp", kNow + 3600}};
+    return {
+        {"userId", "alice"}, {"userDirectory", "ACME"}, {"iat", kNow - 10}, {"exp", kNow + 3600}};
   }
   Result<VerifiedJwt> verify(std::string_view token, VerifierSettings settings = {},
                              UnixSeconds now = kNow) {
-    auto verifier = JwtVerifier::create(std::move(settings), verification_keys_for(Algorithm::kRS256));
+    auto verifier =
+        JwtVerifier::create(std::move(settings), verification_keys_for(Algorithm::kRS256));
     EXPECT_TRUE(verifier);
     return verifier->verify(token, now);
   }
@@ -74,7 +77,8 @@ TEST_F(JwtVerifierTest, CreateRefusesKeysThatServeNoAllowedAlgorithm) {
 TEST_F(JwtVerifierTest, ChecksTheSignatureBeforeAnyClaim) {
   // Expired, no identity and a payload that is not even an object: the signature speaks first.
   const auto other = *load_signing_key(data_path("keys/rsa_other_private.pem"));
-  for (const std::string& payload : {nlohmann::json{{"exp", 1}}.dump(), std::string("[]"), std::string("x")}) {
+  for (const std::string& payload :
+       {nlohmann::json{{"exp", 1}}.dump(), std::string("[]"), std::string("x")}) {
     const auto token = *sign_compact(header_for(Algorithm::kRS256), payload, other);
     EXPECT_EQ(reason(token), Reason::kSignatureMismatch) << payload;
   }
@@ -121,9 +125,9 @@ TEST_F(JwtVerifierTest, TimeClaimsAcceptIntegersAndFractionsAndNothingElse) {
   EXPECT_TRUE(verify(sign(c), strict));
   EXPECT_EQ(reason(sign(c), strict, kNow + 1), Reason::kTokenExpired);
   for (const char* name : {"exp", "nbf", "iat"}) {
-    for (const nlohmann::json& bad : {nlohmann::json("1700000000"), nlohmann::json(true),
-                                      nlohmann::json(nullptr), nlohmann::json::array({1}),
-                                      nlohmann::json::object()}) {
+    for (const nlohmann::json& bad :
+         {nlohmann::json("1700000000"), nlohmann::json(true), nlohmann::json(nullptr),
+          nlohmann::json::array({1}), nlohmann::json::object()}) {
       auto wrong = claims();
       wrong[name] = bad;
       EXPECT_EQ(reason(sign(wrong)), Reason::kClaimMalformed) << name << " = " << bad.dump();
@@ -205,8 +209,8 @@ TEST_F(JwtVerifierTest, IdentityFromConfiguredClaimsOrAConstantDirectory) {
 
 TEST_F(JwtVerifierTest, MissingOrNonStringIdentityClaims) {
   for (const char* name : {"userId", "userDirectory"}) {
-    for (const nlohmann::json& bad : {nlohmann::json(42), nlohmann::json(nullptr), nlohmann::json(""),
-                                      nlohmann::json::array({"alice"})}) {
+    for (const nlohmann::json& bad : {nlohmann::json(42), nlohmann::json(nullptr),
+                                      nlohmann::json(""), nlohmann::json::array({"alice"})}) {
       auto c = claims();
       c[name] = bad;
       auto result = verify(sign(c));
@@ -242,7 +246,8 @@ TEST_F(JwtVerifierTest, HmacOnlyWithAnExplicitSecret) {
 
 TEST(ValidateClaims, WorksOnItsOwn) {
   VerifierSettings settings;
-  auto user = validate_claims(nlohmann::json{{"userId", "a"}, {"userDirectory", "D"}}, settings, kNow);
+  auto user =
+      validate_claims(nlohmann::json{{"userId", "a"}, {"userDirectory", "D"}}, settings, kNow);
   ASSERT_TRUE(user);
   EXPECT_EQ(user->qualified(), "D\\a");
   EXPECT_EQ(validate_claims(nlohmann::json::array(), settings, kNow).error().reason,

@@ -75,7 +75,8 @@ TEST(KeyLoading, SkipsJwksKeysOfUnknownTypeAndRefusesSecretsAmongPublicKeys) {
       nlohmann::json::parse(read_data("keys/jwks.json"))["keys"][0].dump() + "]}");
   ASSERT_TRUE(keys) << keys.error().describe();
   EXPECT_EQ(keys->keys().size(), 1u);
-  auto oct = parse_verification_keys(R"({"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI"}]})");
+  auto oct = parse_verification_keys(
+      R"({"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI"}]})");
   ASSERT_FALSE(oct);
   EXPECT_EQ(oct.error().reason, Reason::kKeyUnsupported);
 }
@@ -97,9 +98,9 @@ TEST(KeyLoading, CandidatesSelectByKidThenByFit) {
 }
 
 TEST(KeyLoading, ReadsSigningKeysInEveryPemForm) {
-  for (const char* file : {"keys/rsa_private.pem", "keys/rsa_private_pkcs1.pem",
-                           "keys/ec_p256_private.pem", "keys/ec_p521_private.pem",
-                           "keys/ed25519_private.pem"}) {
+  for (const char* file :
+       {"keys/rsa_private.pem", "keys/rsa_private_pkcs1.pem", "keys/ec_p256_private.pem",
+        "keys/ec_p521_private.pem", "keys/ed25519_private.pem"}) {
     auto key = load_signing_key(data_path(file));
     ASSERT_TRUE(key) << file << ": " << key.error().describe();
     EXPECT_TRUE(key->has_private_part()) << file;
@@ -107,8 +108,8 @@ TEST(KeyLoading, ReadsSigningKeysInEveryPemForm) {
 }
 
 TEST(KeyLoading, ReadsPrivateJwksIncludingOct) {
-  for (const char* file : {"rfc7515/a1_hs256.json", "rfc7515/a2_rs256.json", "rfc7515/a3_es256.json",
-                           "rfc8037/a4_ed25519.json"}) {
+  for (const char* file : {"rfc7515/a1_hs256.json", "rfc7515/a2_rs256.json",
+                           "rfc7515/a3_es256.json", "rfc8037/a4_ed25519.json"}) {
     auto key = parse_signing_key(testing::read_json(file)["key"].dump());
     ASSERT_TRUE(key) << file << ": " << key.error().describe();
     EXPECT_TRUE(key->has_private_part()) << file;

@@ -38,8 +38,7 @@ inline Key signing_key_for(Algorithm alg) {
     case KeyType::kRsa: return *load_signing_key(data_path("keys/rsa_private.pem"));
     case KeyType::kOkp: return *load_signing_key(data_path("keys/ed25519_private.pem"));
     case KeyType::kOct: return *load_shared_secret(data_path("keys/hmac_secret.txt"));
-    case KeyType::kEc:
-      break;
+    case KeyType::kEc: break;
   }
   const char* file = alg == Algorithm::kES256   ? "keys/ec_p256_private.pem"
                      : alg == Algorithm::kES384 ? "keys/ec_p384_private.pem"
@@ -53,8 +52,7 @@ inline KeySet verification_keys_for(Algorithm alg) {
     case KeyType::kRsa: return *load_verification_keys(data_path("keys/rsa_public.pem"));
     case KeyType::kOkp: return *load_verification_keys(data_path("keys/ed25519_public.pem"));
     case KeyType::kOct: return KeySet({*load_shared_secret(data_path("keys/hmac_secret.txt"))});
-    case KeyType::kEc:
-      break;
+    case KeyType::kEc: break;
   }
   const char* file = alg == Algorithm::kES256   ? "keys/ec_p256_public.pem"
                      : alg == Algorithm::kES384 ? "keys/ec_p384_public.pem"
@@ -75,8 +73,8 @@ inline std::string assemble(std::string_view header, std::string_view payload,
 
 inline const std::vector<Algorithm>& all_algorithms() {
   static const std::vector<Algorithm> algs = {
-      Algorithm::kRS256, Algorithm::kRS384, Algorithm::kRS512, Algorithm::kPS256,
-      Algorithm::kPS384, Algorithm::kPS512, Algorithm::kES256, Algorithm::kES384,
+      Algorithm::kRS256, Algorithm::kRS384, Algorithm::kRS512,   Algorithm::kPS256,
+      Algorithm::kPS384, Algorithm::kPS512, Algorithm::kES256,   Algorithm::kES384,
       Algorithm::kES512, Algorithm::kEdDSA, Algorithm::kEd25519, Algorithm::kHS256,
       Algorithm::kHS384, Algorithm::kHS512};
   return algs;

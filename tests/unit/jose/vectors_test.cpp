@@ -90,11 +90,12 @@ TEST(Rfc8037, Ed25519) {
 }
 
 TEST(Rfc7520, SignatureExamples) {
-  for (const Vector& v : {Vector{"rfc7520/jws_4_1.rsa_v15_signature.json", Algorithm::kRS256, true},
-                          Vector{"rfc7520/jws_4_2.rsa-pss_signature.json", Algorithm::kPS384, false},
-                          Vector{"rfc7520/jws_4_3.ecdsa_signature.json", Algorithm::kES512, false},
-                          Vector{"rfc7520/jws_4_4.hmac-sha2_integrity_protection.json", Algorithm::kHS256, true},
-                          Vector{"rfc7520/curve25519_jws.json", Algorithm::kEdDSA, true}}) {
+  for (const Vector& v :
+       {Vector{"rfc7520/jws_4_1.rsa_v15_signature.json", Algorithm::kRS256, true},
+        Vector{"rfc7520/jws_4_2.rsa-pss_signature.json", Algorithm::kPS384, false},
+        Vector{"rfc7520/jws_4_3.ecdsa_signature.json", Algorithm::kES512, false},
+        Vector{"rfc7520/jws_4_4.hmac-sha2_integrity_protection.json", Algorithm::kHS256, true},
+        Vector{"rfc7520/curve25519_jws.json", Algorithm::kEdDSA, true}}) {
     SCOPED_TRACE(v.file);
     const auto vector = read_json(v.file);
     check_vector(vector["input"]["key"], vector["output"]["compact"], v.alg, v.deterministic);

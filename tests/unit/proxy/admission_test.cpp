@@ -5,10 +5,10 @@
 #include <memory>
 #include <string>
 
+#include <gtest/gtest.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <gtest/gtest.h>
 
 #include "proxy/auth_endpoints.h"
 #include "stub_gate.h"
@@ -94,7 +94,8 @@ class AdmissionTest : public ::testing::Test {
 };
 
 TEST_F(AdmissionTest, ForwardsAnAllowedRequestWithItsRouteAndUser) {
-  Admission a = admit_head("GET /jwt/app/x?y=1 HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer good\r\n\r\n");
+  Admission a =
+      admit_head("GET /jwt/app/x?y=1 HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer good\r\n\r\n");
   ASSERT_EQ(a.action, Admission::kForward);
   ASSERT_NE(a.vp, nullptr);
   EXPECT_EQ(a.vp->config.name, "jwt");
@@ -130,9 +131,11 @@ TEST_F(AdmissionTest, UnknownPrefixIs404WithoutAVirtualProxy) {
 }
 
 TEST_F(AdmissionTest, HeadLimitsAndFramingCloseTheConnection) {
-  Admission long_line = admit_head("GET /jwt/" + std::string(250, 'a') + " HTTP/1.1\r\nHost: gw\r\n\r\n");
+  Admission long_line =
+      admit_head("GET /jwt/" + std::string(250, 'a') + " HTTP/1.1\r\nHost: gw\r\n\r\n");
   EXPECT_EQ(long_line.answer.status, 414);
-  EXPECT_EQ(long_line.answer.body, "URI Too Long: the request line is longer than the gateway accepts");
+  EXPECT_EQ(long_line.answer.body,
+            "URI Too Long: the request line is longer than the gateway accepts");
   EXPECT_FALSE(long_line.keep_alive);
 
   std::string many = "GET /jwt/x HTTP/1.1\r\nHost: gw\r\n";
@@ -160,7 +163,8 @@ TEST_F(AdmissionTest, PathTricksAre400AndKeepTheConnection) {
 }
 
 TEST_F(AdmissionTest, HostAllowListRefusesOtherHostsAndWebSocketOrigins) {
-  Admission wrong = admit_head("GET /hosted/x HTTP/1.1\r\nHost: evil.test\r\nAuthorization: Bearer good\r\n\r\n");
+  Admission wrong =
+      admit_head("GET /hosted/x HTTP/1.1\r\nHost: evil.test\r\nAuthorization: Bearer good\r\n\r\n");
   EXPECT_EQ(wrong.answer.status, 403);
   EXPECT_EQ(wrong.answer.body, "Forbidden: this host name is not allowed for this virtual proxy");
   EXPECT_EQ(wrong.vp->config.name, "hosted");
@@ -226,7 +230,8 @@ TEST_F(AdmissionTest, AFormIsReadOnlyWhenSizedAndSmall) {
 }
 
 TEST_F(AdmissionTest, NoUpstreamIs502ForTheSignedInUser) {
-  Admission a = admit_head("GET /empty/x HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer good\r\n\r\n");
+  Admission a =
+      admit_head("GET /empty/x HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer good\r\n\r\n");
   ASSERT_EQ(a.action, Admission::kAnswer);
   EXPECT_EQ(a.answer.status, 502);
   EXPECT_EQ(a.answer.body, "Bad Gateway: no upstream server answered");

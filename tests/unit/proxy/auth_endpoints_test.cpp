@@ -33,10 +33,10 @@ TEST(ReturnTarget, PathsOwnOriginAndAllowedOriginsOnly) {
   EXPECT_EQ(return_target("https://app.test/page", allowed), "https://app.test/page");
   EXPECT_EQ(return_target("https://gw.test:8443/jwt/", allowed, "https://gw.test:8443"),
             "https://gw.test:8443/jwt/");
-  for (const char* bad : {"//evil.test/", "https://evil.test/", "https://app.test@evil.test/",
-                          "https://app.test.evil.test/", "/a\\b", "/a%0d%0aX: y", "",
-                          "javascript:alert(1)", "http://gw.test:8443/jwt/",
-                          "https://gw.test:8443.evil/"}) {
+  for (const char* bad :
+       {"//evil.test/", "https://evil.test/", "https://app.test@evil.test/",
+        "https://app.test.evil.test/", "/a\\b", "/a%0d%0aX: y", "", "javascript:alert(1)",
+        "http://gw.test:8443/jwt/", "https://gw.test:8443.evil/"}) {
     EXPECT_FALSE(return_target(bad, allowed, "https://gw.test:8443")) << bad;
   }
   // Without an origin of its own (no usable Host) only the listed origins count.

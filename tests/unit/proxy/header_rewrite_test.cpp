@@ -123,12 +123,20 @@ http::request_header<> spoofed_request() {
   request.method(http::verb::get);
   request.target("/app");
   const std::string admin = "UserDirectory=ACME; UserId=admin";
-  const std::pair<const char*, std::string> spoofs[] = {
-      {"X_Jotgate_User", admin},   {"x_jotgate_user", admin},    {"X-Jotgate_User", admin},
-      {"X_JOTGATE-USER", admin},   {"X_Jotgate_Groups", "a"},    {"X_Forwarded_For", "6.6.6.6"},
-      {"x_real_ip", "6.6.6.6"},    {"True_Client_IP", "6.6.6.6"}, {"X_Original_URL", "/admin"},
-      {"Transfer_Encoding", "chunked"}, {"Content_Length", "5"}, {"Proxy_Connection", "close"},
-      {"X_Custom", "1"},           {"Accept", "*/*"}};
+  const std::pair<const char*, std::string> spoofs[] = {{"X_Jotgate_User", admin},
+                                                        {"x_jotgate_user", admin},
+                                                        {"X-Jotgate_User", admin},
+                                                        {"X_JOTGATE-USER", admin},
+                                                        {"X_Jotgate_Groups", "a"},
+                                                        {"X_Forwarded_For", "6.6.6.6"},
+                                                        {"x_real_ip", "6.6.6.6"},
+                                                        {"True_Client_IP", "6.6.6.6"},
+                                                        {"X_Original_URL", "/admin"},
+                                                        {"Transfer_Encoding", "chunked"},
+                                                        {"Content_Length", "5"},
+                                                        {"Proxy_Connection", "close"},
+                                                        {"X_Custom", "1"},
+                                                        {"Accept", "*/*"}};
   for (const auto& [name, value] : spoofs) request.insert(name, value);
   return request;
 }
@@ -148,10 +156,9 @@ TEST(RequestRewrite, AllowedUnderscoresStillNeverNameAProtectedHeader) {
   auto request = spoofed_request();
   ForwardedInfo forwarded{"10.0.0.7", false, "jwt", "up:80"};
   ASSERT_TRUE(policy(true).rewrite_request(request, alice(), forwarded, false));
-  EXPECT_EQ(names(request),
-            (std::vector<std::string>{"X_Custom", "Accept", "Host", "X-Jotgate-User",
-                                      "X-Forwarded-For", "X-Forwarded-Proto",
-                                      "X-Forwarded-Prefix"}));
+  EXPECT_EQ(names(request), (std::vector<std::string>{"X_Custom", "Accept", "Host",
+                                                      "X-Jotgate-User", "X-Forwarded-For",
+                                                      "X-Forwarded-Proto", "X-Forwarded-Prefix"}));
   EXPECT_EQ(values(request, "X_Custom"), std::vector<std::string>{"1"});
 }
 
@@ -292,10 +299,10 @@ TEST(ResponseRewrite, AddsCookieAndResponseHeadersRemovesHopByHop) {
 
 TEST(ResponseRewrite, RemovesTheUpstreamsSetCookieForTheSessionCookie) {
   http::response_header<> response;
-  for (auto value : {"X-Jotgate-Session-jwt=evil", "other=1",
-                     " X-Jotgate-Session-jwt =evil; Path=/jwt", "X-Jotgate-Session-jwt=; Max-Age=0",
-                     "x-jotgate-session-jwt=1", "X-Jotgate-Session-jwt2=1",
-                     "a=X-Jotgate-Session-jwt=1", "X-Jotgate-Session-jwt"}) {
+  for (auto value :
+       {"X-Jotgate-Session-jwt=evil", "other=1", " X-Jotgate-Session-jwt =evil; Path=/jwt",
+        "X-Jotgate-Session-jwt=; Max-Age=0", "x-jotgate-session-jwt=1", "X-Jotgate-Session-jwt2=1",
+        "a=X-Jotgate-Session-jwt=1", "X-Jotgate-Session-jwt"}) {
     response.insert(http::field::set_cookie, value);
   }
   auth::Decision decision;
@@ -303,11 +310,11 @@ TEST(ResponseRewrite, RemovesTheUpstreamsSetCookieForTheSessionCookie) {
   decision.set_cookie = "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly";
   policy().rewrite_response(response, decision, false);
   // Browsers compare cookie names exactly (case too); without '=' the cookie has no name.
-  EXPECT_EQ(values(response, "Set-Cookie"),
-            (std::vector<std::string>{"other=1", "x-jotgate-session-jwt=1",
-                                      "X-Jotgate-Session-jwt2=1", "a=X-Jotgate-Session-jwt=1",
-                                      "X-Jotgate-Session-jwt",
-                                      "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly"}));
+  EXPECT_EQ(
+      values(response, "Set-Cookie"),
+      (std::vector<std::string>{"other=1", "x-jotgate-session-jwt=1", "X-Jotgate-Session-jwt2=1",
+                                "a=X-Jotgate-Session-jwt=1", "X-Jotgate-Session-jwt",
+                                "X-Jotgate-Session-jwt=abc; Path=/jwt; HttpOnly"}));
 }
 
 TEST(HostAllowList, ComparesHostWithoutPortAndCase) {

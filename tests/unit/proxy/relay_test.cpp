@@ -5,6 +5,7 @@
 #include <future>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,7 +15,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <gtest/gtest.h>
 
 #include "proxy/server.h"
 #include "running_server.h"
@@ -118,7 +118,9 @@ class RelayTest : public ::testing::Test {
     tcp::socket socket(ioc_);
     socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_.port()));
     // Never hang a test: a relay that buffers shows up as a read timing out.
-    struct timeval tv{5, 0};
+    struct timeval tv {
+      5, 0
+    };
     setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return socket;
   }
@@ -148,9 +150,9 @@ TEST_F(RelayTest, ServerSentEventsArriveOneByOne) {
   std::promise<void> first_seen;
   auto seen = first_seen.get_future().share();
   ScriptedUpstream upstream([seen](tcp::socket& s, std::string, asio::streambuf&) {
-    asio::write(s, asio::buffer(std::string(
-                       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                       "Transfer-Encoding: chunked\r\n\r\n9\r\ndata: 1\n\n\r\n")));
+    asio::write(
+        s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                    "Transfer-Encoding: chunked\r\n\r\n9\r\ndata: 1\n\n\r\n")));
     // The second event only after the client saw the first: buffering would deadlock.
     seen.wait_for(5s);
     asio::write(s, asio::buffer(std::string("9\r\ndata: 2\n\n\r\n0\r\n\r\n")));
@@ -278,10 +280,10 @@ TEST_F(RelayTest, WebSocketUpgradeBecomesAByteTunnel) {
   start(upstream.port());
   auto socket = connect();
   // The first bytes after the upgrade request travel in the same packet.
-  asio::write(socket, asio::buffer(std::string(
-                          "GET /jwt/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                          "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\nhello")));
+  asio::write(socket, asio::buffer(
+                          std::string("GET /jwt/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                                      "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\nhello")));
   asio::streambuf buffer;
   std::size_t n = asio::read_until(socket, buffer, "\r\n\r\n");
   std::string head(asio::buffers_begin(buffer.data()),

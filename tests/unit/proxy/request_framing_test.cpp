@@ -4,11 +4,11 @@
 
 #include <string>
 
+#include <gtest/gtest.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <gtest/gtest.h>
 
 #include "base/answer.h"
 #include "proxy/body_deadline.h"
@@ -40,8 +40,7 @@ int status_of(const std::string& head) {
 
 TEST(RequestFraming, AcceptsOrdinaryRequests) {
   EXPECT_EQ(status_of("GET /jwt/x HTTP/1.1\r\nHost: localhost:8080\r\n\r\n"), 0);
-  EXPECT_EQ(status_of("POST /jwt/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"),
-            0);
+  EXPECT_EQ(status_of("POST /jwt/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"), 0);
   EXPECT_EQ(status_of("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,Chunked\r\n\r\n"), 0);
   EXPECT_EQ(status_of("GET /x HTTP/1.0\r\n\r\n"), 0);  // HTTP/1.0 needs no Host
   EXPECT_EQ(status_of("GET /x HTTP/1.1\r\nHost: [::1]:443\r\n\r\n"), 0);
@@ -59,8 +58,7 @@ TEST(RequestFraming, RefusesTransferCodingsOtherThanChunked) {
   auto not_implemented = check(start + "Transfer-Encoding: gzip, chunked\r\n\r\n");
   ASSERT_TRUE(not_implemented);
   EXPECT_EQ(not_implemented->status, 501);
-  EXPECT_EQ(not_implemented->body,
-            "Not Implemented: the only transfer coding accepted is chunked");
+  EXPECT_EQ(not_implemented->body, "Not Implemented: the only transfer coding accepted is chunked");
   for (const char* coding : {"x-custom, chunked", "foo", "chunked, foo", "chunked;q=1"}) {
     auto unknown = check(start + "Transfer-Encoding: " + coding + "\r\n\r\n");
     ASSERT_TRUE(unknown) << coding;
@@ -73,16 +71,15 @@ TEST(RequestFraming, RefusesTransferEncodingInHttp10) {
   auto problem = check("POST /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n");
   ASSERT_TRUE(problem);
   EXPECT_EQ(problem->status, 400);
-  EXPECT_EQ(problem->body,
-            "Bad Request: Transfer-Encoding is not allowed in an HTTP/1.0 request");
+  EXPECT_EQ(problem->body, "Bad Request: Transfer-Encoding is not allowed in an HTTP/1.0 request");
 }
 
 TEST(RequestFraming, RefusesMissingRepeatedOrInvalidHost) {
   EXPECT_EQ(check("GET /x HTTP/1.1\r\n\r\n")->body, "Bad Request: the Host header is missing");
   EXPECT_EQ(check("GET /x HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n")->body,
             "Bad Request: more than one Host header");
-  for (const char* host : {"evil@localhost", "local host", "a/b", "a:b", "a:-1", "a:123456",
-                           "[::1", "[::1]x", "a%zz", "a\\b", "a?b", "a#b", "\"a\""}) {
+  for (const char* host : {"evil@localhost", "local host", "a/b", "a:b", "a:-1", "a:123456", "[::1",
+                           "[::1]x", "a%zz", "a\\b", "a?b", "a#b", "\"a\""}) {
     auto problem = check(std::string("GET /x HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
     ASSERT_TRUE(problem) << host;
     EXPECT_EQ(problem->status, 400) << host;
@@ -98,7 +95,8 @@ TEST(RequestFraming, ValidHosts) {
 }
 
 TEST(RequestFraming, RefusesRepeatedContentLength) {
-  auto problem = check("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n");
+  auto problem =
+      check("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n");
   ASSERT_TRUE(problem);
   EXPECT_EQ(problem->status, 400);
   EXPECT_EQ(problem->body, "Bad Request: more than one Content-Length header");

@@ -87,8 +87,8 @@ TEST(RequestTarget, RefusesBackslashControlAndNul) {
 }
 
 TEST(RequestTarget, AcceptsOrdinaryPaths) {
-  for (std::string_view target : {"/jwt", "/jwt/", "/jwt/a/b.c/d..e/...", "/jwt//x",
-                                  "/jwt/a;b=c", "/jwt/~user", "/jwt/?q=../..%2f"}) {
+  for (std::string_view target : {"/jwt", "/jwt/", "/jwt/a/b.c/d..e/...", "/jwt//x", "/jwt/a;b=c",
+                                  "/jwt/~user", "/jwt/?q=../..%2f"}) {
     EXPECT_TRUE(parse_request_target(target).ok()) << target;
   }
 }

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,7 +13,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <gtest/gtest.h>
 
 #include "proxy/demo_upstream.h"
 #include "stub_gate.h"
@@ -78,10 +78,7 @@ class ServerTest : public ::testing::Test {
     config_.virtual_proxies.push_back(down);
   }
 
-  void start() {
-    server_.start(config_, gates_);
-  }
-
+  void start() { server_.start(config_, gates_); }
 
   static std::uint16_t unused_port() {
     asio::io_context ioc;
@@ -158,9 +155,10 @@ TEST_F(ServerTest, UnknownPrefixIs404) {
 
 TEST_F(ServerTest, PathTricksAre400) {
   start();
-  for (std::string target : {"/jwt/../down/", "/down/..%2fjwt/", "/%6Awt/", "/jwt/a\\b",
-                             "http://127.0.0.1/jwt/"}) {
-    std::string answer = raw("GET " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+  for (std::string target :
+       {"/jwt/../down/", "/down/..%2fjwt/", "/%6Awt/", "/jwt/a\\b", "http://127.0.0.1/jwt/"}) {
+    std::string answer = raw("GET " + target +
+                             " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
                              "good\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(answer.rfind("HTTP/1.1 400 ", 0), 0u) << target << " -> " << answer;
   }
@@ -175,8 +173,8 @@ TEST_F(ServerTest, UpstreamDownIs502) {
 
 TEST_F(ServerTest, OversizedHeaderIs431) {
   start();
-  std::string answer = raw("GET /jwt/ HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') +
-                           "\r\n\r\n");
+  std::string answer =
+      raw("GET /jwt/ HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n");
   EXPECT_EQ(answer.rfind("HTTP/1.1 431 ", 0), 0u) << answer;
 }
 
@@ -199,8 +197,9 @@ TEST_F(ServerTest, PortInUseIsAClearError) {
   asio::io_context ioc;
   tcp::acceptor busy(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   config_.listeners[0].port = busy.local_endpoint().port();
-  auto server = Server::create(config_, std::shared_ptr<auth::GateSet>(std::shared_ptr<void>(), &gates_),
-                               {.threads = 1, .handle_signals = false});
+  auto server =
+      Server::create(config_, std::shared_ptr<auth::GateSet>(std::shared_ptr<void>(), &gates_),
+                     {.threads = 1, .handle_signals = false});
   ASSERT_FALSE(server.ok());
   EXPECT_NE(server.error().detail.find("cannot listen on 127.0.0.1:"), std::string::npos)
       << server.error().detail;

@@ -11,7 +11,8 @@ TEST(Cookie, SetCookieAttributes) {
   CookieSpec spec;
   spec.name = "X-Jotgate-Session-jwt";
   spec.path = "/jwt";
-  EXPECT_EQ(build_set_cookie(spec, "v"), "X-Jotgate-Session-jwt=v; Path=/jwt; HttpOnly; SameSite=Lax");
+  EXPECT_EQ(build_set_cookie(spec, "v"),
+            "X-Jotgate-Session-jwt=v; Path=/jwt; HttpOnly; SameSite=Lax");
   spec.secure = true;
   spec.same_site = CookieSameSite::kNone;
   spec.domain = "example.test";
@@ -23,8 +24,7 @@ TEST(Cookie, SetCookieAttributes) {
   EXPECT_NE(build_set_cookie(spec, "v").find("SameSite=Strict"), std::string::npos);
   CookieSpec plain;
   plain.name = "s";
-  EXPECT_EQ(build_expired_cookie(plain),
-            "s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+  EXPECT_EQ(build_expired_cookie(plain), "s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
 }
 
 TEST(Cookie, PartitionedGoesOnlyWithSecure) {
@@ -33,7 +33,8 @@ TEST(Cookie, PartitionedGoesOnlyWithSecure) {
   spec.same_site = CookieSameSite::kNone;
   spec.partitioned = true;
   spec.secure = true;
-  EXPECT_EQ(build_set_cookie(spec, "v"), "sid=v; Path=/; HttpOnly; Secure; SameSite=None; Partitioned");
+  EXPECT_EQ(build_set_cookie(spec, "v"),
+            "sid=v; Path=/; HttpOnly; Secure; SameSite=None; Partitioned");
   EXPECT_EQ(build_expired_cookie(spec),
             "sid=; Path=/; HttpOnly; Secure; SameSite=None; Partitioned; Max-Age=0");
   spec.secure = false;  // plain HTTP with secure: auto: a browser would drop it with the attribute

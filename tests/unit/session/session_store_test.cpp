@@ -109,8 +109,10 @@ TEST(SessionStore, RemoveUserEndsAllTheirSessions) {
 TEST(SessionStore, AttributesOfAnySizeComeBackExactly) {
   SessionStore store(SessionLimits{});
   const UserIdentity long_user{std::string(300, 'D'), std::string(70000, 'u')};
-  const Attributes attributes{{"X-Empty", ""}, {"X-Long", std::string(200, 'v')},
-                              {"", "no name"}, {"X-Bytes", std::string("a\0b", 3)}};
+  const Attributes attributes{{"X-Empty", ""},
+                              {"X-Long", std::string(200, 'v')},
+                              {"", "no name"},
+                              {"X-Bytes", std::string("a\0b", 3)}};
   auto created = store.create(long_user, attributes, 0);
   auto found = store.lookup(created.cookie_value, 1);
   ASSERT_EQ(found.status, LookupStatus::kFound);
@@ -156,7 +158,8 @@ TEST(SessionStore, ManySessionsSurviveGrowthRemovalAndExpiry) {
     sessions.push_back(store.create({"ACME", "user" + std::to_string(i)}, {}, i < 10000 ? 0 : 50));
   }
   EXPECT_EQ(store.size(), 20000u);
-  for (std::size_t i = 0; i < sessions.size(); i += 3) EXPECT_TRUE(store.remove(sessions[i].handle));
+  for (std::size_t i = 0; i < sessions.size(); i += 3)
+    EXPECT_TRUE(store.remove(sessions[i].handle));
   for (std::size_t i = 0; i < sessions.size(); ++i) {
     auto found = store.lookup(sessions[i].cookie_value, 60);
     if (i % 3 == 0) {
@@ -191,8 +194,10 @@ TEST(SessionStore, RemoveUserAmongManyUsers) {
   auto other_dir = store.create({"OTHER", "alice"}, {}, 0);
   auto split = store.create({"ACMEa", "lice"}, {}, 0);
   EXPECT_EQ(store.remove_user(kAlice), alice.size());
-  for (const auto& s : alice) EXPECT_EQ(store.lookup(s.cookie_value, 1).status, LookupStatus::kUnknown);
-  for (const auto& s : others) ASSERT_EQ(store.lookup(s.cookie_value, 1).status, LookupStatus::kFound);
+  for (const auto& s : alice)
+    EXPECT_EQ(store.lookup(s.cookie_value, 1).status, LookupStatus::kUnknown);
+  for (const auto& s : others)
+    ASSERT_EQ(store.lookup(s.cookie_value, 1).status, LookupStatus::kFound);
   EXPECT_EQ(store.lookup(other_dir.cookie_value, 1).status, LookupStatus::kFound);
   EXPECT_EQ(store.lookup(split.cookie_value, 1).status, LookupStatus::kFound);
   EXPECT_EQ(store.remove_user(kAlice), 0u);
