@@ -21,25 +21,13 @@ std::optional<std::int64_t> scaled(std::string_view number, std::int64_t unit) {
 
 std::optional<std::int64_t> parse_duration_seconds(std::string_view text) {
   if (text.empty() || text.ends_with("ms")) return std::nullopt;
+  // The unit letter, if any: s, m, h or d (plain numbers are seconds).
+  static constexpr std::string_view kLetters = "smhd";
+  static constexpr std::int64_t kSeconds[] = {1, 60, 3600, 86400};
   std::int64_t unit = 1;
-  switch (text.back()) {
-    case 's':
-      unit = 1;
-      text.remove_suffix(1);
-      break;
-    case 'm':
-      unit = 60;
-      text.remove_suffix(1);
-      break;
-    case 'h':
-      unit = 3600;
-      text.remove_suffix(1);
-      break;
-    case 'd':
-      unit = 86400;
-      text.remove_suffix(1);
-      break;
-    default: break;
+  if (const auto at = kLetters.find(text.back()); at != std::string_view::npos) {
+    unit = kSeconds[at];
+    text.remove_suffix(1);
   }
   return scaled(text, unit);
 }

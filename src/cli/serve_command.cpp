@@ -135,8 +135,6 @@ void run_serve(const ServeOptions& options) {
     config = std::move(*parsed);
   }
 
-  // Audit lines leave the request threads; every queued one is written before we return.
-  auth::AuditWriter audit_writer;
   auto created_gates = auth::GateSet::create(config, clock);
   if (!created_gates) fail(created_gates.error().describe());
   std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
@@ -172,7 +170,6 @@ void run_serve(const ServeOptions& options) {
   if (admin_server) admin_server->start();
   (*server)->run();  // returns after a signal and the graceful shutdown
   if (admin_server) admin_server->stop();
-  audit_writer.stop();
   std::cout << "jotgate stopped" << std::endl;
 }
 

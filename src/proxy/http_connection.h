@@ -75,7 +75,7 @@ class HttpConnection final : public ConnectionBase,
   struct Record {
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
     std::string method;
-    std::string path;
+    std::string_view path;  // into target_text_, which outlives the record
     int status = 0;
     std::uint64_t bytes = 0;
     const VirtualProxyRuntime* vp = nullptr;
@@ -220,7 +220,7 @@ class HttpConnection final : public ConnectionBase,
     record.method = std::string(request.method_string());
     // Our copy: the message's target is replaced with the upstream's before we are done.
     target_text_.assign(request.target());
-    record.path = target_text_.substr(0, target_text_.find('?'));
+    record.path = std::string_view(target_text_).substr(0, target_text_.find('?'));
 
     const ClientInfo client = client_info();
     std::optional<std::uint64_t> content_length;
