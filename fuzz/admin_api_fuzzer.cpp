@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view target = next_word(line);
   fake.next_error = refusal(line);
 
-  const admin::ApiResponse response =
+  const Answer response =
       api.handle({method, target, "application/json", body, false, admin::admitted_as("fuzzer")});
   // Every answer with a body is JSON the client can parse.
   if (!response.body.empty() &&

@@ -75,7 +75,7 @@ bool safe_location(std::string_view location) {
   return false;
 }
 
-void check(const proxy::EndpointReply& reply) {
+void check(const Answer& reply) {
   if (reply.status != 303) return;
   for (const auto& [name, value] : reply.headers) {
     if (name == "Location" && !safe_location(value)) std::abort();
