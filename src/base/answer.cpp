@@ -1,10 +1,11 @@
 #include "base/answer.h"
 
-#include <algorithm>
-#include <cctype>
 #include <cstdlib>
+#include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "base/text.h"
 
 namespace jotgate {
 
@@ -14,10 +15,9 @@ namespace {
 std::string header_safe(std::string_view text) {
   std::string out;
   for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
     if (c == '"')
       out += '\'';
-    else if (c == '\\' || u < 0x20 || u >= 0x7f)
+    else if (c == '\\' || is_control(c) || static_cast<unsigned char>(c) > 0x7f)
       out += ' ';
     else
       out += c;
@@ -164,28 +164,20 @@ Answer answer_for(const Error& error, const AnswerContext& context) {
 
 bool wants_json(std::optional<std::string_view> accept) {
   if (!accept) return false;
-  std::string value(*accept);
-  std::transform(value.begin(), value.end(), value.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::string_view rest(value);
-  while (!rest.empty()) {
-    std::size_t comma = rest.find(',');
-    std::string_view range = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    std::size_t semi = range.find(';');
-    std::string_view type = range.substr(0, semi);
-    while (!type.empty() && type.front() == ' ') type.remove_prefix(1);
-    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-    if (type != "application/json") continue;
+  const std::string value = to_lower(*accept);
+  bool wanted = false;
+  for_each_list_element(value, [&](std::string_view range) {
+    const std::size_t semi = range.find(';');
+    if (trim_ows(range.substr(0, semi)) != "application/json") return;
     std::string params(semi == std::string_view::npos ? std::string_view() : range.substr(semi));
-    params.erase(std::remove(params.begin(), params.end(), ' '), params.end());
+    std::erase(params, ' ');
     // "q=0" (or 0.0...) means "not acceptable".
     if (std::size_t q = params.find(";q="); q != std::string::npos) {
-      if (std::strtod(params.c_str() + q + 3, nullptr) <= 0.0) continue;
+      if (std::strtod(params.c_str() + q + 3, nullptr) <= 0.0) return;
     }
-    return true;
-  }
-  return false;
+    wanted = true;
+  });
+  return wanted;
 }
 
 }  // namespace jotgate
