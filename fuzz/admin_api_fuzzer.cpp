@@ -45,7 +45,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static admin::FakeSessionAdmin fake;
-  static admin::AdminApi api(fake);
+  static admin::FakeBackend backend(fake);
+  static admin::AdminApi api(backend);
   fake.sessions.clear();
   fake.sessions["live"] = {"live", "sales", "X-Jotgate-Session-sales", {"ACME", "alice"}, {}, 1};
 

@@ -16,7 +16,7 @@ namespace {
 
 using json = nlohmann::json;
 
-enum class RouteId { kNone, kTickets, kSessions, kSession, kUserSessions };
+enum class RouteId { kNone, kTickets, kSessions, kSession, kUserSessions, kConfigReload };
 
 // A matched route: which one, its template (what the audit log shows instead of the raw path,
 // which may hold a session id) and its percent-decoded parameters.
@@ -63,6 +63,9 @@ Route match(std::string_view target, bool& malformed) {
   if (s[0] == "virtual-proxies" && s.size() == 4 && s[2] == "sessions") {
     return {
         RouteId::kSession, "/virtual-proxies/{prefix}/sessions/{id}", "GET, DELETE", {s[1], s[3]}};
+  }
+  if (s[0] == "config" && s.size() == 2 && s[1] == "reload") {
+    return {RouteId::kConfigReload, "/config/reload", "POST", {}};
   }
   if (s[0] == "users" && s.size() == 4 && s[3] == "sessions") {
     return {
@@ -206,7 +209,7 @@ Answer AdminApi::handle(const ApiRequest& request) {
   std::string user_name;
   if (route.id == RouteId::kUserSessions) {
     user_name = route.params[0] + "\\" + route.params[1];
-  } else if (route.id != RouteId::kNone) {
+  } else if (!route.params.empty()) {
     vp_name = route.params[0];
   }
 
@@ -237,6 +240,22 @@ Answer AdminApi::handle(const ApiRequest& request) {
                           "the body is larger than " + std::to_string(kMaxBodyBytes) + " bytes");
     }
 
+    if (route.id == RouteId::kConfigReload) {
+      const ReloadReport report = backend_.reload();
+      if (!report.applied) {
+        // Nothing changed: the problems in the form of `jotgate config check`.
+        return json_answer(422, {{"error", "CONFIG_INVALID"},
+                                 {"message",
+                                  "the configuration was not applied; the one in force "
+                                  "keeps serving"},
+                                 {"problems", report.problems}});
+      }
+      return json_answer(200, {{"result", "ok"}, {"warnings", report.warnings}});
+    }
+
+    // The sessions and tickets of the configuration in force, kept for this call.
+    const std::shared_ptr<auth::SessionAdmin> sessions = backend_.sessions();
+    auth::SessionAdmin& admin_ = *sessions;
     if (route.id == RouteId::kUserSessions) {
       const UserIdentity user{route.params[0], route.params[1]};
       if (request.method == "DELETE") {

@@ -1,9 +1,9 @@
-// AdminApi: the routes of /api/v1 as functions over auth::SessionAdmin, apart from sockets: it
-// takes a request the server has read (and the verdict on its client) and returns the answer.
-// It matches the route, validates the JSON body with field-level errors, calls SessionAdmin,
-// maps its errors to HTTP, and writes one audit line per call (the route template, never a
-// ticket, a token or a session id).
-//   AdminApi api(gates->admin());
+// AdminApi: the routes of /api/v1 as functions over an AdminBackend (the SessionAdmin in force,
+// the reload), apart from sockets: it takes a request the server has read (and the verdict on
+// its client) and returns the answer. It matches the route, validates the JSON body with
+// field-level errors, calls SessionAdmin, maps its errors to HTTP, and writes one audit line per
+// call (the route template, never a ticket, a token or a session id).
+//   AdminApi api(backend);
 //   Answer r = api.handle({.method = "POST", .target = "/api/v1/virtual-proxies/sales/tickets",
 //                               .content_type = "application/json", .body = json, .client = who});
 #pragma once
@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "admin/admin_backend.h"
 #include "admin/client_auth.h"
-#include "auth/session_admin.h"
 #include "base/answer.h"
 
 namespace jotgate::admin {
@@ -33,12 +33,12 @@ struct ApiRequest {
 
 class AdminApi {
  public:
-  explicit AdminApi(auth::SessionAdmin& admin) : admin_(admin) {}
+  explicit AdminApi(AdminBackend& backend) : backend_(backend) {}
   // The answer in the gateway's one answer type: a JSON body with its Content-Type, or "" (204).
   Answer handle(const ApiRequest& request);
 
  private:
-  auth::SessionAdmin& admin_;
+  AdminBackend& backend_;
 };
 
 }  // namespace jotgate::admin

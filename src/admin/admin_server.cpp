@@ -78,8 +78,8 @@ PresentedCertificate presented_certificate(SSL* ssl) {
 }  // namespace
 
 struct AdminServer::Impl {
-  Impl(const config::Limits& l, auth::SessionAdmin& admin, ClientAuth a)
-      : limits(l), api(admin), client_auth(std::move(a)) {}
+  Impl(const config::Limits& l, AdminBackend& backend, ClientAuth a)
+      : limits(l), api(backend), client_auth(std::move(a)) {}
 
   // One connection's stream and whether it is between requests, for the shutdown.
   struct Connection {
@@ -87,7 +87,8 @@ struct AdminServer::Impl {
     bool idle = true;
   };
 
-  const config::Limits& limits;
+  const config::Limits
+      limits;  // of the start-up configuration (the admin listener is not reloaded)
   AdminApi api;
   ClientAuth client_auth;
   // Before the io_context: connections it still holds at its end use the TLS context.
@@ -266,10 +267,10 @@ AdminServer::~AdminServer() { stop(); }
 
 Result<std::unique_ptr<AdminServer>> AdminServer::create(const config::AdminSettings& settings,
                                                          const config::Limits& limits,
-                                                         auth::SessionAdmin& admin) {
+                                                         AdminBackend& backend) {
   auto client_auth = ClientAuth::create(settings);
   if (!client_auth) return client_auth.error();
-  auto impl = std::make_unique<Impl>(limits, admin, std::move(*client_auth));
+  auto impl = std::make_unique<Impl>(limits, backend, std::move(*client_auth));
 
   auto loaded = pki::server_tls_context(settings.tls.certificate, settings.tls.key,
                                         settings.tls.generate_if_missing,

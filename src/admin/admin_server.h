@@ -1,7 +1,7 @@
 // AdminServer: the admin listener. TLS only, on its own address and its own I/O thread; each
 // connection is checked by ClientAuth and its requests answered by AdminApi. Plain HTTP sent to
 // it gets a 400 saying to use https. Built once at start-up; stop() ends it gracefully.
-//   auto admin = AdminServer::create(*config.admin, config.limits, gates->admin());
+//   auto admin = AdminServer::create(*config.admin, config.limits, backend);
 //   print((*admin)->address());      // "https://127.0.0.1:4243"
 //   (*admin)->start();  ...  (*admin)->stop();
 #pragma once
@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "auth/session_admin.h"
+#include "admin/admin_backend.h"
 #include "base/result.h"
 #include "config/gateway_config.h"
 
@@ -19,10 +19,11 @@ class AdminServer {
  public:
   // Loads (or generates) the certificate, the admin CA and the token file, and binds the
   // address; errors name what is wrong ("admin.token_file: ...", "cannot listen on ...").
-  // `admin` must outlive the server.
+  // `backend` must outlive the server. The admin listener keeps its start-up settings: a reload
+  // does not change them (docs/operations.md).
   static Result<std::unique_ptr<AdminServer>> create(const config::AdminSettings& settings,
                                                      const config::Limits& limits,
-                                                     auth::SessionAdmin& admin);
+                                                     AdminBackend& backend);
   ~AdminServer();  // stops and joins
 
   std::string address() const;  // "https://127.0.0.1:4243" with the bound port

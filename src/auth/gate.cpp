@@ -32,25 +32,25 @@ std::map<std::string, std::string> attribute_headers(const config::AuthSettings&
   return headers;
 }
 
-Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(const config::VirtualProxy& vp,
-                                                                   std::size_t index,
-                                                                   AccessCache& access,
-                                                                   RejectionAudit& rejections,
-                                                                   const Clock& clock) {
+Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(
+    const config::VirtualProxy& vp, std::size_t index, AccessCache& access,
+    RejectionAudit& rejections, const Clock& clock, const VirtualProxyGate* previous) {
   std::unique_ptr<JwtAuthenticator> jwt;
   if (vp.auth.method == config::AuthMethod::kJwt) {
     auto created = JwtAuthenticator::create(vp.auth.jwt,
                                             "virtual_proxies[" + std::to_string(index) + "].auth");
     if (!created) return created.error();
     jwt = std::move(*created);
+    if (previous != nullptr && previous->jwt_) jwt->keep_cache_of(*previous->jwt_);
   }
   return std::unique_ptr<VirtualProxyGate>(
-      new VirtualProxyGate(vp, std::move(jwt), access, rejections, clock));
+      new VirtualProxyGate(vp, std::move(jwt), access, rejections, clock, previous));
 }
 
 VirtualProxyGate::VirtualProxyGate(const config::VirtualProxy& vp,
                                    std::unique_ptr<JwtAuthenticator> jwt, AccessCache& access,
-                                   RejectionAudit& rejections, const Clock& clock)
+                                   RejectionAudit& rejections, const Clock& clock,
+                                   const VirtualProxyGate* previous)
     : prefix_(vp.prefix),
       identity_header_(vp.identity_header),
       forward_authorization_(jwt && vp.auth.jwt.forward_authorization),
@@ -62,8 +62,11 @@ VirtualProxyGate::VirtualProxyGate(const config::VirtualProxy& vp,
               .partitioned = vp.session.partitioned,
               .max_age_seconds = vp.session.max_lifetime_seconds},
       jwt_(std::move(jwt)),
+      tickets_(previous != nullptr ? previous->tickets_ : std::make_shared<TicketStore>()),
       anonymous_(vp.auth.anonymous),
-      sessions_({vp.session.inactivity_timeout_seconds, vp.session.max_lifetime_seconds}),
+      session_limits_{vp.session.inactivity_timeout_seconds, vp.session.max_lifetime_seconds},
+      sessions_(previous != nullptr ? previous->sessions_
+                                    : std::make_shared<session::SessionStore>(session_limits_)),
       access_(access),
       audit_(vp.prefix, rejections),
       clock_(clock) {
@@ -109,7 +112,7 @@ Decision VirtualProxyGate::check(const RequestView& request) {
   }
   if (attempt.current) {
     if (!admitted(attempt.current->user, attempt.now)) {
-      sessions_.remove(attempt.current->handle);
+      sessions_->remove(attempt.current->handle);
       return deny(attempt.current->user, attempt.context);
     }
     return allow(*attempt.current, std::nullopt, attempt);
@@ -140,7 +143,7 @@ std::optional<SessionInfo> VirtualProxyGate::session_info(const RequestView& req
 std::string VirtualProxyGate::end_session(const RequestView& request) {
   const UnixSeconds now = clock_.now_seconds();
   if (auto current = find_session(request.headers("Cookie"), now, session::Refresh::kNo)) {
-    sessions_.remove(current->handle);
+    sessions_->remove(current->handle);
     audit_.user_event("logout", current->user);
   }
   session::CookieSpec spec = cookie_;
@@ -149,13 +152,13 @@ std::string VirtualProxyGate::end_session(const RequestView& request) {
 }
 
 void VirtualProxyGate::touch(std::uint64_t session_handle) {
-  if (session_handle != 0) sessions_.touch(session_handle, clock_.now_seconds());
+  if (session_handle != 0) sessions_->touch(session_handle, clock_.now_seconds());
 }
 
 void VirtualProxyGate::expire(UnixSeconds now) {
-  sessions_.expire(now,
-                   [&](const UserIdentity& user) { audit_.user_event("session_expired", user); });
-  tickets_.expire(now);
+  sessions_->expire(now,
+                    [&](const UserIdentity& user) { audit_.user_event("session_expired", user); });
+  tickets_->expire(now);
 }
 
 VirtualProxyGate::Attempt VirtualProxyGate::begin(const RequestView& request) {
@@ -188,7 +191,7 @@ Decision VirtualProxyGate::sign_in_with_token(std::string_view token, const Requ
   }
   // The same token again without its cookie (API clients, or a cookie the client lost):
   // the session it signed in, and its cookie once more.
-  if (bearer->session_handle != 0 && sessions_.touch(bearer->session_handle, attempt.now)) {
+  if (bearer->session_handle != 0 && sessions_->touch(bearer->session_handle, attempt.now)) {
     session::SessionView view{bearer->session_handle, bearer->credential.user,
                               bearer->credential.attributes};
     return allow(view, set_cookie(request, bearer->session_cookie), attempt);
@@ -213,7 +216,7 @@ Decision VirtualProxyGate::sign_in_proven(Result<Credential> proven, std::string
 Decision VirtualProxyGate::sign_in_anonymous(const RequestView& request, Attempt& attempt) {
   auto anonymous = anonymous_.authenticate();
   if (!anonymous) return refuse(anonymous.error().reason, attempt.context);
-  if (attempt.current) sessions_.remove(attempt.current->handle);
+  if (attempt.current) sessions_->remove(attempt.current->handle);
   return start_session(std::move(*anonymous), AnonymousAuthenticator::kMethod, request, attempt);
 }
 
@@ -223,21 +226,21 @@ std::optional<Decision> VirtualProxyGate::keep_or_end_session(const Credential& 
                                                               Reuse reuse, Attempt& attempt) {
   const std::optional<session::SessionView>& current = attempt.current;
   if (!admitted(credential.user, attempt.now)) {
-    if (current) sessions_.remove(current->handle);
+    if (current) sessions_->remove(current->handle);
     return deny(credential.user, attempt.context);
   }
   if (current && current->user == credential.user &&
       (reuse == Reuse::kSameUser || current->attributes == credential.attributes)) {
     return allow(*current, std::nullopt, attempt);
   }
-  if (current) sessions_.remove(current->handle);
+  if (current) sessions_->remove(current->handle);
   return std::nullopt;
 }
 
 Decision VirtualProxyGate::start_session(Credential credential, std::string_view method,
                                          const RequestView& request, const Attempt& attempt,
                                          const VerifiedBearer* bearer) {
-  auto created = sessions_.create(credential.user, credential.attributes, attempt.now);
+  auto created = sessions_->create(credential.user, credential.attributes, attempt.now);
   if (bearer) jwt_->remember_session(*bearer, created.handle, created.cookie_value);
   audit_.signed_in(credential.user, method);
   session::SessionView view{created.handle, std::move(credential.user),
@@ -256,7 +259,7 @@ bool VirtualProxyGate::admitted(const UserIdentity& user, UnixSeconds now) {
 std::optional<session::SessionView> VirtualProxyGate::find_session(
     const std::vector<std::string_view>& headers, UnixSeconds now, session::Refresh refresh) {
   for (std::string_view value : session::find_cookie_values(headers, cookie_.name)) {
-    auto found = sessions_.lookup(value, now, refresh);
+    auto found = sessions_->lookup(value, now, refresh);
     if (found.status == session::LookupStatus::kFound) return std::move(found.session);
     if (found.status == session::LookupStatus::kExpired) {
       audit_.user_event("session_expired", found.session.user);

@@ -77,14 +77,31 @@ class Gate {
   virtual const std::vector<std::string>& reserved_request_headers() const = 0;
 };
 
+// Whether a virtual proxy can check signatures (for /readyz and the metrics).
+struct KeyStatus {
+  std::string virtual_proxy;  // its name
+  bool needs_keys = false;    // auth.method jwt
+  std::size_t keys_loaded = 0;
+  std::string problem;  // why there are none: "<file>:<line>:<col>: <yaml.path>: <problem>"
+};
+
 // The gates of all virtual proxies, with the services they share (access allocations in SQLite
 // under data_dir, the rejection audit) and the SessionAdmin over their sessions and tickets.
-// Built once from a config snapshot; keeps no pointer into it (auth/gate_set.cpp).
+// Built from a config snapshot; keeps no pointer into it (auth/gate_set.cpp).
 class GateSet {
  public:
   virtual ~GateSet() = default;
+  // `previous`: the set in force when reloading. A virtual proxy whose prefix it has shares its
+  // sessions and tickets (and its token cache, when keys and claim rules are unchanged); the
+  // access allocations are shared when the access settings and data_dir are unchanged. Nothing
+  // of `previous` changes until activate() is called on the new set.
   static Result<std::unique_ptr<GateSet>> create(const config::GatewayConfig& config,
-                                                 const Clock& clock);
+                                                 const Clock& clock, GateSet* previous = nullptr);
+  // Puts the new set's session settings (inactivity_timeout, max_lifetime) in force on the
+  // stores it shares; called when it replaces the previous set.
+  virtual void activate() = 0;
+  // By virtual proxy, as in config.virtual_proxies.
+  virtual std::vector<KeyStatus> key_status() const = 0;
   // Index as in config.virtual_proxies.
   virtual Gate& gate(std::size_t virtual_proxy_index) = 0;
   // Tickets and sessions for the admin API.

@@ -38,26 +38,40 @@ Error at(std::string place, Error error) {
 
 Result<std::unique_ptr<JwtAuthenticator>> JwtAuthenticator::create(
     const config::JwtSettings& settings, std::string_view place) {
-  jose::KeySet keys = settings.keys;
+  auto authenticator = std::unique_ptr<JwtAuthenticator>(new JwtAuthenticator(settings));
+  if (!settings.keys_problem.empty()) {
+    authenticator->keys_problem_ = settings.keys_problem;  // a reload could not use the key file
+    return authenticator;
+  }
+  jose::KeySet& keys = authenticator->keys_;
   if (keys.empty()) {  // a config built in code rather than loaded
     auto loaded = jose::load_verification_keys(settings.key);
     if (!loaded) return at(std::string(place) + ".jwt.key", loaded.error());
     keys = std::move(*loaded);
   }
-  auto verifier = jose::JwtVerifier::create(settings.verifier, std::move(keys));
+  auto verifier = jose::JwtVerifier::create(settings.verifier, keys);
   if (!verifier) return at(std::string(place) + ".jwt", verifier.error());
-  return std::unique_ptr<JwtAuthenticator>(
-      new JwtAuthenticator(std::move(*verifier), settings.forward_claims, settings.token_cache));
+  authenticator->verifier_.emplace(std::move(*verifier));
+  return authenticator;
 }
 
-JwtAuthenticator::JwtAuthenticator(jose::JwtVerifier verifier,
-                                   std::map<std::string, std::string> forward_claims,
-                                   std::size_t cache_size)
-    : verifier_(std::move(verifier)),
-      forward_claims_(std::move(forward_claims)),
-      tokens_(cache_size > 0 ? std::make_unique<TokenCache>(cache_size) : nullptr) {}
+JwtAuthenticator::JwtAuthenticator(const config::JwtSettings& settings)
+    : settings_(settings.verifier),
+      keys_(settings.keys),
+      forward_claims_(settings.forward_claims),
+      cache_size_(settings.token_cache),
+      tokens_(cache_size_ > 0 ? std::make_shared<TokenCache>(cache_size_) : nullptr) {}
+
+void JwtAuthenticator::keep_cache_of(const JwtAuthenticator& previous) {
+  if (!verifier_ || !previous.verifier_) return;
+  if (settings_ == previous.settings_ && keys_.same_as(previous.keys_) &&
+      forward_claims_ == previous.forward_claims_ && cache_size_ == previous.cache_size_) {
+    tokens_ = previous.tokens_;
+  }
+}
 
 Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, UnixSeconds now) {
+  if (!verifier_) return make_error(Reason::kKeysUnavailable);
   VerifiedBearer out;
   if (tokens_) {
     out.cache_key = TokenCache::digest(token);
@@ -68,7 +82,7 @@ Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, Un
       return out;
     }
   }
-  auto jwt = verifier_.verify(token, now);
+  auto jwt = verifier_->verify(token, now);
   if (!jwt) return jwt.error();
   if (!valid_identity(jwt->user())) return make_error(Reason::kIdentityInvalid);
   out.credential = {jwt->user(), forwarded_claims(jwt->claims())};

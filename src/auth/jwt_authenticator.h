@@ -45,6 +45,14 @@ class JwtAuthenticator {
   // The token's user and forwarded claims; kIdentityInvalid when its identity cannot be
   // forwarded, else the verifier's reason. Verified tokens are cached until their exp.
   Result<VerifiedBearer> authenticate(std::string_view token, UnixSeconds now);
+  // Shares `previous`'s verified-token cache when nothing that decided its verdicts changed
+  // (keys, algorithms and claim rules, forwarded claims, cache size), so a reload keeps it warm;
+  // otherwise this one starts empty.
+  void keep_cache_of(const JwtAuthenticator& previous);
+  // Keys it verifies with (0 when a reload could not use the key file), and why there are none.
+  std::size_t keys_loaded() const { return verifier_ ? keys_.keys().size() : 0; }
+  const std::string& keys_problem() const { return keys_problem_; }
+
   // Records the session a verified token signed in (no-op without a cache).
   void remember_session(const VerifiedBearer& bearer, std::uint64_t session_handle,
                         std::string cookie_value);
@@ -53,13 +61,16 @@ class JwtAuthenticator {
   static constexpr UnixSeconds kNoExpiryCacheSeconds = 300;
 
  private:
-  JwtAuthenticator(jose::JwtVerifier verifier, std::map<std::string, std::string> forward_claims,
-                   std::size_t cache_size);
+  explicit JwtAuthenticator(const config::JwtSettings& settings);
   HeaderList forwarded_claims(const nlohmann::json& claims) const;
 
-  jose::JwtVerifier verifier_;
+  const jose::VerifierSettings settings_;
+  jose::KeySet keys_;
+  std::optional<jose::JwtVerifier> verifier_;  // none: no usable keys (keys_problem_ says why)
+  std::string keys_problem_;
   const std::map<std::string, std::string> forward_claims_;  // claim -> upstream header
-  std::unique_ptr<TokenCache> tokens_;                       // null: token_cache 0
+  const std::size_t cache_size_;
+  std::shared_ptr<TokenCache> tokens_;  // null: token_cache 0; shared across a reload
 };
 
 }  // namespace jotgate::auth

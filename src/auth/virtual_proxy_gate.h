@@ -35,10 +35,12 @@ std::map<std::string, std::string> attribute_headers(const config::AuthSettings&
 class VirtualProxyGate final : public Gate {
  public:
   // `index` names the virtual proxy in errors ("virtual_proxies[1].auth.jwt.key: ...").
-  static Result<std::unique_ptr<VirtualProxyGate>> create(const config::VirtualProxy& vp,
-                                                          std::size_t index, AccessCache& access,
-                                                          RejectionAudit& rejections,
-                                                          const Clock& clock);
+  // `previous`: the gate of the same prefix in the configuration being replaced (a reload), whose
+  // sessions and tickets this one shares, and whose token cache it keeps when the jwt settings
+  // and keys are the same. The new session limits apply from apply_session_limits() on.
+  static Result<std::unique_ptr<VirtualProxyGate>> create(
+      const config::VirtualProxy& vp, std::size_t index, AccessCache& access,
+      RejectionAudit& rejections, const Clock& clock, const VirtualProxyGate* previous = nullptr);
 
   Decision check(const RequestView& request) override;
   Decision sign_in(const RequestView& request, std::string_view token) override;
@@ -52,14 +54,19 @@ class VirtualProxyGate final : public Gate {
   const std::string& prefix() const { return prefix_; }
   const std::string& cookie_name() const { return cookie_.name; }
   const GateAudit& audit() const { return audit_; }
-  session::SessionStore& sessions() { return sessions_; }
-  TicketStore& tickets() { return tickets_; }
+  session::SessionStore& sessions() { return *sessions_; }
+  TicketStore& tickets() { return *tickets_; }
+  // The jwt authenticator (keys, readiness); null unless auth.method is jwt.
+  const JwtAuthenticator* jwt() const { return jwt_.get(); }
+  // Puts this gate's session limits in force on the (possibly shared) session store.
+  void apply_session_limits() { sessions_->set_limits(session_limits_); }
   // Ends expired sessions (audited) and drops expired tickets.
   void expire(UnixSeconds now);
 
  private:
   VirtualProxyGate(const config::VirtualProxy& vp, std::unique_ptr<JwtAuthenticator> jwt,
-                   AccessCache& access, RejectionAudit& rejections, const Clock& clock);
+                   AccessCache& access, RejectionAudit& rejections, const Clock& clock,
+                   const VirtualProxyGate* previous);
 
   // What every sign-in path starts from: the time, the answer format, the client's session.
   struct Attempt {
@@ -102,11 +109,12 @@ class VirtualProxyGate final : public Gate {
   // Who the client is: one authenticator per method (jwt_, header_: null unless auth.method).
   std::unique_ptr<JwtAuthenticator> jwt_;
   std::optional<HeaderAuthenticator> header_;
-  TicketStore tickets_;
-  TicketAuthenticator ticket_authenticator_{tickets_};
+  std::shared_ptr<TicketStore> tickets_;  // shared with the gate it replaced on a reload
+  TicketAuthenticator ticket_authenticator_{*tickets_};
   const AnonymousAuthenticator anonymous_;
   // What the gate keeps itself.
-  session::SessionStore sessions_;
+  const session::SessionLimits session_limits_;
+  std::shared_ptr<session::SessionStore> sessions_;  // shared like tickets_
   AccessCache& access_;
   const GateAudit audit_;
   const Clock& clock_;

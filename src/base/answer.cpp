@@ -92,6 +92,7 @@ int http_status(Reason reason) {
     case Reason::kTooManyHeaders: return 431;
     case Reason::kCodingNotImplemented: return 501;
     case Reason::kUpstreamUnavailable: return 502;
+    case Reason::kKeysUnavailable: return 503;
     case Reason::kUpstreamTimeout: return 504;
     case Reason::kBadRequest:
     case Reason::kAuthorizationRepeated:
@@ -141,6 +142,12 @@ Answer answer_for(const Error& error, const AnswerContext& context) {
     // Malformed, not unauthenticated: no challenge.
     return with_body(std::move(answer), reason_code(reason),
                      "Bad Request: " + std::string(reason_message(reason)), context.json);
+  }
+  if (reason == Reason::kKeysUnavailable) {
+    // The gateway's fault, not the token's: no challenge, and a client may try again soon.
+    answer.headers.emplace_back("Retry-After", std::to_string(kKeysRetryAfterSeconds));
+    return with_body(std::move(answer), reason_code(reason),
+                     "Service Unavailable: " + std::string(reason_message(reason)), context.json);
   }
   if (is_credential_reason(reason)) {
     answer.headers.emplace_back("WWW-Authenticate",

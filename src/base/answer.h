@@ -37,6 +37,9 @@ struct AnswerContext {
 // the gateway refuses, 502/504 for upstreams, 500 for reasons no client causes.
 int http_status(Reason reason);
 
+// Retry-After of KEYS_UNAVAILABLE: keys come back with a reload (or a key fetch) soon.
+inline constexpr int kKeysRetryAfterSeconds = 5;
+
 // "Bad Gateway", "URI Too Long", ...: the reason phrase of a status the gateway answers with.
 std::string_view status_phrase(int status);
 

@@ -85,6 +85,8 @@ ReasonText text_of(Reason reason) {
       return {"AUTHORIZATION_REPEATED", "the request has more than one Authorization header"};
     case Reason::kIdentityUnforwardable:
       return {"IDENTITY_UNFORWARDABLE", "the identity holds characters not allowed in a header"};
+    case Reason::kKeysUnavailable:
+      return {"KEYS_UNAVAILABLE", "the virtual proxy has no usable keys to verify tokens with"};
     case Reason::kRequestMalformed: return {"REQUEST_MALFORMED", "malformed HTTP request"};
     case Reason::kObsFold: return {"OBS_FOLD", "obsolete line folding (obs-fold) is not accepted"};
     case Reason::kRequestLineTooLong:

@@ -54,6 +54,7 @@ enum class Reason {
   kHeaderUntrusted,         // an identity header on a listener not marked trusted
   kAuthorizationRepeated,   // more than one Authorization header: which one would be verified?
   kIdentityUnforwardable,   // the signed-in identity cannot be written into a header
+  kKeysUnavailable,         // no usable keys to check a signature with (503, Retry-After)
   // Requests the gateway answers itself before any sign-in (proxy, endpoints).
   kRequestMalformed,  // not HTTP/1.1 as Beast reads it
   kObsFold,           // a field line folded onto the next (RFC 9112 section 5.2)

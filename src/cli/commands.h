@@ -14,5 +14,6 @@ void add_certs_command(CLI::App& root);   // certs generate
 void add_serve_command(CLI::App& root);   // serve
 void add_config_command(CLI::App& root);  // config check
 void add_access_command(CLI::App& root);  // access list | grant | revoke
+void add_reload_command(CLI::App& root);  // reload
 
 }  // namespace jotgate::cli

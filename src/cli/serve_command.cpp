@@ -14,18 +14,15 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "admin/admin_server.h"
-#include "auth/audit.h"
-#include "auth/gate.h"
 #include "base/clock.h"
 #include "cli/command_error.h"
 #include "cli/commands.h"
 #include "config/gateway_config.h"
+#include "gateway/gateway.h"
 #include "jose/jws.h"
 #include "jose/key.h"
 #include "pki/bundle.h"
 #include "proxy/demo_upstream.h"
-#include "proxy/server.h"
 
 namespace jotgate::cli {
 
@@ -135,28 +132,32 @@ void run_serve(const ServeOptions& options) {
     config = std::move(*parsed);
   }
 
-  auto created_gates = auth::GateSet::create(config, clock);
-  if (!created_gates) fail(created_gates.error().describe());
-  std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
-  auto server = proxy::Server::create(config, gates, {.threads = options.threads});
-  if (!server)
-    fail(server.error().detail.empty() ? server.error().describe() : server.error().detail);
-  std::unique_ptr<admin::AdminServer> admin_server;
-  if (config.admin) {
-    auto created = admin::AdminServer::create(*config.admin, config.limits, gates->admin());
-    if (!created)
-      fail(created.error().detail.empty() ? created.error().describe() : created.error().detail);
-    admin_server = std::move(*created);
+  // A reload reads the same source again: the file (a key file that cannot be used then leaves
+  // its virtual proxy without keys instead of refusing everything), or the embedded default.
+  gateway::GatewayOptions gateway_options;
+  gateway_options.threads = options.threads;
+  if (!embedded) {
+    const std::string path = fs::absolute(options.config_file).lexically_normal().string();
+    gateway_options.config_path = path;
+    gateway_options.load = [path] {
+      return config::load_config_file(path, config::KeyFiles::kMayFail);
+    };
+  } else {
+    gateway_options.load = [config] { return Result<config::GatewayConfig>(config); };
+  }
+  auto gateway = gateway::Gateway::start(config, std::move(gateway_options), clock);
+  if (!gateway) {
+    fail(gateway.error().detail.empty() ? gateway.error().describe() : gateway.error().detail);
   }
 
   // One line per listener, the bound address first (port 0 in the config: the one the system
   // chose), then what it is; tests read these lines (docs/configuration.md, "Start-up output").
-  const std::vector<std::string> addresses = (*server)->addresses();
+  const std::vector<proxy::ListenerInfo> listeners = (*gateway)->listeners();
   std::cout << "jotgate is listening on:\n";
-  for (std::size_t i = 0; i < addresses.size(); ++i) {
-    std::cout << "  " << addresses[i] << " (listener " << config.listeners[i].name << ")\n";
+  for (const auto& listener : listeners) {
+    std::cout << "  " << listener.address << " (listener " << listener.name << ")\n";
   }
-  if (admin_server) std::cout << "  " << admin_server->address() << " (admin API)\n";
+  if (auto admin = (*gateway)->admin_address()) std::cout << "  " << *admin << " (admin API)\n";
   if (embedded) {
     std::string token = demo_token(demo_files->signer_key, clock.now_seconds());
     fs::path ca = fs::path(options.data_dir) / "certs" / "ca.pem";
@@ -164,12 +165,11 @@ void run_serve(const ServeOptions& options) {
               << "http://127.0.0.1:" << demo->port() << "; the user ACME\\demo is allocated.\n"
               << "Try it (the token is valid for 1 hour):\n"
               << "  curl --cacert " << ca.string() << " -H \"Authorization: Bearer " << token
-              << "\" " << addresses.front() << "/jwt/\n";
+              << "\" " << listeners.front().address << "/jwt/\n";
   }
   std::cout << "Stop with Ctrl-C." << std::endl;
-  if (admin_server) admin_server->start();
-  (*server)->run();  // returns after a signal and the graceful shutdown
-  if (admin_server) admin_server->stop();
+  (*gateway)->run();  // returns after a signal and the graceful shutdown
+  gateway->reset();   // the pid file goes
   std::cout << "jotgate stopped" << std::endl;
 }
 
@@ -198,6 +198,8 @@ void add_serve_command(CLI::App& root) {
       "\"jwt\" in front of a built-in upstream that shows the identity it received, and the\n"
       "user ACME\\demo allocated. It prints a curl command with a fresh token for that user.\n"
       "SIGTERM or Ctrl-C: stop accepting, finish requests in flight, exit 0.\n"
+      "SIGHUP (or jotgate reload --config FILE): read the configuration, keys and certificates\n"
+      "again and apply them without a restart; an invalid file changes nothing.\n"
       "Examples:\n"
       "  jotgate serve\n"
       "  jotgate serve --config jotgate.yaml --threads 4\n"

@@ -90,11 +90,16 @@ class Reader {
     error_at(mark, path, message);
   }
   void error_at(const YAML::Mark& mark, const std::string& path, const std::string& message) {
+    errors_.push_back(problem_line(mark, path, message));
+  }
+  // "<file>:<line>:<column>: <yaml.path>: <message>", the form of every problem.
+  std::string problem_line(const YAML::Mark& mark, const std::string& path,
+                           const std::string& message) const {
     std::string place = source_;
     if (mark.line >= 0) {
       place += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
     }
-    errors_.push_back(place + ": " + (path.empty() ? "" : path + ": ") + message);
+    return place + ": " + (path.empty() ? "" : path + ": ") + message;
   }
   const std::vector<std::string>& errors() const { return errors_; }
 
@@ -217,8 +222,8 @@ std::string resolve(const std::string& base_dir, const std::string& path) {
 
 class ConfigParser {
  public:
-  ConfigParser(std::string source, std::string base_dir)
-      : reader_(std::move(source)), base_dir_(std::move(base_dir)) {}
+  ConfigParser(std::string source, std::string base_dir, KeyFiles key_files)
+      : reader_(std::move(source)), base_dir_(std::move(base_dir)), key_files_(key_files) {}
 
   Result<GatewayConfig> parse(const std::string& yaml_text) {
     YAML::Node root;
@@ -234,11 +239,12 @@ class ConfigParser {
     }
     if (!reader_.map(root, "",
                      {"data_dir", "listeners", "virtual_proxies", "access", "log_format",
-                      "access_log", "limits", "admin"})) {
+                      "access_log", "limits", "admin", "watch"})) {
       return failure();
     }
     config_.data_dir =
         resolve(base_dir_, reader_.string(root, "", "data_dir").value_or("jotgate-data"));
+    config_.watch = reader_.boolean(root, "", "watch").value_or(false);
     parse_listeners(root);
     parse_virtual_proxies(root);
     parse_access(root);
@@ -892,6 +898,12 @@ class ConfigParser {
     }
     settings.key = resolve(base_dir_, *key);
     auto keys = jose::load_verification_keys(settings.key);
+    if (!keys && key_files_ == KeyFiles::kMayFail) {
+      // A reload: the rest of the configuration applies; this virtual proxy has no usable keys.
+      settings.keys_problem =
+          reader_.problem_line(jwt["key"].Mark(), child(jwt_path, "key"), keys.error().message());
+      return;
+    }
     if (!keys) {
       reader_.error(jwt["key"], child(jwt_path, "key"), keys.error().message());
       return;
@@ -999,6 +1011,7 @@ class ConfigParser {
 
   Reader reader_;
   std::string base_dir_;
+  KeyFiles key_files_;
   GatewayConfig config_;
 };
 
@@ -1026,20 +1039,36 @@ std::optional<UserIdentity> parse_qualified_user(std::string_view text) {
 }
 
 Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::string& source,
-                                   const std::string& base_dir) {
-  ConfigParser parser(source, fs::absolute(base_dir).lexically_normal().string());
+                                   const std::string& base_dir, KeyFiles key_files) {
+  ConfigParser parser(source, fs::absolute(base_dir).lexically_normal().string(), key_files);
   auto config = parser.parse(yaml_text);
   if (config) config->source = source;
   return config;
 }
 
-Result<GatewayConfig> load_config_file(const std::string& path) {
+Result<GatewayConfig> load_config_file(const std::string& path, KeyFiles key_files) {
   auto text = read_file(path);
   if (!text) {
     return make_error(Reason::kFileUnreadable, path + ": cannot read the configuration file");
   }
   fs::path folder = fs::absolute(path).parent_path();
-  return parse_config(*text, path, folder.string());
+  return parse_config(*text, path, folder.string(), key_files);
+}
+
+std::string data_dir_of(const std::string& path) {
+  const fs::path folder = fs::absolute(path).parent_path();
+  std::string data_dir = "jotgate-data";
+  try {
+    if (auto text = read_file(path)) {
+      const YAML::Node root = YAML::Load(*text);
+      if (root.IsMap() && root["data_dir"] && root["data_dir"].IsScalar()) {
+        data_dir = root["data_dir"].Scalar();
+      }
+    }
+  } catch (const YAML::Exception&) {
+    // Not YAML any more: the default is all there is to go by.
+  }
+  return resolve(folder.string(), data_dir);
 }
 
 std::vector<std::string> error_lines(const Error& error) {

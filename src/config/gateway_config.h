@@ -52,8 +52,11 @@ struct SessionSettings {
 };
 
 struct JwtSettings {
-  std::string key;                  // absolute path: PEM certificate, PEM public key or JWKS
-  jose::KeySet keys;                // loaded from `key` at validation, so start-up reads it once
+  std::string key;    // absolute path: PEM certificate, PEM public key or JWKS
+  jose::KeySet keys;  // loaded from `key` at validation, so start-up reads it once
+  // Why `keys` is empty when a reload could not use the key file (KeyFiles::kMayFail):
+  // "<file>:<line>:<col>: <yaml.path>: <problem>". Empty when the keys loaded.
+  std::string keys_problem;
   jose::VerifierSettings verifier;  // algorithms, claims, issuer, audience, leeway
   std::map<std::string, std::string> forward_claims;  // claim name -> upstream header name
   bool forward_authorization = false;                 // pass the client's Authorization upstream
@@ -128,6 +131,7 @@ struct AccessSettings {
   AccessMode mode = AccessMode::kAllocated;
   std::int64_t auto_allocate_seats = 0;
   std::vector<std::string> allocations;  // "DIRECTORY\\id"
+  bool operator==(const AccessSettings&) const = default;
 };
 
 enum class LogFormat { kText, kJson };
@@ -170,13 +174,25 @@ struct GatewayConfig {
   bool access_log_enabled = true;  // false: `access_log: off`
   Limits limits;
   std::optional<AdminSettings> admin;  // none: no admin listener
+  bool watch = false;                  // reload when the file, a key or a certificate changes
 };
 
 // Parses and validates YAML text. `base_dir` resolves relative paths. Errors come as one
 // Error whose detail lists every problem, one per line, each "<yaml.path>: <what is wrong>".
+// Key files that cannot be used are configuration errors at start (kRequired). A reload
+// (kMayFail) applies the rest of the file and runs that virtual proxy without usable keys
+// (JwtSettings::keys_problem): answered 503 KEYS_UNAVAILABLE, reported by /readyz.
+enum class KeyFiles { kRequired, kMayFail };
 Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::string& source,
-                                   const std::string& base_dir);
-Result<GatewayConfig> load_config_file(const std::string& path);
+                                   const std::string& base_dir,
+                                   KeyFiles key_files = KeyFiles::kRequired);
+Result<GatewayConfig> load_config_file(const std::string& path,
+                                       KeyFiles key_files = KeyFiles::kRequired);
+
+// The data_dir a configuration file names (absolute; the default when it names none), read
+// without validating anything else: `jotgate reload` finds the gateway there even when the
+// file has become invalid.
+std::string data_dir_of(const std::string& path);
 
 // "ACME\\alice" into its directory and id; nullopt unless exactly one backslash separates two
 // non-empty parts without control characters or ';'.

@@ -34,6 +34,7 @@ struct VerifierSettings {
   std::string user_directory_claim = "userDirectory";
   std::optional<std::string> user_directory;  // a constant directory instead of the claim
   std::size_t max_token_size = kDefaultMaxTokenSize;
+  bool operator==(const VerifierSettings&) const = default;
 };
 
 class VerifiedJwt {

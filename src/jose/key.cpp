@@ -4,6 +4,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
@@ -377,6 +378,26 @@ bool Key::fits(Algorithm alg) const {
 }
 
 bool Key::has_private_part() const { return material_->has_private; }
+
+bool KeySet::same_as(const KeySet& other) const {
+  if (keys_.size() != other.keys_.size()) return false;
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    const Key& a = keys_[i];
+    const Key& b = other.keys_[i];
+    if (a.type() != b.type() || a.kid != b.kid || a.alg != b.alg || a.use != b.use) return false;
+    const Key::Material& ma = a.material();
+    const Key::Material& mb = b.material();
+    if (ma.pkey == nullptr || mb.pkey == nullptr) {
+      if (ma.pkey != mb.pkey || ma.secret.size() != mb.secret.size() ||
+          CRYPTO_memcmp(ma.secret.data(), mb.secret.data(), ma.secret.size()) != 0) {
+        return false;
+      }
+    } else if (EVP_PKEY_eq(ma.pkey.get(), mb.pkey.get()) != 1) {
+      return false;
+    }
+  }
+  return true;
+}
 
 std::vector<const Key*> KeySet::candidates(Algorithm alg, std::string_view kid) const {
   std::vector<const Key*> out;

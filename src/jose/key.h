@@ -51,6 +51,9 @@ class KeySet {
 
   const std::vector<Key>& keys() const { return keys_; }
   bool empty() const { return keys_.empty(); }
+  // The same keys in the same order, with the same kid, alg and use (a reload that re-read an
+  // unchanged key file keeps what was verified with it).
+  bool same_as(const KeySet& other) const;
   // Candidates for a token with this alg and optional kid, in file order.
   std::vector<const Key*> candidates(Algorithm alg, std::string_view kid) const;
 

@@ -34,10 +34,11 @@ template <class Stream>
 class HttpConnection final : public ConnectionBase,
                              public std::enable_shared_from_this<HttpConnection<Stream>> {
  public:
-  HttpConnection(Worker& worker, std::size_t listener_index, Stream stream, ConnectionSlot slot)
+  HttpConnection(Worker& worker, std::uint64_t listener_id, Stream stream, ConnectionSlot slot)
       : worker_(worker),
-        listener_index_(listener_index),
+        listener_id_(listener_id),
         runtime_(worker.runtime),
+        listener_(runtime_->find_listener(listener_id)),
         slot_(std::move(slot)),
         client_(std::move(stream), worker) {
     worker_.connections.insert(this);
@@ -51,6 +52,8 @@ class HttpConnection final : public ConnectionBase,
   void close_if_idle() override {
     if (idle_) client_.close();
   }
+  void close_now() override { client_.close(); }
+  std::uint64_t listener_id() const override { return listener_id_; }
 
   void sweep(std::chrono::steady_clock::time_point now) override {
     if (idle_ && now >= idle_deadline_) client_.close();
@@ -83,10 +86,11 @@ class HttpConnection final : public ConnectionBase,
   };
 
   bool stopping() const { return worker_.server.stopping.load(std::memory_order_relaxed); }
-  const ListenerRuntime& listener() const { return runtime_->listeners[listener_index_]; }
+  const ListenerRuntime& listener() const { return *listener_; }
   ClientInfo client_info() const { return ClientInfo{client_.ip(), kTls}; }
 
   asio::awaitable<void> serve(std::shared_ptr<HttpConnection> self) {
+    if (listener_ == nullptr) co_return;  // its listener was removed before it started
     if constexpr (kTls) {
       client_.tcp().expires_after(runtime_->limits.handshake_timeout);
       auto [ec] =
@@ -115,8 +119,13 @@ class HttpConnection final : public ConnectionBase,
         buffer.commit(n);
       }
       first = false;
-      // A request keeps the snapshot it started with; the next one takes the current one.
-      if (runtime_ != worker_.runtime) runtime_ = worker_.runtime;
+      // A request keeps the snapshot it started with; the next one takes the current one, unless
+      // a reload removed this connection's listener: then the connection ends.
+      if (runtime_ != worker_.runtime) {
+        runtime_ = worker_.runtime;
+        listener_ = runtime_->find_listener(listener_id_);
+        if (listener_ == nullptr) break;
+      }
       Record record;
       const bool keep_alive = co_await serve_request(self, record);
       client_.release_relay();  // back to the worker until the next transfer
@@ -355,9 +364,11 @@ class HttpConnection final : public ConnectionBase,
   }
 
   Worker& worker_;
-  const std::size_t listener_index_;
-  // The snapshot of the request in progress (between requests: of the last one).
+  const std::uint64_t listener_id_;
+  // The snapshot of the request in progress (between requests: of the last one), and this
+  // connection's listener in it.
   std::shared_ptr<const Runtime> runtime_;
+  const ListenerRuntime* listener_;
   ConnectionSlot slot_;  // counts this connection against limits.max_connections
   ClientSide<Stream> client_;
   bool idle_ = false;

@@ -47,6 +47,9 @@ struct VirtualProxyRuntime {
 struct ListenerRuntime {
   config::Listener config;
   std::size_t index = 0;
+  // Names the listener across reloads (set by the Server): a connection finds its listener in a
+  // newer snapshot by it, and finds none once a reload removed the listener.
+  std::uint64_t id = 0;
   RouteTable routes;
   std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
 };
@@ -87,6 +90,16 @@ class Runtime {
   // Closes the idle upstream connections of every worker (at shutdown, on the workers' threads
   // having stopped, before their io_contexts go).
   void close_idle_upstreams() const;
+  // After a reload replaced this snapshot on worker `worker`: its idle upstream connections are
+  // closed and none is kept any more (on that worker's thread).
+  void retire_upstreams_of(std::size_t worker) const { worker_upstreams_[worker]->pool.retire(); }
+  // The listener with this id; null when this snapshot has none (removed by a reload).
+  const ListenerRuntime* find_listener(std::uint64_t id) const {
+    for (const auto& listener : listeners) {
+      if (listener.id == id) return &listener;
+    }
+    return nullptr;
+  }
 
   std::shared_ptr<auth::GateSet> gates;
   std::vector<VirtualProxyRuntime> virtual_proxies;

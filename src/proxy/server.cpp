@@ -1,6 +1,10 @@
 #include "proxy/server.h"
 
+#include <algorithm>
 #include <csignal>
+#include <future>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -24,86 +28,215 @@ namespace {
 
 using tcp = asio::ip::tcp;
 
+// One listener, for as long as the server lives: connections count against `open` until they
+// end, even after a reload removed the listener.
+struct ListenerSlot {
+  std::uint64_t id = 0;
+  config::Listener config;
+  std::string address;  // "https://127.0.0.1:8443" with the bound port
+  std::atomic<std::size_t> open{0};
+};
+
+// Same listener across a reload: same name, address and kind (a new certificate is not a new
+// listener; its new handshakes use it).
+bool same_listener(const config::Listener& a, const config::Listener& b) {
+  return a.name == b.name && a.host == b.host && a.port == b.port &&
+         a.tls.has_value() == b.tls.has_value();
+}
+
 }  // namespace
 
 struct Server::Impl {
-  Impl(const config::GatewayConfig& c, ServerOptions o)
-      : limits(c.limits), listeners(c.listeners), options(o) {}
+  Impl(const config::GatewayConfig& c, ServerOptions o) : limits(c.limits), options(std::move(o)) {}
 
-  const config::Limits limits;
-  const std::vector<config::Listener> listeners;
+  config::Limits limits;  // of the configuration in force (control thread)
   ServerOptions options;
   // Destroyed bottom-up: acceptors, then the control context (its pending accepts hold
-  // sockets of the workers' contexts), then the runtime, then the workers.
+  // sockets of the workers' contexts), then the runtime, then the workers, then the listener
+  // slots (connections ending with their worker's io_context count down `open`).
   ServerState state;
-  // Connections open by listener index (limits.max_connections): counted down by connections
-  // that end with their worker's io_context, so destroyed after the workers.
-  std::vector<std::unique_ptr<std::atomic<std::size_t>>> open_connections;
+  std::vector<std::unique_ptr<ListenerSlot>> slots;  // every listener ever started
   std::vector<std::unique_ptr<Worker>> workers;
+  mutable std::mutex runtime_mutex;        // runtime and active are read from other threads
   std::shared_ptr<const Runtime> runtime;  // the current snapshot
+  std::vector<ListenerSlot*> active;       // the listeners in force, in config order
   asio::io_context control{1};
-  // SIGTERM/SIGINT, caught from create() on: one that comes before run() (right after the
-  // addresses are printed) is queued, and run() shuts down gracefully at once.
+  // SIGTERM/SIGINT (and SIGHUP with on_hangup), caught from create() on: one that comes before
+  // run() (right after the addresses are printed) is queued, and run() handles it at once.
   std::optional<asio::signal_set> signals;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // by listener index
-  std::vector<std::string> addresses;
+  std::map<std::uint64_t, std::unique_ptr<tcp::acceptor>> acceptors;  // by slot id
+  std::uint64_t next_listener_id = 1;
   std::size_t next_worker = 0;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   bool shutting_down = false;
+  bool running = false;     // run() has started the accept loops
+  std::mutex reload_mutex;  // one reload at a time
 
+  std::vector<asio::any_io_executor> executors() const;
   Result<void> build(const config::GatewayConfig& config, std::shared_ptr<auth::GateSet> gates);
-  asio::awaitable<void> accept_loop(std::size_t listener_index);
+  // The listeners of `config`: kept (same_listener) or bound anew; on error none is kept bound.
+  struct Plan {
+    std::vector<ListenerSlot*> kept_or_new;  // in config order
+    std::vector<std::unique_ptr<ListenerSlot>> added;
+    std::map<std::uint64_t, std::unique_ptr<tcp::acceptor>> bound;
+  };
+  Result<Plan> plan_listeners(const config::GatewayConfig& config);
+  void publish(std::shared_ptr<Runtime> next);
+  void commit(std::shared_ptr<Runtime> next, Plan plan);
+  void watch_signals();
+  asio::awaitable<void> accept_loop(ListenerSlot& slot, tcp::acceptor& acceptor);
   asio::awaitable<void> maintain_loop();
+  asio::awaitable<void> retire_listener(std::uint64_t id);
   static asio::awaitable<void> sweep_loop(Worker& worker);
   void begin_shutdown();
   asio::awaitable<void> drain();
 };
 
+std::vector<asio::any_io_executor> Server::Impl::executors() const {
+  std::vector<asio::any_io_executor> out;
+  for (const auto& worker : workers) out.push_back(worker->ioc.get_executor());
+  return out;
+}
+
+Result<Server::Impl::Plan> Server::Impl::plan_listeners(const config::GatewayConfig& config) {
+  Plan plan;
+  std::lock_guard lock(runtime_mutex);
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    const config::Listener& listener = config.listeners[i];
+    auto kept = std::find_if(active.begin(), active.end(), [&](const ListenerSlot* slot) {
+      return same_listener(slot->config, listener);
+    });
+    if (kept != active.end()) {
+      // The same socket; its other settings (trusted, ...) come with the new snapshot.
+      plan.kept_or_new.push_back(*kept);
+      continue;
+    }
+    auto acceptor = net::listen_tcp(control, listener.host, listener.port, "");
+    if (!acceptor) {
+      Error error = acceptor.error();
+      error.detail = "listeners[" + std::to_string(i) + "]: " + error.detail;
+      return error;
+    }
+    auto slot = std::make_unique<ListenerSlot>();
+    slot->id = next_listener_id++;
+    slot->config = listener;
+    boost::system::error_code ec;
+    const auto bound = (*acceptor)->local_endpoint(ec);
+    slot->address = std::string(listener.tls ? "https://" : "http://") +
+                    net::host_port(listener.host, bound.port());
+    plan.bound[slot->id] = std::move(*acceptor);
+    plan.kept_or_new.push_back(slot.get());
+    plan.added.push_back(std::move(slot));
+  }
+  return plan;
+}
+
 Result<void> Server::Impl::build(const config::GatewayConfig& config,
                                  std::shared_ptr<auth::GateSet> gates) {
   unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
   if (threads == 0) threads = 1;
-  std::vector<asio::any_io_executor> executors;
-  for (unsigned t = 0; t < threads; ++t) {
-    workers.push_back(std::make_unique<Worker>(state, t));
-    executors.push_back(workers.back()->ioc.get_executor());
-  }
-  auto built = Runtime::create(config, std::move(gates), executors);
+  for (unsigned t = 0; t < threads; ++t) workers.push_back(std::make_unique<Worker>(state, t));
+  auto built = Runtime::create(config, std::move(gates), executors());
   if (!built) return built.error();
-  runtime = std::move(*built);
-  for (auto& worker : workers) worker->runtime = runtime;
-
-  for (const auto& listener : config.listeners) {
-    auto acceptor = net::listen_tcp(control, listener.host, listener.port, "");
-    if (!acceptor) return acceptor.error();
-    boost::system::error_code ec;
-    const auto bound = (*acceptor)->local_endpoint(ec);
-    addresses.push_back(std::string(listener.tls ? "https://" : "http://") +
-                        net::host_port(listener.host, bound.port()));
-    acceptors.push_back(std::move(*acceptor));
-    open_connections.push_back(std::make_unique<std::atomic<std::size_t>>(0));
-  }
+  auto plan = plan_listeners(config);
+  if (!plan) return plan.error();
+  commit(std::move(*built), std::move(*plan));
   return {};
 }
 
-asio::awaitable<void> Server::Impl::accept_loop(std::size_t listener_index) {
-  tcp::acceptor& acceptor = *acceptors[listener_index];
-  std::atomic<std::size_t>& open = *open_connections[listener_index];
-  const bool tls = listeners[listener_index].tls.has_value();
-  const std::size_t max_connections = limits.max_connections;
+// Names the snapshot's listeners by their slots' ids and makes it the one new requests take.
+void Server::Impl::publish(std::shared_ptr<Runtime> next) {
+  for (std::size_t i = 0; i < next->listeners.size(); ++i) next->listeners[i].id = active[i]->id;
+  std::shared_ptr<const Runtime> snapshot = std::move(next);
+  {
+    std::lock_guard lock(runtime_mutex);
+    runtime = snapshot;
+  }
+  for (auto& worker : workers) {
+    if (!running) {
+      worker->runtime = snapshot;  // the workers' threads have not started
+      continue;
+    }
+    asio::post(worker->ioc, [w = worker.get(), snapshot] {
+      auto old = std::exchange(w->runtime, snapshot);
+      if (old) old->retire_upstreams_of(w->index);
+    });
+  }
+}
+
+// The swap (control thread, or create() before anything runs): listeners, snapshot, gates.
+void Server::Impl::commit(std::shared_ptr<Runtime> next, Plan plan) {
+  std::vector<std::uint64_t> removed;
+  {
+    std::lock_guard lock(runtime_mutex);
+    for (ListenerSlot* slot : active) {
+      if (std::find(plan.kept_or_new.begin(), plan.kept_or_new.end(), slot) ==
+          plan.kept_or_new.end()) {
+        removed.push_back(slot->id);
+      }
+    }
+    active = plan.kept_or_new;
+    for (auto& slot : plan.added) slots.push_back(std::move(slot));
+  }
+  auto gates = next->gates;
+  publish(std::move(next));
+  gates->activate();
+  for (auto& [id, acceptor] : plan.bound) {
+    tcp::acceptor& bound = *acceptor;
+    acceptors[id] = std::move(acceptor);
+    if (running) {
+      ListenerSlot* slot = *std::find_if(active.begin(), active.end(),
+                                         [id = id](const ListenerSlot* s) { return s->id == id; });
+      spdlog::info("listening on {} (listener {})", slot->address, slot->config.name);
+      asio::co_spawn(control, accept_loop(*slot, bound), asio::detached);
+    }
+  }
+  for (std::uint64_t id : removed) asio::co_spawn(control, retire_listener(id), asio::detached);
+}
+
+// A listener a reload removed: no more connections; those open end when idle, or after
+// limits.shutdown_grace whatever they do.
+asio::awaitable<void> Server::Impl::retire_listener(std::uint64_t id) {
+  if (auto it = acceptors.find(id); it != acceptors.end()) {
+    // Closed, not destroyed: its accept loop still refers to it when the cancellation arrives.
+    boost::system::error_code ec;
+    it->second->close(ec);
+  }
+  const auto for_its_connections = [this, id](auto action) {
+    for (auto& worker : workers) {
+      asio::post(worker->ioc, [w = worker.get(), id, action] {
+        std::vector<ConnectionBase*> all(w->connections.begin(), w->connections.end());
+        for (auto* connection : all) {
+          if (connection->listener_id() == id) action(*connection);
+        }
+      });
+    }
+  };
+  for_its_connections([](ConnectionBase& c) { c.close_if_idle(); });
+  asio::steady_timer timer(control, limits.shutdown_grace);
+  co_await timer.async_wait(kNoThrow);
+  if (shutting_down) co_return;
+  for_its_connections([](ConnectionBase& c) { c.close_now(); });
+}
+
+asio::awaitable<void> Server::Impl::accept_loop(ListenerSlot& slot, tcp::acceptor& acceptor) {
+  std::atomic<std::size_t>& open = slot.open;
+  const bool tls = slot.config.tls.has_value();
+  const std::uint64_t id = slot.id;
   std::optional<std::chrono::steady_clock::time_point> last_full_warning;
   for (;;) {
     // Connections are spread round robin over the workers; each stays on its worker.
     Worker& worker = *workers[next_worker++ % workers.size()];
     auto [ec, socket] = co_await acceptor.async_accept(worker.ioc, kNoThrow);
     if (ec) {
-      if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
-      spdlog::warn("accept on {}: {}", addresses[listener_index], ec.message());
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      spdlog::warn("accept on {}: {}", slot.address, ec.message());
       // Out of file descriptors: back off instead of spinning.
       asio::steady_timer pause(control, std::chrono::milliseconds(100));
       co_await pause.async_wait(kNoThrow);
       continue;
     }
+    const std::size_t max_connections = limits.max_connections;
     if (open.load() >= max_connections) {
       // Full: closed at once, before a session or TLS state exists, so a flood costs no memory
       // and the connections already open keep being served.
@@ -113,18 +246,18 @@ asio::awaitable<void> Server::Impl::accept_loop(std::size_t listener_index) {
       if (!last_full_warning || now - *last_full_warning >= std::chrono::seconds(10)) {
         last_full_warning = now;
         spdlog::warn("{}: limits.max_connections ({}) reached: closing new connections",
-                     addresses[listener_index], max_connections);
+                     slot.address, max_connections);
       }
       continue;
     }
-    asio::post(worker.ioc, [&worker, listener_index, tls, s = std::move(socket),
-                            slot = ConnectionSlot(open)]() mutable {
-      if (tls) {
-        start_tls_connection(worker, listener_index, std::move(s), std::move(slot));
-      } else {
-        start_plain_connection(worker, listener_index, std::move(s), std::move(slot));
-      }
-    });
+    asio::post(worker.ioc,
+               [&worker, id, tls, s = std::move(socket), slot = ConnectionSlot(open)]() mutable {
+                 if (tls) {
+                   start_tls_connection(worker, id, std::move(s), std::move(slot));
+                 } else {
+                   start_plain_connection(worker, id, std::move(s), std::move(slot));
+                 }
+               });
   }
 }
 
@@ -134,7 +267,7 @@ asio::awaitable<void> Server::Impl::maintain_loop() {
     timer.expires_after(std::chrono::seconds(1));
     auto [ec] = co_await timer.async_wait(kNoThrow);
     if (ec || shutting_down) co_return;
-    runtime->gates->maintain();
+    runtime->gates->maintain();  // the control thread is the one that replaces `runtime`
   }
 }
 
@@ -153,7 +286,7 @@ void Server::Impl::begin_shutdown() {
   shutting_down = true;
   state.stopping.store(true);
   spdlog::info("shutting down: no new connections, finishing requests in flight");
-  for (auto& acceptor : acceptors) {
+  for (auto& [id, acceptor] : acceptors) {
     boost::system::error_code ec;
     acceptor->close(ec);
   }
@@ -193,22 +326,86 @@ Result<std::unique_ptr<Server>> Server::create(const config::GatewayConfig& conf
   try {
     auto built = impl->build(config, std::move(gates));
     if (!built) return built.error();
-    if (options.handle_signals) impl->signals.emplace(impl->control, SIGINT, SIGTERM);
+    if (options.handle_signals) {
+      impl->signals.emplace(impl->control, SIGINT, SIGTERM);
+      if (options.on_hangup) impl->signals->add(SIGHUP);
+    }
   } catch (const std::exception& e) {  // start-up only: OpenSSL or system errors
     return make_error(Reason::kBadRequest, std::string("cannot start: ") + e.what());
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
-std::vector<std::string> Server::addresses() const { return impl_->addresses; }
+std::vector<std::string> Server::addresses() const {
+  std::vector<std::string> out;
+  for (const auto& listener : listeners()) out.push_back(listener.address);
+  return out;
+}
+
+std::vector<ListenerInfo> Server::listeners() const {
+  std::lock_guard lock(impl_->runtime_mutex);
+  std::vector<ListenerInfo> out;
+  for (const ListenerSlot* slot : impl_->active) {
+    out.push_back({slot->config.name, slot->address, slot->open.load()});
+  }
+  return out;
+}
+
+std::shared_ptr<auth::GateSet> Server::gates() const {
+  std::lock_guard lock(impl_->runtime_mutex);
+  return impl_->runtime->gates;
+}
+
+Result<void> Server::reload(const config::GatewayConfig& config,
+                            std::shared_ptr<auth::GateSet> gates) {
+  Impl& impl = *impl_;
+  std::lock_guard one_at_a_time(impl.reload_mutex);
+  try {
+    auto built = Runtime::create(config, std::move(gates), impl.executors());
+    if (!built) return built.error();
+    auto plan = impl.plan_listeners(config);
+    if (!plan) return plan.error();
+    // The swap happens on the control thread, which owns the acceptors and the shutdown.
+    auto done = std::make_shared<std::promise<Result<void>>>();
+    auto swapped = done->get_future();
+    asio::post(impl.control, [&impl, done, limits = config.limits, next = std::move(*built),
+                              plan = std::move(*plan)]() mutable {
+      if (impl.shutting_down) {
+        done->set_value(make_error(Reason::kBadRequest, "the gateway is shutting down"));
+        return;
+      }
+      impl.limits = limits;
+      impl.commit(std::move(next), std::move(plan));
+      done->set_value(Result<void>{});
+    });
+    // The control thread stops with the shutdown: then the swap never comes.
+    for (int waited = 0;
+         swapped.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready; ++waited) {
+      if (impl.state.stopping.load() || waited >= 300) {
+        return make_error(Reason::kBadRequest, "the gateway is shutting down");
+      }
+    }
+    return swapped.get();
+  } catch (const std::exception& e) {  // OpenSSL or system errors while building
+    return make_error(Reason::kConfigInvalid, std::string("cannot apply: ") + e.what());
+  }
+}
+
+void Server::Impl::watch_signals() {
+  signals->async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      options.on_hangup();
+      watch_signals();
+      return;
+    }
+    begin_shutdown();
+  });
+}
 
 void Server::run() {
   Impl& impl = *impl_;
-  if (impl.signals) {
-    impl.signals->async_wait([&impl](const boost::system::error_code& ec, int) {
-      if (!ec) impl.begin_shutdown();
-    });
-  }
+  if (impl.signals) impl.watch_signals();
   for (auto& worker : impl.workers) {
     impl.guards.push_back(asio::make_work_guard(worker->ioc));
     asio::co_spawn(worker->ioc, Impl::sweep_loop(*worker), asio::detached);
@@ -217,8 +414,10 @@ void Server::run() {
   for (auto& worker : impl.workers) {
     threads.emplace_back([w = worker.get()] { w->ioc.run(); });
   }
-  for (std::size_t i = 0; i < impl.acceptors.size(); ++i) {
-    asio::co_spawn(impl.control, impl.accept_loop(i), asio::detached);
+  impl.running = true;
+  for (ListenerSlot* slot : impl.active) {
+    asio::co_spawn(impl.control, impl.accept_loop(*slot, *impl.acceptors.at(slot->id)),
+                   asio::detached);
   }
   asio::co_spawn(impl.control, impl.maintain_loop(), asio::detached);
   impl.control.run();

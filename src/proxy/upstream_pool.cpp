@@ -75,7 +75,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(std::size_t id) {
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   // Bytes read past the end of the answer: the upstream and the gateway disagree on framing.
-  if (connection->buffer.size() != 0) return;
+  if (connection->buffer.size() != 0 || retired_) return;
   if (connection->id >= idle_.size()) idle_.resize(connection->id + 1);
   auto& idle = idle_[connection->id];
   if (idle.size() >= kMaxIdlePerUpstream) return;

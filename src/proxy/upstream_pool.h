@@ -86,6 +86,12 @@ class UpstreamPool {
   void release(std::unique_ptr<UpstreamConnection> connection);
   // Closes every idle connection (shutdown).
   void close_idle() { idle_.clear(); }
+  // Closes every idle connection and keeps none from now on: the pool of a runtime a reload
+  // replaced, so that nothing of it outlives the worker's io_context (on its thread only).
+  void retire() {
+    retired_ = true;
+    close_idle();
+  }
 
  private:
   std::unique_ptr<UpstreamConnection> take_idle(std::size_t id);
@@ -96,6 +102,7 @@ class UpstreamPool {
   asio::ssl::context& tls_;
   UpstreamHealth& health_;
   std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // by upstream id
+  bool retired_ = false;
 };
 
 }  // namespace jotgate::proxy

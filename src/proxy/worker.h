@@ -2,7 +2,7 @@
 // its own io_context, relay buffers and current runtime snapshot, so the request path takes no
 // locks; the Server owns the workers and the ServerState they share.
 //   Worker& worker = ...;   std::shared_ptr<const Runtime> runtime = worker.runtime;
-//   const ListenerRuntime& listener = runtime->listeners[listener_index];
+//   const ListenerRuntime* listener = runtime->find_listener(listener_id);
 #pragma once
 
 #include <array>
@@ -57,6 +57,9 @@ class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
   virtual void close_if_idle() = 0;
+  // Closes at once, whatever it is doing (a removed listener's connections after the grace).
+  virtual void close_now() = 0;
+  virtual std::uint64_t listener_id() const = 0;
   // Closes the connection when it has waited for a request past its deadline.
   virtual void sweep(std::chrono::steady_clock::time_point now) = 0;
 };
@@ -132,11 +135,11 @@ struct Worker {
   }
 };
 
-// Starts serving an accepted connection on the worker's thread, with the listener of the
-// worker's current runtime (connection_plain.cpp, connection_tls.cpp).
-void start_plain_connection(Worker& worker, std::size_t listener_index,
-                            asio::ip::tcp::socket socket, ConnectionSlot slot);
-void start_tls_connection(Worker& worker, std::size_t listener_index, asio::ip::tcp::socket socket,
+// Starts serving an accepted connection on the worker's thread, with the listener (by
+// ListenerRuntime::id) of the worker's current runtime (connection_plain.cpp, connection_tls.cpp).
+void start_plain_connection(Worker& worker, std::uint64_t listener_id, asio::ip::tcp::socket socket,
+                            ConnectionSlot slot);
+void start_tls_connection(Worker& worker, std::uint64_t listener_id, asio::ip::tcp::socket socket,
                           ConnectionSlot slot);
 
 }  // namespace jotgate::proxy

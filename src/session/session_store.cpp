@@ -268,7 +268,35 @@ struct alignas(64) SessionStore::Shard {
 };
 
 SessionStore::SessionStore(SessionLimits limits)
-    : limits_(limits), shards_(std::make_unique<Shard[]>(kShards)) {}
+    : inactivity_timeout_seconds_(limits.inactivity_timeout_seconds),
+      max_lifetime_seconds_(limits.max_lifetime_seconds),
+      shards_(std::make_unique<Shard[]>(kShards)) {}
+
+SessionLimits SessionStore::limits() const {
+  return {inactivity_timeout_seconds_.load(std::memory_order_relaxed),
+          max_lifetime_seconds_.load(std::memory_order_relaxed)};
+}
+
+void SessionStore::set_limits(SessionLimits limits) {
+  const SessionLimits old = this->limits();
+  if (limits.inactivity_timeout_seconds == old.inactivity_timeout_seconds &&
+      limits.max_lifetime_seconds == old.max_lifetime_seconds) {
+    return;
+  }
+  inactivity_timeout_seconds_.store(limits.inactivity_timeout_seconds, std::memory_order_relaxed);
+  max_lifetime_seconds_.store(limits.max_lifetime_seconds, std::memory_order_relaxed);
+  // Lookups use the new limits at once; the expiry queues are rebuilt so that sessions whose
+  // deadline came closer (or that had none) are also swept in time.
+  for (std::size_t s = 0; s < kShards; ++s) {
+    Shard& shard = shards_[s];
+    std::lock_guard lock(shard.mutex);
+    shard.deadlines = {};
+    for (const Entry& entry : shard.sessions.entries()) {
+      const UnixSeconds at = deadline_of(entry, limits);
+      if (at != kNever) shard.deadlines.push({at, key_of(entry.id)});
+    }
+  }
+}
 
 SessionStore::~SessionStore() = default;
 
@@ -279,7 +307,7 @@ SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes 
   entry.last_seen = now;
   entry.user = PackedUser(user, attributes);
   entry.user_hash = hash_of(user);
-  const UnixSeconds at = deadline_of(entry, limits_);
+  const UnixSeconds at = deadline_of(entry, limits());
   for (;;) {
     random_bytes(entry.id);
     const std::uint64_t key = key_of(entry.id);
@@ -312,7 +340,7 @@ LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now
           std::string_view(reinterpret_cast<const char*>(id.data()), id.size()))) {
     return result;
   }
-  if (deadline_of(entry, limits_) <= now) {
+  if (deadline_of(entry, limits()) <= now) {
     result.status = LookupStatus::kExpired;
     result.session.user = entry.user.user();
     shard.sessions.erase(position);  // its heap entry is dropped lazily by expire()
@@ -320,7 +348,7 @@ LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now
   }
   if (refresh == Refresh::kYes) entry.last_seen = std::max(entry.last_seen, now);
   result.status = LookupStatus::kFound;
-  result.session = {key, entry.user.user(), entry.user.attributes(), deadline_of(entry, limits_)};
+  result.session = {key, entry.user.user(), entry.user.attributes(), deadline_of(entry, limits())};
   return result;
 }
 
@@ -330,7 +358,7 @@ bool SessionStore::touch(std::uint64_t handle, UnixSeconds now) {
   const std::size_t position = shard.sessions.find(handle);
   if (position == SessionTable::kNone) return false;
   Entry& entry = shard.sessions.at(position);
-  if (deadline_of(entry, limits_) <= now) return false;
+  if (deadline_of(entry, limits()) <= now) return false;
   entry.last_seen = std::max(entry.last_seen, now);
   return true;
 }
@@ -353,7 +381,7 @@ std::vector<std::pair<std::string, SessionView>> SessionStore::sessions_of(const
     std::lock_guard lock(shard.mutex);
     for (const Entry& entry : shard.sessions.entries()) {
       if (entry.user_hash != hash || !entry.user.is(user)) continue;
-      const UnixSeconds deadline = deadline_of(entry, limits_);
+      const UnixSeconds deadline = deadline_of(entry, limits());
       if (deadline <= now) continue;
       out.emplace_back(cookie_value_of(entry.id),
                        SessionView{key_of(entry.id), user, entry.user.attributes(), deadline});
@@ -394,7 +422,7 @@ std::size_t SessionStore::expire(UnixSeconds now,
       const std::size_t position = shard.sessions.find(top.key);
       if (position == SessionTable::kNone) continue;  // already removed
       Entry& entry = shard.sessions.at(position);
-      const UnixSeconds real = deadline_of(entry, limits_);
+      const UnixSeconds real = deadline_of(entry, limits());
       if (real > now) {
         shard.deadlines.push({real, top.key});  // touched since: wait for its real deadline
         continue;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -76,11 +77,17 @@ class SessionStore {
                      const std::function<void(const UserIdentity&)>& on_expired = {});
   std::size_t size() const;
 
+  // The limits in force. set_limits applies new ones (a reload) from the next lookup on, to the
+  // sessions already open too.
+  SessionLimits limits() const;
+  void set_limits(SessionLimits limits);
+
   static constexpr std::size_t kShards = 64;
 
  private:
   struct Shard;
-  SessionLimits limits_;
+  std::atomic<std::int64_t> inactivity_timeout_seconds_;
+  std::atomic<std::int64_t> max_lifetime_seconds_;
   mutable std::unique_ptr<Shard[]> shards_;
 };
 

@@ -56,7 +56,8 @@ class AdminApiTest : public ::testing::Test {
   }
 
   FakeSessionAdmin fake_;
-  AdminApi api_{fake_};
+  FakeBackend backend_{fake_};
+  AdminApi api_{backend_};
   std::ostringstream audit_;
 };
 
@@ -275,6 +276,45 @@ TEST_F(AdminApiTest, AuditValuesCannotForgeLinesOrKeys) {
   EXPECT_NE(log.find("user=\"ACME\\\\x\\nevent=forged status=200\" "), std::string::npos) << log;
   EXPECT_EQ(log.find(" event=forged"), std::string::npos) << log;
   EXPECT_EQ(log.find("TICKET-SECRET"), std::string::npos);
+}
+
+TEST_F(AdminApiTest, ConfigReloadAppliedAnswersOkWithItsWarnings) {
+  backend_.report = {true, {}, {"jotgate.yaml:9:14: virtual_proxies[0].auth.jwt.key: cannot read"}};
+  Answer r = call("POST", "/api/v1/config/reload");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            R"({"result":"ok","warnings":["jotgate.yaml:9:14: virtual_proxies[0].auth.jwt.key: )"
+            R"(cannot read"]})");
+  EXPECT_EQ(backend_.reloads, 1);
+  EXPECT_NE(audit().find("event=admin_call method=POST route=/config/reload"), std::string::npos)
+      << audit();
+}
+
+TEST_F(AdminApiTest, ConfigReloadRefusedAnswers422WithEveryProblem) {
+  backend_.report = {false,
+                     {"jotgate.yaml:3:14: listeners[0].address: \"x\" is not host:port",
+                      "jotgate.yaml:7:5: virtual_proxies[0]: unknown key \"prefx\""},
+                     {}};
+  Answer r = call("POST", "/api/v1/config/reload");
+  EXPECT_EQ(r.status, 422);
+  const json body = body_of(r);
+  EXPECT_EQ(body["error"], "CONFIG_INVALID");
+  EXPECT_EQ(body["problems"],
+            json::array({backend_.report.problems[0], backend_.report.problems[1]}));
+}
+
+TEST_F(AdminApiTest, ConfigReloadOnlyByPost) {
+  Answer r = call("GET", "/api/v1/config/reload");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(header(r, "Allow"), "POST");
+  EXPECT_EQ(backend_.reloads, 0);
+}
+
+TEST_F(AdminApiTest, ConfigReloadRefusedToUnknownClients) {
+  Answer r = call("POST", "/api/v1/config/reload", "", "application/json",
+                  ClientVerdict{false, "", 401, "MISSING_CREDENTIALS", "no credentials"});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(backend_.reloads, 0);
 }
 
 }  // namespace

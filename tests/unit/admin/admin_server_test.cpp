@@ -72,7 +72,7 @@ class AdminServerTest : public ::testing::Test {
     settings_.tls = {(dir_ / "admin.pem").string(), (dir_ / "admin_key.pem").string(), true};
     settings_.token_file = (dir_ / "admin.token").string();
     std::ofstream(settings_.token_file) << kToken << "\n";
-    auto server = AdminServer::create(settings_, limits_, fake_);
+    auto server = AdminServer::create(settings_, limits_, backend_);
     ASSERT_TRUE(server.ok()) << server.error().detail;
     server_ = std::move(*server);
     const std::string address = server_->address();
@@ -89,6 +89,7 @@ class AdminServerTest : public ::testing::Test {
   config::AdminSettings settings_;
   config::Limits limits_;
   FakeSessionAdmin fake_;
+  FakeBackend backend_{fake_};
   std::unique_ptr<AdminServer> server_;
   std::uint16_t port_ = 0;
 };
@@ -159,7 +160,7 @@ TEST_F(AdminServerTest, StopEndsIdleConnectionsAndReturns) {
 TEST_F(AdminServerTest, StartErrorsNameTheirCause) {
   config::AdminSettings busy = settings_;
   busy.port = port_;
-  auto taken = AdminServer::create(busy, limits_, fake_);
+  auto taken = AdminServer::create(busy, limits_, backend_);
   ASSERT_FALSE(taken.ok());
   EXPECT_TRUE(taken.error().detail.starts_with(
       "cannot listen on 127.0.0.1:" + std::to_string(port_) + " (admin listener): "))
@@ -168,7 +169,7 @@ TEST_F(AdminServerTest, StartErrorsNameTheirCause) {
   config::AdminSettings bad_ca = settings_;
   bad_ca.port = 0;
   bad_ca.client_ca = settings_.token_file;
-  auto not_a_ca = AdminServer::create(bad_ca, limits_, fake_);
+  auto not_a_ca = AdminServer::create(bad_ca, limits_, backend_);
   ASSERT_FALSE(not_a_ca.ok());
   EXPECT_EQ(not_a_ca.error().detail,
             "admin.client_ca: " + settings_.token_file + ": not a PEM CA certificate");

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "admin/admin_backend.h"
 #include "auth/session_admin.h"
 
 namespace jotgate::admin {
@@ -58,6 +60,24 @@ class FakeSessionAdmin : public auth::SessionAdmin {
   std::optional<auth::TicketRequest> last_ticket;
   std::optional<Error> next_error;
   std::map<std::string, auth::SessionRecord> sessions;
+};
+
+// The fake sessions, and a reload that answers what the test sets (and counts its calls).
+class FakeBackend final : public AdminBackend {
+ public:
+  explicit FakeBackend(auth::SessionAdmin& sessions) : sessions_(sessions) {}
+  std::shared_ptr<auth::SessionAdmin> sessions() override {
+    return std::shared_ptr<auth::SessionAdmin>(std::shared_ptr<void>(), &sessions_);
+  }
+  ReloadReport reload() override {
+    ++reloads;
+    return report;
+  }
+  ReloadReport report;
+  int reloads = 0;
+
+ private:
+  auth::SessionAdmin& sessions_;
 };
 
 }  // namespace jotgate::admin

@@ -530,3 +530,119 @@ TEST_F(GateTest, LiveTicketsAreBoundedPerVirtualProxy) {
 
 }  // namespace
 }  // namespace jotgate::auth
+
+// ----------------------------------------------------------------------------- reload
+// A reload builds a new GateSet beside the one in force (GateSet::create with `previous`).
+namespace jotgate::auth {
+namespace {
+
+class GateReloadTest : public GateTest {
+ protected:
+  // The set a reload to `vp_extra` (the YAML of the virtual proxy's further keys) would build.
+  std::unique_ptr<GateSet> rebuilt(const std::string& vp_extra, const std::string& more = "") {
+    std::string yaml =
+        "data_dir: data\nlisteners:\n  - name: http\n    address: 127.0.0.1:8080\n"
+        "virtual_proxies:\n  - name: A\n    prefix: jwt\n    listeners: [http]\n"
+        "    upstreams: [http://127.0.0.1:9000]\n"
+        "    auth:\n      method: jwt\n      jwt:\n        key: " +
+        std::string(JOTGATE_TEST_DATA) +
+        "/keys/rsa_cert.pem\n        forward_claims: { groups: X-Groups, email: X-Email, "
+        "level: X-Level }\n" +
+        vp_extra + more + "access: { allocations: [\"ACME\\\\alice\", \"ACME\\\\bob\"] }\n";
+    auto config = config::parse_config(yaml, "t.yaml", dir_.string(), config::KeyFiles::kMayFail);
+    EXPECT_TRUE(config.ok()) << config.error().detail;
+    auto gates = GateSet::create(*config, clock_, gates_.get());
+    EXPECT_TRUE(gates.ok()) << gates.error().describe();
+    return std::move(*gates);
+  }
+  static constexpr std::string_view kOther =
+      "  - name: B\n    prefix: other\n    listeners: [http]\n"
+      "    upstreams: [http://127.0.0.1:9000]\n    auth: { method: ticket }\n";
+};
+
+TEST_F(GateReloadTest, SessionsAndTicketsStayWithTheirPrefix) {
+  start();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  ASSERT_TRUE(first.set_cookie);
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  auto next = rebuilt("", std::string(kOther));
+  next->activate();
+  auto again = next->gate(0).check(FakeRequest().with("Cookie", cookie));
+  ASSERT_TRUE(again.allowed);
+  EXPECT_EQ(again.session_handle, first.session_handle);
+  // Another prefix has sessions of its own.
+  EXPECT_FALSE(next->gate(1).check(FakeRequest().with("Cookie", cookie)).allowed);
+}
+
+TEST_F(GateReloadTest, NewSessionLimitsApplyOnlyOnceActivated) {
+  start();  // inactivity_timeout: the default 30 minutes
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  auto next = rebuilt("    session: { inactivity_timeout: 10s }\n");
+  clock_.set(kNow + 20);
+  // Built, not in force: the old limits still hold (a reload that fails changes nothing).
+  ASSERT_TRUE(check(FakeRequest().with("Cookie", cookie)).allowed);
+  next->activate();
+  clock_.set(kNow + 31);
+  auto expired = next->gate(0).check(FakeRequest().with("Cookie", cookie));
+  EXPECT_FALSE(expired.allowed);
+  EXPECT_EQ(expired.refusal.status, 401);
+}
+
+TEST_F(GateReloadTest, TokenCacheKeptWhenKeysAndClaimRulesAreTheSame) {
+  start();
+  const std::string t = alice_token();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + t));
+  auto same = rebuilt("");
+  // The cache remembers the session the token signed in: the token alone rides on it.
+  EXPECT_EQ(same->gate(0).check(FakeRequest().with("Authorization", "Bearer " + t)).session_handle,
+            first.session_handle);
+}
+
+TEST_F(GateReloadTest, TokenCacheStartsEmptyWhenClaimRulesChange) {
+  start();
+  const std::string t = alice_token();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + t));
+  // Another leeway: a new cache, so the token signs in anew.
+  auto stricter = rebuilt("        leeway: 5s\n");
+  auto again = stricter->gate(0).check(FakeRequest().with("Authorization", "Bearer " + t));
+  ASSERT_TRUE(again.allowed);
+  EXPECT_NE(again.session_handle, first.session_handle);
+}
+
+TEST_F(GateReloadTest, UnusableKeyFileLeavesTheVirtualProxyWithoutKeys) {
+  start();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  std::string yaml =
+      "data_dir: data\nlisteners:\n  - name: http\n    address: 127.0.0.1:8080\n"
+      "virtual_proxies:\n  - name: A\n    prefix: jwt\n    listeners: [http]\n"
+      "    upstreams: [http://127.0.0.1:9000]\n"
+      "    auth:\n      method: jwt\n      jwt:\n        key: missing.pem\n"
+      "access: { allocations: [\"ACME\\\\alice\", \"ACME\\\\bob\"] }\n";
+  EXPECT_FALSE(config::parse_config(yaml, "t.yaml", dir_.string()).ok());  // at start: an error
+  auto config = config::parse_config(yaml, "t.yaml", dir_.string(), config::KeyFiles::kMayFail);
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_TRUE(config->virtual_proxies[0].auth.jwt.keys_problem.starts_with(
+      "t.yaml:13:14: virtual_proxies[0].auth.jwt.key: "))
+      << config->virtual_proxies[0].auth.jwt.keys_problem;
+  auto next = GateSet::create(*config, clock_, gates_.get());
+  ASSERT_TRUE(next.ok()) << next.error().describe();
+  const auto status = (*next)->key_status();
+  ASSERT_EQ(status.size(), 1u);
+  EXPECT_TRUE(status[0].needs_keys);
+  EXPECT_EQ(status[0].keys_loaded, 0u);
+  EXPECT_EQ(status[0].problem, config->virtual_proxies[0].auth.jwt.keys_problem);
+  auto refused =
+      (*next)->gate(0).check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  EXPECT_EQ(refused.reason, Reason::kKeysUnavailable);
+  EXPECT_EQ(refused.refusal.status, 503);
+  EXPECT_EQ(header_of(refused.refusal.headers, "Retry-After"), "5");
+  EXPECT_EQ(header_of(refused.refusal.headers, "WWW-Authenticate"), "<none>");
+  // Signed-in users are not affected.
+  EXPECT_TRUE((*next)->gate(0).check(FakeRequest().with("Cookie", cookie)).allowed);
+  EXPECT_EQ(gates_->key_status()[0].keys_loaded, 1u);
+}
+
+}  // namespace
+}  // namespace jotgate::auth

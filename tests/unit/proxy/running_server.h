@@ -25,7 +25,8 @@ class RunningServer {
   void start(const config::GatewayConfig& config, auth::GateSet& gates) {
     // Not owned: the test's gates outlive the server.
     std::shared_ptr<auth::GateSet> shared(std::shared_ptr<void>(), &gates);
-    auto server = Server::create(config, shared, {.threads = 2, .handle_signals = false});
+    auto server =
+        Server::create(config, shared, {.threads = 2, .handle_signals = false, .on_hangup = {}});
     ASSERT_TRUE(server.ok()) << server.error().detail;
     server_ = std::move(*server);
     const std::string address = server_->addresses().at(0);

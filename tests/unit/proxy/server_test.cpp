@@ -199,7 +199,7 @@ TEST_F(ServerTest, PortInUseIsAClearError) {
   config_.listeners[0].port = busy.local_endpoint().port();
   auto server =
       Server::create(config_, std::shared_ptr<auth::GateSet>(std::shared_ptr<void>(), &gates_),
-                     {.threads = 1, .handle_signals = false});
+                     {.threads = 1, .handle_signals = false, .on_hangup = {}});
   ASSERT_FALSE(server.ok());
   EXPECT_NE(server.error().detail.find("cannot listen on 127.0.0.1:"), std::string::npos)
       << server.error().detail;

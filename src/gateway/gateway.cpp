@@ -1,0 +1,215 @@
+#include "gateway/gateway.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "admin/admin_server.h"
+#include "auth/audit.h"
+#include "auth/gate.h"
+#include "gateway/file_watch.h"
+#include "gateway/reload_record.h"
+
+namespace jotgate::gateway {
+
+namespace {
+
+// What `watch: true` looks at: the configuration file, the key files and the TLS files.
+std::vector<std::string> watched_files(const config::GatewayConfig& config,
+                                       const std::string& config_path) {
+  std::vector<std::string> paths;
+  if (!config_path.empty()) paths.push_back(config_path);
+  for (const auto& listener : config.listeners) {
+    if (listener.tls) {
+      paths.push_back(listener.tls->certificate);
+      paths.push_back(listener.tls->key);
+    }
+  }
+  for (const auto& vp : config.virtual_proxies) {
+    if (vp.auth.method == config::AuthMethod::kJwt && !vp.auth.jwt.key.empty()) {
+      paths.push_back(vp.auth.jwt.key);
+    }
+  }
+  return paths;
+}
+
+// Key files a reload could not use: the virtual proxies that now answer KEYS_UNAVAILABLE.
+std::vector<std::string> key_warnings(const config::GatewayConfig& config) {
+  std::vector<std::string> warnings;
+  for (const auto& vp : config.virtual_proxies) {
+    if (!vp.auth.jwt.keys_problem.empty()) warnings.push_back(vp.auth.jwt.keys_problem);
+  }
+  return warnings;
+}
+
+std::vector<std::string> problem_lines(const Error& error) { return config::error_lines(error); }
+
+}  // namespace
+
+struct Gateway::Impl final : admin::AdminBackend {
+  Impl(GatewayOptions o, const Clock& c, const config::GatewayConfig& config)
+      : options(std::move(o)),
+        clock(c),
+        data_dir(config.data_dir),
+        watch(config.watch),
+        watched(watched_files(config, options.config_path)) {}
+
+  GatewayOptions options;
+  const Clock& clock;
+  const std::string data_dir;  // of the start: where the pid file and reload.json are
+  std::unique_ptr<proxy::Server> server;
+  std::unique_ptr<admin::AdminServer> admin_server;
+
+  std::mutex reload_mutex;  // one reload at a time
+  std::uint64_t reloads = 0;
+
+  // The reloader thread: reloads on SIGHUP (the server's control thread only raises a flag:
+  // a reload takes a while) and, with watch: true, when a watched file changed.
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool hangup = false;
+  bool stopping = false;
+  bool watch = false;
+  FileWatch watched;
+  std::thread reloader;
+
+  std::shared_ptr<auth::SessionAdmin> sessions() override {
+    std::shared_ptr<auth::GateSet> gates = server->gates();
+    auth::SessionAdmin& admin = gates->admin();
+    return std::shared_ptr<auth::SessionAdmin>(std::move(gates), &admin);
+  }
+  admin::ReloadReport reload() override { return reload_now("admin"); }
+
+  admin::ReloadReport reload_now(std::string_view trigger);
+  admin::ReloadReport apply(const config::GatewayConfig& config);
+  void reloader_loop();
+};
+
+admin::ReloadReport Gateway::Impl::apply(const config::GatewayConfig& config) {
+  admin::ReloadReport report;
+  // Built beside the gates in force, sharing their sessions by prefix; nothing of them changes
+  // unless the server takes the new ones.
+  auto gates = auth::GateSet::create(config, clock, server->gates().get());
+  if (!gates) {
+    report.problems = problem_lines(gates.error());
+    return report;
+  }
+  if (auto swapped = server->reload(config, std::move(*gates)); !swapped) {
+    report.problems = problem_lines(swapped.error());
+    return report;
+  }
+  report.applied = true;
+  report.warnings = key_warnings(config);
+  return report;
+}
+
+admin::ReloadReport Gateway::Impl::reload_now(std::string_view trigger) {
+  std::lock_guard one_at_a_time(reload_mutex);
+  admin::ReloadReport report;
+  auto loaded = options.load();
+  if (!loaded) {
+    report.problems = problem_lines(loaded.error());
+  } else {
+    report = apply(*loaded);
+    if (report.applied) {
+      std::lock_guard lock(mutex);
+      watch = loaded->watch;
+      watched = FileWatch(watched_files(*loaded, options.config_path));
+    }
+  }
+  for (const auto& problem : report.problems) spdlog::error("{}", problem);
+  for (const auto& warning : report.warnings) spdlog::warn("{}", warning);
+  auth::audit("config_reload", {{"result", report.applied ? "ok" : "error"},
+                                {"trigger", trigger},
+                                {"problems", std::to_string(report.problems.size())},
+                                {"warnings", std::to_string(report.warnings.size())}});
+  ++reloads;
+  if (auto written = write_reload_record(data_dir, {::getpid(), reloads, report}); !written) {
+    spdlog::warn("{}", written.error().message());
+  }
+  return report;
+}
+
+void Gateway::Impl::reloader_loop() {
+  std::unique_lock lock(mutex);
+  for (;;) {
+    wake.wait_for(lock, std::chrono::seconds(1), [this] { return hangup || stopping; });
+    if (stopping) return;
+    const bool signalled = std::exchange(hangup, false);
+    // Looked at every second even without watch: true, so that a later `watch: true` starts
+    // from what the files were, not from the moment it was turned on.
+    const bool changed = watched.changed() && watch;
+    if (!signalled && !changed) continue;
+    lock.unlock();
+    reload_now(signalled ? "signal" : "watch");
+    lock.lock();
+  }
+}
+
+Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Gateway::~Gateway() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->reloader.joinable()) impl_->reloader.join();
+  remove_pid_file(impl_->data_dir);
+}
+
+Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& config,
+                                                GatewayOptions options, const Clock& clock) {
+  auto impl = std::make_unique<Impl>(std::move(options), clock, config);
+  auto gates = auth::GateSet::create(config, clock);
+  if (!gates) return gates.error();
+  Impl* self = impl.get();
+  proxy::ServerOptions server_options{.threads = impl->options.threads,
+                                      .handle_signals = true,
+                                      .on_hangup = [self] {
+                                        {
+                                          std::lock_guard lock(self->mutex);
+                                          self->hangup = true;
+                                        }
+                                        self->wake.notify_all();
+                                      }};
+  auto server = proxy::Server::create(config, std::move(*gates), std::move(server_options));
+  if (!server) return server.error();
+  impl->server = std::move(*server);
+  if (config.admin) {
+    auto admin = admin::AdminServer::create(*config.admin, config.limits, *impl);
+    if (!admin) return admin.error();
+    impl->admin_server = std::move(*admin);
+  }
+  if (auto written = write_pid_file(config.data_dir, impl->options.config_path); !written) {
+    spdlog::warn("{} (jotgate reload cannot find this gateway)", written.error().message());
+  }
+  impl->reloader = std::thread([self] { self->reloader_loop(); });
+  return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
+}
+
+std::vector<proxy::ListenerInfo> Gateway::listeners() const { return impl_->server->listeners(); }
+
+std::optional<std::string> Gateway::admin_address() const {
+  if (!impl_->admin_server) return std::nullopt;
+  return impl_->admin_server->address();
+}
+
+void Gateway::run() {
+  if (impl_->admin_server) impl_->admin_server->start();
+  impl_->server->run();  // returns after a signal and the graceful shutdown
+  if (impl_->admin_server) impl_->admin_server->stop();
+}
+
+void Gateway::stop() { impl_->server->stop(); }
+
+admin::ReloadReport Gateway::reload(std::string_view trigger) {
+  return impl_->reload_now(trigger);
+}
+
+}  // namespace jotgate::gateway
