@@ -18,6 +18,7 @@
 #include "auth/audit.h"
 #include "auth/gate.h"
 #include "base/clock.h"
+#include "base/service_notify.h"
 #include "cli/command_error.h"
 #include "cli/commands.h"
 #include "config/gateway_config.h"
@@ -138,7 +139,8 @@ void run_serve(const ServeOptions& options) {
   auto created_gates = auth::GateSet::create(config, clock);
   if (!created_gates) fail(created_gates.error().describe());
   std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
-  auto server = proxy::Server::create(config, gates, {.threads = options.threads});
+  auto server = proxy::Server::create(config, gates,
+                                      {.threads = options.threads, .on_shutdown = notify_stopping});
   if (!server)
     fail(server.error().detail.empty() ? server.error().describe() : server.error().detail);
   std::unique_ptr<admin::AdminServer> admin_server;
@@ -168,6 +170,7 @@ void run_serve(const ServeOptions& options) {
   }
   std::cout << "Stop with Ctrl-C." << std::endl;
   if (admin_server) admin_server->start();
+  notify_ready();    // systemd (Type=notify): the listeners are bound, connections are queued
   (*server)->run();  // returns after a signal and the graceful shutdown
   if (admin_server) admin_server->stop();
   std::cout << "jotgate stopped" << std::endl;

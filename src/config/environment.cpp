@@ -66,9 +66,8 @@ Expansion expand_environment(std::string_view text, const EnvironmentLookup& loo
       value = std::string(inside.substr(separator + 2));
     }
     if (!value) {
-      result.problems.push_back({dollar, "the environment variable " + name +
-                                             " is not set (${" + name +
-                                             ":-default} gives a default)"});
+      result.problems.push_back({dollar, "the environment variable " + name + " is not set (${" +
+                                             name + ":-default} gives a default)"});
       result.text.append(reference);
       continue;
     }

@@ -6,6 +6,7 @@
 //   (*server)->run();
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,8 +18,9 @@
 namespace jotgate::proxy {
 
 struct ServerOptions {
-  unsigned threads = 0;        // 0: one per core
-  bool handle_signals = true;  // SIGTERM/SIGINT start the graceful shutdown
+  unsigned threads = 0;               // 0: one per core
+  bool handle_signals = true;         // SIGTERM/SIGINT start the graceful shutdown
+  std::function<void()> on_shutdown;  // called once when the graceful shutdown begins
 };
 
 class Server {
