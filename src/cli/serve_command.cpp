@@ -43,11 +43,13 @@ struct ServeOptions {
 
 [[noreturn]] void fail(std::string_view message) { cli::fail(kExitFailed, "serve", message); }
 
-// A YAML double-quoted scalar.
+// A YAML double-quoted scalar; `${` written `$${`, so that it is not taken from the environment.
 std::string yaml_quote(const std::string& text) {
   std::string out = "\"";
-  for (char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '$' && text.substr(i + 1, 1) == "{") out.push_back('$');
     out.push_back(c);
   }
   out.push_back('"');

@@ -2,9 +2,12 @@
 on standard error with file:line:column and its YAML path, all of them in one run."""
 import os
 import shutil
+import signal
+import subprocess
 
-from conftest import TEST_DATA, run_jotgate
-from gateway_harness import Gateway, client_context, gateway_config, http, pki, upstream  # noqa: F401
+from conftest import JOTGATE_BIN, TEST_DATA, run_jotgate
+from gateway_harness import (READY, Gateway, client_context, gateway_config, http, pki,  # noqa: F401
+                             upstream)
 from gateway_harness import start_upstream  # noqa: F401
 
 VALID = """\
@@ -203,3 +206,20 @@ def test_serve_reads_the_admin_token_file_path_from_the_environment(pki, upstrea
         f"jotgate serve: {gw.config_path} is not valid:\n"
         f"  {gw.config_path}:{row}:{line.index('$') + 1}: admin.token_file: the environment variable JG_CREDENTIALS "
         "is not set (${JG_CREDENTIALS:-default} gives a default)\n")
+
+
+def test_the_embedded_demo_takes_a_data_dir_with_a_dollar_brace_literally(tmp_path):
+    # The demo's configuration is YAML made by the gateway: a path is never a reference.
+    data_dir = tmp_path / "data-${JG_UNSET}"
+    out = open(tmp_path / "gateway.out", "wb")
+    proc = subprocess.Popen([JOTGATE_BIN, "serve", "--data-dir", str(data_dir), "--port", "0"],
+                            cwd=tmp_path, stdout=out, stderr=subprocess.PIPE,
+                            env=environment(JG_UNSET=None))
+    out.close()
+    try:
+        Gateway(proc, tmp_path, None).wait_for_output(READY)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0, proc.stderr.read()
+        proc.stderr.close()
+    assert (data_dir / "jotgate.db").exists()
