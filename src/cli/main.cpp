@@ -1,6 +1,9 @@
 // jotgate: a JWT authentication gateway. This file only wires the subcommands together.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
+
+#include "base/version.h"
 
 #include "cli/command_error.h"
 #include "cli/commands.h"
@@ -16,7 +19,7 @@ int main(int argc, char** argv) {
       "--claim userDirectory=ACME\n",
       "jotgate"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "jotgate 0.1.0");
+  app.set_version_flag("--version", "jotgate " + std::string(jotgate::version_string()));
   jotgate::cli::add_serve_command(app);
   jotgate::cli::add_config_command(app);
   jotgate::cli::add_token_command(app);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/service_notify.h"
 #include "cli/command_error.h"
 #include "cli/commands.h"
 #include "config/gateway_config.h"
@@ -39,11 +40,13 @@ struct ServeOptions {
 
 [[noreturn]] void fail(std::string_view message) { cli::fail(kExitFailed, "serve", message); }
 
-// A YAML double-quoted scalar.
+// A YAML double-quoted scalar; `${` written `$${`, so that it is not taken from the environment.
 std::string yaml_quote(const std::string& text) {
   std::string out = "\"";
-  for (char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '$' && text.substr(i + 1, 1) == "{") out.push_back('$');
     out.push_back(c);
   }
   out.push_back('"');
@@ -168,6 +171,7 @@ void run_serve(const ServeOptions& options) {
               << "\" " << listeners.front().address << "/jwt/\n";
   }
   std::cout << "Stop with Ctrl-C." << std::endl;
+  notify_ready();      // systemd (Type=notify): the listeners are bound, connections are queued
   (*gateway)->run();  // returns after a signal and the graceful shutdown
   gateway->reset();   // the pid file goes
   std::cout << "jotgate stopped" << std::endl;

@@ -14,6 +14,7 @@
 #include "base/duration.h"
 #include "base/file.h"
 #include "base/text.h"
+#include "config/environment.h"
 #include "jose/key.h"
 
 namespace jotgate::config {
@@ -90,6 +91,7 @@ class Reader {
     error_at(mark, path, message);
   }
   void error_at(const YAML::Mark& mark, const std::string& path, const std::string& message) {
+    if (mark.pos >= 0 && unresolved_.contains(mark.pos)) return;
     errors_.push_back(problem_line(mark, path, message));
   }
   // "<file>:<line>:<column>: <yaml.path>: <message>", the form of every problem.
@@ -102,6 +104,12 @@ class Reader {
     return place + ": " + (path.empty() ? "" : path + ": ") + message;
   }
   const std::vector<std::string>& errors() const { return errors_; }
+
+  // A value whose environment reference failed is reported once, for that reason: what else
+  // its unreplaced text would cause is not (the value it was meant to have is unknown).
+  void mark_unresolved(const YAML::Mark& mark) {
+    if (mark.pos >= 0) unresolved_.insert(mark.pos);
+  }
 
   // A map node, its unknown keys reported. Returns false when the node is not a map.
   bool map(const YAML::Node& node, const std::string& path,
@@ -212,7 +220,25 @@ class Reader {
  private:
   std::string source_;
   std::vector<std::string> errors_;
+  std::set<int> unresolved_;  // marks' positions
 };
+
+// Where a reference `offset` bytes into a scalar's value is in the file: a plain or quoted
+// scalar written on one line without escapes is its text at its mark (after the quote);
+// otherwise (escapes, block scalars) the scalar's own start.
+YAML::Mark place_in_scalar(std::string_view yaml_text, YAML::Mark mark, std::string_view value,
+                           std::size_t offset) {
+  if (mark.pos < 0 || static_cast<std::size_t>(mark.pos) >= yaml_text.size()) return mark;
+  std::string_view written = yaml_text.substr(static_cast<std::size_t>(mark.pos));
+  const int quote = written.starts_with('"') || written.starts_with('\'') ? 1 : 0;
+  if (value.find('\n') != std::string_view::npos || !written.substr(quote).starts_with(value)) {
+    return mark;
+  }
+  const int shift = quote + static_cast<int>(offset);
+  mark.pos += shift;
+  mark.column += shift;
+  return mark;
+}
 
 std::string resolve(const std::string& base_dir, const std::string& path) {
   fs::path p(path);
@@ -237,6 +263,8 @@ class ConfigParser {
       reader_.error_at(YAML::Mark::null_mark(), "", "the file is empty");
       return failure();
     }
+    std::set<int> expanded;
+    expand_environment_references(yaml_text, root, "", expanded);
     if (!reader_.map(root, "",
                      {"data_dir", "listeners", "virtual_proxies", "access", "log_format",
                       "access_log", "limits", "admin", "watch"})) {
@@ -275,6 +303,36 @@ class ConfigParser {
     std::string detail;
     for (const auto& line : reader_.errors()) detail += (detail.empty() ? "" : "\n") + line;
     return make_error(Reason::kBadRequest, detail);
+  }
+
+  // Replaces `${NAME}` references in every scalar value (keys name the schema and stay as
+  // written). `expanded`: the positions of the scalars done, so that a YAML alias of one is not
+  // expanded a second time (a value from the environment is never expanded).
+  void expand_environment_references(std::string_view yaml_text, YAML::Node node,
+                                     const std::string& path, std::set<int>& expanded) {
+    if (node.IsMap()) {
+      for (auto entry : node) {
+        const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "?";
+        expand_environment_references(yaml_text, entry.second, child(path, key), expanded);
+      }
+    } else if (node.IsSequence()) {
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        expand_environment_references(yaml_text, node[i], item(path, i), expanded);
+      }
+    } else if (node.IsScalar() && node.Scalar().find('$') != std::string::npos &&
+               expanded.insert(node.Mark().pos).second) {
+      const std::string written = node.Scalar();
+      Expansion expansion = expand_environment(written, process_environment);
+      for (const auto& problem : expansion.problems) {
+        reader_.error_at(place_in_scalar(yaml_text, node.Mark(), written, problem.offset), path,
+                         problem.message);
+      }
+      if (expansion.problems.empty()) {
+        node = expansion.text;
+      } else {
+        reader_.mark_unresolved(node.Mark());
+      }
+    }
   }
 
   void parse_listeners(const YAML::Node& root) {

@@ -12,6 +12,7 @@
 #include "admin/admin_server.h"
 #include "auth/audit.h"
 #include "auth/gate.h"
+#include "base/service_notify.h"
 #include "gateway/file_watch.h"
 #include "gateway/reload_record.h"
 
@@ -110,6 +111,7 @@ admin::ReloadReport Gateway::Impl::apply(const config::GatewayConfig& config) {
 
 admin::ReloadReport Gateway::Impl::reload_now(std::string_view trigger) {
   std::lock_guard one_at_a_time(reload_mutex);
+  notify_reloading();  // systemd: RELOADING=1 ... READY=1 around the reload
   admin::ReloadReport report;
   auto loaded = options.load();
   if (!loaded) {
@@ -128,6 +130,7 @@ admin::ReloadReport Gateway::Impl::reload_now(std::string_view trigger) {
                                 {"trigger", trigger},
                                 {"problems", std::to_string(report.problems.size())},
                                 {"warnings", std::to_string(report.warnings.size())}});
+  notify_ready();
   ++reloads;
   if (auto written = write_reload_record(data_dir, {::getpid(), reloads, report}); !written) {
     spdlog::warn("{}", written.error().message());
@@ -177,7 +180,8 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& con
                                           self->hangup = true;
                                         }
                                         self->wake.notify_all();
-                                      }};
+                                      },
+                                      .on_shutdown = notify_stopping};
   auto server = proxy::Server::create(config, std::move(*gates), std::move(server_options));
   if (!server) return server.error();
   impl->server = std::move(*server);

@@ -286,6 +286,7 @@ void Server::Impl::begin_shutdown() {
   shutting_down = true;
   state.stopping.store(true);
   spdlog::info("shutting down: no new connections, finishing requests in flight");
+  if (options.on_shutdown) options.on_shutdown();
   for (auto& [id, acceptor] : acceptors) {
     boost::system::error_code ec;
     acceptor->close(ec);

@@ -9,10 +9,11 @@ JOTGATE_BIN = os.environ.get("JOTGATE_BIN", str(pathlib.Path(__file__).resolve()
 TEST_DATA = pathlib.Path(os.environ.get("JOTGATE_TEST_DATA", pathlib.Path(__file__).resolve().parents[1] / "data"))
 
 
-def run_jotgate(*args, input=None, timeout=60, cwd=None):
-    """Runs `jotgate ARGS...` and returns the CompletedProcess (text mode)."""
+def run_jotgate(*args, input=None, timeout=60, cwd=None, env=None):
+    """Runs `jotgate ARGS...` and returns the CompletedProcess (text mode); `env`: the whole
+    environment (default: this one's)."""
     return subprocess.run([JOTGATE_BIN, *map(str, args)], input=input, capture_output=True,
-                          text=True, timeout=timeout, cwd=cwd)
+                          text=True, timeout=timeout, cwd=cwd, env=env)
 
 
 @pytest.fixture

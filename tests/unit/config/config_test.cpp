@@ -2,8 +2,10 @@
 // place (file:line:column and YAML path) and message.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "base/duration.h"
 #include "config/gateway_config.h"
@@ -710,6 +712,87 @@ TEST_F(ConfigTest, AdminTlsOneFileMissingIsAnError) {
   EXPECT_EQ(e[0], "t.yaml:14:8: admin.tls: " + (dir_ / "a_key.pem").string() +
                       " is missing while " + (dir_ / "a.pem").string() +
                       " exists (when both are missing a self-signed pair is generated)");
+}
+
+// --- ${NAME} references from the environment (config/environment.h does the text)
+
+// Sets environment variables for one test and restores the previous values.
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(std::initializer_list<std::pair<const char*, const char*>> values) {
+    for (auto [name, value] : values) {
+      const char* old = std::getenv(name);
+      saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+      if (value) {
+        ::setenv(name, value, 1);
+      } else {
+        ::unsetenv(name);
+      }
+    }
+  }
+  ~ScopedEnvironment() {
+    for (auto& [name, value] : saved_) {
+      if (value) {
+        ::setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        ::unsetenv(name.c_str());
+      }
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+TEST_F(ConfigTest, EnvironmentReferencesAreReplacedInEveryScalarValue) {
+  ScopedEnvironment env({{"JG_TEST_PORT", "8090"},
+                         {"JG_TEST_KEY", "signer.pem"},
+                         {"JG_TEST_UNSET", nullptr},
+                         {"JG_TEST_ALG", "ES256"}});
+  auto config = parse(
+      "data_dir: ${JG_TEST_UNSET:-/var/lib/jotgate}\n"
+      "listeners:\n  - name: http\n    address: \"127.0.0.1:${JG_TEST_PORT}\"\n"
+      "virtual_proxies:\n  - name: A-${JG_TEST_UNSET:-}-$${x}\n    prefix: jwt\n"
+      "    listeners: [http]\n    upstreams: [http://127.0.0.1:9000]\n"
+      "    auth: { jwt: { key: '${JG_TEST_KEY}', algorithms: [RS256, &alg '${JG_TEST_ALG}'] } }\n"
+      "    response_headers: { X-A: *alg }\n");
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->data_dir, "/var/lib/jotgate");
+  EXPECT_EQ(config->listeners.at(0).port, 8090);
+  const VirtualProxy& v = config->virtual_proxies.at(0);
+  EXPECT_EQ(v.name, "A--${x}");
+  EXPECT_EQ(v.auth.jwt.key, (dir_ / "signer.pem").string());
+  EXPECT_EQ(v.auth.jwt.verifier.algorithms.size(), 2u);
+  EXPECT_EQ(v.response_headers.at(0).second, "ES256");  // an alias shares the replaced value
+}
+
+TEST_F(ConfigTest, UnsetOrMalformedReferencesAreErrorsAtTheirPlace) {
+  ScopedEnvironment env({{"JG_TEST_HOST", "127.0.0.1"}, {"JG_TEST_UNSET", nullptr}});
+  auto e = errors(
+      "listeners:\n  - name: http\n    address: ${JG_TEST_HOST}:${JG_TEST_UNSET}\n"
+      "virtual_proxies:\n  - name: \"A ${1X}\"\n    prefix: jwt\n"
+      "    listeners: [http]\n    upstreams: [http://127.0.0.1:9000]\n"
+      "    auth: { jwt: { key: \"\\x41${JG_TEST_UNSET\" } }\n");
+  ASSERT_EQ(e.size(), 3u);
+  // Only the reference is reported, not what its unreplaced text would cause (a bad address,
+  // an unreadable key file).
+  EXPECT_EQ(e[0],
+            "t.yaml:3:30: listeners[0].address: the environment variable JG_TEST_UNSET is not "
+            "set (${JG_TEST_UNSET:-default} gives a default)");
+  EXPECT_EQ(e[1],
+            "t.yaml:5:14: virtual_proxies[0].name: \"${1X}\" is not ${NAME} or "
+            "${NAME:-default} (NAME: letters, digits and _, not starting with a digit)");
+  // An escape makes the written text differ from the value: the place is the value's start.
+  EXPECT_EQ(e[2],
+            "t.yaml:9:25: virtual_proxies[0].auth.jwt.key: \"${\" is not closed by \"}\" (a "
+            "literal \"${\" is written \"$${\")");
+}
+
+TEST_F(ConfigTest, KeysAreNotExpanded) {
+  ScopedEnvironment env({{"JG_TEST_KEYNAME", "data_dir"}});
+  auto e = errors(with(vp(), "${JG_TEST_KEYNAME}: /tmp\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_TRUE(e[0].starts_with("t.yaml:13:1: ${JG_TEST_KEYNAME}: unknown key")) << e[0];
 }
 
 }  // namespace
