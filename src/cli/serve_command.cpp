@@ -138,6 +138,7 @@ void run_serve(const ServeOptions& options) {
   auto created_gates = auth::GateSet::create(config, clock);
   if (!created_gates) fail(created_gates.error().describe());
   std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
+  gates->restore_sessions();  // before any listener accepts
   auto server = proxy::Server::create(config, gates, {.threads = options.threads});
   if (!server)
     fail(server.error().detail.empty() ? server.error().describe() : server.error().detail);
@@ -170,6 +171,7 @@ void run_serve(const ServeOptions& options) {
   if (admin_server) admin_server->start();
   (*server)->run();  // returns after a signal and the graceful shutdown
   if (admin_server) admin_server->stop();
+  gates->save_sessions();  // after the drain: no request changes them any more
   std::cout << "jotgate stopped" << std::endl;
 }
 
@@ -197,7 +199,8 @@ void add_serve_command(CLI::App& root) {
       "in --data-dir (generated on first start), HTTPS on 127.0.0.1:--port, the virtual proxy\n"
       "\"jwt\" in front of a built-in upstream that shows the identity it received, and the\n"
       "user ACME\\demo allocated. It prints a curl command with a fresh token for that user.\n"
-      "SIGTERM or Ctrl-C: stop accepting, finish requests in flight, exit 0.\n"
+      "SIGTERM or Ctrl-C: stop accepting, finish requests in flight, save the sessions to\n"
+      "<data_dir>/sessions.db (read back at the next start), exit 0.\n"
       "Examples:\n"
       "  jotgate serve\n"
       "  jotgate serve --config jotgate.yaml --threads 4\n"

@@ -83,15 +83,15 @@ Result<void> write_sessions(const std::string& path, const std::vector<PrefixSes
   Database db(path, SQLITE_OPEN_READWRITE);
   // No journal: the file is new and only renamed into place once whole.
   if (!db.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA application_id=" +
-               std::to_string(kApplicationId) +
-               "; PRAGMA user_version=" + std::to_string(kSessionFileVersion) + "; BEGIN;" +
-               kSchema)) {
+               std::to_string(kApplicationId) + "; PRAGMA user_version=" +
+               std::to_string(kSessionFileVersion) + "; BEGIN;" + kSchema)) {
     return failure(db.error());
   }
   Statement session(db.get(),
                     "INSERT INTO sessions (prefix, id, directory, user_id, created_at, last_seen) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  Statement attribute(db.get(), "INSERT INTO attributes (session, name, value) VALUES (?1, ?2, ?3)");
+  Statement attribute(db.get(),
+                      "INSERT INTO attributes (session, name, value) VALUES (?1, ?2, ?3)");
   if (!session.ok() || !attribute.ok()) return failure(db.error());
   for (const PrefixSessions& group : saved) {
     for (const SavedSession& s : group.sessions) {

@@ -41,9 +41,10 @@ std::string Statement::text(int column) const {
 
 std::string_view Statement::blob(int column) const {
   const void* p = sqlite3_column_blob(stmt_, column);
-  return p == nullptr ? std::string_view()
-                      : std::string_view(static_cast<const char*>(p),
-                                         static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+  return p == nullptr
+             ? std::string_view()
+             : std::string_view(static_cast<const char*>(p),
+                                static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }

@@ -43,6 +43,8 @@ class StubGateSet final : public auth::GateSet {
   auth::Gate& gate(std::size_t) override { return gate_; }
   auth::SessionAdmin& admin() override { throw std::logic_error("no admin API here"); }
   void maintain() override {}
+  void restore_sessions() override {}
+  bool save_sessions() override { return true; }
   Gate gate_;
 };
 
