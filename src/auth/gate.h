@@ -107,8 +107,16 @@ class GateSet {
   // Tickets and sessions for the admin API.
   virtual SessionAdmin& admin() = 0;
   // Called about once a second by the server: expires sessions, picks up allocation changes
-  // made by `jotgate access` (revocations end sessions), records last use.
+  // made by `jotgate access` (revocations end sessions), records last use, and every
+  // session_store.save_interval starts saving the sessions on a thread of its own.
   virtual void maintain() = 0;
+  // Sessions across a restart, in <data_dir>/sessions.db. Once at start-up: reads the file into
+  // the virtual proxies of the same prefix, dropping the expired; a missing or unreadable file
+  // is logged and ignored.
+  virtual void restore_sessions() = 0;
+  // Writes the live sessions of every virtual proxy (after the drain of a graceful stop); false
+  // when it failed (logged).
+  virtual bool save_sessions() = 0;
 };
 
 }  // namespace jotgate::auth

@@ -1,28 +1,53 @@
 // GateSet::create: the gates of all virtual proxies, with what they share: access allocations,
-// the rejection audit, and the SessionAdmin over their sessions and tickets.
+// the rejection audit, the SessionAdmin over their sessions and tickets, and the sessions file.
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "auth/access_cache.h"
 #include "auth/audit.h"
 #include "auth/gate_session_admin.h"
 #include "auth/rejection_audit.h"
 #include "auth/virtual_proxy_gate.h"
+#include "session/session_file.h"
 
 namespace jotgate::auth {
 
 namespace {
 
+// One save at a time in the process, whichever GateSet (a reload builds a new one) starts it.
+std::mutex& save_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+// The sessions file and when to write it: copied from the configuration.
+struct SessionSaving {
+  std::string path;  // <data_dir>/sessions.db
+  UnixSeconds interval = 0;
+};
+
 class VirtualProxyGates final : public GateSet {
  public:
   VirtualProxyGates(std::shared_ptr<AccessCache> access, config::AccessSettings access_settings,
-                    std::string data_dir, const Clock& clock)
+                    std::string data_dir, const Clock& clock, SessionSaving saving)
       : access_(std::move(access)),
         access_settings_(std::move(access_settings)),
         data_dir_(std::move(data_dir)),
         clock_(clock),
+        saving_(std::move(saving)),
+        next_save_at_(clock.now_seconds() + saving_.interval),
         admin_(*access_, clock) {}
+  ~VirtualProxyGates() override {
+    if (periodic_save_.joinable()) periodic_save_.join();
+  }
 
   // The allocations of `previous` when they come from the same settings and database.
   static std::shared_ptr<AccessCache> shared_access(const VirtualProxyGates* previous,
@@ -69,6 +94,7 @@ class VirtualProxyGates final : public GateSet {
     const UnixSeconds now = clock_.now_seconds();
     for (auto& gate : gates_) gate->expire(now);
     rejections_.flush(now);
+    start_periodic_save(now);
     access_->maintain([&](const UserIdentity& user) {
       std::size_t ended = 0;
       for (auto& gate : gates_) ended += gate->sessions().remove_user(user);
@@ -76,6 +102,9 @@ class VirtualProxyGates final : public GateSet {
             {{"user", user.qualified()}, {"sessions_ended", std::to_string(ended)}});
     });
   }
+
+  void restore_sessions() override;
+  bool save_sessions() override;
 
  private:
   const VirtualProxyGate* find(const std::string& prefix) const {
@@ -85,16 +114,83 @@ class VirtualProxyGates final : public GateSet {
     return nullptr;
   }
 
+  void start_periodic_save(UnixSeconds now);
+
   const std::shared_ptr<AccessCache> access_;  // shared with the set it replaced, when unchanged
   const config::AccessSettings access_settings_;
   const std::string data_dir_;
   const Clock& clock_;
   RejectionAudit rejections_;
+  const SessionSaving saving_;
+  UnixSeconds next_save_at_;
+  std::thread periodic_save_;  // writes the file away from the maintenance tick
+  std::atomic<bool> periodic_save_running_{false};
   std::vector<std::unique_ptr<VirtualProxyGate>> gates_;
   std::vector<std::string> names_;  // by index, as gates_
   std::vector<bool> needs_keys_;
   GateSessionAdmin admin_;  // refers to gates_ and access_: declared after them
 };
+
+void VirtualProxyGates::start_periodic_save(UnixSeconds now) {
+  if (saving_.interval <= 0 || now < next_save_at_ || periodic_save_running_.load()) return;
+  next_save_at_ = now + saving_.interval;
+  if (periodic_save_.joinable()) periodic_save_.join();
+  periodic_save_running_.store(true);
+  periodic_save_ = std::thread([this] {
+    save_sessions();
+    periodic_save_running_.store(false);
+  });
+}
+
+void VirtualProxyGates::restore_sessions() {
+  const UnixSeconds now = clock_.now_seconds();
+  std::vector<session::PrefixSessions> groups;
+  if (auto saved = session::read_session_file(saving_.path)) {
+    groups = std::move(*saved);
+  } else {
+    std::error_code ec;
+    if (std::filesystem::exists(saving_.path, ec)) {
+      spdlog::warn("saved sessions ignored: {}; starting with no sessions", saved.error().detail);
+    } else {
+      spdlog::info("no saved sessions in {}: starting with none", saving_.path);
+    }
+  }
+  std::size_t restored = 0;
+  std::size_t expired = 0;
+  std::size_t of_removed_prefixes = 0;
+  for (session::PrefixSessions& group : groups) {
+    // Sessions belong to a prefix, as across a reload: another virtual proxy never gets them.
+    auto gate = std::find_if(gates_.begin(), gates_.end(),
+                             [&](const auto& g) { return g->prefix() == group.prefix; });
+    if (gate == gates_.end()) {
+      of_removed_prefixes += group.sessions.size();
+      continue;
+    }
+    const auto counts = (*gate)->sessions().import_sessions(std::move(group.sessions), now);
+    restored += counts.restored;
+    expired += counts.expired;
+  }
+  audit("sessions_restored", {{"count", std::to_string(restored)},
+                              {"dropped_expired", std::to_string(expired)},
+                              {"dropped_removed_prefix", std::to_string(of_removed_prefixes)}});
+}
+
+bool VirtualProxyGates::save_sessions() {
+  std::lock_guard lock(save_mutex());
+  const UnixSeconds now = clock_.now_seconds();
+  std::vector<session::PrefixSessions> saved;
+  std::size_t count = 0;
+  for (auto& gate : gates_) {
+    saved.push_back({gate->prefix(), gate->sessions().export_sessions(now)});
+    count += saved.back().sessions.size();
+  }
+  if (auto written = session::write_session_file(saving_.path, saved); !written) {
+    spdlog::warn("sessions not saved: {}", written.error().detail);
+    return false;
+  }
+  audit("sessions_saved", {{"count", std::to_string(count)}});
+  return true;
+}
 
 }  // namespace
 
@@ -108,8 +204,10 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
     if (!created) return created.error();
     access = std::move(*created);
   }
-  auto set =
-      std::make_unique<VirtualProxyGates>(std::move(access), config.access, config.data_dir, clock);
+  SessionSaving saving{(std::filesystem::path(config.data_dir) / "sessions.db").string(),
+                       config.session_store.save_interval_seconds};
+  auto set = std::make_unique<VirtualProxyGates>(std::move(access), config.access,
+                                                 config.data_dir, clock, std::move(saving));
   for (const config::VirtualProxy& vp : config.virtual_proxies) {
     if (auto added = set->add(vp, before); !added) return added.error();
   }

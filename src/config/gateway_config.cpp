@@ -267,7 +267,8 @@ class ConfigParser {
     expand_environment_references(yaml_text, root, "", expanded);
     if (!reader_.map(root, "",
                      {"data_dir", "listeners", "virtual_proxies", "access", "log_format",
-                      "access_log", "limits", "admin", "watch"})) {
+                      "access_log", "limits", "admin", "watch",
+                      "session_store"})) {
       return failure();
     }
     config_.data_dir =
@@ -276,6 +277,7 @@ class ConfigParser {
     parse_listeners(root);
     parse_virtual_proxies(root);
     parse_access(root);
+    parse_session_store(root);
     if (auto format = reader_.string(root, "", "log_format")) {
       if (*format == "text")
         config_.log_format = LogFormat::kText;
@@ -1024,6 +1026,23 @@ class ConfigParser {
         }
       }
       a.allocations = std::move(*list);
+    }
+  }
+
+  void parse_session_store(const YAML::Node& root) {
+    YAML::Node node = root["session_store"];
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!reader_.map(node, "session_store", {"type", "save_interval"})) return;
+    SessionStoreSettings& s = config_.session_store;
+    if (auto type = reader_.string(node, "session_store", "type")) {
+      if (*type == "memory")
+        s.type = SessionStoreType::kMemory;
+      else
+        reader_.error(node["type"], "session_store.type",
+                      in_quotes(*type) + " is not a session store type (expected: memory)");
+    }
+    if (auto interval = reader_.duration(node, "session_store", "save_interval")) {
+      s.save_interval_seconds = *interval;
     }
   }
 

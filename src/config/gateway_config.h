@@ -134,6 +134,15 @@ struct AccessSettings {
   bool operator==(const AccessSettings&) const = default;
 };
 
+// Where sessions live. memory: in the gateway's memory, saved to <data_dir>/sessions.db at a
+// graceful stop and every save_interval, read back at start (the scale-out issue adds others).
+enum class SessionStoreType { kMemory };
+
+struct SessionStoreSettings {
+  SessionStoreType type = SessionStoreType::kMemory;
+  std::int64_t save_interval_seconds = 60;  // 0 = only at a graceful stop
+};
+
 enum class LogFormat { kText, kJson };
 
 struct Limits {
@@ -169,6 +178,7 @@ struct GatewayConfig {
   std::vector<Listener> listeners;
   std::vector<VirtualProxy> virtual_proxies;
   AccessSettings access;
+  SessionStoreSettings session_store;
   LogFormat log_format = LogFormat::kText;
   std::string access_log;          // "" = standard output
   bool access_log_enabled = true;  // false: `access_log: off`

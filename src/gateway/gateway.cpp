@@ -171,6 +171,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& con
   auto impl = std::make_unique<Impl>(std::move(options), clock, config);
   auto gates = auth::GateSet::create(config, clock);
   if (!gates) return gates.error();
+  (*gates)->restore_sessions();  // before any listener accepts; a reload shares them instead
   Impl* self = impl.get();
   proxy::ServerOptions server_options{.threads = impl->options.threads,
                                       .handle_signals = true,
@@ -208,6 +209,9 @@ void Gateway::run() {
   if (impl_->admin_server) impl_->admin_server->start();
   impl_->server->run();  // returns after a signal and the graceful shutdown
   if (impl_->admin_server) impl_->admin_server->stop();
+  // After the drain, no request changes them any more; the gates in force hold every session
+  // (a reload shares the stores of a prefix).
+  impl_->server->gates()->save_sessions();
 }
 
 void Gateway::stop() { impl_->server->stop(); }

@@ -43,7 +43,8 @@ class Gateway {
   std::vector<proxy::ListenerInfo> listeners() const;
   std::optional<std::string> admin_address() const;  // "https://127.0.0.1:4243"
 
-  // Serves until SIGTERM/SIGINT (or stop()); returns after the graceful stop.
+  // Serves until SIGTERM/SIGINT (or stop()); returns after the graceful stop, with the sessions
+  // saved to data_dir/sessions.db (read back by the next start).
   void run();
   void stop();
   // Reads the configuration again and applies it, or changes nothing. `trigger` says what asked

@@ -14,7 +14,6 @@ namespace jotgate::session {
 
 namespace {
 
-using SessionId = std::array<unsigned char, 32>;
 constexpr UnixSeconds kNever = std::numeric_limits<UnixSeconds>::max();
 constexpr std::size_t kCookieSize = 43;  // base64url of 32 bytes, no padding
 
@@ -435,6 +434,47 @@ std::size_t SessionStore::expire(UnixSeconds now,
     if (removed_any) shard.sessions.shrink();
   }
   return expired;
+}
+
+std::vector<SavedSession> SessionStore::export_sessions(UnixSeconds now) const {
+  std::vector<SavedSession> out;
+  for (std::size_t s = 0; s < kShards; ++s) {
+    Shard& shard = shards_[s];
+    std::lock_guard lock(shard.mutex);
+    out.reserve(out.size() + shard.sessions.size());
+    for (const Entry& entry : shard.sessions.entries()) {
+      if (deadline_of(entry, limits_) <= now) continue;
+      out.push_back({entry.id, entry.user.user(), entry.user.attributes(), entry.created_at,
+                     entry.last_seen});
+    }
+  }
+  return out;
+}
+
+ImportCounts SessionStore::import_sessions(std::vector<SavedSession> sessions, UnixSeconds now) {
+  ImportCounts counts;
+  for (SavedSession& saved : sessions) {
+    Entry entry;
+    entry.id = saved.id;
+    entry.created_at = saved.created_at;
+    entry.last_seen = saved.last_seen;
+    const UnixSeconds at = deadline_of(entry, limits_);
+    if (at <= now) {
+      ++counts.expired;
+      continue;
+    }
+    const std::uint64_t key = key_of(entry.id);
+    if (key == 0) continue;  // never handed out by create()
+    entry.user = PackedUser(saved.user, saved.attributes);
+    entry.user_hash = hash_of(saved.user);
+    Shard& shard = shards_[shard_of(key)];
+    std::lock_guard lock(shard.mutex);
+    if (shard.sessions.find(key) != SessionTable::kNone) continue;
+    if (at != kNever) shard.deadlines.push({at, key});
+    shard.sessions.insert(std::move(entry));
+    ++counts.restored;
+  }
+  return counts;
 }
 
 std::size_t SessionStore::size() const {

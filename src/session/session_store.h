@@ -23,6 +23,7 @@
 namespace jotgate::session {
 
 using Attributes = std::vector<std::pair<std::string, std::string>>;
+using SessionId = std::array<unsigned char, 32>;  // what the cookie carries: a secret
 
 struct SessionLimits {
   std::int64_t inactivity_timeout_seconds = 30 * 60;  // 0 = none
@@ -38,6 +39,21 @@ struct SessionView {
 
 // Whether a lookup counts as use of the session (sliding expiry) or only looks at it.
 enum class Refresh { kYes, kNo };
+
+// A session as saved across a restart (session_file.h): all it holds. Its deadlines follow from
+// the two times and the limits of the store it is imported into.
+struct SavedSession {
+  SessionId id{};
+  UserIdentity user;
+  Attributes attributes;
+  UnixSeconds created_at = 0;  // max_lifetime counts from here
+  UnixSeconds last_seen = 0;   // inactivity_timeout counts from here
+};
+
+struct ImportCounts {
+  std::size_t restored = 0;
+  std::size_t expired = 0;  // past a deadline under this store's limits: dropped
+};
 
 enum class LookupStatus { kFound, kUnknown, kExpired };
 
@@ -81,6 +97,12 @@ class SessionStore {
   // sessions already open too.
   SessionLimits limits() const;
   void set_limits(SessionLimits limits);
+
+  // Copies of the live sessions, taken shard by shard under the shard's lock (no I/O inside).
+  std::vector<SavedSession> export_sessions(UnixSeconds now) const;
+  // Adds saved sessions (at start-up), dropping those expired under this store's limits. An id
+  // already present is skipped.
+  ImportCounts import_sessions(std::vector<SavedSession> sessions, UnixSeconds now);
 
   static constexpr std::size_t kShards = 64;
 

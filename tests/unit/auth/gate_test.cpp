@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -526,6 +527,92 @@ TEST_F(GateTest, LiveTicketsAreBoundedPerVirtualProxy) {
   // Once they have expired, there is room again.
   clock_.set(kNow + 60);
   EXPECT_TRUE(admin.issue_ticket(0, {{"ACME", "alice"}, {}, ""}).ok());
+}
+
+// A new GateSet on the same data_dir, as `serve` builds one at its next start.
+std::unique_ptr<GateSet> restart(const config::GatewayConfig& config, const Clock& clock) {
+  auto gates = GateSet::create(config, clock);
+  EXPECT_TRUE(gates.ok()) << gates.error().describe();
+  (*gates)->restore_sessions();
+  return std::move(*gates);
+}
+
+TEST_F(GateTest, SessionsSurviveARestartWithTheirClaims) {
+  start("    session: { inactivity_timeout: 60s }\n");
+  auto first =
+      check(FakeRequest().with("Authorization", "Bearer " + token({{"userId", "alice"},
+                                                                   {"userDirectory", "ACME"},
+                                                                   {"groups", {"g1", "g2"}},
+                                                                   {"email", "a@example.test"}})));
+  ASSERT_TRUE(first.allowed);
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  ASSERT_TRUE(gates_->save_sessions());
+  EXPECT_TRUE(fs::exists(fs::path(config_.data_dir) / "sessions.db"));
+  gates_ = restart(config_, clock_);
+
+  clock_.set(kNow + 59);
+  auto again = check(FakeRequest().with("Cookie", cookie));
+  ASSERT_TRUE(again.allowed) << again.refusal.body;
+  EXPECT_FALSE(again.set_cookie);  // the same session, not a new one
+  EXPECT_EQ(header_of(again.upstream_headers, "X-Jotgate-User"),
+            "UserDirectory=ACME; UserId=alice");
+  EXPECT_EQ(header_of(again.upstream_headers, "X-Groups"), "g1,g2");
+  EXPECT_EQ(header_of(again.upstream_headers, "X-Email"), "a@example.test");
+  // Its inactivity timer came along (last use at kNow + 59).
+  clock_.set(kNow + 59 + 61);
+  EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).refusal.status, 401);
+}
+
+TEST_F(GateTest, RestoredSessionsGoOnlyToTheirPrefix) {
+  start();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  ASSERT_TRUE(gates_->save_sessions());
+  config::GatewayConfig renamed = config_;
+  renamed.virtual_proxies[0].prefix = "other";  // same cookie name, another prefix
+  gates_ = restart(renamed, clock_);
+  EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).refusal.status, 401);
+}
+
+TEST_F(GateTest, ExpiredSessionsAreNotRestored) {
+  start("    session: { inactivity_timeout: 60s }\n");
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  ASSERT_TRUE(gates_->save_sessions());
+  clock_.set(kNow + 61);  // down longer than the inactivity timeout
+  gates_ = restart(config_, clock_);
+  EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).refusal.status, 401);
+}
+
+TEST_F(GateTest, MaintainSavesEverySaveInterval) {
+  start("",
+        "access: { allocations: [\"ACME\\\\alice\"] }\nsession_store: { save_interval: 30s }\n");
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  const fs::path file = fs::path(config_.data_dir) / "sessions.db";
+  clock_.set(kNow + 29);
+  gates_->maintain();
+  gates_.reset();  // joins a save in progress
+  EXPECT_FALSE(fs::exists(file));
+
+  gates_ = restart(config_, clock_);
+  auto again = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  clock_.set(kNow + 59);
+  gates_->maintain();  // 30 s after this GateSet was built
+  gates_.reset();
+  ASSERT_TRUE(fs::exists(file));
+  gates_ = restart(config_, clock_);
+  EXPECT_TRUE(check(FakeRequest().with("Cookie", cookie_pair(*again.set_cookie))).allowed);
+  // Created after the last save of the first GateSet: lost, as with kill -9.
+  EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).refusal.status, 401);
+}
+
+TEST_F(GateTest, ACorruptSessionsFileIsIgnored) {
+  start();
+  fs::create_directories(config_.data_dir);
+  std::ofstream(fs::path(config_.data_dir) / "sessions.db") << std::string(1000, 'x');
+  gates_ = restart(config_, clock_);
+  EXPECT_TRUE(check(FakeRequest().with("Authorization", "Bearer " + alice_token())).allowed);
 }
 
 }  // namespace

@@ -79,7 +79,31 @@ TEST_F(ConfigTest, MinimalConfigHasTheDocumentedDefaults) {
   EXPECT_EQ(v.upstreams.at(0).host, "127.0.0.1");
   EXPECT_EQ(v.upstreams.at(0).port, 9000);
   EXPECT_EQ(config->access.mode, AccessMode::kAllocated);
+  EXPECT_EQ(config->session_store.type, SessionStoreType::kMemory);
+  EXPECT_EQ(config->session_store.save_interval_seconds, 60);
   EXPECT_EQ(config->log_format, LogFormat::kText);
+}
+
+TEST_F(ConfigTest, SessionStoreSettings) {
+  auto config = parse(with(vp(), "session_store: { type: memory, save_interval: 5m }\n"));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->session_store.save_interval_seconds, 300);
+  auto off = parse(with(vp(), "session_store: { save_interval: 0 }\n"));
+  ASSERT_TRUE(off.ok()) << off.error().detail;
+  EXPECT_EQ(off->session_store.save_interval_seconds, 0);
+}
+
+TEST_F(ConfigTest, SessionStoreErrors) {
+  auto e = errors(with(vp(), "session_store:\n  type: redis\n  save_interval: 1ms\n  path: x\n"));
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0],
+            "t.yaml:16:3: session_store.path: unknown key (expected one of: type, save_interval)");
+  EXPECT_EQ(e[1],
+            "t.yaml:14:9: session_store.type: \"redis\" is not a session store type (expected: "
+            "memory)");
+  EXPECT_EQ(e[2],
+            "t.yaml:15:18: session_store.save_interval: expected a duration such as 90s, 30m, 8h, "
+            "2d or whole seconds");
 }
 
 TEST_F(ConfigTest, FullExampleParses) {

@@ -45,6 +45,8 @@ class StubGateSet final : public auth::GateSet {
   void maintain() override {}
   void activate() override {}
   std::vector<auth::KeyStatus> key_status() const override { return {}; }
+  void restore_sessions() override {}
+  bool save_sessions() override { return true; }
   Gate gate_;
 };
 

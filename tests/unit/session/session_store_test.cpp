@@ -274,5 +274,65 @@ TEST(SessionStore, RandomOperationsMatchASimpleModel) {
   }
 }
 
+TEST(SessionStore, ExportedSessionsComeBackWholeInAnotherStore) {
+  SessionStore store(SessionLimits{60, 1000});
+  auto alice = store.create(kAlice, {{"X-Groups", "a,b"}, {"X-Email", "a@example.test"}}, 1000);
+  auto bob = store.create(kBob, {}, 1010);
+  ASSERT_EQ(store.lookup(alice.cookie_value, 1030).status, LookupStatus::kFound);
+  auto saved = store.export_sessions(1040);
+  ASSERT_EQ(saved.size(), 2u);
+
+  SessionStore restored(SessionLimits{60, 1000});
+  auto counts = restored.import_sessions(std::move(saved), 1050);
+  EXPECT_EQ(counts.restored, 2u);
+  EXPECT_EQ(counts.expired, 0u);
+  auto found = restored.lookup(alice.cookie_value, 1050, Refresh::kNo);
+  ASSERT_EQ(found.status, LookupStatus::kFound);
+  EXPECT_EQ(found.session.user, kAlice);
+  EXPECT_EQ(found.session.handle, alice.handle);
+  EXPECT_EQ(found.session.attributes,
+            (Attributes{{"X-Groups", "a,b"}, {"X-Email", "a@example.test"}}));
+  EXPECT_EQ(found.session.expires_at, 1090);  // last use at 1030 + 60
+  EXPECT_EQ(restored.lookup(bob.cookie_value, 1050).session.user, kBob);
+  // The inactivity timer and the lifetime deadline came along: expiry without lookups sees them.
+  EXPECT_EQ(restored.expire(1089), 0u);
+  EXPECT_EQ(restored.expire(1091), 1u);  // alice; bob was used at 1050
+  EXPECT_EQ(restored.size(), 1u);
+}
+
+TEST(SessionStore, ImportDropsSessionsExpiredUnderTheNewLimits) {
+  SessionStore store(SessionLimits{600, 0});
+  store.create(kAlice, {}, 1000);
+  auto recent = store.create(kBob, {}, 1500);
+  auto saved = store.export_sessions(1500);
+  ASSERT_EQ(saved.size(), 2u);
+
+  // Shorter settings after the restart: alice's last use is too old, bob's is not.
+  SessionStore restored(SessionLimits{300, 0});
+  auto counts = restored.import_sessions(saved, 1600);
+  EXPECT_EQ(counts.restored, 1u);
+  EXPECT_EQ(counts.expired, 1u);
+  EXPECT_EQ(restored.lookup(recent.cookie_value, 1600).status, LookupStatus::kFound);
+
+  SessionStore lifetime(SessionLimits{0, 550});  // alice was created more than 550 s ago
+  counts = lifetime.import_sessions(saved, 1600);
+  EXPECT_EQ(counts.restored, 1u);
+  EXPECT_EQ(counts.expired, 1u);
+  // An id already present is not imported twice.
+  EXPECT_EQ(lifetime.import_sessions(saved, 1600).restored, 0u);
+  EXPECT_EQ(lifetime.size(), 1u);
+}
+
+TEST(SessionStore, ExportSkipsExpiredSessions) {
+  SessionStore store(SessionLimits{60, 0});
+  store.create(kAlice, {}, 1000);
+  store.create(kBob, {}, 1100);
+  auto saved = store.export_sessions(1100);
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].user, kBob);
+  EXPECT_EQ(saved[0].created_at, 1100);
+  EXPECT_EQ(saved[0].last_seen, 1100);
+}
+
 }  // namespace
 }  // namespace jotgate::session
