@@ -443,7 +443,7 @@ std::vector<SavedSession> SessionStore::export_sessions(UnixSeconds now) const {
     std::lock_guard lock(shard.mutex);
     out.reserve(out.size() + shard.sessions.size());
     for (const Entry& entry : shard.sessions.entries()) {
-      if (deadline_of(entry, limits_) <= now) continue;
+      if (deadline_of(entry, limits()) <= now) continue;
       out.push_back({entry.id, entry.user.user(), entry.user.attributes(), entry.created_at,
                      entry.last_seen});
     }
@@ -458,7 +458,7 @@ ImportCounts SessionStore::import_sessions(std::vector<SavedSession> sessions, U
     entry.id = saved.id;
     entry.created_at = saved.created_at;
     entry.last_seen = saved.last_seen;
-    const UnixSeconds at = deadline_of(entry, limits_);
+    const UnixSeconds at = deadline_of(entry, limits());
     if (at <= now) {
       ++counts.expired;
       continue;
