@@ -117,3 +117,19 @@ def test_missing_file(tmp_path):
     done = run_jotgate("config", "check", tmp_path / "none.yaml")
     assert done.returncode == 1
     assert "none.yaml" in done.stderr
+
+
+def test_ops_section_errors_name_their_place(tmp_path):
+    text = VALID + "ops:\n  address: localhost\n  port: 9100\n"
+    assert check_errors(tmp_path, text) == [
+        "F:30:3: ops.port: unknown key (expected one of: address)",
+        'F:29:12: ops.address: "localhost" is not host:port (IPv6: [::1]:9100)',
+    ]
+    assert check_errors(tmp_path, VALID + "ops: 9100\n") == [
+        "F:28:6: ops: expected a mapping"]
+
+
+def test_ops_section_is_valid(tmp_path):
+    path = write(tmp_path, VALID + "ops: { address: \"[::1]:0\" }\n")
+    done = run_jotgate("config", "check", path)
+    assert done.returncode == 0, done.stderr
