@@ -57,11 +57,14 @@ JwtAuthenticator::JwtAuthenticator(jose::JwtVerifier verifier,
       forward_claims_(std::move(forward_claims)),
       tokens_(cache_size > 0 ? std::make_unique<TokenCache>(cache_size) : nullptr) {}
 
-Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, UnixSeconds now) {
+Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, UnixSeconds now,
+                                                      TokenCacheLookup* lookup) {
   VerifiedBearer out;
   if (tokens_) {
     out.cache_key = TokenCache::digest(token);
-    if (auto hit = tokens_->find(*out.cache_key, now)) {
+    auto hit = tokens_->find(*out.cache_key, now);
+    if (lookup != nullptr) *lookup = hit ? TokenCacheLookup::kHit : TokenCacheLookup::kMiss;
+    if (hit) {
       out.credential = {std::move(hit->user), std::move(hit->attributes)};
       out.session_handle = hit->session_handle;
       out.session_cookie = std::move(hit->session_cookie);

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "auth/credential.h"
+#include "auth/gate.h"
 #include "auth/token_cache.h"
 #include "base/clock.h"
 #include "base/result.h"
@@ -44,10 +45,14 @@ class JwtAuthenticator {
 
   // The token's user and forwarded claims; kIdentityInvalid when its identity cannot be
   // forwarded, else the verifier's reason. Verified tokens are cached until their exp.
-  Result<VerifiedBearer> authenticate(std::string_view token, UnixSeconds now);
+  // `lookup` (if given) says whether the token cache was asked and knew the token.
+  Result<VerifiedBearer> authenticate(std::string_view token, UnixSeconds now,
+                                      TokenCacheLookup* lookup = nullptr);
   // Records the session a verified token signed in (no-op without a cache).
   void remember_session(const VerifiedBearer& bearer, std::uint64_t session_handle,
                         std::string cookie_value);
+  // The verification keys (jwt.key), each usable for at least one allowed algorithm.
+  std::size_t keys_loaded() const { return verifier_.keys().keys().size(); }
 
   // A token without exp is verified again after this long.
   static constexpr UnixSeconds kNoExpiryCacheSeconds = 300;

@@ -23,6 +23,8 @@
 #include "config/gateway_config.h"
 #include "jose/jws.h"
 #include "jose/key.h"
+#include "metrics/registry.h"
+#include "ops/ops_server.h"
 #include "pki/bundle.h"
 #include "proxy/demo_upstream.h"
 #include "proxy/server.h"
@@ -38,9 +40,27 @@ struct ServeOptions {
   unsigned threads = 0;
   std::string data_dir = "jotgate-data";
   std::uint16_t port = 8443;
+  std::uint16_t ops_port = 9100;
 };
 
 [[noreturn]] void fail(std::string_view message) { cli::fail(kExitFailed, "serve", message); }
+
+// What the ops listener shows of the running gateway (called on the ops listener's thread).
+class GatewayOps final : public ops::OpsSource {
+ public:
+  GatewayOps(const proxy::Server& server, const metrics::Registry& registry)
+      : server_(server), registry_(registry) {}
+  std::string metrics_text() override {
+    metrics::Scrape live;
+    server_.collect(live);
+    return registry_.exposition(live);
+  }
+  std::vector<metrics::ReadinessProblem> readiness() override { return server_.readiness(); }
+
+ private:
+  const proxy::Server& server_;
+  const metrics::Registry& registry_;
+};
 
 // A YAML double-quoted scalar.
 std::string yaml_quote(const std::string& text) {
@@ -76,7 +96,7 @@ pki::BundleFiles demo_certificates(const fs::path& certs) {
 }
 
 std::string embedded_config(const fs::path& data_dir, const pki::BundleFiles& files,
-                            std::uint16_t port, std::uint16_t demo_port) {
+                            std::uint16_t port, std::uint16_t demo_port, std::uint16_t ops_port) {
   std::ostringstream yaml;
   yaml << "data_dir: " << yaml_quote(data_dir.string()) << "\n"
        << "listeners:\n"
@@ -95,7 +115,9 @@ std::string embedded_config(const fs::path& data_dir, const pki::BundleFiles& fi
        << "        key: " << yaml_quote(files.signer_cert) << "\n"
        << "access:\n"
        << "  mode: allocated\n"
-       << "  allocations: [\"ACME\\\\demo\"]\n";
+       << "  allocations: [\"ACME\\\\demo\"]\n"
+       << "ops:\n"
+       << "  address: " << yaml_quote("127.0.0.1:" + std::to_string(ops_port)) << "\n";
   return yaml.str();
 }
 
@@ -129,7 +151,8 @@ void run_serve(const ServeOptions& options) {
     auto started = proxy::DemoUpstream::start();
     if (!started) fail(started.error().message());
     demo = std::move(*started);
-    std::string yaml = embedded_config(data_dir, *demo_files, options.port, demo->port());
+    std::string yaml =
+        embedded_config(data_dir, *demo_files, options.port, demo->port(), options.ops_port);
     auto parsed = config::parse_config(yaml, "<embedded default>", fs::current_path().string());
     if (!parsed) fail("embedded default configuration: " + parsed.error().detail);
     config = std::move(*parsed);
@@ -138,7 +161,9 @@ void run_serve(const ServeOptions& options) {
   auto created_gates = auth::GateSet::create(config, clock);
   if (!created_gates) fail(created_gates.error().describe());
   std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
-  auto server = proxy::Server::create(config, gates, {.threads = options.threads});
+  metrics::Registry registry(JOTGATE_VERSION, clock.now_seconds());
+  auto server =
+      proxy::Server::create(config, gates, {.threads = options.threads, .metrics = &registry});
   if (!server)
     fail(server.error().detail.empty() ? server.error().describe() : server.error().detail);
   std::unique_ptr<admin::AdminServer> admin_server;
@@ -147,6 +172,14 @@ void run_serve(const ServeOptions& options) {
     if (!created)
       fail(created.error().detail.empty() ? created.error().describe() : created.error().detail);
     admin_server = std::move(*created);
+  }
+  GatewayOps ops_source(**server, registry);
+  std::unique_ptr<ops::OpsServer> ops_server;
+  if (config.ops) {
+    auto created = ops::OpsServer::create(*config.ops, config.limits, ops_source);
+    if (!created)
+      fail(created.error().detail.empty() ? created.error().describe() : created.error().detail);
+    ops_server = std::move(*created);
   }
 
   // One line per listener, the bound address first (port 0 in the config: the one the system
@@ -157,6 +190,8 @@ void run_serve(const ServeOptions& options) {
     std::cout << "  " << addresses[i] << " (listener " << config.listeners[i].name << ")\n";
   }
   if (admin_server) std::cout << "  " << admin_server->address() << " (admin API)\n";
+  if (ops_server)
+    std::cout << "  " << ops_server->address() << " (ops: /healthz /readyz /metrics)\n";
   if (embedded) {
     std::string token = demo_token(demo_files->signer_key, clock.now_seconds());
     fs::path ca = fs::path(options.data_dir) / "certs" / "ca.pem";
@@ -168,7 +203,9 @@ void run_serve(const ServeOptions& options) {
   }
   std::cout << "Stop with Ctrl-C." << std::endl;
   if (admin_server) admin_server->start();
-  (*server)->run();  // returns after a signal and the graceful shutdown
+  if (ops_server) ops_server->start();
+  (*server)->run();  // returns after a signal and the graceful shutdown; /readyz says 503 meanwhile
+  if (ops_server) ops_server->stop();
   if (admin_server) admin_server->stop();
   std::cout << "jotgate stopped" << std::endl;
 }
@@ -192,16 +229,23 @@ void add_serve_command(CLI::App& root) {
   serve->add_option("--port", options->port, "HTTPS port of the embedded demo")
       ->capture_default_str()
       ->excludes(config);
+  serve
+      ->add_option("--ops-port", options->ops_port,
+                   "Ops listener port of the embedded demo (/healthz /readyz /metrics; 0: any "
+                   "free port)")
+      ->capture_default_str()
+      ->excludes(config);
   serve->footer(
       "Without --config, jotgate serves an embedded demo: certificates and a token-signing key\n"
       "in --data-dir (generated on first start), HTTPS on 127.0.0.1:--port, the virtual proxy\n"
       "\"jwt\" in front of a built-in upstream that shows the identity it received, and the\n"
-      "user ACME\\demo allocated. It prints a curl command with a fresh token for that user.\n"
+      "user ACME\\demo allocated; /healthz, /readyz and /metrics on http://127.0.0.1:--ops-port.\n"
+      "It prints a curl command with a fresh token for that user.\n"
       "SIGTERM or Ctrl-C: stop accepting, finish requests in flight, exit 0.\n"
       "Examples:\n"
       "  jotgate serve\n"
       "  jotgate serve --config jotgate.yaml --threads 4\n"
-      "  jotgate serve --data-dir /tmp/demo --port 9443\n");
+      "  jotgate serve --data-dir /tmp/demo --port 9443 --ops-port 0\n");
   serve->callback([options] { run_serve(*options); });
 }
 

@@ -70,8 +70,7 @@ void TextWriter::begin_sample(std::string_view name, std::initializer_list<Label
   text_.push_back('}');
 }
 
-void TextWriter::sample(std::string_view name, std::initializer_list<Label> labels,
-                        double value) {
+void TextWriter::sample(std::string_view name, std::initializer_list<Label> labels, double value) {
   begin_sample(name, labels);
   text_.push_back(' ');
   text_ += format_value(value);

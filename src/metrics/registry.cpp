@@ -175,8 +175,7 @@ std::string Registry::exposition(const Scrape& live) const {
       cumulative += totals.buckets[i];
       const std::string le =
           i < kDurationBuckets.size() ? format_value(kDurationBuckets[i]) : "+Inf";
-      out.sample("jotgate_request_duration_seconds_bucket", {{"vp", name}, {"le", le}},
-                 cumulative);
+      out.sample("jotgate_request_duration_seconds_bucket", {{"vp", name}, {"le", le}}, cumulative);
     }
     out.sample("jotgate_request_duration_seconds_sum", {{"vp", name}}, totals.duration_sum);
     out.sample("jotgate_request_duration_seconds_count", {{"vp", name}}, totals.duration_count);

@@ -122,7 +122,7 @@ class VirtualProxyMetrics {
   static constexpr std::size_t kCodes = 500;  // 100..599
   static constexpr std::size_t kReasons = static_cast<std::size_t>(Reason::kListenFailed) + 1;
   struct alignas(64) Block {
-    std::array<Counter, kCodes> requests;  // by status - kFirstCode
+    std::array<Counter, kCodes> requests;                               // by status - kFirstCode
     std::array<Counter, kDurationBuckets.size() + 1> duration_buckets;  // last: +Inf
     std::atomic<double> duration_sum{0};
     std::array<Counter, kAcceptedReasons.size()> accepted;
@@ -133,9 +133,7 @@ class VirtualProxyMetrics {
     Counter websockets_opened;
     Counter websockets_closed;
   };
-  Block* block(std::size_t worker) const {
-    return worker < workers_ ? &blocks_[worker] : nullptr;
-  }
+  Block* block(std::size_t worker) const { return worker < workers_ ? &blocks_[worker] : nullptr; }
 
   const std::string name_;
   const std::size_t workers_;
@@ -148,7 +146,7 @@ class VirtualProxyMetrics {
 
 // Sums over the workers of one virtual proxy's counters.
 struct VirtualProxyMetrics::Totals {
-  std::vector<std::pair<int, std::uint64_t>> requests;  // code, count (non-zero only)
+  std::vector<std::pair<int, std::uint64_t>> requests;               // code, count (non-zero only)
   std::array<std::uint64_t, kDurationBuckets.size() + 1> buckets{};  // not cumulative
   double duration_sum = 0;
   std::uint64_t duration_count = 0;

@@ -15,14 +15,21 @@ Answer text(int status, std::string body) {
 Answer readiness(OpsSource& source) {
   const std::vector<metrics::ReadinessProblem> problems = source.readiness();
   if (problems.empty()) return text(200, "ready\n");
-  nlohmann::json list = nlohmann::json::array();
+  // In this order: "ready" first, each problem's fields as documented.
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& p : problems) {
-    list.push_back({{"component", p.component}, {"name", p.name}, {"problem", p.problem}});
+    nlohmann::ordered_json problem;
+    problem["component"] = p.component;
+    problem["name"] = p.name;
+    problem["problem"] = p.problem;
+    list.push_back(std::move(problem));
   }
-  const nlohmann::json body = {{"ready", false}, {"problems", std::move(list)}};
+  nlohmann::ordered_json body;
+  body["ready"] = false;
+  body["problems"] = std::move(list);
   return Answer{503,
                 {{"Content-Type", "application/json"}},
-                body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+                body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)};
 }
 
 }  // namespace
@@ -39,9 +46,7 @@ Answer answer_ops_request(std::string_view method, std::string_view target, OpsS
   }
   if (path == "/healthz") return text(200, "ok\n");
   if (path == "/readyz") return readiness(source);
-  return Answer{200,
-                {{"Content-Type", std::string(metrics::kContentType)}},
-                source.metrics_text()};
+  return Answer{200, {{"Content-Type", std::string(metrics::kContentType)}}, source.metrics_text()};
 }
 
 }  // namespace jotgate::ops

@@ -84,13 +84,14 @@ asio::awaitable<bool> OpsServer::Impl::serve_one(beast::tcp_stream& stream,
   Answer answer;
   bool keep_alive = false;
   if (ec == http::error::header_limit) {
-    answer = Answer{431, {{"Content-Type", "text/plain; charset=utf-8"}},
-                    "Request Header Fields Too Large\n"};
+    answer = Answer{
+        431, {{"Content-Type", "text/plain; charset=utf-8"}}, "Request Header Fields Too Large\n"};
   } else if (ec) {
     co_return false;  // closed, timed out, or not HTTP: nothing worth answering
   } else if (!parser.is_done()) {
     // No request of the ops listener has a body: refused unread, then closed.
-    answer = Answer{400, {{"Content-Type", "text/plain; charset=utf-8"}},
+    answer = Answer{400,
+                    {{"Content-Type", "text/plain; charset=utf-8"}},
                     "Bad Request: the ops listener takes no request body\n"};
   } else {
     const auto& request = parser.get();

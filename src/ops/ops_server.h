@@ -25,8 +25,7 @@ class OpsServer {
   // Binds the address ("cannot listen on 127.0.0.1:9100 (ops listener): ..."). `source` must
   // outlive the server.
   static Result<std::unique_ptr<OpsServer>> create(const config::OpsSettings& settings,
-                                                   const config::Limits& limits,
-                                                   OpsSource& source);
+                                                   const config::Limits& limits, OpsSource& source);
   ~OpsServer();  // stops and joins
 
   std::string address() const;  // "http://127.0.0.1:9100" with the bound port

@@ -68,7 +68,7 @@ Result<void> Server::Impl::build(const config::GatewayConfig& config,
     workers.push_back(std::make_unique<Worker>(state, t));
     executors.push_back(workers.back()->ioc.get_executor());
   }
-  auto built = Runtime::create(config, std::move(gates), executors);
+  auto built = Runtime::create(config, std::move(gates), executors, options.metrics);
   if (!built) return built.error();
   runtime = std::move(*built);
   for (auto& worker : workers) worker->runtime = runtime;
@@ -225,6 +225,45 @@ void Server::run() {
   for (auto& thread : threads) thread.join();
   // Idle upstream sockets belong to the workers' io_contexts: closed before those go.
   impl.runtime->close_idle_upstreams();
+}
+
+void Server::collect(metrics::Scrape& scrape) const {
+  const Runtime& runtime = *impl_->runtime;
+  for (const ListenerRuntime& listener : runtime.listeners) {
+    scrape.listeners.push_back(
+        {listener.config.name, impl_->open_connections[listener.index]->load()});
+  }
+  const auto now = std::chrono::steady_clock::now();
+  for (const VirtualProxyRuntime& vp : runtime.virtual_proxies) {
+    metrics::Scrape::VirtualProxy live{
+        vp.config.name, vp.gate->live_sessions(), vp.gate->keys_loaded(), {}};
+    for (const UpstreamRuntime& upstream : vp.upstreams) {
+      live.upstreams.push_back({upstream.config.url, !runtime.health().is_down(upstream.id, now)});
+    }
+    scrape.virtual_proxies.push_back(std::move(live));
+  }
+}
+
+std::vector<metrics::ReadinessProblem> Server::readiness() const {
+  std::vector<metrics::ReadinessProblem> problems;
+  const Runtime& runtime = *impl_->runtime;
+  if (impl_->state.stopping.load()) {
+    // The acceptors are being closed on the control thread: not looked at any more.
+    problems.push_back({"gateway", "", "shutting down"});
+  } else {
+    for (const ListenerRuntime& listener : runtime.listeners) {
+      if (listener.index >= impl_->acceptors.size() ||
+          !impl_->acceptors[listener.index]->is_open()) {
+        problems.push_back({"listener", listener.config.name, "not listening"});
+      }
+    }
+  }
+  for (const VirtualProxyRuntime& vp : runtime.virtual_proxies) {
+    if (vp.config.auth.method == config::AuthMethod::kJwt && vp.gate->keys_loaded() == 0) {
+      problems.push_back({"virtual_proxy", vp.config.name, "no usable verification key"});
+    }
+  }
+  return problems;
 }
 
 void Server::stop() {

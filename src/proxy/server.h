@@ -13,12 +13,15 @@
 #include "auth/gate.h"
 #include "base/result.h"
 #include "config/gateway_config.h"
+#include "metrics/readiness.h"
+#include "metrics/registry.h"
 
 namespace jotgate::proxy {
 
 struct ServerOptions {
-  unsigned threads = 0;        // 0: one per core
-  bool handle_signals = true;  // SIGTERM/SIGINT start the graceful shutdown
+  unsigned threads = 0;                  // 0: one per core
+  bool handle_signals = true;            // SIGTERM/SIGINT start the graceful shutdown
+  metrics::Registry* metrics = nullptr;  // null: nothing counted; else outlives the server
 };
 
 class Server {
@@ -39,6 +42,13 @@ class Server {
   void run();
   // Starts the graceful shutdown; callable from any thread.
   void stop();
+
+  // Any thread (the ops listener's): the gauges of a scrape (open connections by listener,
+  // live sessions, keys and upstream health by virtual proxy), and what keeps the gateway from
+  // being ready: a listener not bound, a virtual proxy of auth.method jwt without a usable
+  // key, or the shutdown in progress. Empty: ready.
+  void collect(metrics::Scrape& scrape) const;
+  std::vector<metrics::ReadinessProblem> readiness() const;
 
  private:
   struct Impl;

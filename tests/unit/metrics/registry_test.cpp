@@ -106,17 +106,18 @@ TEST(Registry, ExpositionOfAFreshGateway) {
   EXPECT_EQ(lines_of(text, "jotgate_upstream_healthy"),
             "jotgate_upstream_healthy{vp=\"jwt\",upstream=\"http://127.0.0.1:8080\"} 1\n");
   EXPECT_EQ(lines_of(text, "jotgate_keys_loaded"), "jotgate_keys_loaded{vp=\"jwt\"} 1\n");
-  EXPECT_EQ(lines_of(text, "process_start_time_seconds"), "process_start_time_seconds 1700000000\n");
+  EXPECT_EQ(lines_of(text, "process_start_time_seconds"),
+            "process_start_time_seconds 1700000000\n");
 }
 
 TEST(Registry, ExpositionAfterTraffic) {
   Registry registry("1", 0);
   auto vp = registry.virtual_proxy("jwt", 2);
   auto unrouted = registry.virtual_proxy("", 2);
-  vp->count_request(0, 200, 0.003);   // first bucket
-  vp->count_request(1, 200, 0.005);   // le is inclusive
-  vp->count_request(1, 401, 0.7);     // le="1"
-  vp->count_request(0, 502, 60);      // past the last bound: +Inf only
+  vp->count_request(0, 200, 0.003);  // first bucket
+  vp->count_request(1, 200, 0.005);  // le is inclusive
+  vp->count_request(1, 401, 0.7);    // le="1"
+  vp->count_request(0, 502, 60);     // past the last bound: +Inf only
   unrouted->count_request(0, 404, 0.001);
   vp->count_accepted(0, "jwt");
   vp->count_accepted(1, "session");
@@ -156,11 +157,12 @@ TEST(Registry, ExpositionAfterTraffic) {
             "jotgate_auth_decisions_total{vp=\"jwt\",result=\"accepted\",reason=\"jwt\"} 1\n"
             "jotgate_auth_decisions_total{vp=\"jwt\",result=\"rejected\",reason=\"TOKEN_EXPIRED\"} "
             "1\n");
-  EXPECT_EQ(lines_of(text, "jotgate_upstream_requests_total"),
-            "jotgate_upstream_requests_total{vp=\"jwt\",upstream=\"http://u:1\",outcome=\"answered\"} "
-            "1\n"
-            "jotgate_upstream_requests_total{vp=\"jwt\",upstream=\"http://u:1\",outcome=\"timeout\"} "
-            "1\n");
+  EXPECT_EQ(
+      lines_of(text, "jotgate_upstream_requests_total"),
+      "jotgate_upstream_requests_total{vp=\"jwt\",upstream=\"http://u:1\",outcome=\"answered\"} "
+      "1\n"
+      "jotgate_upstream_requests_total{vp=\"jwt\",upstream=\"http://u:1\",outcome=\"timeout\"} "
+      "1\n");
   EXPECT_EQ(lines_of(text, "jotgate_websockets_open"), "jotgate_websockets_open{vp=\"jwt\"} 1\n");
   EXPECT_EQ(lines_of(text, "jotgate_config_"),
             "jotgate_config_reloads_total{result=\"ok\"} 1\n"
