@@ -161,9 +161,10 @@ void run_serve(const ServeOptions& options) {
   auto created_gates = auth::GateSet::create(config, clock);
   if (!created_gates) fail(created_gates.error().describe());
   std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
+  // Requests are counted only when something can read the counts (the ops listener).
   metrics::Registry registry(JOTGATE_VERSION, clock.now_seconds());
-  auto server =
-      proxy::Server::create(config, gates, {.threads = options.threads, .metrics = &registry});
+  auto server = proxy::Server::create(
+      config, gates, {.threads = options.threads, .metrics = config.ops ? &registry : nullptr});
   if (!server)
     fail(server.error().detail.empty() ? server.error().describe() : server.error().detail);
   std::unique_ptr<admin::AdminServer> admin_server;

@@ -122,11 +122,11 @@ def test_missing_file(tmp_path):
 def test_ops_section_errors_name_their_place(tmp_path):
     text = VALID + "ops:\n  address: localhost\n  port: 9100\n"
     assert check_errors(tmp_path, text) == [
-        "F:30:3: ops.port: unknown key (expected one of: address)",
-        'F:29:12: ops.address: "localhost" is not host:port (IPv6: [::1]:9100)',
+        "F:26:3: ops.port: unknown key (expected one of: address)",
+        'F:25:12: ops.address: "localhost" is not host:port (IPv6: [::1]:9100)',
     ]
     assert check_errors(tmp_path, VALID + "ops: 9100\n") == [
-        "F:28:6: ops: expected a mapping"]
+        "F:24:6: ops: expected a mapping"]
 
 
 def test_ops_section_is_valid(tmp_path):
