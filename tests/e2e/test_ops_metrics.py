@@ -4,6 +4,7 @@ checked after known traffic."""
 import json
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -252,3 +253,23 @@ def test_ops_port_is_for_the_demo_only(tmp_path, pki, upstream):
     done = run_jotgate("serve", "--config", path, "--ops-port", "0")
     assert done.returncode != 0
     assert "--config excludes --ops-port" in done.stderr, done.stderr
+
+
+def test_ops_connections_are_bounded(pki, upstream, start_gateway):
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0, ops=OPS))
+    idle = [socket.create_connection(("127.0.0.1", gw.ops_port)) for _ in range(64)]
+    try:
+        time.sleep(0.5)
+        # The 65th is closed at once, unanswered.
+        assert raw_request(gw.ops_port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") == b""
+        idle.pop().close()
+        deadline = time.monotonic() + 10
+        while True:
+            raw = raw_request(gw.ops_port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            if raw.endswith(b"\r\n\r\nok\n"):
+                break
+            assert raw == b"" and time.monotonic() < deadline, raw
+            time.sleep(0.05)
+    finally:
+        for s in idle:
+            s.close()
