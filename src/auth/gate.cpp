@@ -113,7 +113,7 @@ Decision VirtualProxyGate::check(const RequestView& request) {
   if (attempt.current) {
     if (!admitted(attempt.current->user, attempt.now)) {
       sessions_->remove(attempt.current->handle);
-      return deny(attempt.current->user, attempt.context);
+      return deny(attempt.current->user, attempt);
     }
     return allow(*attempt.current, std::nullopt, attempt);
   }
@@ -181,7 +181,8 @@ Decision VirtualProxyGate::sign_in_with_token(std::string_view token, const Requ
     return reject(JwtAuthenticator::kRejectedEvent, Reason::kCredentialsNotAccepted, request,
                   attempt);
   }
-  auto bearer = jwt_->authenticate(token, attempt.now);
+  attempt.signed_in_by = JwtAuthenticator::kMethod;
+  auto bearer = jwt_->authenticate(token, attempt.now, &attempt.token_cache);
   if (!bearer) {
     return reject(JwtAuthenticator::kRejectedEvent, bearer.error().reason, request, attempt);
   }
@@ -206,6 +207,7 @@ Decision VirtualProxyGate::sign_in_with_token(std::string_view token, const Requ
 Decision VirtualProxyGate::sign_in_proven(Result<Credential> proven, std::string_view method,
                                           std::string_view rejected_event,
                                           const RequestView& request, Attempt& attempt) {
+  attempt.signed_in_by = method;
   if (!proven) return reject(rejected_event, proven.error().reason, request, attempt);
   if (auto decided = keep_or_end_session(*proven, Reuse::kSameUserAndAttributes, attempt)) {
     return std::move(*decided);
@@ -217,6 +219,7 @@ Decision VirtualProxyGate::sign_in_anonymous(const RequestView& request, Attempt
   auto anonymous = anonymous_.authenticate();
   if (!anonymous) return refuse(anonymous.error().reason, attempt.context);
   if (attempt.current) sessions_->remove(attempt.current->handle);
+  attempt.signed_in_by = AnonymousAuthenticator::kMethod;
   return start_session(std::move(*anonymous), AnonymousAuthenticator::kMethod, request, attempt);
 }
 
@@ -227,7 +230,7 @@ std::optional<Decision> VirtualProxyGate::keep_or_end_session(const Credential& 
   const std::optional<session::SessionView>& current = attempt.current;
   if (!admitted(credential.user, attempt.now)) {
     if (current) sessions_->remove(current->handle);
-    return deny(credential.user, attempt.context);
+    return deny(credential.user, attempt);
   }
   if (current && current->user == credential.user &&
       (reuse == Reuse::kSameUser || current->attributes == credential.attributes)) {
@@ -245,7 +248,9 @@ Decision VirtualProxyGate::start_session(Credential credential, std::string_view
   audit_.signed_in(credential.user, method);
   session::SessionView view{created.handle, std::move(credential.user),
                             std::move(credential.attributes)};
-  return allow(view, set_cookie(request, created.cookie_value), attempt);
+  Decision d = allow(view, set_cookie(request, created.cookie_value), attempt);
+  d.session_created = true;
+  return d;
 }
 
 // Anonymous users need no allocation; everyone else does.
@@ -291,6 +296,8 @@ Decision VirtualProxyGate::allow(const session::SessionView& view,
       identity_header_, "UserDirectory=" + view.user.directory + "; UserId=" + view.user.id);
   for (const auto& header : view.attributes) d.upstream_headers.push_back(header);
   d.upstream_cookie = session::strip_cookie(attempt.cookie_headers, cookie_.name);
+  d.signed_in_by = attempt.signed_in_by;
+  d.token_cache = attempt.token_cache;
   return d;
 }
 
@@ -298,13 +305,18 @@ Decision VirtualProxyGate::allow(const session::SessionView& view,
 Decision VirtualProxyGate::reject(std::string_view event, Reason reason, const RequestView& request,
                                   const Attempt& attempt) const {
   audit_.refused(event, reason, request.client_ip(), attempt.now);
-  return refuse(reason, attempt.context);
+  Decision d = refuse(reason, attempt.context);
+  d.token_cache = attempt.token_cache;
+  return d;
 }
 
-Decision VirtualProxyGate::deny(const UserIdentity& user, AnswerContext context) const {
+Decision VirtualProxyGate::deny(const UserIdentity& user, const Attempt& attempt) const {
   audit_.user_event("access_denied", user);
+  AnswerContext context = attempt.context;
   context.user = &user;
-  return refuse(Reason::kAccessDenied, context);
+  Decision d = refuse(Reason::kAccessDenied, context);
+  d.token_cache = attempt.token_cache;
+  return d;
 }
 
 }  // namespace jotgate::auth

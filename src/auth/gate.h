@@ -29,6 +29,20 @@ class SessionAdmin;
 
 using jotgate::HeaderList;
 
+// Whether a decision looked a bearer token up in the token cache, and found it.
+enum class TokenCacheLookup { kNone, kHit, kMiss };
+
+// How a decision was reached, for the metrics: the proxy counts these (auth knows no metrics).
+struct DecisionStats {
+  bool allowed = false;
+  Reason reason = Reason::kNoCredentials;  // when refused
+  // When allowed, what authenticated the request: "session" (its cookie alone) or the method
+  // that proved the credential it carried ("jwt", "header", "ticket", "anonymous").
+  std::string_view signed_in_by;
+  TokenCacheLookup token_cache = TokenCacheLookup::kNone;
+  bool session_created = false;
+};
+
 struct Decision {
   bool allowed = false;
 
@@ -44,6 +58,14 @@ struct Decision {
   // When refused:
   Reason reason = Reason::kNoCredentials;
   Answer refusal;  // answer_for(reason): status, WWW-Authenticate, body
+
+  // For the metrics (see DecisionStats).
+  std::string_view signed_in_by;
+  TokenCacheLookup token_cache = TokenCacheLookup::kNone;
+  bool session_created = false;
+  DecisionStats stats() const {
+    return {allowed, reason, signed_in_by, token_cache, session_created};
+  }
 };
 
 // The live session a request's cookie names, as `.auth/me` shows it.
@@ -75,6 +97,10 @@ class Gate {
   // header, forward_claims and forward_attributes headers, the header method's headers and
   // Authorization (forwarded only as Decision::upstream_headers says).
   virtual const std::vector<std::string>& reserved_request_headers() const = 0;
+  // For the metrics and readiness: live sessions, and token verification keys (0 without
+  // auth.method jwt).
+  virtual std::size_t live_sessions() const = 0;
+  virtual std::size_t keys_loaded() const = 0;
 };
 
 // Whether a virtual proxy can check signatures (for /readyz and the metrics).

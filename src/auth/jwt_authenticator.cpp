@@ -70,12 +70,15 @@ void JwtAuthenticator::keep_cache_of(const JwtAuthenticator& previous) {
   }
 }
 
-Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, UnixSeconds now) {
+Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, UnixSeconds now,
+                                                      TokenCacheLookup* lookup) {
   if (!verifier_) return make_error(Reason::kKeysUnavailable);
   VerifiedBearer out;
   if (tokens_) {
     out.cache_key = TokenCache::digest(token);
-    if (auto hit = tokens_->find(*out.cache_key, now)) {
+    auto hit = tokens_->find(*out.cache_key, now);
+    if (lookup != nullptr) *lookup = hit ? TokenCacheLookup::kHit : TokenCacheLookup::kMiss;
+    if (hit) {
       out.credential = {std::move(hit->user), std::move(hit->attributes)};
       out.session_handle = hit->session_handle;
       out.session_cookie = std::move(hit->session_cookie);

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "auth/credential.h"
+#include "auth/gate.h"
 #include "auth/token_cache.h"
 #include "base/clock.h"
 #include "base/result.h"
@@ -44,7 +45,9 @@ class JwtAuthenticator {
 
   // The token's user and forwarded claims; kIdentityInvalid when its identity cannot be
   // forwarded, else the verifier's reason. Verified tokens are cached until their exp.
-  Result<VerifiedBearer> authenticate(std::string_view token, UnixSeconds now);
+  // `lookup` (if given) says whether the token cache was asked and knew the token.
+  Result<VerifiedBearer> authenticate(std::string_view token, UnixSeconds now,
+                                      TokenCacheLookup* lookup = nullptr);
   // Shares `previous`'s verified-token cache when nothing that decided its verdicts changed
   // (keys, algorithms and claim rules, forwarded claims, cache size), so a reload keeps it warm;
   // otherwise this one starts empty.

@@ -49,6 +49,8 @@ class VirtualProxyGate final : public Gate {
   std::string end_session(const RequestView& request) override;
   void touch(std::uint64_t session_handle) override;
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
+  std::size_t live_sessions() const override { return sessions_.size(); }
+  std::size_t keys_loaded() const override { return jwt_ ? jwt_->keys_loaded() : 0; }
 
   // For the GateSet and the SessionAdmin.
   const std::string& prefix() const { return prefix_; }
@@ -74,6 +76,9 @@ class VirtualProxyGate final : public Gate {
     AnswerContext context;
     std::vector<std::string_view> cookie_headers;
     std::optional<session::SessionView> current;
+    // For the metrics: what proves the request ("session": its cookie), the token cache.
+    std::string_view signed_in_by = "session";
+    TokenCacheLookup token_cache = TokenCacheLookup::kNone;
   };
   Attempt begin(const RequestView& request);
   AnswerContext answer_context(const RequestView& request) const;
@@ -98,7 +103,7 @@ class VirtualProxyGate final : public Gate {
                  const Attempt& attempt) const;
   Decision reject(std::string_view event, Reason reason, const RequestView& request,
                   const Attempt& attempt) const;
-  Decision deny(const UserIdentity& user, AnswerContext context) const;
+  Decision deny(const UserIdentity& user, const Attempt& attempt) const;
 
   const std::string prefix_;
   const std::string identity_header_;

@@ -36,6 +36,7 @@ struct ServeOptions {
   unsigned threads = 0;
   std::string data_dir = "jotgate-data";
   std::uint16_t port = 8443;
+  std::uint16_t ops_port = 9100;
 };
 
 [[noreturn]] void fail(std::string_view message) { cli::fail(kExitFailed, "serve", message); }
@@ -76,7 +77,7 @@ pki::BundleFiles demo_certificates(const fs::path& certs) {
 }
 
 std::string embedded_config(const fs::path& data_dir, const pki::BundleFiles& files,
-                            std::uint16_t port, std::uint16_t demo_port) {
+                            std::uint16_t port, std::uint16_t demo_port, std::uint16_t ops_port) {
   std::ostringstream yaml;
   yaml << "data_dir: " << yaml_quote(data_dir.string()) << "\n"
        << "listeners:\n"
@@ -95,7 +96,9 @@ std::string embedded_config(const fs::path& data_dir, const pki::BundleFiles& fi
        << "        key: " << yaml_quote(files.signer_cert) << "\n"
        << "access:\n"
        << "  mode: allocated\n"
-       << "  allocations: [\"ACME\\\\demo\"]\n";
+       << "  allocations: [\"ACME\\\\demo\"]\n"
+       << "ops:\n"
+       << "  address: " << yaml_quote("127.0.0.1:" + std::to_string(ops_port)) << "\n";
   return yaml.str();
 }
 
@@ -129,7 +132,8 @@ void run_serve(const ServeOptions& options) {
     auto started = proxy::DemoUpstream::start();
     if (!started) fail(started.error().message());
     demo = std::move(*started);
-    std::string yaml = embedded_config(data_dir, *demo_files, options.port, demo->port());
+    std::string yaml =
+        embedded_config(data_dir, *demo_files, options.port, demo->port(), options.ops_port);
     auto parsed = config::parse_config(yaml, "<embedded default>", fs::current_path().string());
     if (!parsed) fail("embedded default configuration: " + parsed.error().detail);
     config = std::move(*parsed);
@@ -161,6 +165,9 @@ void run_serve(const ServeOptions& options) {
     std::cout << "  " << listener.address << " (listener " << listener.name << ")\n";
   }
   if (auto admin = (*gateway)->admin_address()) std::cout << "  " << *admin << " (admin API)\n";
+  if (auto ops = (*gateway)->ops_address()) {
+    std::cout << "  " << *ops << " (ops: /healthz /readyz /metrics)\n";
+  }
   if (embedded) {
     std::string token = demo_token(demo_files->signer_key, clock.now_seconds());
     fs::path ca = fs::path(options.data_dir) / "certs" / "ca.pem";
@@ -196,11 +203,18 @@ void add_serve_command(CLI::App& root) {
   serve->add_option("--port", options->port, "HTTPS port of the embedded demo")
       ->capture_default_str()
       ->excludes(config);
+  serve
+      ->add_option("--ops-port", options->ops_port,
+                   "Ops listener port of the embedded demo (/healthz /readyz /metrics; 0: any "
+                   "free port)")
+      ->capture_default_str()
+      ->excludes(config);
   serve->footer(
       "Without --config, jotgate serves an embedded demo: certificates and a token-signing key\n"
       "in --data-dir (generated on first start), HTTPS on 127.0.0.1:--port, the virtual proxy\n"
       "\"jwt\" in front of a built-in upstream that shows the identity it received, and the\n"
-      "user ACME\\demo allocated. It prints a curl command with a fresh token for that user.\n"
+      "user ACME\\demo allocated; /healthz, /readyz and /metrics on http://127.0.0.1:--ops-port.\n"
+      "It prints a curl command with a fresh token for that user.\n"
       "SIGTERM or Ctrl-C: stop accepting, finish requests in flight, save the sessions to\n"
       "<data_dir>/sessions.db (read back at the next start), exit 0.\n"
       "SIGHUP (or jotgate reload --config FILE): read the configuration, keys and certificates\n"
@@ -208,7 +222,7 @@ void add_serve_command(CLI::App& root) {
       "Examples:\n"
       "  jotgate serve\n"
       "  jotgate serve --config jotgate.yaml --threads 4\n"
-      "  jotgate serve --data-dir /tmp/demo --port 9443\n");
+      "  jotgate serve --data-dir /tmp/demo --port 9443 --ops-port 0\n");
   serve->callback([options] { run_serve(*options); });
 }
 

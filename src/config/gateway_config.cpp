@@ -268,7 +268,7 @@ class ConfigParser {
     if (!reader_.map(root, "",
                      {"data_dir", "listeners", "virtual_proxies", "access", "log_format",
                       "access_log", "limits", "admin", "watch",
-                      "session_store"})) {
+                      "session_store", "ops"})) {
       return failure();
     }
     config_.data_dir =
@@ -296,6 +296,7 @@ class ConfigParser {
     }
     parse_limits(root);
     parse_admin(root);
+    parse_ops(root);
     if (!reader_.errors().empty()) return failure();
     return std::move(config_);
   }
@@ -456,6 +457,21 @@ class ConfigParser {
                     "clients with a certificate signed by client_ca or the token in token_file");
     }
     config_.admin = std::move(admin);
+  }
+
+  // The ops listener: plain HTTP; `ops: {}` listens on the default address.
+  void parse_ops(const YAML::Node& root) {
+    YAML::Node node = root["ops"];
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!reader_.map(node, "ops", {"address"})) return;
+    OpsSettings ops;
+    if (auto address = reader_.string(node, "ops", "address")) {
+      if (!split_host_port(*address, ops.host, ops.port)) {
+        reader_.error(node["address"], "ops.address",
+                      in_quotes(*address) + " is not host:port (IPv6: [::1]:9100)");
+      }
+    }
+    config_.ops = std::move(ops);
   }
 
   void parse_virtual_proxies(const YAML::Node& root) {

@@ -172,6 +172,12 @@ struct AdminSettings {
   std::string token_file;  // absolute path of a file holding the token, "" = no token
 };
 
+// The ops listener (the `ops` section): /healthz, /readyz and /metrics over plain HTTP.
+struct OpsSettings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 9100;
+};
+
 struct GatewayConfig {
   std::string source;    // the file it came from, or "<embedded default>"
   std::string data_dir;  // absolute
@@ -185,6 +191,7 @@ struct GatewayConfig {
   Limits limits;
   std::optional<AdminSettings> admin;  // none: no admin listener
   bool watch = false;                  // reload when the file, a key or a certificate changes
+  std::optional<OpsSettings> ops;      // none: no ops listener
 };
 
 // Parses and validates YAML text. `base_dir` resolves relative paths. Errors come as one

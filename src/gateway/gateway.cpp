@@ -13,8 +13,11 @@
 #include "auth/audit.h"
 #include "auth/gate.h"
 #include "base/service_notify.h"
+#include "base/version.h"
 #include "gateway/file_watch.h"
 #include "gateway/reload_record.h"
+#include "metrics/registry.h"
+#include "ops/ops_server.h"
 
 namespace jotgate::gateway {
 
@@ -52,19 +55,23 @@ std::vector<std::string> problem_lines(const Error& error) { return config::erro
 
 }  // namespace
 
-struct Gateway::Impl final : admin::AdminBackend {
+struct Gateway::Impl final : admin::AdminBackend, ops::OpsSource {
   Impl(GatewayOptions o, const Clock& c, const config::GatewayConfig& config)
       : options(std::move(o)),
         clock(c),
         data_dir(config.data_dir),
+        registry(std::string(project_version()), c.now_seconds()),
         watch(config.watch),
         watched(watched_files(config, options.config_path)) {}
 
   GatewayOptions options;
   const Clock& clock;
   const std::string data_dir;  // of the start: where the pid file and reload.json are
+  // Counted only when the ops listener (configured at start) can show the counts.
+  metrics::Registry registry;
   std::unique_ptr<proxy::Server> server;
   std::unique_ptr<admin::AdminServer> admin_server;
+  std::unique_ptr<ops::OpsServer> ops_server;
 
   std::mutex reload_mutex;  // one reload at a time
   std::uint64_t reloads = 0;
@@ -85,6 +92,14 @@ struct Gateway::Impl final : admin::AdminBackend {
     return std::shared_ptr<auth::SessionAdmin>(std::move(gates), &admin);
   }
   admin::ReloadReport reload() override { return reload_now("admin"); }
+
+  // The ops listener's questions (on its thread).
+  std::string metrics_text() override {
+    metrics::Scrape live;
+    server->collect(live);
+    return registry.exposition(live);
+  }
+  std::vector<metrics::ReadinessProblem> readiness() override { return server->readiness(); }
 
   admin::ReloadReport reload_now(std::string_view trigger);
   admin::ReloadReport apply(const config::GatewayConfig& config);
@@ -131,6 +146,7 @@ admin::ReloadReport Gateway::Impl::reload_now(std::string_view trigger) {
                                 {"problems", std::to_string(report.problems.size())},
                                 {"warnings", std::to_string(report.warnings.size())}});
   notify_ready();
+  registry.count_reload(report.applied, clock.now_seconds());
   ++reloads;
   if (auto written = write_reload_record(data_dir, {::getpid(), reloads, report}); !written) {
     spdlog::warn("{}", written.error().message());
@@ -182,7 +198,8 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& con
                                         }
                                         self->wake.notify_all();
                                       },
-                                      .on_shutdown = notify_stopping};
+                                      .on_shutdown = notify_stopping,
+                                      .metrics = config.ops ? &impl->registry : nullptr};
   auto server = proxy::Server::create(config, std::move(*gates), std::move(server_options));
   if (!server) return server.error();
   impl->server = std::move(*server);
@@ -190,6 +207,11 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& con
     auto admin = admin::AdminServer::create(*config.admin, config.limits, *impl);
     if (!admin) return admin.error();
     impl->admin_server = std::move(*admin);
+  }
+  if (config.ops) {
+    auto ops = ops::OpsServer::create(*config.ops, config.limits, *impl);
+    if (!ops) return ops.error();
+    impl->ops_server = std::move(*ops);
   }
   if (auto written = write_pid_file(config.data_dir, impl->options.config_path); !written) {
     spdlog::warn("{} (jotgate reload cannot find this gateway)", written.error().message());
@@ -200,6 +222,11 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& con
 
 std::vector<proxy::ListenerInfo> Gateway::listeners() const { return impl_->server->listeners(); }
 
+std::optional<std::string> Gateway::ops_address() const {
+  if (!impl_->ops_server) return std::nullopt;
+  return impl_->ops_server->address();
+}
+
 std::optional<std::string> Gateway::admin_address() const {
   if (!impl_->admin_server) return std::nullopt;
   return impl_->admin_server->address();
@@ -207,7 +234,9 @@ std::optional<std::string> Gateway::admin_address() const {
 
 void Gateway::run() {
   if (impl_->admin_server) impl_->admin_server->start();
-  impl_->server->run();  // returns after a signal and the graceful shutdown
+  if (impl_->ops_server) impl_->ops_server->start();
+  impl_->server->run();  // returns after a signal and the graceful shutdown; /readyz: 503 meanwhile
+  if (impl_->ops_server) impl_->ops_server->stop();
   if (impl_->admin_server) impl_->admin_server->stop();
   // After the drain, no request changes them any more; the gates in force hold every session
   // (a reload shares the stores of a prefix).

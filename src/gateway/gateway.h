@@ -1,5 +1,6 @@
-// Gateway: the running process: the proxy server and the admin listener over one set of gates,
-// and the reload that replaces the configuration while it serves. A reload comes from SIGHUP
+// Gateway: the running process: the proxy server, the admin listener and the ops listener
+// (/healthz, /readyz, /metrics) over one set of gates, and the reload that replaces the
+// configuration while it serves. A reload comes from SIGHUP
 // (`jotgate reload` sends it, finding the process through the pid file in data_dir), from
 // POST /api/v1/config/reload, or from a changed file with `watch: true`; one at a time, each
 // logged (`event=config_reload result=ok|error`) and recorded in data_dir/reload.json.
@@ -42,6 +43,7 @@ class Gateway {
 
   std::vector<proxy::ListenerInfo> listeners() const;
   std::optional<std::string> admin_address() const;  // "https://127.0.0.1:4243"
+  std::optional<std::string> ops_address() const;    // "http://127.0.0.1:9100"
 
   // Serves until SIGTERM/SIGINT (or stop()); returns after the graceful stop, with the sessions
   // saved to data_dir/sessions.db (read back by the next start).

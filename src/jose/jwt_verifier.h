@@ -62,6 +62,7 @@ class JwtVerifier {
   Result<VerifiedJwt> verify(std::string_view token, UnixSeconds now) const;
 
   const VerifierSettings& settings() const { return settings_; }
+  const KeySet& keys() const { return keys_; }
 
  private:
   JwtVerifier(VerifierSettings settings, KeySet keys)

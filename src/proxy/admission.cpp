@@ -78,6 +78,19 @@ std::optional<Admission> check_host(const http::request_header<>& head,
 
 }  // namespace
 
+void count_decision(metrics::VirtualProxyMetrics& counters, std::size_t worker,
+                    const auth::DecisionStats& decided) {
+  if (decided.allowed) {
+    counters.count_accepted(worker, decided.signed_in_by);
+  } else {
+    counters.count_rejected(worker, decided.reason);
+  }
+  if (decided.token_cache != auth::TokenCacheLookup::kNone) {
+    counters.count_token_cache(worker, decided.token_cache == auth::TokenCacheLookup::kHit);
+  }
+  if (decided.session_created) counters.count_session_created(worker);
+}
+
 Admission admit(const RequestHead& request, const ClientInfo& client,
                 const ListenerRuntime& listener, const Runtime& runtime) {
   const http::request_header<>& head = request.header;
@@ -120,7 +133,8 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
       Admission endpoint;
       endpoint.cors_origin = std::move(cors_origin);
       if (!request.body_pending) {
-        endpoint.answer = serve_auth_endpoint(*vp.gate, view, *name, target->query, {}, vp.config);
+        endpoint.answer = serve_auth_endpoint(*vp.gate, view, *name, target->query, {}, vp.config,
+                                              &endpoint.gate_decision);
         endpoint.keep_alive = can_keep;
         return endpoint;
       }
@@ -139,12 +153,14 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
     Admission out;
     out.cors_origin = std::move(cors_origin);
     // ?jotgateTicket=: traded for a session, then the same URL without it.
-    if (auto reply = redeem_ticket(*vp.gate, view, target->path, target->query)) {
+    if (auto reply =
+            redeem_ticket(*vp.gate, view, target->path, target->query, &out.gate_decision)) {
       out.answer = std::move(*reply);
       out.keep_alive = can_keep;
       return out;
     }
     auth::Decision decision = vp.gate->check(view);
+    out.gate_decision = decision.stats();
     if (!decision.allowed) {
       // A browser without a session goes to the sign-in page, if there is one.
       if (auto location = sign_in_redirect(vp.config, view, decision.reason, request.target)) {
@@ -174,12 +190,12 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
 }
 
 Answer answer_form(const Admission& admission, const http::request_header<>& head,
-                   std::string_view form, const ClientInfo& client,
-                   const ListenerRuntime& listener) {
+                   std::string_view form, const ClientInfo& client, const ListenerRuntime& listener,
+                   std::optional<auth::DecisionStats>* decided) {
   const VirtualProxyRuntime& vp = *admission.vp;
   const HeadView view(head, client, listener.config.trusted);
   return serve_auth_endpoint(*vp.gate, view, admission.endpoint, admission.target.query, form,
-                             vp.config);
+                             vp.config, decided);
 }
 
 }  // namespace jotgate::proxy

@@ -55,6 +55,8 @@ struct Admission {
   std::string_view endpoint;  // kReadForm: the gateway endpoint the form is for
   auth::Decision decision;    // kForward: who the request goes upstream as
   bool websocket = false;     // kForward: an upgrade to WebSocket
+  // How the gate decided, when it was asked (the connection counts it in the metrics).
+  std::optional<auth::DecisionStats> gate_decision;
 };
 
 // The gate's view of a request head.
@@ -75,13 +77,19 @@ class HeadView final : public auth::RequestView {
   bool trusted_;
 };
 
+// Counts a gate decision into the virtual proxy's metrics (on worker `worker`'s thread):
+// accepted or rejected with its reason, the token cache lookup, a session created.
+void count_decision(metrics::VirtualProxyMetrics& counters, std::size_t worker,
+                    const auth::DecisionStats& decided);
+
 Admission admit(const RequestHead& request, const ClientInfo& client,
                 const ListenerRuntime& listener, const Runtime& runtime);
 
 // The answer to a gateway endpoint once its form (the body of `head`, at most kMaxFormBytes) was
-// read; `admission` is the kReadForm that asked for it.
+// read; `admission` is the kReadForm that asked for it. `decided`: how the gate decided, if
+// it was asked.
 Answer answer_form(const Admission& admission, const http::request_header<>& head,
-                   std::string_view form, const ClientInfo& client,
-                   const ListenerRuntime& listener);
+                   std::string_view form, const ClientInfo& client, const ListenerRuntime& listener,
+                   std::optional<auth::DecisionStats>* decided = nullptr);
 
 }  // namespace jotgate::proxy

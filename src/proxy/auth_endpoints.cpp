@@ -89,7 +89,8 @@ std::optional<std::string> form_decode(std::string_view encoded) {
 }
 
 Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
-               std::string_view form, const config::VirtualProxy& vp) {
+               std::string_view form, const config::VirtualProxy& vp,
+               std::optional<auth::DecisionStats>* decided) {
   if (request.method() != "POST") return method_not_allowed("POST");
   if (!form.empty()) {
     auto type = request.header("Content-Type");
@@ -121,6 +122,7 @@ Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_v
                  "Bad Request: a token is required (Authorization: Bearer, or form field "
                  "token)");
   }
+  if (decided != nullptr) *decided = decision.stats();
   if (!decision.allowed) {
     return {decision.refusal.status, std::move(decision.refusal.headers),
             std::move(decision.refusal.body)};
@@ -147,7 +149,8 @@ std::optional<std::string_view> auth_endpoint_of(std::string_view rest, std::str
 
 Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
                            std::string_view name, std::string_view query, std::string_view form,
-                           const config::VirtualProxy& vp) {
+                           const config::VirtualProxy& vp,
+                           std::optional<auth::DecisionStats>* decided) {
   if (name == "me") {
     if (request.method() != "GET" && request.method() != "HEAD") {
       return method_not_allowed("GET, HEAD");
@@ -155,7 +158,7 @@ Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
     return me(gate, request, vp);
   }
   if (name == "logout") return logout(gate, request, query, vp);
-  if (name == "session") return session(gate, request, query, form, vp);
+  if (name == "session") return session(gate, request, query, form, vp, decided);
   return plain(404, "Not Found: no such endpoint (" + vp.auth.endpoint + "/session, " +
                         vp.auth.endpoint + "/me, " + vp.auth.endpoint + "/logout)");
 }
@@ -196,7 +199,8 @@ std::string own_origin(const auth::RequestView& request) {
 }
 
 std::optional<Answer> redeem_ticket(auth::Gate& gate, const auth::RequestView& request,
-                                    std::string_view path, std::string_view query) {
+                                    std::string_view path, std::string_view query,
+                                    std::optional<auth::DecisionStats>* decided) {
   auto ticket = query_param(query, kTicketParameter);
   if (!ticket) return std::nullopt;
   if (request.method() != "GET" && request.method() != "HEAD") {
@@ -204,6 +208,7 @@ std::optional<Answer> redeem_ticket(auth::Gate& gate, const auth::RequestView& r
                           ") is redeemed by opening the URL with GET");
   }
   auth::Decision decision = gate.redeem_ticket(request, *ticket);
+  if (decided != nullptr) *decided = decision.stats();
   if (!decision.allowed) {
     return Answer{decision.refusal.status, std::move(decision.refusal.headers),
                   std::move(decision.refusal.body)};

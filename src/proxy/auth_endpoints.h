@@ -27,9 +27,11 @@ namespace jotgate::proxy {
 std::optional<std::string_view> auth_endpoint_of(std::string_view rest, std::string_view endpoint);
 
 // `form`: the request body of a POST .auth/session (at most kMaxFormBytes), else "".
+// `decided` (if given): how the gate decided, when a sign-in asked it.
 Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
                            std::string_view name, std::string_view query, std::string_view form,
-                           const config::VirtualProxy& vp);
+                           const config::VirtualProxy& vp,
+                           std::optional<auth::DecisionStats>* decided = nullptr);
 inline constexpr std::size_t kMaxFormBytes = 32 * 1024;  // a 16 KiB token fits, encoded
 
 // A returnTo value (percent-encoded, from a query or form), decoded, when it is a path on this
@@ -50,8 +52,10 @@ inline constexpr std::string_view kTicketParameter = "jotgateTicket";
 // A request whose query carries ?jotgateTicket=: the ticket traded for a session, then 303 to
 // the same path and query without it (the ticket never goes upstream, nor stays in the address
 // bar, the history or a Referer). nullopt when the query has no ticket.
+// `decided` as for serve_auth_endpoint.
 std::optional<Answer> redeem_ticket(auth::Gate& gate, const auth::RequestView& request,
-                                    std::string_view path, std::string_view query);
+                                    std::string_view path, std::string_view query,
+                                    std::optional<auth::DecisionStats>* decided = nullptr);
 
 // auth.redirect_uri: where a browser navigation (GET taking text/html, or Sec-Fetch-Mode:
 // navigate; never a WebSocket upgrade) refused for want of a session is sent, with

@@ -145,7 +145,15 @@ class HttpConnection final : public ConnectionBase,
     client_.close();
   }
 
+  // The access log line and the request's metrics (vp="" when no virtual proxy matched).
   void log(const Record& record) {
+    const auto elapsed = std::chrono::steady_clock::now() - record.start;
+    metrics::VirtualProxyMetrics* counters =
+        record.vp != nullptr ? record.vp->metrics.get() : runtime_->unrouted_metrics.get();
+    if (counters != nullptr) {
+      counters->count_request(worker_.index, record.status,
+                              std::chrono::duration<double>(elapsed).count());
+    }
     if (!runtime_->access_log) return;
     AccessRecord line;
     line.client_ip = client_.ip();
@@ -153,9 +161,7 @@ class HttpConnection final : public ConnectionBase,
     line.path = record.path;
     line.status = record.status;
     line.bytes = record.bytes;
-    line.duration_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - record.start)
-            .count();
+    line.duration_ms = std::chrono::duration<double, std::milli>(elapsed).count();
     if (record.vp != nullptr) line.virtual_proxy = record.vp->config.name;
     line.user = record.user;
     runtime_->access_log->write(line);
@@ -199,6 +205,13 @@ class HttpConnection final : public ConnectionBase,
     co_return keep_alive && !ec;
   }
 
+  void count_gate_decision(const VirtualProxyRuntime* vp,
+                           const std::optional<auth::DecisionStats>& decided) const {
+    if (decided && vp != nullptr && vp->metrics) {
+      count_decision(*vp->metrics, worker_.index, *decided);
+    }
+  }
+
   asio::awaitable<bool> refuse(Record& record, Reason reason, bool keep_alive) {
     co_return co_await write_answer(record, answer_for(make_error(reason)), keep_alive);
   }
@@ -238,6 +251,7 @@ class HttpConnection final : public ConnectionBase,
         {request, target_text_, request.keep_alive(), !header_parser.is_done(), content_length},
         client, listener(), *runtime_);
     record.vp = admitted.vp;
+    count_gate_decision(admitted.vp, admitted.gate_decision);
     if (admitted.decision.allowed) record.user = admitted.decision.user.qualified();
     switch (admitted.action) {
       case Admission::kAnswer:
@@ -253,6 +267,11 @@ class HttpConnection final : public ConnectionBase,
     ExchangeResult result = co_await exchange.run(header_parser);
     record.status = result.status;
     record.bytes = result.bytes;
+    if (result.upstream != nullptr && result.upstream->metrics) {
+      if (auto outcome = upstream_outcome(result.outcome)) {
+        result.upstream->metrics->count(worker_.index, *outcome);
+      }
+    }
     switch (result.outcome) {
       case ExchangeOutcome::kDone: co_return result.keep_alive;
       case ExchangeOutcome::kUpgraded: {
@@ -293,7 +312,9 @@ class HttpConnection final : public ConnectionBase,
         co_await http::async_read(client_.stream(), client_.buffer(), form_parser, kNoThrow);
     if (ec) co_return false;
     const auto& form = form_parser.get();
-    Answer reply = answer_form(admitted, form, form.body(), client_info(), listener());
+    std::optional<auth::DecisionStats> decided;
+    Answer reply = answer_form(admitted, form, form.body(), client_info(), listener(), &decided);
+    count_gate_decision(admitted.vp, decided);
     co_return co_await write_answer(record, std::move(reply), client_keep_alive,
                                     admitted.cors_origin);
   }
@@ -302,6 +323,16 @@ class HttpConnection final : public ConnectionBase,
                                std::unique_ptr<UpstreamConnection> upstream,
                                const VirtualProxyRuntime& vp, std::uint64_t session_handle) {
     client_.release_relay();
+    // Opened and closed are counted on the connection's worker (they sum per worker); closed
+    // however the tunnel ends.
+    struct OpenWebSocket {
+      metrics::VirtualProxyMetrics* counters;
+      std::size_t worker;
+      ~OpenWebSocket() {
+        if (counters != nullptr) counters->count_websocket_closed(worker);
+      }
+    } open{vp.metrics.get(), worker_.index};
+    if (open.counters != nullptr) open.counters->count_websocket_opened(worker_.index);
     const std::chrono::seconds inactivity(vp.config.session.inactivity_timeout_seconds);
     if (std::holds_alternative<UpstreamConnection::Plain>(upstream->stream)) {
       co_await run_tunnel<UpstreamConnection::Plain>(self, std::move(upstream), vp, session_handle,

@@ -45,9 +45,10 @@ RequestLimits request_limits(const config::Limits& limits) {
 
 }  // namespace
 
-Result<std::shared_ptr<Runtime>> Runtime::create(
-    const config::GatewayConfig& config, std::shared_ptr<auth::GateSet> gates,
-    const std::vector<asio::any_io_executor>& workers) {
+Result<std::shared_ptr<Runtime>> Runtime::create(const config::GatewayConfig& config,
+                                                 std::shared_ptr<auth::GateSet> gates,
+                                                 const std::vector<asio::any_io_executor>& workers,
+                                                 metrics::Registry* registry) {
   auto runtime = std::make_shared<Runtime>();
   runtime->gates = std::move(gates);
   runtime->limits = request_limits(config.limits);
@@ -61,16 +62,22 @@ Result<std::shared_ptr<Runtime>> Runtime::create(
     for (const auto& host : vp.host_allow_list) allow.push_back(to_lower(host));
     std::vector<UpstreamRuntime> upstreams;
     for (const auto& upstream : vp.upstreams) {
-      upstreams.push_back(
-          UpstreamRuntime{upstream, upstream_id++, net::host_port(upstream.host, upstream.port)});
+      upstreams.push_back(UpstreamRuntime{
+          upstream, upstream_id++, net::host_port(upstream.host, upstream.port), {}});
     }
-    runtime->virtual_proxies.push_back(
-        VirtualProxyRuntime{vp, i, &gate,
-                            HeaderPolicy({gate.reserved_request_headers(), vp.response_headers,
-                                          vp.session.cookie_name, vp.allow_underscores_in_headers}),
-                            std::move(allow), std::move(upstreams), vp.connect_timeout,
-                            vp.read_timeout, CorsPolicy(vp.cors_allowed_origins)});
+    std::shared_ptr<metrics::VirtualProxyMetrics> counters;
+    if (registry != nullptr) {
+      counters = registry->virtual_proxy(vp.name, workers.size());
+      for (auto& upstream : upstreams) upstream.metrics = counters->upstream(upstream.config.url);
+    }
+    runtime->virtual_proxies.push_back(VirtualProxyRuntime{
+        vp, i, &gate,
+        HeaderPolicy({gate.reserved_request_headers(), vp.response_headers, vp.session.cookie_name,
+                      vp.allow_underscores_in_headers}),
+        std::move(allow), std::move(upstreams), vp.connect_timeout, vp.read_timeout,
+        CorsPolicy(vp.cors_allowed_origins), std::move(counters)});
   }
+  if (registry != nullptr) runtime->unrouted_metrics = registry->virtual_proxy("", workers.size());
   runtime->health_ = std::make_unique<UpstreamHealth>(upstream_id);
   runtime->upstream_tls_ = upstream_tls();
   for (const auto& executor : workers) {

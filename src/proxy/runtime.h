@@ -22,6 +22,7 @@
 #include "auth/gate.h"
 #include "base/result.h"
 #include "config/gateway_config.h"
+#include "metrics/registry.h"
 #include "proxy/access_log.h"
 #include "proxy/cors.h"
 #include "proxy/header_rewrite.h"
@@ -42,6 +43,8 @@ struct VirtualProxyRuntime {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds read_timeout{60000};
   CorsPolicy cors;
+  // Its counters, kept by name across runtimes (metrics::Registry); null: not counted.
+  std::shared_ptr<metrics::VirtualProxyMetrics> metrics;
 };
 
 struct ListenerRuntime {
@@ -80,10 +83,11 @@ class Runtime {
  public:
   // Builds the snapshot: TLS contexts loaded (or generated), the access log opened, one
   // WorkerUpstreams per executor (one per worker thread, same order). Errors name the
-  // configuration's place.
+  // configuration's place. With `registry`, virtual proxies and upstreams count into it.
   static Result<std::shared_ptr<Runtime>> create(const config::GatewayConfig& config,
                                                  std::shared_ptr<auth::GateSet> gates,
-                                                 const std::vector<asio::any_io_executor>& workers);
+                                                 const std::vector<asio::any_io_executor>& workers,
+                                                 metrics::Registry* registry = nullptr);
 
   // The upstream pool and round robin of worker `worker` (its thread only).
   WorkerUpstreams& upstreams_of(std::size_t worker) const { return *worker_upstreams_[worker]; }
@@ -100,12 +104,16 @@ class Runtime {
     }
     return nullptr;
   }
+  // Passive upstream health (any thread).
+  const UpstreamHealth& health() const { return *health_; }
 
   std::shared_ptr<auth::GateSet> gates;
   std::vector<VirtualProxyRuntime> virtual_proxies;
   std::vector<ListenerRuntime> listeners;
   RequestLimits limits;
   std::shared_ptr<AccessLog> access_log;  // null: `access_log: off`
+  // Requests that match no virtual proxy count as vp="" (null: not counted).
+  std::shared_ptr<metrics::VirtualProxyMetrics> unrouted_metrics;
 
  private:
   std::shared_ptr<asio::ssl::context> upstream_tls_;

@@ -136,7 +136,7 @@ Result<void> Server::Impl::build(const config::GatewayConfig& config,
   unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
   if (threads == 0) threads = 1;
   for (unsigned t = 0; t < threads; ++t) workers.push_back(std::make_unique<Worker>(state, t));
-  auto built = Runtime::create(config, std::move(gates), executors());
+  auto built = Runtime::create(config, std::move(gates), executors(), options.metrics);
   if (!built) return built.error();
   auto plan = plan_listeners(config);
   if (!plan) return plan.error();
@@ -362,7 +362,7 @@ Result<void> Server::reload(const config::GatewayConfig& config,
   Impl& impl = *impl_;
   std::lock_guard one_at_a_time(impl.reload_mutex);
   try {
-    auto built = Runtime::create(config, std::move(gates), impl.executors());
+    auto built = Runtime::create(config, std::move(gates), impl.executors(), impl.options.metrics);
     if (!built) return built.error();
     auto plan = impl.plan_listeners(config);
     if (!plan) return plan.error();
@@ -425,6 +425,40 @@ void Server::run() {
   for (auto& thread : threads) thread.join();
   // Idle upstream sockets belong to the workers' io_contexts: closed before those go.
   impl.runtime->close_idle_upstreams();
+}
+
+void Server::collect(metrics::Scrape& scrape) const {
+  std::shared_ptr<const Runtime> runtime;
+  {
+    std::lock_guard lock(impl_->runtime_mutex);
+    runtime = impl_->runtime;
+    for (const ListenerSlot* slot : impl_->active) {
+      scrape.listeners.push_back({slot->config.name, slot->open.load()});
+    }
+  }
+  const auto now = std::chrono::steady_clock::now();
+  for (const VirtualProxyRuntime& vp : runtime->virtual_proxies) {
+    metrics::Scrape::VirtualProxy live{
+        vp.config.name, vp.gate->live_sessions(), vp.gate->keys_loaded(), {}};
+    for (const UpstreamRuntime& upstream : vp.upstreams) {
+      live.upstreams.push_back({upstream.config.url, !runtime->health().is_down(upstream.id, now)});
+    }
+    scrape.virtual_proxies.push_back(std::move(live));
+  }
+}
+
+std::vector<metrics::ReadinessProblem> Server::readiness() const {
+  std::vector<metrics::ReadinessProblem> problems;
+  if (impl_->state.stopping.load()) problems.push_back({"gateway", "", "shutting down"});
+  // Every listener in force is bound: a reload whose new listener cannot bind changes nothing.
+  for (const auth::KeyStatus& status : gates()->key_status()) {
+    if (status.needs_keys && status.keys_loaded == 0) {
+      problems.push_back({"virtual_proxy", status.virtual_proxy,
+                          status.problem.empty() ? "no usable verification key"
+                                                 : "no usable verification key: " + status.problem});
+    }
+  }
+  return problems;
 }
 
 void Server::stop() {

@@ -15,6 +15,8 @@
 #include "auth/gate.h"
 #include "base/result.h"
 #include "config/gateway_config.h"
+#include "metrics/readiness.h"
+#include "metrics/registry.h"
 
 namespace jotgate::proxy {
 
@@ -25,6 +27,7 @@ struct ServerOptions {
   // must return quickly, e.g. by queueing a reload). Unset: SIGHUP keeps its default action.
   std::function<void()> on_hangup;
   std::function<void()> on_shutdown;  // called once when the graceful shutdown begins
+  metrics::Registry* metrics = nullptr;  // null: nothing counted; else outlives the server
 };
 
 // A listener in force, for start-up output, logs and the metrics.
@@ -64,6 +67,13 @@ class Server {
   void run();
   // Starts the graceful shutdown; callable from any thread.
   void stop();
+
+  // Any thread (the ops listener's): the gauges of a scrape (open connections by listener,
+  // live sessions, keys and upstream health by virtual proxy), and what keeps the gateway from
+  // being ready: a listener not bound, a virtual proxy of auth.method jwt without a usable
+  // key, or the shutdown in progress. Empty: ready.
+  void collect(metrics::Scrape& scrape) const;
+  std::vector<metrics::ReadinessProblem> readiness() const;
 
  private:
   struct Impl;

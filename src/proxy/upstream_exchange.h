@@ -45,7 +45,25 @@ struct ExchangeResult {
   int status = 0;           // the status relayed to the client; 0 while nothing was
   std::uint64_t bytes = 0;  // body bytes relayed to the client
   std::unique_ptr<UpstreamConnection> upgraded;  // kUpgraded
+  const UpstreamRuntime* upstream = nullptr;     // the one it went to last; null: none
 };
+
+// How an exchange went for its upstream (jotgate_upstream_requests_total); nullopt: it never
+// reached one, or failed before sending (kNoUpstream, kUnforwardable).
+inline std::optional<metrics::UpstreamOutcome> upstream_outcome(ExchangeOutcome outcome) {
+  switch (outcome) {
+    case ExchangeOutcome::kDone:
+    case ExchangeOutcome::kUpgraded: return metrics::UpstreamOutcome::kAnswered;
+    case ExchangeOutcome::kUpstreamFailed: return metrics::UpstreamOutcome::kFailed;
+    case ExchangeOutcome::kUpstreamTimeout: return metrics::UpstreamOutcome::kTimeout;
+    case ExchangeOutcome::kClientFailed:
+    case ExchangeOutcome::kClientMalformed:
+    case ExchangeOutcome::kClientTimeout: return metrics::UpstreamOutcome::kClientAborted;
+    case ExchangeOutcome::kNoUpstream:
+    case ExchangeOutcome::kUnforwardable: break;
+  }
+  return std::nullopt;
+}
 
 template <class Stream>
 class UpstreamExchange {
@@ -61,6 +79,13 @@ class UpstreamExchange {
         stopping_(stopping) {}
 
   asio::awaitable<ExchangeResult> run(http::request_parser<http::empty_body>& header_parser) {
+    ExchangeResult result = co_await exchange(header_parser);
+    result.upstream = upstream_;
+    co_return result;
+  }
+
+ private:
+  asio::awaitable<ExchangeResult> exchange(http::request_parser<http::empty_body>& header_parser) {
     auto& request = header_parser.get();
     // Framing as the client sent it, before headers are rewritten.
     const bool chunked = request.chunked();
@@ -91,6 +116,7 @@ class UpstreamExchange {
       std::unique_ptr<UpstreamConnection> connection = std::move(*acquired);
       // Upstream ids of one virtual proxy are consecutive (see Runtime::create).
       const UpstreamRuntime& upstream = vp_.upstreams[connection->id - vp_.upstreams.front().id];
+      upstream_ = &upstream;
       upstream_request.target(build_upstream_target(upstream.config, vp_.config.strip_prefix,
                                                     admitted_.match, admitted_.target));
       ForwardedInfo forwarded{client_.ip(), ClientSide<Stream>::kTls, admitted_.match.prefix,
@@ -133,7 +159,6 @@ class UpstreamExchange {
     }
   }
 
- private:
   static ExchangeResult failed(ExchangeOutcome outcome, bool keep_alive) {
     ExchangeResult result;
     result.outcome = outcome;
@@ -319,6 +344,7 @@ class UpstreamExchange {
   const Admission& admitted_;
   const RequestLimits& limits_;
   const std::atomic<bool>& stopping_;
+  const UpstreamRuntime* upstream_ = nullptr;
   bool is_head_ = false;
   bool client_keep_alive_ = true;
   unsigned client_version_ = 11;

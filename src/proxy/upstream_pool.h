@@ -21,6 +21,7 @@
 
 #include "base/result.h"
 #include "config/gateway_config.h"
+#include "metrics/registry.h"
 
 namespace jotgate::proxy {
 
@@ -29,9 +30,10 @@ namespace beast = boost::beast;
 
 // One configured upstream, with what is computed once: its pool slot and Host header.
 struct UpstreamRuntime {
-  config::Upstream config;  // a copy (see Runtime)
-  std::size_t id = 0;       // index into the health table and the pools
-  std::string host_header;  // "host:port"
+  config::Upstream config;                            // a copy (see Runtime)
+  std::size_t id = 0;                                 // index into the health table and the pools
+  std::string host_header;                            // "host:port"
+  std::shared_ptr<metrics::UpstreamMetrics> metrics;  // null: not counted
 };
 
 struct UpstreamConnection {

@@ -119,9 +119,11 @@ def cli_token(pki, user="alice", directory="ACME", *extra):
 
 
 # ----------------------------------------------------------------------------- config
-def gateway_config(pki, upstreams, http_port=None, https_port=None, admin=None, **vp_overrides):
+def gateway_config(pki, upstreams, http_port=None, https_port=None, admin=None, ops=None,
+                   **vp_overrides):
     """A config dict: an http listener when http_port (and https when https_port; 0: a port the
-    system chooses, see Gateway.ports), one virtual proxy `jwt`; `admin`: the admin section."""
+    system chooses, see Gateway.ports), one virtual proxy `jwt`; `admin`: the admin section;
+    `ops`: the ops section ({"address": "127.0.0.1:0"}: Gateway.ops_port)."""
     listeners = []
     if http_port is not None:
         listeners.append({"name": "http", "address": f"127.0.0.1:{http_port}"})
@@ -145,6 +147,8 @@ def gateway_config(pki, upstreams, http_port=None, https_port=None, admin=None, 
               "access": {"mode": "allocated", "allocations": ["ACME\\alice", "ACME\\bob"]}}
     if admin is not None:
         config["admin"] = copy.deepcopy(admin)
+    if ops is not None:
+        config["ops"] = copy.deepcopy(ops)
     return config
 
 
@@ -160,24 +164,29 @@ def deep_update(target, changes):
 # ----------------------------------------------------------------------------- gateway
 LISTENING = "jotgate is listening on:"
 READY = "Stop with Ctrl-C."
-# "  http://127.0.0.1:41234 (listener http)", "  https://127.0.0.1:41235 (admin API)"
-ADDRESS_LINE = re.compile(r"  \S+://(?:\[[^\]]+\]|[^:/\s]+):(\d+) \((?:listener (.+)|admin API)\)")
+# "  http://127.0.0.1:41234 (listener http)", "  https://127.0.0.1:41235 (admin API)",
+# "  http://127.0.0.1:9100 (ops: /healthz /readyz /metrics)"
+ADDRESS_LINE = re.compile(r"  \S+://(?:\[[^\]]+\]|[^:/\s]+):(\d+) "
+                          r"\((?:listener (.+)|(admin API)|(ops): /healthz /readyz /metrics)\)")
 
 
 def printed_ports(output):
     """The ports of the start-up lines of `jotgate serve` (docs/configuration.md, "Start-up
-    output"): ({listener name: port} in the config's order, admin port or None)."""
+    output"): ({listener name: port} in the config's order, admin port or None, ops port or
+    None)."""
     lines = output.split(LISTENING + "\n", 1)[1].split(READY, 1)[0].splitlines()
-    listeners, admin = {}, None
+    listeners, admin, ops = {}, None, None
     for line in lines:
         match = ADDRESS_LINE.fullmatch(line)
         if match is None:
             break  # the embedded demo's curl command follows
-        if match.group(2) is None:
+        if match.group(3) is not None:
             admin = int(match.group(1))
+        elif match.group(4) is not None:
+            ops = int(match.group(1))
         else:
             listeners[match.group(2)] = int(match.group(1))
-    return listeners, admin
+    return listeners, admin, ops
 
 
 class Gateway:
@@ -186,7 +195,7 @@ class Gateway:
 
     def __init__(self, proc, folder, config_path):
         self.proc, self.dir, self.config_path = proc, folder, config_path
-        self.listener_ports, self.admin_port = {}, None
+        self.listener_ports, self.admin_port, self.ops_port = {}, None, None
 
     @property
     def ports(self):
@@ -217,7 +226,8 @@ class Gateway:
         gw = cls(proc, folder, config_path)
         if wait:
             try:
-                gw.listener_ports, gw.admin_port = printed_ports(gw.wait_for_output(READY))
+                gw.listener_ports, gw.admin_port, gw.ops_port = printed_ports(
+                    gw.wait_for_output(READY))
             except Exception as e:
                 gw.kill()
                 raise AssertionError(f"{e}\nstdout:\n{gw.stdout()}\nstderr:\n{gw.stderr()}")

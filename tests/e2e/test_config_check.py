@@ -223,3 +223,18 @@ def test_the_embedded_demo_takes_a_data_dir_with_a_dollar_brace_literally(tmp_pa
         assert proc.wait(20) == 0, proc.stderr.read()
         proc.stderr.close()
     assert (data_dir / "jotgate.db").exists()
+
+def test_ops_section_errors_name_their_place(tmp_path):
+    text = VALID + "ops:\n  address: localhost\n  port: 9100\n"
+    assert check_errors(tmp_path, text) == [
+        "F:26:3: ops.port: unknown key (expected one of: address)",
+        'F:25:12: ops.address: "localhost" is not host:port (IPv6: [::1]:9100)',
+    ]
+    assert check_errors(tmp_path, VALID + "ops: 9100\n") == [
+        "F:24:6: ops: expected a mapping"]
+
+
+def test_ops_section_is_valid(tmp_path):
+    path = write(tmp_path, VALID + "ops: { address: \"[::1]:0\" }\n")
+    done = run_jotgate("config", "check", path)
+    assert done.returncode == 0, done.stderr

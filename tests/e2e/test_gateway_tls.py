@@ -70,7 +70,7 @@ def test_only_one_tls_file_missing_refuses_to_start(pki, upstream, tmp_path):
 def test_default_serve_prints_a_working_curl_command(tmp_path):
     out = open(tmp_path / "serve.out", "wb")
     proc = subprocess.Popen([JOTGATE_BIN, "serve", "--data-dir", str(tmp_path / "jotgate-data"),
-                             "--port", "0"], cwd=tmp_path, stdout=out, stderr=subprocess.PIPE)
+                             "--port", "0", "--ops-port", "0"], cwd=tmp_path, stdout=out, stderr=subprocess.PIPE)
     out.close()
     try:
         deadline = time.time() + 40

@@ -729,6 +729,50 @@ TEST_F(GateReloadTest, UnusableKeyFileLeavesTheVirtualProxyWithoutKeys) {
   // Signed-in users are not affected.
   EXPECT_TRUE((*next)->gate(0).check(FakeRequest().with("Cookie", cookie)).allowed);
   EXPECT_EQ(gates_->key_status()[0].keys_loaded, 1u);
+
+// What the proxy counts (jotgate_auth_decisions_total, token cache, sessions created).
+TEST_F(GateTest, DecisionsSayHowTheyWereReached) {
+  start();
+  const std::string t = alice_token();
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + t));
+  ASSERT_TRUE(first.allowed);
+  EXPECT_EQ(first.signed_in_by, "jwt");
+  EXPECT_EQ(first.token_cache, TokenCacheLookup::kMiss);
+  EXPECT_TRUE(first.session_created);
+  auto again = check(FakeRequest().with("Authorization", "Bearer " + t));
+  EXPECT_EQ(again.signed_in_by, "jwt");
+  EXPECT_EQ(again.token_cache, TokenCacheLookup::kHit);
+  EXPECT_FALSE(again.session_created);  // rides on the session the token signed in
+  auto by_cookie = check(FakeRequest().with("Cookie", cookie_pair(*first.set_cookie)));
+  ASSERT_TRUE(by_cookie.allowed);
+  EXPECT_EQ(by_cookie.signed_in_by, "session");
+  EXPECT_EQ(by_cookie.token_cache, TokenCacheLookup::kNone);
+  EXPECT_FALSE(by_cookie.session_created);
+  auto expired = check(FakeRequest().with(
+      "Authorization",
+      "Bearer " + token({{"userId", "alice"}, {"userDirectory", "ACME"}, {"exp", kNow - 600}})));
+  const DecisionStats stats = expired.stats();
+  EXPECT_FALSE(stats.allowed);
+  EXPECT_EQ(stats.reason, Reason::kTokenExpired);
+  EXPECT_EQ(stats.token_cache, TokenCacheLookup::kMiss);
+  EXPECT_FALSE(stats.session_created);
+  auto none = check(FakeRequest()).stats();
+  EXPECT_EQ(none.reason, Reason::kNoCredentials);
+  EXPECT_EQ(none.token_cache, TokenCacheLookup::kNone);
+  // A user without an allocation: refused after the token was verified (a cache miss).
+  auto denied = check(FakeRequest().with(
+      "Authorization", "Bearer " + token({{"userId", "carol"}, {"userDirectory", "ACME"}})));
+  EXPECT_EQ(denied.reason, Reason::kAccessDenied);
+  EXPECT_EQ(denied.token_cache, TokenCacheLookup::kMiss);
+}
+
+TEST_F(GateTest, LiveSessionsAndKeysLoaded) {
+  start();
+  Gate& gate = gates_->gate(0);
+  EXPECT_EQ(gate.keys_loaded(), 1u);
+  EXPECT_EQ(gate.live_sessions(), 0u);
+  ASSERT_TRUE(check(FakeRequest().with("Authorization", "Bearer " + alice_token())).allowed);
+  EXPECT_EQ(gate.live_sessions(), 1u);
 }
 
 }  // namespace

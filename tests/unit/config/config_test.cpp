@@ -817,6 +817,34 @@ TEST_F(ConfigTest, KeysAreNotExpanded) {
   auto e = errors(with(vp(), "${JG_TEST_KEYNAME}: /tmp\n"));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_TRUE(e[0].starts_with("t.yaml:13:1: ${JG_TEST_KEYNAME}: unknown key")) << e[0];
+
+// --- ops section
+TEST_F(ConfigTest, NoOpsSectionMeansNoOpsListener) {
+  auto config = parse(with(vp()));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_FALSE(config->ops);
+}
+
+TEST_F(ConfigTest, OpsDefaultsToLoopbackPort9100) {
+  auto config = parse(with(vp(), "ops: {}\n"));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  ASSERT_TRUE(config->ops);
+  EXPECT_EQ(config->ops->host, "127.0.0.1");
+  EXPECT_EQ(config->ops->port, 9100);
+  config = parse(with(vp(), "ops:\n  address: \"[::1]:0\"\n"));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->ops->host, "::1");
+  EXPECT_EQ(config->ops->port, 0);
+}
+
+TEST_F(ConfigTest, OpsErrorsNameTheirPlace) {
+  auto e = errors(with(vp(), "ops:\n  address: localhost\n  tls: {}\n"));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0], "t.yaml:15:3: ops.tls: unknown key (expected one of: address)");
+  EXPECT_EQ(e[1], "t.yaml:14:12: ops.address: \"localhost\" is not host:port (IPv6: [::1]:9100)");
+  e = errors(with(vp(), "ops: [127.0.0.1:9100]\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:13:6: ops: expected a mapping");
 }
 
 }  // namespace

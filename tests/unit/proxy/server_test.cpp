@@ -205,5 +205,28 @@ TEST_F(ServerTest, PortInUseIsAClearError) {
       << server.error().detail;
 }
 
+// The stub gates have no keys: virtual proxies of auth.method jwt are not ready.
+TEST_F(ServerTest, ReadinessAndTheGaugesOfAScrape) {
+  config_.virtual_proxies[1].auth.method = config::AuthMethod::kHeader;
+  auto server =
+      Server::create(config_, std::shared_ptr<auth::GateSet>(std::shared_ptr<void>(), &gates_),
+                     {.threads = 1, .handle_signals = false});
+  ASSERT_TRUE(server.ok()) << server.error().detail;
+  const auto problems = (*server)->readiness();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].component, "virtual_proxy");
+  EXPECT_EQ(problems[0].name, "test");
+  EXPECT_EQ(problems[0].problem, "no usable verification key");
+  metrics::Scrape scrape;
+  (*server)->collect(scrape);
+  ASSERT_EQ(scrape.listeners.size(), 1u);
+  EXPECT_EQ(scrape.listeners[0].name, "http");
+  EXPECT_EQ(scrape.listeners[0].connections_open, 0u);
+  ASSERT_EQ(scrape.virtual_proxies.size(), 2u);
+  EXPECT_EQ(scrape.virtual_proxies[1].name, "down");
+  ASSERT_EQ(scrape.virtual_proxies[1].upstreams.size(), 1u);
+  EXPECT_TRUE(scrape.virtual_proxies[1].upstreams[0].healthy);  // not tried yet
+}
+
 }  // namespace
 }  // namespace jotgate::proxy

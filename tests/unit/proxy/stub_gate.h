@@ -32,6 +32,8 @@ class StubGate : public auth::Gate {
     return check(request);
   }
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
+  std::size_t live_sessions() const override { return 0; }
+  std::size_t keys_loaded() const override { return 0; }
 
  private:
   std::vector<std::string> reserved_;
