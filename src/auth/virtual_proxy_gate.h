@@ -49,7 +49,7 @@ class VirtualProxyGate final : public Gate {
   std::string end_session(const RequestView& request) override;
   void touch(std::uint64_t session_handle) override;
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
-  std::size_t live_sessions() const override { return sessions_.size(); }
+  std::size_t live_sessions() const override { return sessions_->size(); }
   std::size_t keys_loaded() const override { return jwt_ ? jwt_->keys_loaded() : 0; }
 
   // For the GateSet and the SessionAdmin.

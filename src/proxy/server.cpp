@@ -451,12 +451,20 @@ std::vector<metrics::ReadinessProblem> Server::readiness() const {
   std::vector<metrics::ReadinessProblem> problems;
   if (impl_->state.stopping.load()) problems.push_back({"gateway", "", "shutting down"});
   // Every listener in force is bound: a reload whose new listener cannot bind changes nothing.
-  for (const auth::KeyStatus& status : gates()->key_status()) {
-    if (status.needs_keys && status.keys_loaded == 0) {
-      problems.push_back({"virtual_proxy", status.virtual_proxy,
-                          status.problem.empty() ? "no usable verification key"
-                                                 : "no usable verification key: " + status.problem});
+  std::shared_ptr<const Runtime> runtime;
+  {
+    std::lock_guard lock(impl_->runtime_mutex);
+    runtime = impl_->runtime;
+  }
+  const std::vector<auth::KeyStatus> keys = runtime->gates->key_status();
+  for (const VirtualProxyRuntime& vp : runtime->virtual_proxies) {
+    if (vp.config.auth.method != config::AuthMethod::kJwt || vp.gate->keys_loaded() != 0) continue;
+    std::string problem = "no usable verification key";
+    // Why, when a reload could not use the key file: "<file>:<line>:<col>: <path>: <problem>".
+    if (vp.index < keys.size() && !keys[vp.index].problem.empty()) {
+      problem += ": " + keys[vp.index].problem;
     }
+    problems.push_back({"virtual_proxy", vp.config.name, std::move(problem)});
   }
   return problems;
 }

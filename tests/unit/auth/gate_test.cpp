@@ -729,6 +729,7 @@ TEST_F(GateReloadTest, UnusableKeyFileLeavesTheVirtualProxyWithoutKeys) {
   // Signed-in users are not affected.
   EXPECT_TRUE((*next)->gate(0).check(FakeRequest().with("Cookie", cookie)).allowed);
   EXPECT_EQ(gates_->key_status()[0].keys_loaded, 1u);
+}
 
 // What the proxy counts (jotgate_auth_decisions_total, token cache, sessions created).
 TEST_F(GateTest, DecisionsSayHowTheyWereReached) {

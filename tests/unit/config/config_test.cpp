@@ -817,6 +817,7 @@ TEST_F(ConfigTest, KeysAreNotExpanded) {
   auto e = errors(with(vp(), "${JG_TEST_KEYNAME}: /tmp\n"));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_TRUE(e[0].starts_with("t.yaml:13:1: ${JG_TEST_KEYNAME}: unknown key")) << e[0];
+}
 
 // --- ops section
 TEST_F(ConfigTest, NoOpsSectionMeansNoOpsListener) {

@@ -22,11 +22,18 @@ class RunningServer {
   RunningServer& operator=(const RunningServer&) = delete;
   ~RunningServer() { join(); }
 
+  // Options of a server under test: no signal handling (the test process keeps its own).
+  static ServerOptions options(unsigned threads) {
+    ServerOptions options;
+    options.threads = threads;
+    options.handle_signals = false;
+    return options;
+  }
+
   void start(const config::GatewayConfig& config, auth::GateSet& gates) {
     // Not owned: the test's gates outlive the server.
     std::shared_ptr<auth::GateSet> shared(std::shared_ptr<void>(), &gates);
-    auto server =
-        Server::create(config, shared, {.threads = 2, .handle_signals = false, .on_hangup = {}});
+    auto server = Server::create(config, shared, options(2));
     ASSERT_TRUE(server.ok()) << server.error().detail;
     server_ = std::move(*server);
     const std::string address = server_->addresses().at(0);

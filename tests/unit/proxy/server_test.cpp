@@ -199,7 +199,7 @@ TEST_F(ServerTest, PortInUseIsAClearError) {
   config_.listeners[0].port = busy.local_endpoint().port();
   auto server =
       Server::create(config_, std::shared_ptr<auth::GateSet>(std::shared_ptr<void>(), &gates_),
-                     {.threads = 1, .handle_signals = false, .on_hangup = {}});
+                     RunningServer::options(1));
   ASSERT_FALSE(server.ok());
   EXPECT_NE(server.error().detail.find("cannot listen on 127.0.0.1:"), std::string::npos)
       << server.error().detail;
@@ -210,7 +210,7 @@ TEST_F(ServerTest, ReadinessAndTheGaugesOfAScrape) {
   config_.virtual_proxies[1].auth.method = config::AuthMethod::kHeader;
   auto server =
       Server::create(config_, std::shared_ptr<auth::GateSet>(std::shared_ptr<void>(), &gates_),
-                     {.threads = 1, .handle_signals = false});
+                     RunningServer::options(1));
   ASSERT_TRUE(server.ok()) << server.error().detail;
   const auto problems = (*server)->readiness();
   ASSERT_EQ(problems.size(), 1u);
