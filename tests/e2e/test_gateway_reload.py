@@ -358,3 +358,79 @@ def test_pid_file_names_the_gateway_and_goes_at_stop(pki, upstream, start_gatewa
     assert pid_file.read_text() == f"{gw.proc.pid}\n{gw.config_path}\n"
     assert gw.stop() == 0
     assert not pid_file.exists()
+
+
+def test_readiness_and_metrics_follow_reloads(pki, upstream, start_gateway, tmp_path):
+    """A key file that becomes unusable at a reload makes /readyz 503 naming the virtual proxy;
+    every reload is counted by result; an invalid file leaves the last success time alone."""
+    from test_ops_metrics import samples, value, VP
+    key = tmp_path / "signer.pem"
+    shutil.copy(pki.signer, key)
+    config = gateway_config(pki, upstream.url, http_port=0, auth={"jwt": {"key": str(key)}})
+    config["ops"] = {"address": "127.0.0.1:0"}
+    gw = start_gateway(config)
+    r = http(gw.ops_port, "GET", "/readyz")
+    assert (r.status, r.text) == (200, "ready\n")
+    m = samples(gw.ops_port)
+    assert value(m, "jotgate_config_reloads_total", result="ok") == 0
+    assert value(m, "jotgate_config_reloads_total", result="error") == 0
+    assert value(m, "jotgate_keys_loaded", vp=VP) == 1
+    started = value(m, "jotgate_config_last_reload_success_timestamp_seconds")
+
+    time.sleep(1.1)  # a later second for the success time
+    key.write_text("not a key\n")
+    assert "result=ok" in sighup(gw, 1)
+    r = http(gw.ops_port, "GET", "/readyz")
+    assert r.status == 503, r
+    problems = r.json()["problems"]
+    assert len(problems) == 1 and problems[0]["component"] == "virtual_proxy"
+    assert problems[0]["name"] == VP
+    assert problems[0]["problem"].startswith(
+        f"no usable verification key: {gw.config_path}:"), problems
+    assert "virtual_proxies[0].auth.jwt.key: " in problems[0]["problem"]
+    m = samples(gw.ops_port)
+    assert value(m, "jotgate_config_reloads_total", result="ok") == 1
+    assert value(m, "jotgate_keys_loaded", vp=VP) == 0
+    succeeded = value(m, "jotgate_config_last_reload_success_timestamp_seconds")
+    assert succeeded > started
+
+    gw.config_path.write_text("listeners: [")  # not YAML
+    assert "result=error" in sighup(gw, 2)
+    m = samples(gw.ops_port)
+    assert value(m, "jotgate_config_reloads_total", result="error") == 1
+    assert value(m, "jotgate_config_last_reload_success_timestamp_seconds") == succeeded
+
+    shutil.copy(pki.signer, key)
+    write_config(gw, config)
+    assert "result=ok" in sighup(gw, 3)
+    r = http(gw.ops_port, "GET", "/readyz")
+    assert (r.status, r.text) == (200, "ready\n")
+    m = samples(gw.ops_port)
+    assert value(m, "jotgate_config_reloads_total", result="ok") == 2
+    assert value(m, "jotgate_keys_loaded", vp=VP) == 1
+
+
+def test_token_cache_kept_across_a_reload_that_changes_no_key(pki, upstream, start_gateway):
+    """Seen through the metrics: the same token after a reload that only added a virtual proxy
+    is a cache hit; after a reload that changed the leeway, a miss."""
+    from test_ops_metrics import samples, value, VP
+    config = gateway_config(pki, upstream.url, http_port=0)
+    config["ops"] = {"address": "127.0.0.1:0"}
+    gw = start_gateway(config)
+    token = mint(pki)
+    assert http(gw.port, "GET", "/jwt/a", bearer(token)).status == 200  # miss, then cached
+    second = deep_update(json.loads(json.dumps(config["virtual_proxies"][0])),
+                         {"name": "Other", "prefix": "other"})
+    config["virtual_proxies"].append(second)
+    write_config(gw, config)
+    assert "result=ok" in sighup(gw, 1)
+    assert http(gw.port, "GET", "/jwt/b", bearer(token)).status == 200
+    m = samples(gw.ops_port)
+    assert value(m, "jotgate_token_cache_lookups_total", vp=VP, result="hit") == 1
+    assert value(m, "jotgate_token_cache_lookups_total", vp=VP, result="miss") == 1
+    config["virtual_proxies"][0]["auth"]["jwt"]["leeway"] = "5s"
+    write_config(gw, config)
+    assert "result=ok" in sighup(gw, 2)
+    assert http(gw.port, "GET", "/jwt/c", bearer(token)).status == 200
+    m = samples(gw.ops_port)
+    assert value(m, "jotgate_token_cache_lookups_total", vp=VP, result="miss") == 2
