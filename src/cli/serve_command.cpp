@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "cli/command_error.h"
 #include "cli/commands.h"
+#include "cli/serve_output.h"
 #include "config/gateway_config.h"
 #include "jose/jws.h"
 #include "jose/key.h"
@@ -135,6 +136,9 @@ void run_serve(const ServeOptions& options) {
     config = std::move(*parsed);
   }
 
+  const ServeOutput output(config.log_format);
+  // Audit lines leave the request threads; every one is written before we return.
+  auth::AuditWriter audit_writer;
   auto created_gates = auth::GateSet::create(config, clock);
   if (!created_gates) fail(created_gates.error().describe());
   std::shared_ptr<auth::GateSet> gates = std::move(*created_gates);
@@ -150,13 +154,12 @@ void run_serve(const ServeOptions& options) {
   }
 
   // One line per listener, the bound address first (port 0 in the config: the one the system
-  // chose), then what it is; tests read these lines (docs/configuration.md, "Start-up output").
+  // chose), then what it is.
   const std::vector<std::string> addresses = (*server)->addresses();
-  std::cout << "jotgate is listening on:\n";
-  for (std::size_t i = 0; i < addresses.size(); ++i) {
-    std::cout << "  " << addresses[i] << " (listener " << config.listeners[i].name << ")\n";
-  }
-  if (admin_server) std::cout << "  " << admin_server->address() << " (admin API)\n";
+  std::vector<std::string> listener_names;
+  for (const auto& listener : config.listeners) listener_names.push_back(listener.name);
+  output.listening(addresses, listener_names,
+                   admin_server ? std::optional(admin_server->address()) : std::nullopt);
   if (embedded) {
     std::string token = demo_token(demo_files->signer_key, clock.now_seconds());
     fs::path ca = fs::path(options.data_dir) / "certs" / "ca.pem";
@@ -166,11 +169,12 @@ void run_serve(const ServeOptions& options) {
               << "  curl --cacert " << ca.string() << " -H \"Authorization: Bearer " << token
               << "\" " << addresses.front() << "/jwt/\n";
   }
-  std::cout << "Stop with Ctrl-C." << std::endl;
+  output.ready();
   if (admin_server) admin_server->start();
   (*server)->run();  // returns after a signal and the graceful shutdown
   if (admin_server) admin_server->stop();
-  std::cout << "jotgate stopped" << std::endl;
+  audit_writer.stop();  // every line, also those of the drain, before the last line
+  output.stopped();
 }
 
 }  // namespace
