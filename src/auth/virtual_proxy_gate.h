@@ -67,6 +67,7 @@ class VirtualProxyGate final : public Gate {
     AnswerContext context;
     std::vector<std::string_view> cookie_headers;
     std::optional<session::SessionView> current;
+    RequestIds ids;  // of the request: its audit lines carry them
   };
   Attempt begin(const RequestView& request);
   AnswerContext answer_context(const RequestView& request) const;
@@ -84,14 +85,15 @@ class VirtualProxyGate final : public Gate {
 
   bool admitted(const UserIdentity& user, UnixSeconds now);
   std::optional<session::SessionView> find_session(const std::vector<std::string_view>& headers,
-                                                   UnixSeconds now, session::Refresh refresh);
+                                                   UnixSeconds now, session::Refresh refresh,
+                                                   const RequestIds& ids);
   bool cookie_secure(const RequestView& request) const;
   std::string set_cookie(const RequestView& request, const std::string& value) const;
   Decision allow(const session::SessionView& view, std::optional<std::string> cookie,
                  const Attempt& attempt) const;
   Decision reject(std::string_view event, Reason reason, const RequestView& request,
                   const Attempt& attempt) const;
-  Decision deny(const UserIdentity& user, AnswerContext context) const;
+  Decision deny(const UserIdentity& user, const Attempt& attempt) const;
 
   const std::string prefix_;
   const std::string identity_header_;

@@ -88,7 +88,7 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
   auto match = listener.routes.match(target->path);
   if (!match) return answer(Reason::kRouteNotFound, can_keep);
   const VirtualProxyRuntime& vp = runtime.virtual_proxies[match->virtual_proxy_index];
-  const HeadView view(head, client, listener.config.trusted);
+  const HeadView view(head, client, listener.config.trusted, request.identity);
 
   Admission out = [&]() -> Admission {
     const bool websocket = is_websocket_upgrade(head);
@@ -170,6 +170,7 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
     return out;
   }();
   out.vp = &vp;
+  out.identity = request.identity;
   return out;
 }
 
@@ -177,7 +178,7 @@ Answer answer_form(const Admission& admission, const http::request_header<>& hea
                    std::string_view form, const ClientInfo& client,
                    const ListenerRuntime& listener) {
   const VirtualProxyRuntime& vp = *admission.vp;
-  const HeadView view(head, client, listener.config.trusted);
+  const HeadView view(head, client, listener.config.trusted, admission.identity);
   return serve_auth_endpoint(*vp.gate, view, admission.endpoint, admission.target.query, form,
                              vp.config);
 }
