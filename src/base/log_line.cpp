@@ -37,8 +37,9 @@ std::string json_log_line(std::string_view ts, std::string_view level, std::stri
     fields.erase(field);
   }
   for (auto& [key, value] : fields.items()) line.emplace(key, std::move(value));
-  // Values are client bytes (paths, user ids): replace invalid UTF-8 rather than throw.
-  std::string out = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  // Values are client bytes (paths, user ids): invalid UTF-8 is replaced rather than thrown on,
+  // and all but ASCII escaped (\u2028 would end a line for some readers, as would bidi tricks).
+  std::string out = line.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace);
   out.push_back('\n');
   return out;
 }

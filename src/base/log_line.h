@@ -1,7 +1,7 @@
 // JSON log lines (`log_format: json`): one object a line, the same fixed keys first on every
 // line the gateway writes (access, audit, diagnostics, start and stop), null where a key does not
-// apply, then the line's own fields. Bytes that are not UTF-8 become U+FFFD and control
-// characters are escaped, so no value can break a line or add one.
+// apply, then the line's own fields. Bytes that are not UTF-8 become U+FFFD, and control
+// characters and everything outside ASCII are escaped: no value can break a line or add one.
 //   std::string line = json_log_line(utc_timestamp(now), "info", "sign_in", {{"vp", "jwt"}});
 //   // {"ts":"2026-12-01T19:50:31.123Z","level":"info","event":"sign_in","vp":"jwt",
 //   //  "user":null,"reason":null,"client":null,"request_id":null,"trace_id":null}\n

@@ -5,9 +5,9 @@
 #include <memory>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "auth/audit.h"
 #include "base/log_line.h"
@@ -31,7 +31,8 @@ class JsonLineFormatter final : public spdlog::formatter {
   }
 };
 
-void print_json(std::string_view event, nlohmann::ordered_json fields = nlohmann::ordered_json::object()) {
+void print_json(std::string_view event,
+                nlohmann::ordered_json fields = nlohmann::ordered_json::object()) {
   std::cout << json_log_line(utc_timestamp(std::chrono::system_clock::now()), "info", event,
                              std::move(fields))
             << std::flush;

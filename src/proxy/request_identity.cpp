@@ -52,8 +52,8 @@ std::optional<std::string_view> traceparent_trace_id(std::string_view traceparen
 }
 
 RequestIds RequestIdentity::ids() const {
-  return {request_id, traceparent.empty() ? std::string_view()
-                                          : std::string_view(traceparent).substr(3, 32)};
+  return {request_id,
+          traceparent.empty() ? std::string_view() : std::string_view(traceparent).substr(3, 32)};
 }
 
 RequestIdSource::RequestIdSource() {

@@ -38,9 +38,9 @@ std::optional<std::string_view> traceparent_trace_id(std::string_view traceparen
 
 struct RequestIdentity {
   std::string request_id;
-  std::string traceparent;       // what goes upstream
+  std::string traceparent;          // what goes upstream
   bool forward_tracestate = false;  // the client's traceparent was valid: its tracestate goes too
-  RequestIds ids() const;        // the request id and the traceparent's trace id
+  RequestIds ids() const;           // the request id and the traceparent's trace id
 };
 
 class RequestIdSource {
