@@ -383,6 +383,15 @@ def http(port, method="GET", path="/", headers=None, body=None, tls=None, timeou
             conn.close()
 
 
+def sign_in_each(gw, pki, users):
+    """One sign-in (a token of its own) per user, one after the other on one connection."""
+    conn = connection(gw.port)
+    for user in users:
+        r = http(gw.port, "GET", "/jwt/x", bearer(mint(pki, user=user)), conn=conn)
+        assert r.status == 200, r
+    conn.close()
+
+
 def bearer(token, **more):
     return {"Authorization": "Bearer " + token, **more}
 
