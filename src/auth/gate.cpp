@@ -134,7 +134,7 @@ Decision VirtualProxyGate::redeem_ticket(const RequestView& request, std::string
 
 std::optional<SessionInfo> VirtualProxyGate::session_info(const RequestView& request) {
   const UnixSeconds now = clock_.now_seconds();
-  auto current = find_session(request.headers("Cookie"), now, session::Refresh::kNo);
+  auto current = find_session(request.headers("Cookie"), now, session::Refresh::kNo, request.ids());
   if (!current) return std::nullopt;
   return SessionInfo{current->user, current->attributes, current->expires_at,
                      current->expires_at - now};
@@ -142,9 +142,10 @@ std::optional<SessionInfo> VirtualProxyGate::session_info(const RequestView& req
 
 std::string VirtualProxyGate::end_session(const RequestView& request) {
   const UnixSeconds now = clock_.now_seconds();
-  if (auto current = find_session(request.headers("Cookie"), now, session::Refresh::kNo)) {
+  if (auto current =
+          find_session(request.headers("Cookie"), now, session::Refresh::kNo, request.ids())) {
     sessions_->remove(current->handle);
-    audit_.user_event("logout", current->user);
+    audit_.user_event("logout", current->user, request.ids());
   }
   session::CookieSpec spec = cookie_;
   spec.secure = cookie_secure(request);
@@ -166,7 +167,9 @@ VirtualProxyGate::Attempt VirtualProxyGate::begin(const RequestView& request) {
   attempt.now = clock_.now_seconds();
   attempt.context = answer_context(request);
   attempt.cookie_headers = request.headers("Cookie");
-  attempt.current = find_session(attempt.cookie_headers, attempt.now, session::Refresh::kYes);
+  attempt.ids = request.ids();
+  attempt.current =
+      find_session(attempt.cookie_headers, attempt.now, session::Refresh::kYes, attempt.ids);
   return attempt;
 }
 
@@ -245,7 +248,7 @@ Decision VirtualProxyGate::start_session(Credential credential, std::string_view
                                          const VerifiedBearer* bearer) {
   auto created = sessions_->create(credential.user, credential.attributes, attempt.now);
   if (bearer) jwt_->remember_session(*bearer, created.handle, created.cookie_value);
-  audit_.signed_in(credential.user, method);
+  audit_.signed_in(credential.user, method, attempt.ids);
   session::SessionView view{created.handle, std::move(credential.user),
                             std::move(credential.attributes)};
   Decision d = allow(view, set_cookie(request, created.cookie_value), attempt);
@@ -262,12 +265,13 @@ bool VirtualProxyGate::admitted(const UserIdentity& user, UnixSeconds now) {
 // The session the cookie names, if any (a client-chosen value only ever finds an existing
 // session: ids are never adopted).
 std::optional<session::SessionView> VirtualProxyGate::find_session(
-    const std::vector<std::string_view>& headers, UnixSeconds now, session::Refresh refresh) {
+    const std::vector<std::string_view>& headers, UnixSeconds now, session::Refresh refresh,
+    const RequestIds& ids) {
   for (std::string_view value : session::find_cookie_values(headers, cookie_.name)) {
     auto found = sessions_->lookup(value, now, refresh);
     if (found.status == session::LookupStatus::kFound) return std::move(found.session);
     if (found.status == session::LookupStatus::kExpired) {
-      audit_.user_event("session_expired", found.session.user);
+      audit_.user_event("session_expired", found.session.user, ids);
     }
   }
   return std::nullopt;
@@ -304,14 +308,14 @@ Decision VirtualProxyGate::allow(const session::SessionView& view,
 // A refused credential: audited (repeats counted), then answered.
 Decision VirtualProxyGate::reject(std::string_view event, Reason reason, const RequestView& request,
                                   const Attempt& attempt) const {
-  audit_.refused(event, reason, request.client_ip(), attempt.now);
+  audit_.refused(event, reason, request.client_ip(), attempt.now, attempt.ids);
   Decision d = refuse(reason, attempt.context);
   d.token_cache = attempt.token_cache;
   return d;
 }
 
 Decision VirtualProxyGate::deny(const UserIdentity& user, const Attempt& attempt) const {
-  audit_.user_event("access_denied", user);
+  audit_.user_event("access_denied", user, attempt.ids);
   AnswerContext context = attempt.context;
   context.user = &user;
   Decision d = refuse(Reason::kAccessDenied, context);

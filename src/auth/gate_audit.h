@@ -12,6 +12,7 @@
 #include "auth/rejection_audit.h"
 #include "base/clock.h"
 #include "base/identity.h"
+#include "base/log_line.h"
 #include "base/reason.h"
 
 namespace jotgate::auth {
@@ -22,13 +23,16 @@ class GateAudit {
       : prefix_(std::move(prefix)), rejections_(rejections) {}
 
   // event=sign_in vp=.. user=.. method=<jwt, header, ticket, anonymous, admin>
-  void signed_in(const UserIdentity& user, std::string_view method) const;
+  // `ids`: of the request the event happened in (JSON lines carry them); empty outside one.
+  void signed_in(const UserIdentity& user, std::string_view method,
+                 const RequestIds& ids = {}) const;
   // event=<event> vp=.. user=..: logout, session_expired, access_denied, ticket_issued.
-  void user_event(std::string_view event, const UserIdentity& user) const;
+  void user_event(std::string_view event, const UserIdentity& user,
+                  const RequestIds& ids = {}) const;
   // A refused credential: token_rejected, header_rejected or ticket_rejected, with the reason
   // and the client's address; repeats within an interval are counted, not written.
-  void refused(std::string_view event, Reason reason, std::string_view client,
-               UnixSeconds now) const;
+  void refused(std::string_view event, Reason reason, std::string_view client, UnixSeconds now,
+               const RequestIds& ids = {}) const;
 
  private:
   const std::string prefix_;

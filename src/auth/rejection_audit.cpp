@@ -4,7 +4,7 @@
 
 namespace jotgate::auth {
 
-void RejectionAudit::record(const Key& key, UnixSeconds now) {
+void RejectionAudit::record(const Key& key, UnixSeconds now, const RequestIds& ids) {
   std::lock_guard lock(mutex_);
   auto it = windows_.find(key);
   if (it != windows_.end() && now - it->second.start < interval_) {
@@ -22,7 +22,7 @@ void RejectionAudit::record(const Key& key, UnixSeconds now) {
     ++untracked_.repeats;
     return;
   }
-  audit(key.event, {{"vp", key.vp}, {"reason", key.reason}, {"client", key.client}});
+  audit(key.event, {{"vp", key.vp}, {"reason", key.reason}, {"client", key.client}}, ids);
 }
 
 void RejectionAudit::flush(UnixSeconds now) {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "base/log_line.h"
 
 namespace jotgate::auth {
 
@@ -37,7 +38,8 @@ class RejectionAudit {
   explicit RejectionAudit(UnixSeconds interval = kInterval, std::size_t max_keys = kMaxKeys)
       : interval_(interval), max_keys_(max_keys) {}
 
-  void record(const Key& key, UnixSeconds now);
+  // The line written in full carries `ids`, the request refused first.
+  void record(const Key& key, UnixSeconds now, const RequestIds& ids = {});
   // Reports and forgets every interval that has ended by `now`.
   void flush(UnixSeconds now);
 

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/log_line.h"
+
 namespace jotgate::auth {
 
 class RequestView {
@@ -24,6 +26,8 @@ class RequestView {
   virtual bool trusted_listener() const { return false; }
   // The peer's IP address (audit lines of refused credentials); "" when unknown.
   virtual std::string_view client_ip() const { return {}; }
+  // The request id and trace id the proxy gave the request (its audit lines carry them).
+  virtual RequestIds ids() const { return {}; }
 };
 
 }  // namespace jotgate::auth

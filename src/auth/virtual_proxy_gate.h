@@ -79,6 +79,7 @@ class VirtualProxyGate final : public Gate {
     // For the metrics: what proves the request ("session": its cookie), the token cache.
     std::string_view signed_in_by = "session";
     TokenCacheLookup token_cache = TokenCacheLookup::kNone;
+    RequestIds ids;  // of the request: its audit lines carry them
   };
   Attempt begin(const RequestView& request);
   AnswerContext answer_context(const RequestView& request) const;
@@ -96,7 +97,8 @@ class VirtualProxyGate final : public Gate {
 
   bool admitted(const UserIdentity& user, UnixSeconds now);
   std::optional<session::SessionView> find_session(const std::vector<std::string_view>& headers,
-                                                   UnixSeconds now, session::Refresh refresh);
+                                                   UnixSeconds now, session::Refresh refresh,
+                                                   const RequestIds& ids);
   bool cookie_secure(const RequestView& request) const;
   std::string set_cookie(const RequestView& request, const std::string& value) const;
   Decision allow(const session::SessionView& view, std::optional<std::string> cookie,

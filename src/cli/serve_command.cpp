@@ -14,10 +14,12 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "auth/audit.h"
 #include "base/clock.h"
 #include "base/service_notify.h"
 #include "cli/command_error.h"
 #include "cli/commands.h"
+#include "cli/serve_output.h"
 #include "config/gateway_config.h"
 #include "gateway/gateway.h"
 #include "jose/jws.h"
@@ -139,6 +141,9 @@ void run_serve(const ServeOptions& options) {
     config = std::move(*parsed);
   }
 
+  const ServeOutput output(config.log_format);
+  // Audit lines leave the request threads; every one is written before we return.
+  auth::AuditWriter audit_writer;
   // A reload reads the same source again: the file (a key file that cannot be used then leaves
   // its virtual proxy without keys instead of refusing everything), or the embedded default.
   gateway::GatewayOptions gateway_options;
@@ -158,16 +163,15 @@ void run_serve(const ServeOptions& options) {
   }
 
   // One line per listener, the bound address first (port 0 in the config: the one the system
-  // chose), then what it is; tests read these lines (docs/configuration.md, "Start-up output").
-  const std::vector<proxy::ListenerInfo> listeners = (*gateway)->listeners();
-  std::cout << "jotgate is listening on:\n";
-  for (const auto& listener : listeners) {
-    std::cout << "  " << listener.address << " (listener " << listener.name << ")\n";
+  // chose), then what it is.
+  std::vector<std::string> addresses;
+  std::vector<std::string> listener_names;
+  for (const auto& listener : (*gateway)->listeners()) {
+    addresses.push_back(listener.address);
+    listener_names.push_back(listener.name);
   }
-  if (auto admin = (*gateway)->admin_address()) std::cout << "  " << *admin << " (admin API)\n";
-  if (auto ops = (*gateway)->ops_address()) {
-    std::cout << "  " << *ops << " (ops: /healthz /readyz /metrics)\n";
-  }
+  output.listening(addresses, listener_names, (*gateway)->admin_address(),
+                   (*gateway)->ops_address());
   if (embedded) {
     std::string token = demo_token(demo_files->signer_key, clock.now_seconds());
     fs::path ca = fs::path(options.data_dir) / "certs" / "ca.pem";
@@ -175,13 +179,14 @@ void run_serve(const ServeOptions& options) {
               << "http://127.0.0.1:" << demo->port() << "; the user ACME\\demo is allocated.\n"
               << "Try it (the token is valid for 1 hour):\n"
               << "  curl --cacert " << ca.string() << " -H \"Authorization: Bearer " << token
-              << "\" " << listeners.front().address << "/jwt/\n";
+              << "\" " << addresses.front() << "/jwt/\n";
   }
-  std::cout << "Stop with Ctrl-C." << std::endl;
+  output.ready();
   notify_ready();      // systemd (Type=notify): the listeners are bound, connections are queued
-  (*gateway)->run();  // returns after a signal and the graceful shutdown
+  (*gateway)->run();  // returns after a signal, the graceful shutdown and the sessions' save
   gateway->reset();   // the pid file goes
-  std::cout << "jotgate stopped" << std::endl;
+  audit_writer.stop();  // every line, also those of the drain, before the last line
+  output.stopped();
 }
 
 }  // namespace

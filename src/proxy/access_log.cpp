@@ -4,25 +4,11 @@
 #include <chrono>
 #include <cstring>
 
-#include <fmt/chrono.h>
 #include <nlohmann/json.hpp>
 
 #include "base/log_field.h"
 
 namespace jotgate::proxy {
-
-namespace {
-
-// fmt 9 formats a system_clock time_point in local time: format the UTC std::tm instead.
-std::string utc_timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z",
-                     fmt::gmtime(std::chrono::system_clock::to_time_t(now)), millis.count());
-}
-
-}  // namespace
 
 Result<std::unique_ptr<AccessLog>> AccessLog::open(const config::GatewayConfig& config) {
   if (config.access_log.empty()) {
@@ -41,19 +27,18 @@ AccessLog::~AccessLog() {
 
 std::string AccessLog::format(const AccessRecord& r, std::string_view timestamp) const {
   if (format_ == config::LogFormat::kJson) {
-    nlohmann::json line = {
-        {"time", timestamp},
-        {"client", r.client_ip},
-        {"method", r.method},
-        {"path", r.path},
-        {"status", r.status},
-        {"bytes", r.bytes},
-        {"duration_ms",
-         static_cast<double>(static_cast<std::int64_t>(r.duration_ms * 1000)) / 1000},
-        {"vp", r.virtual_proxy},
-        {"user", r.user}};
-    // Paths are client bytes: replace invalid UTF-8 rather than throw.
-    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    return json_log_line(
+        timestamp, "info", "request",
+        {{"vp", r.virtual_proxy},
+         {"user", r.user},
+         {"client", r.client_ip},
+         {"method", r.method},
+         {"path", r.path},
+         {"status", r.status},
+         {"bytes", r.bytes},
+         {"duration_ms",
+          static_cast<double>(static_cast<std::int64_t>(r.duration_ms * 1000)) / 1000}},
+        r.ids);
   }
   std::string out;
   out.reserve(128 + r.path.size());
@@ -77,7 +62,7 @@ std::string AccessLog::format(const AccessRecord& r, std::string_view timestamp)
 }
 
 void AccessLog::write(const AccessRecord& record) {
-  std::string line = format(record, utc_timestamp());
+  std::string line = format(record, utc_timestamp(std::chrono::system_clock::now()));
   std::fwrite(line.data(), 1, line.size(), file_);
   // Flushed per line so `tail -f` and tests see requests as they happen.
   std::fflush(file_);

@@ -1,8 +1,9 @@
 // AccessLog: one line per request, text or JSON lines, to standard output or a file. Never a
 // token, cookie or session id: only method, path without query, status, bytes, duration, virtual
-// proxy and user. Text values are bare, or quoted and escaped (base/log_field.h), so each line
-// parses into exactly its fields. Thread-safe: each line is one fwrite (stdio locks the stream
-// per call).
+// proxy and user (JSON lines also the request id and trace id, base/log_line.h; the text line
+// keeps its fields for the readers that parse it). Text values are bare, or quoted and escaped
+// (base/log_field.h), so each line parses into exactly its fields. Thread-safe: each line is one
+// fwrite (stdio locks the stream per call).
 //   auto log = AccessLog::open(config);                   // at start-up
 //   log->write({.method = "GET", .path = "/jwt/", .status = 200, ...});
 #pragma once
@@ -13,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/log_line.h"
 #include "base/result.h"
 #include "config/gateway_config.h"
 
@@ -27,6 +29,7 @@ struct AccessRecord {
   double duration_ms = 0;
   std::string_view virtual_proxy;  // "" when not routed
   std::string_view user;           // "" when not authenticated
+  RequestIds ids;                  // empty when the head could not be read
 };
 
 class AccessLog {

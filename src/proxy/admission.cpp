@@ -101,7 +101,7 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
   auto match = listener.routes.match(target->path);
   if (!match) return answer(Reason::kRouteNotFound, can_keep);
   const VirtualProxyRuntime& vp = runtime.virtual_proxies[match->virtual_proxy_index];
-  const HeadView view(head, client, listener.config.trusted);
+  const HeadView view(head, client, listener.config.trusted, request.identity);
 
   Admission out = [&]() -> Admission {
     const bool websocket = is_websocket_upgrade(head);
@@ -186,6 +186,7 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
     return out;
   }();
   out.vp = &vp;
+  out.identity = request.identity;
   return out;
 }
 
@@ -193,7 +194,7 @@ Answer answer_form(const Admission& admission, const http::request_header<>& hea
                    std::string_view form, const ClientInfo& client, const ListenerRuntime& listener,
                    std::optional<auth::DecisionStats>* decided) {
   const VirtualProxyRuntime& vp = *admission.vp;
-  const HeadView view(head, client, listener.config.trusted);
+  const HeadView view(head, client, listener.config.trusted, admission.identity);
   return serve_auth_endpoint(*vp.gate, view, admission.endpoint, admission.target.query, form,
                              vp.config, decided);
 }

@@ -16,6 +16,7 @@
 
 #include "auth/gate.h"
 #include "base/answer.h"
+#include "proxy/request_identity.h"
 #include "proxy/request_path.h"
 #include "proxy/runtime.h"
 
@@ -36,6 +37,7 @@ struct RequestHead {
   bool keep_alive = true;     // the client keeps the connection open (version, Connection)
   bool body_pending = false;  // a body follows that is not read yet
   std::optional<std::uint64_t> content_length;
+  const RequestIdentity* identity = nullptr;  // its ids go into audit lines and upstream
 };
 
 struct Admission {
@@ -43,6 +45,7 @@ struct Admission {
   Action action = kAnswer;
   const VirtualProxyRuntime* vp = nullptr;  // null before a virtual proxy was matched
   std::string cors_origin;  // an allowed Origin: the answer carries its CORS headers
+  const RequestIdentity* identity = nullptr;  // RequestHead's
 
   // kAnswer: what to answer, and whether the connection may serve a next request afterwards
   // (never while an unread body is pending).
@@ -62,19 +65,22 @@ struct Admission {
 // The gate's view of a request head.
 class HeadView final : public auth::RequestView {
  public:
-  HeadView(const http::request_header<>& head, const ClientInfo& client, bool trusted)
-      : head_(head), client_(client), trusted_(trusted) {}
+  HeadView(const http::request_header<>& head, const ClientInfo& client, bool trusted,
+           const RequestIdentity* identity = nullptr)
+      : head_(head), client_(client), trusted_(trusted), identity_(identity) {}
   std::string_view method() const override { return head_.method_string(); }
   std::optional<std::string_view> header(std::string_view name) const override;
   std::vector<std::string_view> headers(std::string_view name) const override;
   bool is_tls() const override { return client_.tls; }
   bool trusted_listener() const override { return trusted_; }
   std::string_view client_ip() const override { return client_.ip; }
+  RequestIds ids() const override { return identity_ ? identity_->ids() : RequestIds{}; }
 
  private:
   const http::request_header<>& head_;
   const ClientInfo& client_;
   bool trusted_;
+  const RequestIdentity* identity_;
 };
 
 // Counts a gate decision into the virtual proxy's metrics (on worker `worker`'s thread):

@@ -146,19 +146,10 @@ HeaderPolicy::HeaderPolicy(HeaderPolicySettings settings)
       session_cookie_name_(std::move(settings.session_cookie_name)),
       allow_underscores_(settings.allow_underscores) {
   // What the gateway sets itself, and what fronting proxies use to name the client or the URL.
-  stripped_ = {"x-forwarded-for",
-               "x-forwarded-proto",
-               "x-forwarded-host",
-               "x-forwarded-prefix",
-               "x-forwarded-port",
-               "x-forwarded-server",
-               "forwarded",
-               "x-real-ip",
-               "true-client-ip",
-               "x-client-ip",
-               "x-original-url",
-               "x-rewrite-url",
-               "expect"};
+  stripped_ = {"x-forwarded-for",  "x-forwarded-proto",  "x-forwarded-host", "x-forwarded-prefix",
+               "x-forwarded-port", "x-forwarded-server", "forwarded",        "x-real-ip",
+               "true-client-ip",   "x-client-ip",        "x-original-url",   "x-rewrite-url",
+               "expect",           "x-request-id",       "traceparent"};
   stripped_.insert(stripped_.end(), settings.reserved_request_headers.begin(),
                    settings.reserved_request_headers.end());
   underscore_protected_ = stripped_;
@@ -207,6 +198,9 @@ bool HeaderPolicy::rewrite_request(http::request_header<>& request, const auth::
   request.erase(http::field::cookie);
   if (decision.upstream_cookie) request.set(http::field::cookie, *decision.upstream_cookie);
   for (const auto& [name, value] : decision.upstream_headers) request.set(name, value);
+  if (!forwarded.forward_tracestate) request.erase("tracestate");
+  if (!forwarded.request_id.empty()) request.set("X-Request-Id", forwarded.request_id);
+  if (!forwarded.traceparent.empty()) request.set("traceparent", forwarded.traceparent);
   request.set("X-Forwarded-For", forwarded.client_ip);
   request.set("X-Forwarded-Proto", forwarded.tls ? "https" : "http");
   if (!forwarded.prefix.empty()) {

@@ -28,6 +28,11 @@ struct ForwardedInfo {
   bool tls = false;
   std::string_view prefix;         // "jwt" gives X-Forwarded-Prefix: /jwt; "" sends none
   std::string_view upstream_host;  // Host sent upstream: "host:port"
+  // proxy/request_identity.h; "" sends none. The client's own are always removed, its
+  // tracestate too unless `forward_tracestate` (its traceparent was valid and goes on).
+  std::string_view request_id = {};
+  std::string_view traceparent = {};
+  bool forward_tracestate = false;
 };
 
 // Removes Connection and every header it names (except the framing headers Content-Length,

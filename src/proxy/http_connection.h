@@ -83,6 +83,7 @@ class HttpConnection final : public ConnectionBase,
     std::uint64_t bytes = 0;
     const VirtualProxyRuntime* vp = nullptr;
     std::string user;
+    RequestIds ids;  // into identity_; empty until the head was read
   };
 
   bool stopping() const { return worker_.server.stopping.load(std::memory_order_relaxed); }
@@ -164,6 +165,7 @@ class HttpConnection final : public ConnectionBase,
     line.duration_ms = std::chrono::duration<double, std::milli>(elapsed).count();
     if (record.vp != nullptr) line.virtual_proxy = record.vp->config.name;
     line.user = record.user;
+    line.ids = record.ids;
     runtime_->access_log->write(line);
   }
 
@@ -245,11 +247,13 @@ class HttpConnection final : public ConnectionBase,
     record.path = std::string_view(target_text_).substr(0, target_text_.find('?'));
 
     const ClientInfo client = client_info();
+    worker_.request_ids.identify(HeadView(request, client, listener().config.trusted), identity_);
+    record.ids = identity_.ids();
     std::optional<std::uint64_t> content_length;
     if (auto length = header_parser.content_length()) content_length = *length;
-    Admission admitted = admit(
-        {request, target_text_, request.keep_alive(), !header_parser.is_done(), content_length},
-        client, listener(), *runtime_);
+    Admission admitted = admit({request, target_text_, request.keep_alive(),
+                                !header_parser.is_done(), content_length, &identity_},
+                               client, listener(), *runtime_);
     record.vp = admitted.vp;
     count_gate_decision(admitted.vp, admitted.gate_decision);
     if (admitted.decision.allowed) record.user = admitted.decision.user.qualified();
@@ -404,7 +408,8 @@ class HttpConnection final : public ConnectionBase,
   ClientSide<Stream> client_;
   bool idle_ = false;
   std::chrono::steady_clock::time_point idle_deadline_{};
-  std::string target_text_;  // the client's request target, reused by every request
+  std::string target_text_;   // the client's request target, reused by every request
+  RequestIdentity identity_;  // of the request in progress, reused by every request
 };
 
 }  // namespace jotgate::proxy

@@ -119,8 +119,15 @@ class UpstreamExchange {
       upstream_ = &upstream;
       upstream_request.target(build_upstream_target(upstream.config, vp_.config.strip_prefix,
                                                     admitted_.match, admitted_.target));
-      ForwardedInfo forwarded{client_.ip(), ClientSide<Stream>::kTls, admitted_.match.prefix,
-                              upstream.host_header};
+      ForwardedInfo forwarded{.client_ip = client_.ip(),
+                              .tls = ClientSide<Stream>::kTls,
+                              .prefix = admitted_.match.prefix,
+                              .upstream_host = upstream.host_header};
+      if (admitted_.identity != nullptr) {
+        forwarded.request_id = admitted_.identity->request_id;
+        forwarded.traceparent = admitted_.identity->traceparent;
+        forwarded.forward_tracestate = admitted_.identity->forward_tracestate;
+      }
       if (attempt == 0) {
         if (!vp_.policy.rewrite_request(upstream_request, admitted_.decision, forwarded,
                                         admitted_.websocket)) {

@@ -20,6 +20,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "proxy/request_identity.h"
 #include "proxy/runtime.h"
 
 namespace jotgate::proxy {
@@ -122,6 +123,7 @@ struct Worker {
   const std::size_t index;                          // its WorkerUpstreams in the runtime
   std::unordered_set<ConnectionBase*> connections;  // touched only on this worker's thread
   RelayBuffers buffers;  // before the io_context: connections ending with it give leases back
+  RequestIdSource request_ids;  // this thread's request ids and new trace ids
   asio::io_context ioc{1};
   // The snapshot new requests take; replaced on this thread only (a reload posts the swap).
   std::shared_ptr<const Runtime> runtime;

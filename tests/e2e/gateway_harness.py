@@ -170,12 +170,33 @@ ADDRESS_LINE = re.compile(r"  \S+://(?:\[[^\]]+\]|[^:/\s]+):(\d+) "
                           r"\((?:listener (.+)|(admin API)|(ops): /healthz /readyz /metrics)\)")
 
 
+# With log_format: json: {"event":"listening","address":...,"listener":...} per listener,
+# {"event":"listening","address":...,"admin_api":true}, then {"event":"ready"}.
+JSON_READY = '"event":"ready"'
+
+
+def port_of(address):
+    return int(address.rsplit(":", 1)[1])
+
+
 def printed_ports(output):
     """The ports of the start-up lines of `jotgate serve` (docs/configuration.md, "Start-up
-    output"): ({listener name: port} in the config's order, admin port or None, ops port or
-    None)."""
-    lines = output.split(LISTENING + "\n", 1)[1].split(READY, 1)[0].splitlines()
+    output"), text or JSON lines: ({listener name: port} in the config's order, admin port or
+    None, ops port or None)."""
     listeners, admin, ops = {}, None, None
+    if LISTENING not in output:
+        for line in output.splitlines():
+            event = json.loads(line)
+            if event["event"] == "ready":
+                break
+            if event["event"] == "listening" and event.get("admin_api"):
+                admin = port_of(event["address"])
+            elif event["event"] == "listening" and event.get("ops"):
+                ops = port_of(event["address"])
+            elif event["event"] == "listening":
+                listeners[event["listener"]] = port_of(event["address"])
+        return listeners, admin, ops
+    lines = output.split(LISTENING + "\n", 1)[1].split(READY, 1)[0].splitlines()
     for line in lines:
         match = ADDRESS_LINE.fullmatch(line)
         if match is None:
@@ -225,9 +246,10 @@ class Gateway:
         err.close()
         gw = cls(proc, folder, config_path)
         if wait:
+            ready = JSON_READY if config.get("log_format") == "json" else READY
             try:
                 gw.listener_ports, gw.admin_port, gw.ops_port = printed_ports(
-                    gw.wait_for_output(READY))
+                    gw.wait_for_output(ready))
             except Exception as e:
                 gw.kill()
                 raise AssertionError(f"{e}\nstdout:\n{gw.stdout()}\nstderr:\n{gw.stderr()}")
@@ -256,6 +278,21 @@ class Gateway:
 
     def output(self):
         return self.stdout() + self.stderr()
+
+    def wait_for_lines(self, match, count=1, timeout=5, stream="stdout"):
+        """The lines of standard output (or "stderr", "output") that `match` selects (a substring,
+        or a function of the line), once there are at least `count` of them. Audit lines are
+        written off the request threads, a little after the answer: tests wait for them."""
+        select = match if callable(match) else (lambda line: match in line)
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [l for l in getattr(self, stream)().splitlines() if select(l)]
+            if len(lines) >= count:
+                return lines
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(lines)} of {count} lines matching {match!r} within "
+                                     f"{timeout}s:\n{getattr(self, stream)()}")
+            time.sleep(0.02)
 
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -355,6 +392,15 @@ def http(port, method="GET", path="/", headers=None, body=None, tls=None, timeou
     finally:
         if own:
             conn.close()
+
+
+def sign_in_each(gw, pki, users):
+    """One sign-in (a token of its own) per user, one after the other on one connection."""
+    conn = connection(gw.port)
+    for user in users:
+        r = http(gw.port, "GET", "/jwt/x", bearer(mint(pki, user=user)), conn=conn)
+        assert r.status == 200, r
+    conn.close()
 
 
 def bearer(token, **more):

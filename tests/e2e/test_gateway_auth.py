@@ -246,6 +246,7 @@ def test_repeated_token_rides_on_its_session_and_signs_in_once(gateway, pki, ups
     bad = http(gateway.port, "GET", "/jwt/x", bearer(f"{head}.{payload}.{flipped}"))
     assert bad.status == 401 and "invalid_token" in (bad.header("WWW-Authenticate") or "")
     assert upstream.stats()["requests"] == before
+    gateway.wait_for_lines("event=token_rejected")  # written after any sign-in before it
     assert gateway.output().count("event=sign_in") == 1
 
 

@@ -60,7 +60,7 @@ def test_logout_ends_the_session_and_expires_the_cookie(gateway, upstream, pki):
     assert expired.startswith(f"{COOKIE}=;") and "Max-Age=0" in expired, expired
     assert http(gateway.port, "GET", "/jwt/x", {"Cookie": f"{COOKIE}={cookie}"}).status == 401
     assert http(gateway.port, "GET", "/jwt/.auth/me", {"Cookie": f"{COOKIE}={cookie}"}).status == 401
-    assert "event=logout vp=jwt user=ACME\\alice" in gateway.output()
+    gateway.wait_for_lines("event=logout vp=jwt user=ACME\\alice")
     assert cookie not in gateway.output()
     # Without a session it still answers (and expires whatever cookie the browser holds).
     assert http(gateway.port, "POST", "/jwt/.auth/logout").status == 204

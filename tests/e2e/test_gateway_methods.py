@@ -33,7 +33,7 @@ def test_header_sign_in_on_a_trusted_listener(pki, upstream, start_gateway):
     r = http(gw.ports[0], "GET", "/jwt/x", {"Cookie": f"{COOKIE}={cookie}", "X-Sso-User": "bob"})
     assert r.status == 200 and r.upstream_header(USER).endswith("UserId=bob")
     assert r.cookie(COOKIE) not in (None, cookie)
-    assert "event=sign_in vp=jwt user=ACME\\bob method=header" in gw.output()
+    gw.wait_for_lines("event=sign_in vp=jwt user=ACME\\bob method=header")
 
 
 def test_header_on_an_untrusted_listener_is_refused(pki, upstream, start_gateway):

@@ -3,6 +3,7 @@ CGI/WSGI apps read as `-`), a second or unverified `Authorization`, the client a
 fronting proxies; and an upstream cannot set the gateway's session cookie. Each test sends the
 exact request bytes and compares the exact header list the upstream received (the echo of
 tests/e2e/upstream_server.py lists every header line it got, in order)."""
+import re
 from urllib.parse import quote
 
 from gateway_harness import *  # noqa: F401,F403
@@ -66,16 +67,28 @@ def send(port, header_lines, path="/jwt/echo"):
     return parse_response(raw_request(port, ("\r\n".join(lines) + "\r\n\r\n").encode()))
 
 
+# The ids the gateway generates (test_gateway_logs.py checks how): compared by their form.
+GENERATED = {"X-Request-Id": re.compile(r"[0-9a-f]{16}-[0-9a-f]+"),
+             "traceparent": re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01")}
+
+
 def received(r):
-    """The header lines the upstream received, in order."""
+    """The header lines the upstream received, in order; a generated id as `<X-Request-Id>`
+    once its form was checked."""
     assert r.status == 200, r
-    return [tuple(pair) for pair in r.json()["headers"]]
+    lines = [tuple(pair) for pair in r.json()["headers"]]
+    for i, (name, value) in enumerate(lines):
+        if name in GENERATED:
+            assert GENERATED[name].fullmatch(value), (name, value)
+            lines[i] = (name, f"<{name}>")
+    return lines
 
 
 def expected(upstream, client=(), identity=(ALICE, ("X-Jotgate-Groups", "g1"))):
     """What the upstream gets: the client's headers that pass, then the gateway's own."""
     return [*client, ("X-Forwarded-Host", "localhost"), ("Host", f"127.0.0.1:{upstream.port}"),
-            *identity, ("X-Forwarded-For", "127.0.0.1"), ("X-Forwarded-Proto", "http"),
+            *identity, ("X-Request-Id", "<X-Request-Id>"), ("traceparent", "<traceparent>"),
+            ("X-Forwarded-For", "127.0.0.1"), ("X-Forwarded-Proto", "http"),
             ("X-Forwarded-Prefix", "/jwt")]
 
 

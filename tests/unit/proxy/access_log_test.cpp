@@ -29,16 +29,31 @@ TEST(AccessLog, TextLineIsOneLine) {
             "vp=\"Embedded analytics\" user=ACME\\alice\n");
 }
 
-TEST(AccessLog, JsonLineParses) {
+TEST(AccessLog, JsonLineHasTheFixedKeysThenTheRequest) {
   AccessLog log(stdout, false, config::LogFormat::kJson);
-  std::string line = log.format(record(), "t");
+  AccessRecord r = record();
+  r.ids = {"5f0c2d9e81b3a7c4-2a", "4bf92f3577b34da6a3ce929d0e0e4736"};
+  std::string line = log.format(r, "2026-01-01T00:00:00.000Z");
   ASSERT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1);
-  auto json = nlohmann::json::parse(line);
-  EXPECT_EQ(json["status"], 200);
-  EXPECT_EQ(json["path"], "/jwt/a b\n");
-  EXPECT_EQ(json["user"], "ACME\\alice");
-  EXPECT_EQ(json["vp"], "Embedded analytics");
+  EXPECT_EQ(line,
+            R"({"ts":"2026-01-01T00:00:00.000Z","level":"info","event":"request",)"
+            R"("vp":"Embedded analytics","user":"ACME\\alice","reason":null,"client":"127.0.0.1",)"
+            R"("request_id":"5f0c2d9e81b3a7c4-2a","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736",)"
+            R"("method":"GET","path":"/jwt/a b\n","status":200,"bytes":42,"duration_ms":1.5})"
+            "\n");
+}
+
+TEST(AccessLog, JsonLineOfAnUnreadHeadHasNullIdsAndUser) {
+  AccessLog log(stdout, false, config::LogFormat::kJson);
+  AccessRecord r;
+  r.client_ip = "127.0.0.1";
+  r.status = 431;
+  auto json = nlohmann::json::parse(log.format(r, "t"));
+  for (auto key : {"vp", "user", "reason", "request_id", "trace_id"}) {
+    EXPECT_TRUE(json[key].is_null()) << key;
+  }
+  EXPECT_EQ(json["status"], 431);
 }
 
 }  // namespace

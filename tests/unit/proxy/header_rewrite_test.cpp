@@ -175,6 +175,42 @@ TEST(RequestRewrite, RemovesClientAndUrlHeadersOfFrontingProxies) {
                                                       "X-Forwarded-For", "X-Forwarded-Proto"}));
 }
 
+TEST(RequestRewrite, TheClientsRequestIdAndTraceparentAreReplacedInEverySpelling) {
+  for (bool allow_underscores : {false, true}) {
+    http::request_header<> request;
+    for (auto name : {"X-Request-Id", "x-request-id", "X_Request_Id", "X-REQUEST_ID"}) {
+      request.insert(name, "spoofed");
+    }
+    request.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    request.insert("TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    request.insert("tracestate", "vendor=1");
+    ForwardedInfo forwarded{"10.0.0.7", false, "", "up:80"};
+    forwarded.request_id = "5f0c2d9e81b3a7c4-1";
+    forwarded.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    ASSERT_TRUE(policy(allow_underscores).rewrite_request(request, alice(), forwarded, false));
+    EXPECT_EQ(names(request),
+              (std::vector<std::string>{"Host", "X-Jotgate-User", "X-Request-Id", "traceparent",
+                                        "X-Forwarded-For", "X-Forwarded-Proto"}));
+    EXPECT_EQ(values(request, "X-Request-Id"), std::vector<std::string>{"5f0c2d9e81b3a7c4-1"});
+    EXPECT_EQ(values(request, "traceparent"),
+              std::vector<std::string>{"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"});
+  }
+}
+
+TEST(RequestRewrite, TracestateGoesOnOnlyWithTheClientsTraceparent) {
+  http::request_header<> request;
+  request.insert("tracestate", "vendor=1");
+  request.insert("Tracestate", "other=2");
+  ForwardedInfo forwarded{"10.0.0.7", false, "", "up:80"};
+  forwarded.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  forwarded.forward_tracestate = true;
+  ASSERT_TRUE(policy().rewrite_request(request, alice(), forwarded, false));
+  EXPECT_EQ(values(request, "tracestate"), (std::vector<std::string>{"vendor=1", "other=2"}));
+  forwarded.forward_tracestate = false;
+  ASSERT_TRUE(policy().rewrite_request(request, alice(), forwarded, false));
+  EXPECT_EQ(request.count("tracestate"), 0u);
+}
+
 TEST(RequestRewrite, OnlyTheAuthorizationTheDecisionCarriesGoesUpstream) {
   http::request_header<> request;
   request.insert("Authorization", "Basic YWRtaW46YWRtaW4=");
