@@ -206,8 +206,8 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
   }
   SessionSaving saving{(std::filesystem::path(config.data_dir) / "sessions.db").string(),
                        config.session_store.save_interval_seconds};
-  auto set = std::make_unique<VirtualProxyGates>(std::move(access), config.access,
-                                                 config.data_dir, clock, std::move(saving));
+  auto set = std::make_unique<VirtualProxyGates>(std::move(access), config.access, config.data_dir,
+                                                 clock, std::move(saving));
   for (const config::VirtualProxy& vp : config.virtual_proxies) {
     if (auto added = set->add(vp, before); !added) return added.error();
   }

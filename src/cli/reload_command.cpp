@@ -51,7 +51,8 @@ void run_reload(const ReloadOptions& options) {
   if (!pid_file || ::kill(pid_file->pid, 0) != 0) {
     const std::string why = "no gateway is running for " + path + " (no live process in " +
                             gateway::pid_file_path(data_dir) + ")";
-    if (!local_problems.empty()) fail_with_problems(why + "; the file is not valid:", local_problems);
+    if (!local_problems.empty())
+      fail_with_problems(why + "; the file is not valid:", local_problems);
     fail(why);
   }
   if (pid_file->config_path != path) {
@@ -73,12 +74,13 @@ void run_reload(const ReloadOptions& options) {
     if (record && record->pid == pid_file->pid && record->number > before) {
       const std::string who = " (pid " + std::to_string(pid_file->pid) + ")";
       if (!record->report.applied) {
-        fail_with_problems(path + " was not applied; the gateway" + who +
-                               " keeps serving its configuration:",
-                           record->report.problems);
+        fail_with_problems(
+            path + " was not applied; the gateway" + who + " keeps serving its configuration:",
+            record->report.problems);
       }
       std::cout << path << ": reloaded" << who << "\n";
-      for (const auto& warning : record->report.warnings) std::cerr << "warning: " << warning << "\n";
+      for (const auto& warning : record->report.warnings)
+        std::cerr << "warning: " << warning << "\n";
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -182,9 +182,9 @@ void run_serve(const ServeOptions& options) {
               << "\" " << addresses.front() << "/jwt/\n";
   }
   output.ready();
-  notify_ready();      // systemd (Type=notify): the listeners are bound, connections are queued
-  (*gateway)->run();  // returns after a signal, the graceful shutdown and the sessions' save
-  gateway->reset();   // the pid file goes
+  notify_ready();       // systemd (Type=notify): the listeners are bound, connections are queued
+  (*gateway)->run();    // returns after a signal, the graceful shutdown and the sessions' save
+  gateway->reset();     // the pid file goes
   audit_writer.stop();  // every line, also those of the drain, before the last line
   output.stopped();
 }

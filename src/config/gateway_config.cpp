@@ -267,8 +267,7 @@ class ConfigParser {
     expand_environment_references(yaml_text, root, "", expanded);
     if (!reader_.map(root, "",
                      {"data_dir", "listeners", "virtual_proxies", "access", "log_format",
-                      "access_log", "limits", "admin", "watch",
-                      "session_store", "ops"})) {
+                      "access_log", "limits", "admin", "watch", "session_store", "ops"})) {
       return failure();
     }
     config_.data_dir =

@@ -191,13 +191,14 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& con
   Impl* self = impl.get();
   proxy::ServerOptions server_options{.threads = impl->options.threads,
                                       .handle_signals = true,
-                                      .on_hangup = [self] {
-                                        {
-                                          std::lock_guard lock(self->mutex);
-                                          self->hangup = true;
-                                        }
-                                        self->wake.notify_all();
-                                      },
+                                      .on_hangup =
+                                          [self] {
+                                            {
+                                              std::lock_guard lock(self->mutex);
+                                              self->hangup = true;
+                                            }
+                                            self->wake.notify_all();
+                                          },
                                       .on_shutdown = notify_stopping,
                                       .metrics = config.ops ? &impl->registry : nullptr};
   auto server = proxy::Server::create(config, std::move(*gates), std::move(server_options));
@@ -245,8 +246,6 @@ void Gateway::run() {
 
 void Gateway::stop() { impl_->server->stop(); }
 
-admin::ReloadReport Gateway::reload(std::string_view trigger) {
-  return impl_->reload_now(trigger);
-}
+admin::ReloadReport Gateway::reload(std::string_view trigger) { return impl_->reload_now(trigger); }
 
 }  // namespace jotgate::gateway

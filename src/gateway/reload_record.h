@@ -6,9 +6,9 @@
 //   auto record = read_reload_record(data_dir);                // the CLI waits for number 4
 #pragma once
 
+#include <sys/types.h>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 
 #include "admin/admin_backend.h"
 #include "base/result.h"

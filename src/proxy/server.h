@@ -26,7 +26,7 @@ struct ServerOptions {
   // With handle_signals: SIGHUP is caught and calls this (on the server's control thread: it
   // must return quickly, e.g. by queueing a reload). Unset: SIGHUP keeps its default action.
   std::function<void()> on_hangup;
-  std::function<void()> on_shutdown;  // called once when the graceful shutdown begins
+  std::function<void()> on_shutdown;     // called once when the graceful shutdown begins
   metrics::Registry* metrics = nullptr;  // null: nothing counted; else outlives the server
 };
 

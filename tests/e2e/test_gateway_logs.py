@@ -66,7 +66,8 @@ def test_every_line_is_a_json_object_with_the_fixed_keys(pki, upstream, start_ga
     assert [(e.get("listener"), e.get("admin_api")) for e in listening] == [
         ("http", None), ("inside", None), (None, True)], listening
     assert listening[0]["address"] == f"http://127.0.0.1:{gw.port}"
-    assert out[len(listening)]["event"] == "ready"
+    last_listening = max(i for i, e in enumerate(out) if e["event"] == "listening")
+    assert out[last_listening + 1]["event"] == "ready"
     assert out[-1]["event"] == "stopped"
 
     requests = {e["path"]: e for e in of(out, "request")}

@@ -51,19 +51,23 @@ class GateTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void start(const std::string& vp_extra = "", const std::string& access =
-                                                   "access: { allocations: [\"ACME\\\\alice\", "
-                                                   "\"ACME\\\\bob\"] }\n") {
-    std::string yaml =
-        "data_dir: data\nlisteners:\n  - name: http\n    address: 127.0.0.1:8080\n"
-        "virtual_proxies:\n  - name: A\n    prefix: jwt\n    listeners: [http]\n"
-        "    upstreams: [http://127.0.0.1:9000]\n"
-        "    auth:\n      method: jwt\n      jwt:\n        key: " +
-        std::string(JOTGATE_TEST_DATA) +
-        "/keys/rsa_cert.pem\n        forward_claims: { groups: X-Groups, email: X-Email, "
-        "level: X-Level }\n" +
-        vp_extra + access;
-    auto config = config::parse_config(yaml, "t.yaml", dir_.string());
+  static constexpr std::string_view kAliceAndBob =
+      "access: { allocations: [\"ACME\\\\alice\", \"ACME\\\\bob\"] }\n";
+
+  // The test configuration: virtual proxy "jwt" with `vp_extra` (its further keys), then `access`.
+  std::string yaml_of(const std::string& vp_extra, std::string_view access) const {
+    return "data_dir: data\nlisteners:\n  - name: http\n    address: 127.0.0.1:8080\n"
+           "virtual_proxies:\n  - name: A\n    prefix: jwt\n    listeners: [http]\n"
+           "    upstreams: [http://127.0.0.1:9000]\n"
+           "    auth:\n      method: jwt\n      jwt:\n        key: " +
+           std::string(JOTGATE_TEST_DATA) +
+           "/keys/rsa_cert.pem\n        forward_claims: { groups: X-Groups, email: X-Email, "
+           "level: X-Level }\n" +
+           vp_extra + std::string(access);
+  }
+
+  void start(const std::string& vp_extra = "", std::string_view access = kAliceAndBob) {
+    auto config = config::parse_config(yaml_of(vp_extra, access), "t.yaml", dir_.string());
     ASSERT_TRUE(config.ok()) << config.error().detail;
     config_ = *config;
     auto gates = GateSet::create(config_, clock_);
@@ -627,16 +631,8 @@ class GateReloadTest : public GateTest {
  protected:
   // The set a reload to `vp_extra` (the YAML of the virtual proxy's further keys) would build.
   std::unique_ptr<GateSet> rebuilt(const std::string& vp_extra, const std::string& more = "") {
-    std::string yaml =
-        "data_dir: data\nlisteners:\n  - name: http\n    address: 127.0.0.1:8080\n"
-        "virtual_proxies:\n  - name: A\n    prefix: jwt\n    listeners: [http]\n"
-        "    upstreams: [http://127.0.0.1:9000]\n"
-        "    auth:\n      method: jwt\n      jwt:\n        key: " +
-        std::string(JOTGATE_TEST_DATA) +
-        "/keys/rsa_cert.pem\n        forward_claims: { groups: X-Groups, email: X-Email, "
-        "level: X-Level }\n" +
-        vp_extra + more + "access: { allocations: [\"ACME\\\\alice\", \"ACME\\\\bob\"] }\n";
-    auto config = config::parse_config(yaml, "t.yaml", dir_.string(), config::KeyFiles::kMayFail);
+    auto config = config::parse_config(yaml_of(vp_extra + more, kAliceAndBob), "t.yaml",
+                                       dir_.string(), config::KeyFiles::kMayFail);
     EXPECT_TRUE(config.ok()) << config.error().detail;
     auto gates = GateSet::create(*config, clock_, gates_.get());
     EXPECT_TRUE(gates.ok()) << gates.error().describe();
