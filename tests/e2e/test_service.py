@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -62,6 +63,30 @@ def test_ready_after_the_listening_lines_and_stopping_on_sigterm(pki, upstream, 
     sock.settimeout(0.2)
     with pytest.raises(socket.timeout):  # nothing else: one READY, one STOPPING
         sock.recv(4096)
+
+
+def test_reloading_then_ready_around_a_reload(pki, upstream, tmp_path, notify_socket):
+    """Type=notify with ExecReload: RELOADING=1 (with MONOTONIC_USEC) when a reload starts,
+    READY=1 when it is over, whether or not it applied."""
+    path, sock = notify_socket
+    config = gateway_config(pki, upstream.url, http_port=0)
+    gw = Gateway.start(tmp_path / "gw", config, env=dict(os.environ, NOTIFY_SOCKET=str(path)))
+    try:
+        assert sock.recv(4096) == b"READY=1"
+        for _ in range(2):
+            before = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+            gw.proc.send_signal(signal.SIGHUP)
+            message = sock.recv(4096).decode()
+            lines = message.split("\n")
+            assert lines[0] == "RELOADING=1", message
+            assert lines[1].startswith("MONOTONIC_USEC=") and int(lines[1][15:]) >= before, message
+            assert sock.recv(4096) == b"READY=1"
+            gw.config_path.write_text("listeners: [")  # the second reload fails: READY=1 still
+        gw.proc.send_signal(signal.SIGTERM)
+        assert sock.recv(4096) == b"STOPPING=1"
+        assert gw.proc.wait(20) == 0
+    finally:
+        gw.kill()
 
 
 def test_the_packaged_example_configuration_is_valid(tmp_path):
