@@ -98,17 +98,11 @@ class Gate {
   // Authorization (forwarded only as Decision::upstream_headers says).
   virtual const std::vector<std::string>& reserved_request_headers() const = 0;
   // For the metrics and readiness: live sessions, and token verification keys (0 without
-  // auth.method jwt).
+  // auth.method jwt), and why there are none when a reload could not use the key file
+  // ("<file>:<line>:<col>: <yaml.path>: <problem>"; "" otherwise).
   virtual std::size_t live_sessions() const = 0;
   virtual std::size_t keys_loaded() const = 0;
-};
-
-// Whether a virtual proxy can check signatures (for /readyz and the metrics).
-struct KeyStatus {
-  std::string virtual_proxy;  // its name
-  bool needs_keys = false;    // auth.method jwt
-  std::size_t keys_loaded = 0;
-  std::string problem;  // why there are none: "<file>:<line>:<col>: <yaml.path>: <problem>"
+  virtual std::string keys_problem() const = 0;
 };
 
 // The gates of all virtual proxies, with the services they share (access allocations in SQLite
@@ -126,8 +120,6 @@ class GateSet {
   // Puts the new set's session settings (inactivity_timeout, max_lifetime) in force on the
   // stores it shares; called when it replaces the previous set.
   virtual void activate() = 0;
-  // By virtual proxy, as in config.virtual_proxies.
-  virtual std::vector<KeyStatus> key_status() const = 0;
   // Index as in config.virtual_proxies.
   virtual Gate& gate(std::size_t virtual_proxy_index) = 0;
   // Tickets and sessions for the admin API.

@@ -65,8 +65,6 @@ class VirtualProxyGates final : public GateSet {
     if (!gate) return gate.error();
     admin_.add(**gate, vp.auth);
     gates_.push_back(std::move(*gate));
-    names_.push_back(vp.name);
-    needs_keys_.push_back(vp.auth.method == config::AuthMethod::kJwt);
     return {};
   }
 
@@ -75,19 +73,6 @@ class VirtualProxyGates final : public GateSet {
 
   void activate() override {
     for (auto& gate : gates_) gate->apply_session_limits();
-  }
-
-  std::vector<KeyStatus> key_status() const override {
-    std::vector<KeyStatus> out;
-    for (std::size_t i = 0; i < gates_.size(); ++i) {
-      KeyStatus status{names_[i], needs_keys_[i], 0, {}};
-      if (const JwtAuthenticator* jwt = gates_[i]->jwt()) {
-        status.keys_loaded = jwt->keys_loaded();
-        status.problem = jwt->keys_problem();
-      }
-      out.push_back(std::move(status));
-    }
-    return out;
   }
 
   void maintain() override {
@@ -126,8 +111,6 @@ class VirtualProxyGates final : public GateSet {
   std::thread periodic_save_;  // writes the file away from the maintenance tick
   std::atomic<bool> periodic_save_running_{false};
   std::vector<std::unique_ptr<VirtualProxyGate>> gates_;
-  std::vector<std::string> names_;  // by index, as gates_
-  std::vector<bool> needs_keys_;
   GateSessionAdmin admin_;  // refers to gates_ and access_: declared after them
 };
 

@@ -51,6 +51,7 @@ class VirtualProxyGate final : public Gate {
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
   std::size_t live_sessions() const override { return sessions_->size(); }
   std::size_t keys_loaded() const override { return jwt_ ? jwt_->keys_loaded() : 0; }
+  std::string keys_problem() const override { return jwt_ ? jwt_->keys_problem() : ""; }
 
   // For the GateSet and the SessionAdmin.
   const std::string& prefix() const { return prefix_; }
@@ -58,8 +59,6 @@ class VirtualProxyGate final : public Gate {
   const GateAudit& audit() const { return audit_; }
   session::SessionStore& sessions() { return *sessions_; }
   TicketStore& tickets() { return *tickets_; }
-  // The jwt authenticator (keys, readiness); null unless auth.method is jwt.
-  const JwtAuthenticator* jwt() const { return jwt_.get(); }
   // Puts this gate's session limits in force on the (possibly shared) session store.
   void apply_session_limits() { sessions_->set_limits(session_limits_); }
   // Ends expired sessions (audited) and drops expired tickets.

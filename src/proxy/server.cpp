@@ -73,6 +73,11 @@ struct Server::Impl {
   std::mutex reload_mutex;  // one reload at a time
 
   std::vector<asio::any_io_executor> executors() const;
+  // The snapshot in force, from any thread.
+  std::shared_ptr<const Runtime> current() const {
+    std::lock_guard lock(runtime_mutex);
+    return runtime;
+  }
   Result<void> build(const config::GatewayConfig& config, std::shared_ptr<auth::GateSet> gates);
   // The listeners of `config`: kept (same_listener) or bound anew; on error none is kept bound.
   struct Plan {
@@ -352,10 +357,7 @@ std::vector<ListenerInfo> Server::listeners() const {
   return out;
 }
 
-std::shared_ptr<auth::GateSet> Server::gates() const {
-  std::lock_guard lock(impl_->runtime_mutex);
-  return impl_->runtime->gates;
-}
+std::shared_ptr<auth::GateSet> Server::gates() const { return impl_->current()->gates; }
 
 Result<void> Server::reload(const config::GatewayConfig& config,
                             std::shared_ptr<auth::GateSet> gates) {
@@ -428,14 +430,10 @@ void Server::run() {
 }
 
 void Server::collect(metrics::Scrape& scrape) const {
-  std::shared_ptr<const Runtime> runtime;
-  {
-    std::lock_guard lock(impl_->runtime_mutex);
-    runtime = impl_->runtime;
-    for (const ListenerSlot* slot : impl_->active) {
-      scrape.listeners.push_back({slot->config.name, slot->open.load()});
-    }
+  for (const ListenerInfo& listener : listeners()) {
+    scrape.listeners.push_back({listener.name, listener.open_connections});
   }
+  const std::shared_ptr<const Runtime> runtime = impl_->current();
   const auto now = std::chrono::steady_clock::now();
   for (const VirtualProxyRuntime& vp : runtime->virtual_proxies) {
     metrics::Scrape::VirtualProxy live{
@@ -451,19 +449,12 @@ std::vector<metrics::ReadinessProblem> Server::readiness() const {
   std::vector<metrics::ReadinessProblem> problems;
   if (impl_->state.stopping.load()) problems.push_back({"gateway", "", "shutting down"});
   // Every listener in force is bound: a reload whose new listener cannot bind changes nothing.
-  std::shared_ptr<const Runtime> runtime;
-  {
-    std::lock_guard lock(impl_->runtime_mutex);
-    runtime = impl_->runtime;
-  }
-  const std::vector<auth::KeyStatus> keys = runtime->gates->key_status();
+  const std::shared_ptr<const Runtime> runtime = impl_->current();
   for (const VirtualProxyRuntime& vp : runtime->virtual_proxies) {
     if (vp.config.auth.method != config::AuthMethod::kJwt || vp.gate->keys_loaded() != 0) continue;
     std::string problem = "no usable verification key";
     // Why, when a reload could not use the key file: "<file>:<line>:<col>: <path>: <problem>".
-    if (vp.index < keys.size() && !keys[vp.index].problem.empty()) {
-      problem += ": " + keys[vp.index].problem;
-    }
+    if (std::string why = vp.gate->keys_problem(); !why.empty()) problem += ": " + why;
     problems.push_back({"virtual_proxy", vp.config.name, std::move(problem)});
   }
   return problems;

@@ -436,3 +436,15 @@ def test_token_cache_kept_across_a_reload_that_changes_no_key(pki, upstream, sta
     assert http(gw.port, "GET", "/jwt/c", bearer(token)).status == 200
     m = samples(gw.ops_port)
     assert value(m, "jotgate_token_cache_lookups_total", vp=VP, result="miss") == 2
+
+
+def test_jotgate_reload_refuses_a_file_the_gateway_does_not_serve(pki, upstream, start_gateway):
+    gw = start_gateway(gateway_config(pki, upstream.url, http_port=0))
+    other = gw.dir / "other.yaml"
+    other.write_text(gw.config_path.read_text())  # same data_dir, so the same pid file
+    done = run_jotgate("reload", "--config", other)
+    assert done.returncode == 1
+    assert done.stderr == (f"jotgate reload: the gateway in {gw.dir / 'data'} (pid {gw.proc.pid}) "
+                           f"serves {gw.config_path}, not {other}\n")
+    time.sleep(0.3)
+    assert reload_events(gw) == []  # not signalled

@@ -34,6 +34,7 @@ class StubGate : public auth::Gate {
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
   std::size_t live_sessions() const override { return 0; }
   std::size_t keys_loaded() const override { return 0; }
+  std::string keys_problem() const override { return ""; }
 
  private:
   std::vector<std::string> reserved_;
@@ -46,7 +47,6 @@ class StubGateSet final : public auth::GateSet {
   auth::SessionAdmin& admin() override { throw std::logic_error("no admin API here"); }
   void maintain() override {}
   void activate() override {}
-  std::vector<auth::KeyStatus> key_status() const override { return {}; }
   void restore_sessions() override {}
   bool save_sessions() override { return true; }
   Gate gate_;
