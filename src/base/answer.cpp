@@ -41,12 +41,14 @@ bool is_credential_reason(Reason reason) {
     case Reason::kAlgKeyMismatch:
     case Reason::kCritUnsupported:
     case Reason::kNoMatchingKey:
+    case Reason::kKeyNotFound:
     case Reason::kSignatureMismatch:
     case Reason::kSignatureMalformed:
     case Reason::kClaimMalformed:
     case Reason::kTokenExpired:
     case Reason::kTokenNotYetValid:
     case Reason::kIssuerMismatch:
+    case Reason::kIssuerUnknown:
     case Reason::kAudienceMismatch:
     case Reason::kRequiredClaimMissing:
     case Reason::kIdentityClaimMissing:

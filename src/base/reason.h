@@ -24,6 +24,7 @@ enum class Reason {
   kAlgKeyMismatch,  // e.g. HS256 offered against an RSA key: algorithm confusion
   kCritUnsupported,
   kNoMatchingKey,
+  kKeyNotFound,  // a kid the provider's JWKS lacks, even after a refetch
   kSignatureMismatch,
   kSignatureMalformed,  // e.g. DER-encoded ECDSA signature, wrong length
   // Claims (JOSE core).
@@ -31,6 +32,7 @@ enum class Reason {
   kTokenExpired,
   kTokenNotYetValid,
   kIssuerMismatch,
+  kIssuerUnknown,  // auth.jwt.providers has no provider for the token's iss
   kAudienceMismatch,
   kRequiredClaimMissing,
   kIdentityClaimMissing,  // user id / user directory claim missing or not a string
