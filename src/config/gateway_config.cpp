@@ -926,8 +926,8 @@ class ConfigParser {
             "leeway",
             "required_claims"};
   }
-  // auth.jwt: a provider's keys, or `providers` (leeway and required_claims then being every
-  // provider's default), and what applies to all providers.
+  // auth.jwt: a provider's keys, or `providers` (the provider keys beside them, but issuer and
+  // the key source, then being every provider's default), and what applies to all providers.
   static std::vector<std::string_view> jwt_keys() {
     std::vector<std::string_view> keys = provider_keys();
     keys.insert(keys.end(), {"providers", "forward_authorization", "token_cache"});
@@ -951,14 +951,14 @@ class ConfigParser {
     YAML::Node list = jwt["providers"];
     if (!list.IsDefined() || list.IsNull()) {
       JwtProvider provider;
-      parse_provider(jwt, jwt_path, provider);
+      parse_provider(jwt, jwt_path, provider, JwksSettings{});
       settings.providers.push_back(std::move(provider));
       return;
     }
     settings.by_issuer = true;
     const std::string list_path = child(jwt_path, "providers");
-    for (std::string_view key : provider_keys()) {
-      if (key != "leeway" && key != "required_claims" && jwt[std::string(key)].IsDefined()) {
+    for (std::string_view key : {"issuer", "key", "jwks_uri", "discovery"}) {
+      if (jwt[std::string(key)].IsDefined()) {
         reader_.error(jwt[std::string(key)], child(jwt_path, key),
                       "set it in each entry of providers, not beside them");
       }
@@ -967,13 +967,17 @@ class ConfigParser {
       reader_.error(list, list_path, "expected a list of at least one provider");
       return;
     }
-    JwtProvider defaults;  // leeway and required_claims for every provider
-    parse_claim_rules(jwt, jwt_path, defaults.verifier);
+    // Beside the list: every provider's default rules and fetch settings.
+    JwtProvider defaults;
+    parse_provider_rules(jwt, jwt_path, defaults);
+    defaults.verifier.issuer.clear();  // each provider's own (an error above when beside)
+    JwksSettings default_fetch;
+    parse_fetch_settings(jwt, jwt_path, default_fetch);
     for (std::size_t i = 0; i < list.size(); ++i) {
       const std::string entry_path = item(list_path, i);
       if (!reader_.map(list[i], entry_path, provider_keys())) continue;
       JwtProvider provider = defaults;
-      parse_provider(list[i], entry_path, provider);
+      parse_provider(list[i], entry_path, provider, default_fetch);
       const std::string& issuer = provider.verifier.issuer;
       if (issuer.empty()) {
         reader_.error(list[i], child(entry_path, "issuer"),
@@ -990,16 +994,17 @@ class ConfigParser {
     }
   }
 
-  // leeway and required_claims (a provider's own, or every provider's default).
-  void parse_claim_rules(const YAML::Node& node, const std::string& path,
-                         jose::VerifierSettings& v) {
-    if (auto required = reader_.strings(node, path, "required_claims")) {
-      v.required_claims = std::move(*required);
-    }
-    if (auto leeway = reader_.duration(node, path, "leeway")) v.leeway_seconds = *leeway;
+  // A provider: its rules and where its keys come from. `provider` holds the defaults beside
+  // `providers` (none in the single form), which the node's own keys replace.
+  void parse_provider(const YAML::Node& node, const std::string& path, JwtProvider& provider,
+                      const JwksSettings& default_fetch) {
+    parse_provider_rules(node, path, provider);
+    parse_key_source(node, path, provider, default_fetch);
   }
 
-  void parse_provider(const YAML::Node& node, const std::string& path, JwtProvider& provider) {
+  // Issuer, claim rules and forwarded claims.
+  void parse_provider_rules(const YAML::Node& node, const std::string& path,
+                            JwtProvider& provider) {
     jose::VerifierSettings& v = provider.verifier;
     if (auto algorithms = reader_.strings(node, path, "algorithms")) {
       v.algorithms.clear();
@@ -1048,13 +1053,19 @@ class ConfigParser {
         v.audiences = std::move(*list);
       }
     }
-    parse_claim_rules(node, path, v);
+    if (node["user_directory_claim"].IsDefined() && !node["user_directory"].IsDefined()) {
+      v.user_directory.reset();  // the provider's own claim over a default constant
+    }
+    if (auto required = reader_.strings(node, path, "required_claims")) {
+      v.required_claims = std::move(*required);
+    }
+    if (auto leeway = reader_.duration(node, path, "leeway")) v.leeway_seconds = *leeway;
     header_map(node, path, "forward_claims", provider.forward_claims);
-    parse_key_source(node, path, provider);
   }
 
   // Exactly one of: key (a file), jwks_uri, or discovery from the issuer.
-  void parse_key_source(const YAML::Node& node, const std::string& path, JwtProvider& provider) {
+  void parse_key_source(const YAML::Node& node, const std::string& path, JwtProvider& provider,
+                        const JwksSettings& default_fetch) {
     auto key = reader_.string(node, path, "key");
     auto uri = reader_.string(node, path, "jwks_uri");
     const bool discovery = reader_.boolean(node, path, "discovery").value_or(false);
@@ -1064,17 +1075,17 @@ class ConfigParser {
       return;
     }
     if (!uri && !discovery) {
-      for (std::string_view jwks_key :
+      for (std::string_view fetch_key :
            {"jwks_ca", "jwks_timeout", "jwks_refresh", "jwks_min_refetch", "jwks_max_stale"}) {
-        if (node[std::string(jwks_key)].IsDefined()) {
-          reader_.error(node[std::string(jwks_key)], child(path, jwks_key),
+        if (node[std::string(fetch_key)].IsDefined()) {
+          reader_.error(node[std::string(fetch_key)], child(path, fetch_key),
                         "applies only with jwks_uri or discovery: true");
         }
       }
       parse_key_file(node, path, key, provider);
       return;
     }
-    JwksSettings jwks;
+    JwksSettings jwks = default_fetch;
     jwks.discovery = discovery;
     if (uri) {
       if (!is_https_url(*uri)) {
@@ -1087,6 +1098,12 @@ class ConfigParser {
                     "discovery needs issuer, an https:// URL (its "
                     "/.well-known/openid-configuration names the jwks_uri)");
     }
+    parse_fetch_settings(node, path, jwks);
+    provider.jwks = std::move(jwks);
+  }
+
+  // jwks_ca and the jwks_* timings (a provider's own, or every provider's default).
+  void parse_fetch_settings(const YAML::Node& node, const std::string& path, JwksSettings& jwks) {
     if (auto ca = reader_.string(node, path, "jwks_ca")) {
       jwks.ca = resolve(base_dir_, *ca);
       std::error_code ec;
@@ -1113,7 +1130,6 @@ class ConfigParser {
         *target = *seconds;
       }
     }
-    provider.jwks = std::move(jwks);
   }
 
   void parse_key_file(const YAML::Node& node, const std::string& path,

@@ -611,7 +611,7 @@ TEST_F(ConfigTest, ProvidersArePickedByIssuer) {
       "  - name: A\n    prefix: jwt\n    listeners: [http]\n    upstreams: "
       "[http://127.0.0.1:9000]\n"
       "    auth:\n      method: jwt\n      jwt:\n        leeway: 10s\n        token_cache: 5\n"
-      "        providers:\n"
+      "        jwks_max_stale: 12h\n        user_directory: CORP\n        providers:\n"
       "          - issuer: https://corp.example\n            key: signer.pem\n"
       "            forward_claims: { groups: X-Groups }\n"
       "          - issuer: https://login.partner.example/tenant\n            discovery: true\n"
@@ -632,6 +632,7 @@ TEST_F(ConfigTest, ProvidersArePickedByIssuer) {
   EXPECT_FALSE(jwt.providers[0].jwks);
   EXPECT_EQ(jwt.providers[0].verifier.leeway_seconds, 10);  // auth.jwt's default
   EXPECT_EQ(jwt.providers[0].forward_claims.at("groups"), "X-Groups");
+  EXPECT_EQ(jwt.providers[0].verifier.user_directory, std::optional<std::string>("CORP"));
   ASSERT_TRUE(jwt.providers[1].jwks);
   const JwksSettings& discovered = *jwt.providers[1].jwks;
   EXPECT_TRUE(discovered.discovery);
@@ -650,7 +651,7 @@ TEST_F(ConfigTest, ProvidersArePickedByIssuer) {
   EXPECT_EQ(jwt.providers[2].jwks->timeout, 5s);
   EXPECT_EQ(jwt.providers[2].jwks->refresh_seconds, 300);
   EXPECT_EQ(jwt.providers[2].jwks->min_refetch_seconds, 30);
-  EXPECT_EQ(jwt.providers[2].jwks->max_stale_seconds, 86400);
+  EXPECT_EQ(jwt.providers[2].jwks->max_stale_seconds, 12 * 3600);  // auth.jwt's default
   EXPECT_EQ(jwt.providers[2].verifier.audiences, std::vector<std::string>{"gate"});
   EXPECT_EQ(jwt.all_forward_claims().size(), 1u);
 
