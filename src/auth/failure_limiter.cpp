@@ -15,8 +15,8 @@ std::int64_t FailureLimiter::count_failure(std::string_view client, UnixSeconds 
   auto it = entries_.find(std::string(client));
   if (it == entries_.end()) {
     // Room first: addresses whose buckets emptied carry nothing; else the least recent goes.
-    while (!recent_.empty() && (entries_.size() >= max_addresses_ ||
-                                entries_.at(recent_.back()).full_at <= at)) {
+    while (!recent_.empty() &&
+           (entries_.size() >= max_addresses_ || entries_.at(recent_.back()).full_at <= at)) {
       entries_.erase(recent_.back());
       recent_.pop_back();
     }
