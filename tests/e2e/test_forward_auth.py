@@ -111,6 +111,15 @@ def test_verify_takes_get_and_head_only(jotgate, pki):
         assert r.header("Allow") == "GET, HEAD"
 
 
+def test_verify_under_envoys_path_prefix(jotgate, pki):
+    # ext_authz asks for <path_prefix><original path>.
+    r = http(jotgate.port, "GET", "/app/.auth/verify/app/page?x=1", bearer(pki))
+    assert r.status == 200, r
+    assert r.header("X-Jotgate-User") == "UserDirectory=ACME; UserId=alice"
+    assert http(jotgate.port, "GET", "/app/.auth/verify/app/page").status == 401
+    assert http(jotgate.port, "GET", "/app/.auth/verifyx").status == 404
+
+
 def test_verify_never_redeems_a_ticket(jotgate):
     r = verify(jotgate.port, query="?jotgateTicket=abc")
     assert r.status == 401
