@@ -307,6 +307,15 @@ def test_a_claim_the_token_lacks_is_never_the_clients(front, pki):
     assert r.all("Set-Cookie") == [r.set_cookie("X-Jotgate-Session-app")]
 
 
+def test_other_methods_are_asked_about_with_get(front, pki):
+    name, port = front
+    r = http(port, "POST", "/app/form", {**bearer(pki), "Content-Type": "text/plain"}, body=b"x=1")
+    assert r.status == 200, r
+    assert (r.json()["method"], r.upstream_all("X-Jotgate-User")) == (
+        "POST", ["UserDirectory=ACME; UserId=alice"])
+    assert http(port, "DELETE", "/app/form").status == 401
+
+
 def test_an_unallocated_user_is_403(front, pki):
     name, port = front
     r = http(port, "GET", "/app/page", bearer(pki, user="carol"))
