@@ -68,6 +68,7 @@ VirtualProxyGate::VirtualProxyGate(const config::VirtualProxy& vp,
       sessions_(previous != nullptr ? previous->sessions_
                                     : std::make_shared<session::SessionStore>(session_limits_)),
       access_(access),
+      failures_(failure_limiter(vp.auth.failure_limit, previous)),
       audit_(vp.prefix, rejections),
       clock_(clock) {
   if (vp.auth.method == config::AuthMethod::kHeader) header_.emplace(vp.auth.header);
@@ -313,9 +314,26 @@ Decision VirtualProxyGate::allow(const session::SessionView& view,
 Decision VirtualProxyGate::reject(std::string_view event, Reason reason, const RequestView& request,
                                   const Attempt& attempt) const {
   audit_.refused(event, reason, request.client_ip(), attempt.now, attempt.ids);
+  // A credential that proved nothing counts toward auth.failure_limit; a gateway that cannot
+  // check it (503 KEYS_UNAVAILABLE) is not the client's failure.
+  if (http_status(reason) == 401) {
+    if (const std::int64_t wait = failures_->count_failure(request.client_ip(), attempt.now)) {
+      AnswerContext context = attempt.context;
+      context.retry_after_seconds = wait;
+      Decision d = refuse(Reason::kTooManyFailures, context);
+      d.token_cache = attempt.token_cache;
+      return d;
+    }
+  }
   Decision d = refuse(reason, attempt.context);
   d.token_cache = attempt.token_cache;
   return d;
+}
+
+std::shared_ptr<FailureLimiter> VirtualProxyGate::failure_limiter(
+    const config::FailureLimit& limit, const VirtualProxyGate* previous) {
+  if (previous != nullptr && previous->failures_->limit() == limit) return previous->failures_;
+  return std::make_shared<FailureLimiter>(limit);
 }
 
 Decision VirtualProxyGate::deny(const UserIdentity& user, const Attempt& attempt) const {

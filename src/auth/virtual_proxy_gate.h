@@ -17,6 +17,7 @@
 
 #include "auth/access_cache.h"
 #include "auth/anonymous_authenticator.h"
+#include "auth/failure_limiter.h"
 #include "auth/gate.h"
 #include "auth/gate_audit.h"
 #include "auth/header_authenticator.h"
@@ -104,6 +105,8 @@ class VirtualProxyGate final : public Gate {
                  const Attempt& attempt) const;
   Decision reject(std::string_view event, Reason reason, const RequestView& request,
                   const Attempt& attempt) const;
+  static std::shared_ptr<FailureLimiter> failure_limiter(const config::FailureLimit& limit,
+                                                         const VirtualProxyGate* previous);
   Decision deny(const UserIdentity& user, const Attempt& attempt) const;
 
   const std::string prefix_;
@@ -122,6 +125,9 @@ class VirtualProxyGate final : public Gate {
   const session::SessionLimits session_limits_;
   std::shared_ptr<session::SessionStore> sessions_;  // shared like tickets_
   AccessCache& access_;
+  // Refused sign-ins per client address (auth.failure_limit); kept across a reload that leaves
+  // the limit as it was.
+  std::shared_ptr<FailureLimiter> failures_;
   const GateAudit audit_;
   const Clock& clock_;
 };

@@ -1,5 +1,7 @@
 #include "base/answer.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -90,6 +92,7 @@ int http_status(Reason reason) {
     case Reason::kFormTooLarge: return 413;
     case Reason::kRequestLineTooLong: return 414;
     case Reason::kUnsupportedMediaType: return 415;
+    case Reason::kTooManyFailures: return 429;
     case Reason::kHeaderTooLarge:
     case Reason::kTooManyHeaders: return 431;
     case Reason::kCodingNotImplemented: return 501;
@@ -120,6 +123,7 @@ std::string_view status_phrase(int status) {
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
@@ -150,6 +154,13 @@ Answer answer_for(const Error& error, const AnswerContext& context) {
     answer.headers.emplace_back("Retry-After", std::to_string(kKeysRetryAfterSeconds));
     return with_body(std::move(answer), reason_code(reason),
                      "Service Unavailable: " + std::string(reason_message(reason)), context.json);
+  }
+  if (reason == Reason::kTooManyFailures) {
+    // Not a challenge: no credential helps until the window frees a slot.
+    answer.headers.emplace_back(
+        "Retry-After", std::to_string(std::max<std::int64_t>(context.retry_after_seconds, 1)));
+    return with_body(std::move(answer), reason_code(reason),
+                     "Too Many Requests: " + std::string(reason_message(reason)), context.json);
   }
   if (is_credential_reason(reason)) {
     answer.headers.emplace_back("WWW-Authenticate",

@@ -7,6 +7,7 @@
 //   r.status == 401; r.headers holds WWW-Authenticate and Content-Type; r.body is JSON
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,9 +29,10 @@ struct Answer {
 
 // How a refusal is worded for its client.
 struct AnswerContext {
-  std::string_view realm;              // the virtual proxy's prefix (WWW-Authenticate realm)
-  bool json = false;                   // the client takes application/json
-  const UserIdentity* user = nullptr;  // named by ACCESS_DENIED
+  std::string_view realm;                // the virtual proxy's prefix (WWW-Authenticate realm)
+  bool json = false;                     // the client takes application/json
+  const UserIdentity* user = nullptr;    // named by ACCESS_DENIED
+  std::int64_t retry_after_seconds = 0;  // TOO_MANY_FAILURES: when a sign-in may be tried again
 };
 
 // The status a reason is answered with: 401 for credentials, 403 for access, 4xx for requests

@@ -57,6 +57,7 @@ enum class Reason {
   kAuthorizationRepeated,   // more than one Authorization header: which one would be verified?
   kIdentityUnforwardable,   // the signed-in identity cannot be written into a header
   kKeysUnavailable,         // no usable keys to check a signature with (503, Retry-After)
+  kTooManyFailures,         // too many refused sign-ins from one address (auth.failure_limit, 429)
   // Requests the gateway answers itself before any sign-in (proxy, endpoints).
   kRequestMalformed,  // not HTTP/1.1 as Beast reads it
   kObsFold,           // a field line folded onto the next (RFC 9112 section 5.2)

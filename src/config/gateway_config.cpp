@@ -595,18 +595,11 @@ class ConfigParser {
     vp.listeners = std::move(*names);
   }
 
+  // None: a virtual proxy that only decides (GET .auth/verify for another proxy); what it
+  // would forward is answered 502 UPSTREAM_UNAVAILABLE.
   void parse_upstreams(const YAML::Node& node, const std::string& path, VirtualProxy& vp) {
     auto urls = reader_.strings(node, path, "upstreams");
-    if (!urls) {
-      if (!node["upstreams"].IsDefined() || node["upstreams"].IsNull()) {
-        reader_.error(node, child(path, "upstreams"), "at least one upstream URL is required");
-      }
-      return;
-    }
-    if (urls->empty()) {
-      reader_.error(node["upstreams"], child(path, "upstreams"),
-                    "at least one upstream URL is required");
-    }
+    if (!urls) return;
     for (std::size_t u = 0; u < urls->size(); ++u) {
       auto upstream = parse_upstream((*urls)[u]);
       if (!upstream) {
@@ -774,8 +767,13 @@ class ConfigParser {
     }
     if (!reader_.map(node, path,
                      {"method", "jwt", "header", "anonymous", "redirect_uri", "ticket_lifetime",
-                      "forward_attributes", "endpoint"})) {
+                      "forward_attributes", "endpoint", "failure_limit"})) {
       return;
+    }
+    if (auto limit = reader_.parsed(node, path, "failure_limit", parse_failure_limit,
+                                    "expected failures per second, minute or hour (N/s, N/m, "
+                                    "N/h, N from 1 to 1000000), or off")) {
+      vp.auth.failure_limit = *limit;
     }
     header_map(node, path, "forward_attributes", vp.auth.forward_attributes);
     if (auto uri = redirect_uri(node, path, "redirect_uri")) vp.auth.redirect_uri = *uri;
@@ -1293,6 +1291,25 @@ std::string_view auth_method_name(AuthMethod method) {
     case AuthMethod::kTicket: return "ticket";
   }
   return "jwt";
+}
+
+std::optional<FailureLimit> parse_failure_limit(std::string_view text) {
+  if (text == "off" || text == "0") return FailureLimit{0, 60};
+  const std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos || slash + 2 != text.size()) return std::nullopt;
+  std::int64_t failures = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + slash, failures);
+  // At most a million, so the limiter's arithmetic (seconds times failures) cannot overflow.
+  if (slash == 0 || ec != std::errc() || end != text.data() + slash || failures < 1 ||
+      failures > 1'000'000) {
+    return std::nullopt;
+  }
+  switch (text.back()) {
+    case 's': return FailureLimit{failures, 1};
+    case 'm': return FailureLimit{failures, 60};
+    case 'h': return FailureLimit{failures, 3600};
+    default: return std::nullopt;
+  }
 }
 
 std::optional<UserIdentity> parse_qualified_user(std::string_view text) {

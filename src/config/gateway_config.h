@@ -101,6 +101,19 @@ enum class AuthMethod { kJwt, kHeader, kTicket };
 // in still works); always: every user is anonymous.
 enum class AnonymousMode { kNone, kAllow, kAlways };
 
+// auth.failure_limit: refused sign-ins allowed per client address, `failures` per
+// `window_seconds` ("60/m"); failures 0 ("off"): no limit.
+struct FailureLimit {
+  std::int64_t failures = 60;
+  std::int64_t window_seconds = 60;
+  bool enabled() const { return failures > 0; }
+  bool operator==(const FailureLimit&) const = default;
+};
+
+// "60/m", "5/s", "1000/h"; "off" or "0" for none. nullopt: not of that form (N from 1 to
+// 1000000).
+std::optional<FailureLimit> parse_failure_limit(std::string_view text);
+
 struct AuthSettings {
   AuthMethod method = AuthMethod::kJwt;
   JwtSettings jwt;            // method jwt
@@ -115,6 +128,7 @@ struct AuthSettings {
   std::map<std::string, std::string> forward_attributes;
   // The gateway's own endpoints under /<prefix>/<endpoint>/ (me, logout): never forwarded.
   std::string endpoint = ".auth";
+  FailureLimit failure_limit;
 };
 
 std::string_view auth_method_name(AuthMethod method);

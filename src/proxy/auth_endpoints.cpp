@@ -1,6 +1,7 @@
 #include "proxy/auth_endpoints.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -134,6 +135,74 @@ Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_v
   return reply;
 }
 
+Answer verify(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
+              const config::VirtualProxy& vp, std::optional<auth::DecisionStats>* decided) {
+  if (request.method() != "GET" && request.method() != "HEAD") {
+    return method_not_allowed("GET, HEAD");
+  }
+  auth::Decision decision = gate.check(request);
+  if (decided != nullptr) *decided = decision.stats();
+  if (!decision.allowed) {
+    if (query_param(query, "redirect") == "1") {
+      if (auto location =
+              sign_in_redirect_for(vp, request, decision.reason, forwarded_original_url(request))) {
+        return {302, {{"Location", std::move(*location)}, {"Cache-Control", "no-store"}}, ""};
+      }
+    }
+    decision.refusal.headers.emplace_back("Cache-Control", "no-store");
+    return std::move(decision.refusal);
+  }
+  // What the proxy in front passes upstream: the identity and forwarded claims the gate
+  // decided (never a value the client sent). The client's Authorization is its own to pass.
+  Answer reply{200, {}, {}};
+  for (auto& [name, value] : decision.upstream_headers) {
+    if (!iequals(name, "Authorization")) reply.headers.emplace_back(name, std::move(value));
+  }
+  if (decision.set_cookie) reply.headers.emplace_back("Set-Cookie", *decision.set_cookie);
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  return reply;
+}
+
+// host[:port]: a DNS name or IPv4 address (letters, digits, '.', '-', '_', '~'), or an IPv6
+// literal in brackets; then digits for the port.
+bool is_host_and_port(std::string_view authority) {
+  std::string_view rest = authority;
+  if (rest.starts_with('[')) {
+    const std::size_t close = rest.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    for (char c : rest.substr(1, close - 1)) {
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+    }
+    rest.remove_prefix(close + 1);
+  } else {
+    const std::string_view name = rest.substr(0, rest.find(':'));
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+                 c == '~';
+        })) {
+      return false;
+    }
+    rest.remove_prefix(name.size());
+  }
+  if (rest.empty()) return true;
+  const std::string_view port = rest.substr(1);
+  return rest[0] == ':' && !port.empty() && port.size() <= 5 &&
+         std::all_of(port.begin(), port.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+// scheme://host[:port]/path?query for http(s), the path in origin form: one leading '/', nothing
+// that could end the header, name another host or be read two ways.
+std::optional<std::string> url_of(std::string_view scheme, std::string_view authority,
+                                  std::string_view path) {
+  if ((scheme != "http" && scheme != "https") || !is_host_and_port(authority) ||
+      !path.starts_with('/') || path.starts_with("//") || has_control(path) ||
+      path.find_first_of(" \\") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return std::string(scheme) + "://" + std::string(authority) + std::string(path);
+}
+
 }  // namespace
 
 std::optional<std::string_view> auth_endpoint_of(std::string_view rest, std::string_view endpoint) {
@@ -159,8 +228,13 @@ Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
   }
   if (name == "logout") return logout(gate, request, query, vp);
   if (name == "session") return session(gate, request, query, form, vp, decided);
+  // Envoy's ext_authz appends the original path to its path_prefix: verify/<that path>.
+  if (name == "verify" || name.starts_with("verify/")) {
+    return verify(gate, request, query, vp, decided);
+  }
   return plain(404, "Not Found: no such endpoint (" + vp.auth.endpoint + "/session, " +
-                        vp.auth.endpoint + "/me, " + vp.auth.endpoint + "/logout)");
+                        vp.auth.endpoint + "/me, " + vp.auth.endpoint + "/logout, " +
+                        vp.auth.endpoint + "/verify)");
 }
 
 std::optional<std::string> return_target(std::string_view encoded,
@@ -249,12 +323,38 @@ bool is_navigation(const auth::RequestView& request) {
 std::optional<std::string> sign_in_redirect(const config::VirtualProxy& vp,
                                             const auth::RequestView& request, Reason reason,
                                             std::string_view target) {
+  return sign_in_redirect_for(vp, request, reason, own_origin(request) + std::string(target));
+}
+
+std::optional<std::string> sign_in_redirect_for(const config::VirtualProxy& vp,
+                                                const auth::RequestView& request, Reason reason,
+                                                const std::optional<std::string>& url) {
   if (vp.auth.redirect_uri.empty() || !is_navigation(request)) return std::nullopt;
   if (reason != Reason::kNoCredentials && reason != Reason::kSessionExpired) return std::nullopt;
   const std::string& uri = vp.auth.redirect_uri;
+  if (!url) return uri;
   const char joiner = uri.find('?') == std::string::npos ? '?' : '&';
-  return uri + joiner +
-         "returnTo=" + percent_encode(own_origin(request) + std::string(target), is_unreserved);
+  return uri + joiner + "returnTo=" + percent_encode(*url, is_unreserved);
+}
+
+std::optional<std::string> forwarded_original_url(const auth::RequestView& request) {
+  if (!request.trusted_listener()) return std::nullopt;
+  const auto proto = request.header("X-Forwarded-Proto");
+  const auto host = request.header("X-Forwarded-Host");
+  const auto uri = request.header("X-Forwarded-Uri");
+  if (proto || host || uri) {
+    if (!proto || !host) return std::nullopt;
+    return url_of(*proto, *host, uri.value_or("/"));
+  }
+  const auto original = request.header("X-Original-URL");
+  if (!original) return std::nullopt;
+  const std::size_t scheme_end = original->find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const std::string_view rest = original->substr(scheme_end + 3);
+  const std::size_t path_start = std::min(rest.find('/'), rest.size());
+  const std::string_view path = rest.substr(path_start);
+  return url_of(original->substr(0, scheme_end), rest.substr(0, path_start),
+                path.empty() ? "/" : path);
 }
 
 }  // namespace jotgate::proxy

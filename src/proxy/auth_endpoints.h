@@ -7,6 +7,11 @@
 //                       one. Looking does not count as use, so polling never keeps it alive.
 //   POST .auth/logout   ends the session, expires the cookie; 303 to logout_redirect_uri or 204.
 //   GET  .auth/logout?returnTo=...  the same, then 303 there (same rule as for session).
+//   GET|HEAD .auth/verify  forward authentication (docs/forward-auth.md): the request signed in
+//                       as a proxied one would be (cookie, bearer; never a ticket); 200 with the
+//                       identity and forward_claims headers (and Set-Cookie), else its refusal.
+//                       ?redirect=1: a navigation without a session gets 302 to auth.redirect_uri
+//                       with returnTo=<the original URL> (see forwarded_original_url).
 //   if (auto name = auth_endpoint_of(match.rest, vp.auth.endpoint))
 //     Answer reply = serve_auth_endpoint(gate, view, *name, target.query, form, vp);
 #pragma once
@@ -57,11 +62,24 @@ std::optional<Answer> redeem_ticket(auth::Gate& gate, const auth::RequestView& r
                                     std::string_view path, std::string_view query,
                                     std::optional<auth::DecisionStats>* decided = nullptr);
 
+// The URL a proxy in front asks .auth/verify about: X-Forwarded-Proto + X-Forwarded-Host +
+// X-Forwarded-Uri (Traefik, Caddy; Uri defaults to "/"), else X-Original-URL (nginx). Read only
+// on a listener marked trusted (anyone can send these headers to the others); nullopt there,
+// and for values that are not an http(s) URL with a plain host[:port] and a path ("//evil",
+// CR/LF, spaces, backslashes, userinfo). When any X-Forwarded-* is present, X-Original-URL is
+// not looked at: Traefik and Caddy set the former and pass a client's X-Original-URL on.
+std::optional<std::string> forwarded_original_url(const auth::RequestView& request);
+
 // auth.redirect_uri: where a browser navigation (GET taking text/html, or Sec-Fetch-Mode:
 // navigate; never a WebSocket upgrade) refused for want of a session is sent, with
 // returnTo=<the URL it asked for>. nullopt: answer the refusal as it is.
 std::optional<std::string> sign_in_redirect(const config::VirtualProxy& vp,
                                             const auth::RequestView& request, Reason reason,
                                             std::string_view target);
+// The same for a URL another proxy was asked for (.auth/verify?redirect=1); without one (not
+// known, or not trusted), redirect_uri alone.
+std::optional<std::string> sign_in_redirect_for(const config::VirtualProxy& vp,
+                                                const auth::RequestView& request, Reason reason,
+                                                const std::optional<std::string>& url);
 
 }  // namespace jotgate::proxy

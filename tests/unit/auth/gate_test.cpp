@@ -398,6 +398,39 @@ TEST_F(GateTest, LastUseIsRecordedByMaintain) {
   }
 }
 
+TEST_F(GateTest, RefusedCredentialsPastTheFailureLimitAre429UntilASlotFrees) {
+  start("      failure_limit: 3/m\n");
+  const FakeRequest bad = FakeRequest().with("Authorization", "Bearer x.y.z");
+  // Requests without credentials are no failed sign-ins.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(check(FakeRequest()).reason, Reason::kNoCredentials);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(check(bad).refusal.status, 401) << i;
+  auto limited = check(FakeRequest(bad).with("Accept", "application/json"));
+  EXPECT_EQ(limited.reason, Reason::kTooManyFailures);
+  EXPECT_EQ(limited.refusal.status, 429);
+  EXPECT_EQ(header_of(limited.refusal.headers, "Retry-After"), "20");
+  EXPECT_EQ(header_of(limited.refusal.headers, "WWW-Authenticate"), "<none>");
+  EXPECT_EQ(nlohmann::json::parse(limited.refusal.body)["error"], "TOO_MANY_FAILURES");
+  EXPECT_EQ(check(bad).refusal.body,
+            "Too Many Requests: too many failed sign-ins from this address");
+  // Success is never limited: a valid token, then its cookie.
+  auto signed_in = check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
+  ASSERT_TRUE(signed_in.allowed);
+  EXPECT_TRUE(check(FakeRequest().with("Cookie", cookie_pair(*signed_in.set_cookie))).allowed);
+  // Another address has its own count; the limited one may fail again once a slot is free.
+  FakeRequest elsewhere = bad;
+  elsewhere.client_ip_ = "10.0.0.8";
+  EXPECT_EQ(check(elsewhere).refusal.status, 401);
+  clock_.set(kNow + 20);
+  EXPECT_EQ(check(bad).reason, Reason::kBase64UrlMalformed);
+  EXPECT_EQ(check(bad).reason, Reason::kTooManyFailures);
+}
+
+TEST_F(GateTest, FailureLimitOffNeverAnswers429) {
+  start("      failure_limit: off\n");
+  const FakeRequest bad = FakeRequest().with("Authorization", "Bearer x.y.z");
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(check(bad).refusal.status, 401) << i;
+}
+
 TEST_F(GateTest, ReservedHeaders) {
   start();
   const auto& reserved = gates_->gate(0).reserved_request_headers();

@@ -359,6 +359,42 @@ TEST_F(ConfigTest, TimeoutsTakeMillisecondsLifetimesWholeSeconds) {
             "in no time)");
 }
 
+TEST_F(ConfigTest, UpstreamsMayBeLeftOutForForwardAuthentication) {
+  std::string yaml = with(vp());
+  yaml.erase(yaml.find("    upstreams: [http://127.0.0.1:9000]\n"), 38);
+  auto config = parse(yaml);
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_TRUE(config->virtual_proxies[0].upstreams.empty());
+}
+
+TEST_F(ConfigTest, FailureLimit) {
+  auto config = parse(with(vp()));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->virtual_proxies[0].auth.failure_limit, (FailureLimit{60, 60}));
+  const auto limit_of = [&](const std::string& value) -> std::optional<FailureLimit> {
+    std::string yaml = with(vp());
+    yaml.replace(yaml.find("method: jwt"), 11, "method: jwt\n      failure_limit: " + value);
+    auto parsed = parse(yaml);
+    if (!parsed) return std::nullopt;
+    return parsed->virtual_proxies[0].auth.failure_limit;
+  };
+  EXPECT_EQ(limit_of("5/s"), (FailureLimit{5, 1}));
+  EXPECT_EQ(limit_of("3/m"), (FailureLimit{3, 60}));
+  EXPECT_EQ(limit_of("1000/h"), (FailureLimit{1000, 3600}));
+  EXPECT_FALSE(limit_of("off")->enabled());
+  EXPECT_FALSE(limit_of("0")->enabled());
+  for (std::string bad : {"60", "60/d", "0/m", "-1/m", "/m", "1/mm", "1000001/s", "x/m"}) {
+    EXPECT_FALSE(limit_of(bad)) << bad;
+  }
+  std::string yaml = with(vp());
+  yaml.replace(yaml.find("method: jwt"), 11, "method: jwt\n      failure_limit: 10/week");
+  auto e = errors(yaml);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0],
+            "t.yaml:11:22: virtual_proxies[0].auth.failure_limit: expected failures per second, "
+            "minute or hour (N/s, N/m, N/h, N from 1 to 1000000), or off");
+}
+
 TEST_F(ConfigTest, UpstreamUrl) {
   auto e =
       errors(with(vp("    upstreams: [ftp://x]\n")
