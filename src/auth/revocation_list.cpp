@@ -36,9 +36,8 @@ bool RevocationList::refuses(std::string_view jti, std::optional<UnixSeconds> is
 }
 
 bool RevocationList::has_expired(UnixSeconds now) const {
-  return std::ranges::any_of(entries_, [&](const access::Revocation& r) {
-    return r.until && *r.until <= now;
-  });
+  return std::ranges::any_of(
+      entries_, [&](const access::Revocation& r) { return r.until && *r.until <= now; });
 }
 
 }  // namespace jotgate::auth

@@ -23,8 +23,8 @@ class RevocationList {
   RevocationList() = default;
   explicit RevocationList(std::vector<access::Revocation> entries);
 
-  bool refuses(std::string_view jti, std::optional<UnixSeconds> issued_at,
-               const UserIdentity& user, UnixSeconds now) const;
+  bool refuses(std::string_view jti, std::optional<UnixSeconds> issued_at, const UserIdentity& user,
+               UnixSeconds now) const;
   // Whether some entry stops being in force at or before `now` (time to prune).
   bool has_expired(UnixSeconds now) const;
   const std::vector<access::Revocation>& entries() const { return entries_; }

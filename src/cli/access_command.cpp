@@ -1,9 +1,7 @@
 // `jotgate access list|grant|revoke`: manages access allocations in <data_dir>/jotgate.db. A
 // running gateway picks the change up within a few seconds; a revocation ends the user's
 // sessions there.
-#include <fmt/chrono.h>
 #include <CLI/CLI.hpp>
-#include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -11,6 +9,7 @@
 
 #include "access/access_store.h"
 #include "base/clock.h"
+#include "base/timestamp.h"
 #include "cli/command_error.h"
 #include "cli/commands.h"
 #include "config/gateway_config.h"
@@ -47,10 +46,6 @@ UserIdentity parse_user(const std::string& command, const std::string& text) {
   return *user;
 }
 
-std::string utc(UnixSeconds t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(t)));
-}
-
 void run_list(const AccessOptions& options) {
   auto store = open_store("list", options);
   auto allocations = store->list();
@@ -65,8 +60,8 @@ void run_list(const AccessOptions& options) {
             << "SOURCE\n";
   for (const auto& a : *allocations) {
     std::cout << std::left << std::setw(static_cast<int>(width)) << a.user.qualified() << "  "
-              << std::setw(20) << utc(a.created_at) << "  " << std::setw(20)
-              << (a.last_used_at ? utc(*a.last_used_at) : "never") << "  "
+              << std::setw(20) << format_timestamp(a.created_at) << "  " << std::setw(20)
+              << (a.last_used_at ? format_timestamp(*a.last_used_at) : "never") << "  "
               << (a.by_seat ? "seat" : "granted") << "\n";
   }
   std::cout << allocations->size() << " allocation" << (allocations->size() == 1 ? "" : "s");
