@@ -205,9 +205,8 @@ Decision VirtualProxyGate::sign_in_with_token(std::string_view token, const Requ
     return reject(JwtAuthenticator::kRejectedEvent, bearer.error().reason, request, attempt);
   }
   // Cached or not: a revocation applies to tokens verified before it too.
-  if (revocations_ != nullptr &&
-      revocations_->current()->refuses(bearer->token_id, bearer->issued_at, bearer->credential.user,
-                                       attempt.now)) {
+  if (revocations_ != nullptr && revocations_->refuses(bearer->token_id, bearer->issued_at,
+                                                       bearer->credential.user, attempt.now)) {
     return reject(JwtAuthenticator::kRejectedEvent, Reason::kTokenRevoked, request, attempt);
   }
   // A token of the session's own user keeps that session, whatever claims it carries.

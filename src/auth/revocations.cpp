@@ -19,7 +19,10 @@ Result<void> Revocations::reload() {
   auto entries = store_->revocations();
   if (!entries) return entries.error();
   data_version_ = *version;
-  current_.store(std::make_shared<const RevocationList>(std::move(*entries)));
+  auto list = std::make_shared<const RevocationList>(std::move(*entries));
+  const std::size_t count = list->entries().size();
+  current_.store(std::move(list));
+  entries_.store(count, std::memory_order_release);
   return {};
 }
 

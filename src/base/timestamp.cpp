@@ -67,10 +67,9 @@ std::optional<UnixSeconds> parse_rfc3339(std::string_view text) {
     return std::nullopt;
   }
   if (at != text.size()) return std::nullopt;
-  const UnixSeconds t = days_from_civil(*year, static_cast<unsigned>(*month),
-                                        static_cast<unsigned>(*day)) *
-                            86400 +
-                        *hour * 3600 + *minute * 60 + *second - offset;
+  const UnixSeconds t =
+      days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) * 86400 +
+      *hour * 3600 + *minute * 60 + *second - offset;
   if (t < 0 || t > kLatest) return std::nullopt;
   return t;
 }

@@ -12,6 +12,7 @@
 #include "base/timestamp.h"
 #include "cli/command_error.h"
 #include "cli/commands.h"
+#include "cli/data_dir_options.h"
 #include "config/gateway_config.h"
 
 namespace jotgate::cli {
@@ -26,15 +27,7 @@ struct AccessOptions {
 
 std::unique_ptr<access::AccessStore> open_store(const std::string& command,
                                                 const AccessOptions& options) {
-  std::string data_dir = options.data_dir.empty() ? "jotgate-data" : options.data_dir;
-  if (!options.config_file.empty()) {
-    auto config = config::load_config_file(options.config_file);
-    if (!config) fail_invalid_config("access " + command, options.config_file, config.error());
-    data_dir = config->data_dir;
-  }
-  auto store = access::AccessStore::open(data_dir);
-  if (!store) fail(kExitFailed, "access " + command, store.error().message());
-  return std::move(*store);
+  return open_access_store("access " + command, options.config_file, options.data_dir);
 }
 
 UserIdentity parse_user(const std::string& command, const std::string& text) {
@@ -90,14 +83,7 @@ void run_revoke(const AccessOptions& options) {
 }
 
 void add_store_options(CLI::App* command, AccessOptions& options) {
-  auto* config = command
-                     ->add_option("--config", options.config_file,
-                                  "Gateway configuration (its data_dir holds the database)")
-                     ->check(CLI::ExistingFile);
-  command
-      ->add_option("--data-dir", options.data_dir,
-                   "Data folder holding jotgate.db (default: jotgate-data)")
-      ->excludes(config);
+  add_data_dir_options(command, options.config_file, options.data_dir);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "base/timestamp.h"
 #include "cli/command_error.h"
 #include "cli/commands.h"
+#include "cli/data_dir_options.h"
 #include "config/gateway_config.h"
 
 namespace jotgate::cli {
@@ -30,18 +31,6 @@ struct RevokeOptions {
   bool list = false;
   std::optional<std::int64_t> lift;
 };
-
-std::unique_ptr<access::AccessStore> open_store(const RevokeOptions& options) {
-  std::string data_dir = options.data_dir.empty() ? "jotgate-data" : options.data_dir;
-  if (!options.config_file.empty()) {
-    auto config = config::load_config_file(options.config_file);
-    if (!config) fail_invalid_config(kCommand, options.config_file, config.error());
-    data_dir = config->data_dir;
-  }
-  auto store = access::AccessStore::open(data_dir);
-  if (!store) fail(kExitFailed, kCommand, store.error().message());
-  return std::move(*store);
-}
 
 std::string until_text(const access::Revocation& r) {
   return r.until ? format_timestamp(*r.until) : "lifted";
@@ -106,12 +95,13 @@ void run_revoke(const RevokeOptions& options) {
   }
   revocation.jti = options.jti;
 
-  auto store = open_store(options);
+  auto store = open_access_store(kCommand, options.config_file, options.data_dir);
   if (options.list) return run_list(*store);
   if (options.lift) {
     auto lifted = store->lift_revocation(*options.lift);
     if (!lifted) fail(kExitFailed, kCommand, lifted.error().message());
-    if (!*lifted) fail(kExitFailed, kCommand, "no revocation has id " + std::to_string(*options.lift));
+    if (!*lifted)
+      fail(kExitFailed, kCommand, "no revocation has id " + std::to_string(*options.lift));
     std::cout << "Lifted revocation " << *options.lift << "\n";
     return;
   }
@@ -132,16 +122,10 @@ void run_revoke(const RevokeOptions& options) {
 void add_revoke_command(CLI::App& root) {
   auto options = std::make_shared<RevokeOptions>();
   CLI::App* revoke = root.add_subcommand(
-      "revoke", "Revoke a token or a user, list or lift revocations (a running gateway applies "
-                "them within a second)");
-  auto* config = revoke
-                     ->add_option("--config", options->config_file,
-                                  "Gateway configuration (its data_dir holds the database)")
-                     ->check(CLI::ExistingFile);
-  revoke
-      ->add_option("--data-dir", options->data_dir,
-                   "Data folder holding jotgate.db (default: jotgate-data)")
-      ->excludes(config);
+      "revoke",
+      "Revoke a token or a user, list or lift revocations (a running gateway applies "
+      "them within a second)");
+  add_data_dir_options(revoke, options->config_file, options->data_dir);
   revoke->add_option("--jti", options->jti, "Revoke the token with this jti claim");
   revoke->add_option("--user", options->user,
                      "Revoke every token of DIRECTORY\\id issued up to now, and end its sessions");
