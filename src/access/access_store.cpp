@@ -26,6 +26,14 @@ CREATE TABLE IF NOT EXISTS seats (
   user_id TEXT NOT NULL,
   taken_at INTEGER NOT NULL,
   PRIMARY KEY (directory, user_id));
+CREATE TABLE IF NOT EXISTS revocations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL CHECK (kind IN ('jti', 'user')),
+  jti TEXT,
+  user_directory TEXT,
+  user_id TEXT,
+  revoked_at INTEGER NOT NULL,
+  until INTEGER);
 )sql";
 
 using sqlite::Statement;
@@ -165,6 +173,65 @@ Result<void> AccessStore::record_last_use(
     update.reset();
   }
   return exec("COMMIT");
+}
+
+Result<Revocation> AccessStore::add_revocation(Revocation revocation) {
+  const bool by_user = revocation.kind == Revocation::Kind::kUser;
+  Statement insert(
+      db_,
+      "INSERT INTO revocations (kind, jti, user_directory, user_id, revoked_at, until) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!insert.ok()) return failure("revoke");
+  insert.bind(1, std::string(by_user ? "user" : "jti")).bind(5, revocation.revoked_at);
+  if (by_user) {
+    insert.bind(3, revocation.user.directory).bind(4, revocation.user.id);
+  } else {
+    insert.bind(2, revocation.jti);
+  }
+  if (revocation.until) insert.bind(6, *revocation.until);
+  if (insert.step() != SQLITE_DONE) return failure("revoke");
+  revocation.id = sqlite3_last_insert_rowid(db_);
+  return revocation;
+}
+
+Result<std::vector<Revocation>> AccessStore::revocations() {
+  Statement select(db_,
+                   "SELECT id, kind, jti, user_directory, user_id, revoked_at, until "
+                   "FROM revocations ORDER BY id");
+  if (!select.ok()) return failure("list revocations");
+  std::vector<Revocation> out;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) {
+    Revocation r;
+    r.id = select.integer(0);
+    if (select.text(1) == "user") {
+      r.kind = Revocation::Kind::kUser;
+      r.user = {select.text(3), select.text(4)};
+    } else {
+      r.jti = select.text(2);
+    }
+    r.revoked_at = select.integer(5);
+    if (!select.null(6)) r.until = select.integer(6);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return failure("list revocations");
+  return out;
+}
+
+Result<bool> AccessStore::lift_revocation(std::int64_t id) {
+  Statement remove(db_, "DELETE FROM revocations WHERE id = ?1");
+  if (!remove.ok()) return failure("lift revocation");
+  remove.bind(1, id);
+  if (remove.step() != SQLITE_DONE) return failure("lift revocation");
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<std::int64_t> AccessStore::prune_revocations(UnixSeconds now) {
+  Statement remove(db_, "DELETE FROM revocations WHERE until IS NOT NULL AND until <= ?1");
+  if (!remove.ok()) return failure("prune revocations");
+  remove.bind(1, now);
+  if (remove.step() != SQLITE_DONE) return failure("prune revocations");
+  return sqlite3_changes(db_);
 }
 
 Result<std::int64_t> AccessStore::data_version() {

@@ -1,6 +1,7 @@
-// AccessStore: access allocations (the original system's "licensed users") in SQLite at
-// <data_dir>/jotgate.db. Used at start-up, from the gateway's maintenance tick and by
-// `jotgate access`; never on the request path (the gateway keeps an in-memory copy).
+// AccessStore: access allocations (the original system's "licensed users") and revocations of
+// tokens and users, in SQLite at <data_dir>/jotgate.db. Used at start-up, from the gateway's
+// maintenance tick and by `jotgate access` / `jotgate revoke` / the admin API; never on the request
+// path (the gateway keeps in-memory copies).
 //   auto store = AccessStore::open(data_dir);                 // creates tables, WAL mode
 //   store->grant({"ACME", "alice"}, now);                      // true when newly granted
 //   for (const auto& a : *store->list()) print(a.user.qualified(), a.last_used_at);
@@ -28,6 +29,18 @@ struct Allocation {
   bool by_seat = false;  // handed out by auto_allocate_seats
 };
 
+// A revoked token (by its `jti`) or user (every token issued up to `revoked_at`).
+struct Revocation {
+  enum class Kind { kTokenId, kUser };
+  std::int64_t id = 0;  // assigned by the store, never reused
+  Kind kind = Kind::kTokenId;
+  std::string jti;    // kTokenId
+  UserIdentity user;  // kUser
+  UnixSeconds revoked_at = 0;
+  std::optional<UnixSeconds> until;  // dropped from then on (the tokens it names have expired);
+                                     // nullopt: kept until lifted
+};
+
 class AccessStore {
  public:
   // Opens (creating the folder, file and tables when missing) <data_dir>/jotgate.db.
@@ -48,6 +61,14 @@ class AccessStore {
   Result<bool> take_seat(const UserIdentity& user, std::int64_t seats, UnixSeconds now);
   // Records last use for many users in one transaction.
   Result<void> record_last_use(const std::vector<std::pair<UserIdentity, UnixSeconds>>& uses);
+  // Stores a revocation (its id is ignored) and returns it with the id it got.
+  Result<Revocation> add_revocation(Revocation revocation);
+  // All stored revocations, oldest first (expired ones too, until pruned).
+  Result<std::vector<Revocation>> revocations();
+  // True when a revocation had this id.
+  Result<bool> lift_revocation(std::int64_t id);
+  // Drops revocations whose `until` is at or before `now`; returns how many.
+  Result<std::int64_t> prune_revocations(UnixSeconds now);
   // Changes when another connection (another process) commits; cheap to poll.
   Result<std::int64_t> data_version();
 

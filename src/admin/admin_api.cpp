@@ -1,14 +1,17 @@
 #include "admin/admin_api.h"
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "auth/audit.h"
+#include "auth/credential.h"
 #include "base/percent_encoding.h"
 #include "base/text.h"
+#include "base/timestamp.h"
 
 namespace jotgate::admin {
 
@@ -16,7 +19,16 @@ namespace {
 
 using json = nlohmann::json;
 
-enum class RouteId { kNone, kTickets, kSessions, kSession, kUserSessions, kConfigReload };
+enum class RouteId {
+  kNone,
+  kTickets,
+  kSessions,
+  kSession,
+  kUserSessions,
+  kConfigReload,
+  kRevocations,
+  kRevocation
+};
 
 // A matched route: which one, its template (what the audit log shows instead of the raw path,
 // which may hold a session id) and its percent-decoded parameters.
@@ -66,6 +78,12 @@ Route match(std::string_view target, bool& malformed) {
   }
   if (s[0] == "config" && s.size() == 2 && s[1] == "reload") {
     return {RouteId::kConfigReload, "/config/reload", "POST", {}};
+  }
+  if (s[0] == "revocations" && s.size() == 1) {
+    return {RouteId::kRevocations, "/revocations", "GET, POST", {}};
+  }
+  if (s[0] == "revocations" && s.size() == 2) {
+    return {RouteId::kRevocation, "/revocations/{id}", "DELETE", {s[1]}};
   }
   if (s[0] == "users" && s.size() == 4 && s[3] == "sessions") {
     return {
@@ -117,8 +135,8 @@ bool is_json_media_type(std::optional<std::string_view> content_type) {
   return iequals(trim_ows(content_type->substr(0, content_type->find(';'))), "application/json");
 }
 
-// The body of POST .../tickets (with_target) or .../sessions, or the answer refusing it.
-std::variant<UserRequest, Answer> parse_user_request(const ApiRequest& request, bool with_target) {
+// The JSON object a POST carries, or the answer refusing it (415, 400).
+std::variant<json, Answer> json_object_body(const ApiRequest& request) {
   if (!is_json_media_type(request.content_type)) {
     return error_answer(415, "UNSUPPORTED_MEDIA_TYPE",
                         "the body must be JSON, sent with Content-Type: application/json");
@@ -126,23 +144,34 @@ std::variant<UserRequest, Answer> parse_user_request(const ApiRequest& request, 
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return validation_failed({{"(body)", "is not valid JSON"}});
   if (!body.is_object()) return validation_failed({{"(body)", "must be a JSON object"}});
+  return body;
+}
+
+// A required non-empty string member, or its error.
+void read_required_string(const json& body, const char* name, std::string& target,
+                          std::vector<FieldError>& errors) {
+  auto it = body.find(name);
+  if (it == body.end()) {
+    errors.push_back({name, "is required"});
+  } else if (!it->is_string()) {
+    errors.push_back({name, "must be a string"});
+  } else if (it->get_ref<const std::string&>().empty()) {
+    errors.push_back({name, "must not be empty"});
+  } else {
+    target = it->get<std::string>();
+  }
+}
+
+// The body of POST .../tickets (with_target) or .../sessions, or the answer refusing it.
+std::variant<UserRequest, Answer> parse_user_request(const ApiRequest& request, bool with_target) {
+  auto object = json_object_body(request);
+  if (auto* refusal = std::get_if<Answer>(&object)) return std::move(*refusal);
+  const json& body = std::get<json>(object);
 
   UserRequest parsed;
   std::vector<FieldError> errors;
-  for (auto [name, target] :
-       {std::pair<const char*, std::string*>{"userDirectory", &parsed.user.directory},
-        {"userId", &parsed.user.id}}) {
-    auto it = body.find(name);
-    if (it == body.end()) {
-      errors.push_back({name, "is required"});
-    } else if (!it->is_string()) {
-      errors.push_back({name, "must be a string"});
-    } else if (it->get_ref<const std::string&>().empty()) {
-      errors.push_back({name, "must not be empty"});
-    } else {
-      *target = it->get<std::string>();
-    }
-  }
+  read_required_string(body, "userDirectory", parsed.user.directory, errors);
+  read_required_string(body, "userId", parsed.user.id, errors);
   if (auto it = body.find("attributes"); it != body.end()) {
     if (!it->is_object()) {
       errors.push_back({"attributes", "must be an object of strings"});
@@ -188,6 +217,83 @@ Answer gate_refusal(const Error& error) {
   return error_answer(500, reason_code(error.reason), error.message());
 }
 
+// The body of POST /revocations: {"jti"} or {"userDirectory", "userId"}, with an optional
+// "until" (Unix seconds, or RFC 3339 in a string) in the future; or the answer refusing it.
+std::variant<access::Revocation, Answer> parse_revocation(const ApiRequest& request,
+                                                          UnixSeconds now) {
+  auto object = json_object_body(request);
+  if (auto* refusal = std::get_if<Answer>(&object)) return std::move(*refusal);
+  const json& body = std::get<json>(object);
+
+  access::Revocation parsed;
+  parsed.revoked_at = now;
+  std::vector<FieldError> errors;
+  const bool by_token = body.contains("jti");
+  const bool by_user = body.contains("userDirectory") || body.contains("userId");
+  if (by_token == by_user) {
+    errors.push_back({"(body)", by_token ? "give jti or userDirectory and userId, not both"
+                                         : "give jti, or userDirectory and userId"});
+  } else if (by_token) {
+    read_required_string(body, "jti", parsed.jti, errors);
+  } else {
+    parsed.kind = access::Revocation::Kind::kUser;
+    read_required_string(body, "userDirectory", parsed.user.directory, errors);
+    read_required_string(body, "userId", parsed.user.id, errors);
+    if (errors.empty() && !auth::valid_identity(parsed.user)) {
+      errors.push_back({"(body)", std::string(reason_message(Reason::kIdentityInvalid))});
+    }
+  }
+  if (auto it = body.find("until"); it != body.end()) {
+    if (it->is_number_unsigned()) {
+      parsed.until = parse_timestamp(std::to_string(it->get<std::uint64_t>()));
+    } else if (it->is_string()) {
+      parsed.until = parse_timestamp(it->get<std::string>());
+    }
+    if (!parsed.until) {
+      errors.push_back({"until", "must be a time: Unix seconds, or RFC 3339 in a string"});
+    } else if (*parsed.until <= now) {
+      errors.push_back({"until", "must be in the future"});
+    }
+  }
+  for (const auto& [name, value] : body.items()) {
+    const bool known =
+        name == "jti" || name == "userDirectory" || name == "userId" || name == "until";
+    if (!known) errors.push_back({name, "is not a known field"});
+  }
+  if (!errors.empty()) return validation_failed(errors);
+  return parsed;
+}
+
+json revocation_json(const access::Revocation& r) {
+  json out{{"id", r.id}};
+  if (r.kind == access::Revocation::Kind::kUser) {
+    out["kind"] = "user";
+    out["userDirectory"] = r.user.directory;
+    out["userId"] = r.user.id;
+  } else {
+    out["kind"] = "jti";
+    out["jti"] = r.jti;
+  }
+  out["revokedAt"] = r.revoked_at;
+  out["until"] = r.until ? json(*r.until) : json(nullptr);
+  return out;
+}
+
+// The revocation id of DELETE /revocations/{id}: decimal digits only.
+std::optional<std::int64_t> revocation_id(const std::string& text) {
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+    return std::nullopt;
+  }
+  return id;
+}
+
+Answer storage_failure(const Error& error) {
+  spdlog::error("admin API: revocations: {}", error.message());
+  return error_answer(500, reason_code(error.reason), "the revocations could not be stored");
+}
+
 json session_json(const auth::SessionRecord& session) {
   json attributes = json::object();
   for (const auto& [name, value] : session.attributes) attributes[name] = value;
@@ -200,7 +306,41 @@ json session_json(const auth::SessionRecord& session) {
           {"attributes", attributes}};
 }
 
+// GET/POST /revocations, DELETE /revocations/{id}. `user_name`: the user revoked, for the audit.
+Answer revocations_answer(AdminBackend& backend, UnixSeconds now, const ApiRequest& request,
+                          const Route& route, std::string& user_name) {
+  const std::shared_ptr<auth::Revocations> revocations = backend.revocations();
+  if (route.id == RouteId::kRevocation) {
+    auto id = revocation_id(route.params[0]);
+    auto lifted = id ? revocations->lift(*id) : Result<bool>(false);
+    if (!lifted) return storage_failure(lifted.error());
+    if (*lifted) return {204, {}, ""};
+    return error_answer(404, "REVOCATION_NOT_FOUND", "no revocation has this id");
+  }
+  if (request.method == "GET") {
+    auto list = revocations->list();
+    if (!list) return storage_failure(list.error());
+    json entries = json::array();
+    for (const auto& r : *list) entries.push_back(revocation_json(r));
+    return json_answer(200, {{"revocations", entries}});
+  }
+  auto parsed = parse_revocation(request, now);
+  if (auto* refusal = std::get_if<Answer>(&parsed)) return std::move(*refusal);
+  auto& revocation = std::get<access::Revocation>(parsed);
+  if (revocation.kind == access::Revocation::Kind::kUser) user_name = revocation.user.qualified();
+  auto added = revocations->add(std::move(revocation));
+  if (!added) return storage_failure(added.error());
+  return json_answer(201, revocation_json(*added));
+}
+
+const Clock& system_clock() {
+  static const SystemClock clock;
+  return clock;
+}
+
 }  // namespace
+
+AdminApi::AdminApi(AdminBackend& backend) : AdminApi(backend, system_clock()) {}
 
 Answer AdminApi::handle(const ApiRequest& request) {
   bool malformed = false;
@@ -251,6 +391,10 @@ Answer AdminApi::handle(const ApiRequest& request) {
                                  {"problems", report.problems}});
       }
       return json_answer(200, {{"result", "ok"}, {"warnings", report.warnings}});
+    }
+
+    if (route.id == RouteId::kRevocations || route.id == RouteId::kRevocation) {
+      return revocations_answer(backend_, clock_.now_seconds(), request, route, user_name);
     }
 
     // The sessions and tickets of the configuration in force, kept for this call.

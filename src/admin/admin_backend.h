@@ -1,5 +1,6 @@
 // AdminBackend: what the admin API acts on, supplied by the process that runs the gateway: the
-// sessions and tickets of the configuration in force (a reload replaces them) and the reload.
+// sessions and tickets of the configuration in force (a reload replaces them), the revocations
+// and the reload.
 //   std::shared_ptr<auth::SessionAdmin> sessions = backend.sessions();   // kept for one call
 //   ReloadReport report = backend.reload();   // POST /api/v1/config/reload
 #pragma once
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/revocations.h"
 #include "auth/session_admin.h"
 
 namespace jotgate::admin {
@@ -27,6 +29,8 @@ class AdminBackend {
   virtual ~AdminBackend() = default;
   // The SessionAdmin of the gates in force; the pointer keeps them alive while a call uses them.
   virtual std::shared_ptr<auth::SessionAdmin> sessions() = 0;
+  // The revoked tokens and users of the gates in force (kept alive likewise).
+  virtual std::shared_ptr<auth::Revocations> revocations() = 0;
   // Reads the configuration again and applies it, or changes nothing (see ReloadReport).
   virtual ReloadReport reload() = 0;
 };

@@ -34,7 +34,8 @@ std::map<std::string, std::string> attribute_headers(const config::AuthSettings&
 
 Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(
     const config::VirtualProxy& vp, std::size_t index, AccessCache& access,
-    RejectionAudit& rejections, const Clock& clock, const VirtualProxyGate* previous) {
+    RejectionAudit& rejections, const Clock& clock, const VirtualProxyGate* previous,
+    const Revocations* revocations) {
   std::unique_ptr<JwtAuthenticator> jwt;
   if (vp.auth.method == config::AuthMethod::kJwt) {
     auto created = JwtAuthenticator::create(vp.auth.jwt,
@@ -44,13 +45,13 @@ Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(
     if (previous != nullptr && previous->jwt_) jwt->keep_cache_of(*previous->jwt_);
   }
   return std::unique_ptr<VirtualProxyGate>(
-      new VirtualProxyGate(vp, std::move(jwt), access, rejections, clock, previous));
+      new VirtualProxyGate(vp, std::move(jwt), access, rejections, clock, previous, revocations));
 }
 
 VirtualProxyGate::VirtualProxyGate(const config::VirtualProxy& vp,
                                    std::unique_ptr<JwtAuthenticator> jwt, AccessCache& access,
                                    RejectionAudit& rejections, const Clock& clock,
-                                   const VirtualProxyGate* previous)
+                                   const VirtualProxyGate* previous, const Revocations* revocations)
     : prefix_(vp.prefix),
       identity_header_(vp.identity_header),
       forward_authorization_(jwt && vp.auth.jwt.forward_authorization),
@@ -64,11 +65,13 @@ VirtualProxyGate::VirtualProxyGate(const config::VirtualProxy& vp,
       jwt_(std::move(jwt)),
       tickets_(previous != nullptr ? previous->tickets_ : std::make_shared<TicketStore>()),
       anonymous_(vp.auth.anonymous),
-      session_limits_{vp.session.inactivity_timeout_seconds, vp.session.max_lifetime_seconds},
+      session_limits_{vp.session.inactivity_timeout_seconds, vp.session.max_lifetime_seconds,
+                      vp.session.max_per_user},
       sessions_(previous != nullptr ? previous->sessions_
                                     : std::make_shared<session::SessionStore>(session_limits_)),
       access_(access),
       failures_(failure_limiter(vp.auth.failure_limit, previous)),
+      revocations_(revocations),
       audit_(vp.prefix, rejections),
       clock_(clock) {
   if (vp.auth.method == config::AuthMethod::kHeader) header_.emplace(vp.auth.header);
@@ -167,6 +170,18 @@ void VirtualProxyGate::expire(UnixSeconds now) {
   tickets_->expire(now);
 }
 
+std::size_t VirtualProxyGate::end_revoked_sessions(const access::Revocation& revocation) {
+  if (revocation.kind == access::Revocation::Kind::kUser) {
+    return sessions_->remove_user(revocation.user, revocation.revoked_at);
+  }
+  if (!jwt_) return 0;
+  std::size_t ended = 0;
+  for (std::uint64_t handle : jwt_->sessions_of_token_id(revocation.jti)) {
+    ended += sessions_->remove(handle) ? 1 : 0;
+  }
+  return ended;
+}
+
 VirtualProxyGate::Attempt VirtualProxyGate::begin(const RequestView& request) {
   Attempt attempt;
   attempt.now = clock_.now_seconds();
@@ -193,6 +208,11 @@ Decision VirtualProxyGate::sign_in_with_token(std::string_view token, const Requ
   auto bearer = jwt_->authenticate(token, attempt.now, &attempt.token_cache);
   if (!bearer) {
     return reject(JwtAuthenticator::kRejectedEvent, bearer.error().reason, request, attempt);
+  }
+  // Cached or not: a revocation applies to tokens verified before it too.
+  if (revocations_ != nullptr && revocations_->refuses(bearer->token_id, bearer->issued_at,
+                                                       bearer->credential.user, attempt.now)) {
+    return reject(JwtAuthenticator::kRejectedEvent, Reason::kTokenRevoked, request, attempt);
   }
   // A token of the session's own user keeps that session, whatever claims it carries.
   if (auto decided = keep_or_end_session(bearer->credential, Reuse::kSameUser, attempt)) {
@@ -254,6 +274,7 @@ Decision VirtualProxyGate::start_session(Credential credential, std::string_view
   auto created = sessions_->create(credential.user, credential.attributes, attempt.now);
   if (bearer) jwt_->remember_session(*bearer, created.handle, created.cookie_value);
   audit_.signed_in(credential.user, method, attempt.ids);
+  audit_.evicted(credential.user, created.evicted, attempt.ids);
   session::SessionView view{created.handle, std::move(credential.user),
                             std::move(credential.attributes)};
   Decision d = allow(view, set_cookie(request, created.cookie_value), attempt);

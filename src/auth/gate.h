@@ -26,6 +26,7 @@
 namespace jotgate::auth {
 
 class SessionAdmin;
+class Revocations;
 
 using jotgate::HeaderList;
 
@@ -124,8 +125,11 @@ class GateSet {
   virtual Gate& gate(std::size_t virtual_proxy_index) = 0;
   // Tickets and sessions for the admin API.
   virtual SessionAdmin& admin() = 0;
+  // Revoked tokens and users (shared with the set it replaced when data_dir is unchanged).
+  virtual Revocations& revocations() = 0;
   // Called about once a second by the server: expires sessions, picks up allocation changes
-  // made by `jotgate access` (revocations end sessions), records last use, and every
+  // made by `jotgate access` (revocations end sessions) and revocations of tokens and users
+  // (ending the sessions they name, audited), records last use, and every
   // session_store.save_interval starts saving the sessions on a thread of its own.
   virtual void maintain() = 0;
   // Sessions across a restart, in <data_dir>/sessions.db. Once at start-up: reads the file into

@@ -14,6 +14,11 @@ void GateAudit::user_event(std::string_view event, const UserIdentity& user,
   audit(event, {{"vp", prefix_}, {"user", user.qualified()}}, ids);
 }
 
+void GateAudit::evicted(const UserIdentity& user, std::size_t sessions,
+                        const RequestIds& ids) const {
+  for (std::size_t i = 0; i < sessions; ++i) user_event("session_evicted", user, ids);
+}
+
 void GateAudit::refused(std::string_view event, Reason reason, std::string_view client,
                         UnixSeconds now, const RequestIds& ids) const {
   rejections_.record(

@@ -29,6 +29,9 @@ class GateAudit {
   // event=<event> vp=.. user=..: logout, session_expired, access_denied, ticket_issued.
   void user_event(std::string_view event, const UserIdentity& user,
                   const RequestIds& ids = {}) const;
+  // event=session_evicted vp=.. user=.., once per session that signing in beyond
+  // session.max_per_user ended (the user's oldest).
+  void evicted(const UserIdentity& user, std::size_t sessions, const RequestIds& ids = {}) const;
   // A refused credential: token_rejected, header_rejected or ticket_rejected, with the reason
   // and the client's address; repeats within an interval are counted, not written.
   void refused(std::string_view event, Reason reason, std::string_view client, UnixSeconds now,

@@ -15,6 +15,7 @@
 #include "auth/audit.h"
 #include "auth/gate_session_admin.h"
 #include "auth/rejection_audit.h"
+#include "auth/revocations.h"
 #include "auth/virtual_proxy_gate.h"
 #include "session/session_file.h"
 
@@ -37,8 +38,10 @@ struct SessionSaving {
 class VirtualProxyGates final : public GateSet {
  public:
   VirtualProxyGates(std::shared_ptr<AccessCache> access, config::AccessSettings access_settings,
-                    std::string data_dir, const Clock& clock, SessionSaving saving)
+                    std::shared_ptr<Revocations> revocations, std::string data_dir,
+                    const Clock& clock, SessionSaving saving)
       : access_(std::move(access)),
+        revocations_(std::move(revocations)),
         access_settings_(std::move(access_settings)),
         data_dir_(std::move(data_dir)),
         clock_(clock),
@@ -59,9 +62,17 @@ class VirtualProxyGates final : public GateSet {
     return previous->access_;
   }
 
+  // The revocations of `previous` when they come from the same database.
+  static std::shared_ptr<Revocations> shared_revocations(const VirtualProxyGates* previous,
+                                                         const config::GatewayConfig& config) {
+    if (previous == nullptr || previous->data_dir_ != config.data_dir) return nullptr;
+    return previous->revocations_;
+  }
+
   Result<void> add(const config::VirtualProxy& vp, const VirtualProxyGates* previous) {
     const VirtualProxyGate* before = previous != nullptr ? previous->find(vp.prefix) : nullptr;
-    auto gate = VirtualProxyGate::create(vp, gates_.size(), *access_, rejections_, clock_, before);
+    auto gate = VirtualProxyGate::create(vp, gates_.size(), *access_, rejections_, clock_, before,
+                                         revocations_.get());
     if (!gate) return gate.error();
     admin_.add(**gate, vp.auth);
     gates_.push_back(std::move(*gate));
@@ -70,6 +81,7 @@ class VirtualProxyGates final : public GateSet {
 
   Gate& gate(std::size_t index) override { return *gates_.at(index); }
   SessionAdmin& admin() override { return admin_; }
+  Revocations& revocations() override { return *revocations_; }
 
   void activate() override {
     for (auto& gate : gates_) gate->apply_session_limits();
@@ -86,6 +98,7 @@ class VirtualProxyGates final : public GateSet {
       audit("access_revoked",
             {{"user", user.qualified()}, {"sessions_ended", std::to_string(ended)}});
     });
+    end_revoked_sessions(now);
   }
 
   void restore_sessions() override;
@@ -100,8 +113,10 @@ class VirtualProxyGates final : public GateSet {
   }
 
   void start_periodic_save(UnixSeconds now);
+  void end_revoked_sessions(UnixSeconds now);
 
   const std::shared_ptr<AccessCache> access_;  // shared with the set it replaced, when unchanged
+  const std::shared_ptr<Revocations> revocations_;  // shared likewise
   const config::AccessSettings access_settings_;
   const std::string data_dir_;
   const Clock& clock_;
@@ -123,6 +138,21 @@ void VirtualProxyGates::start_periodic_save(UnixSeconds now) {
     save_sessions();
     periodic_save_running_.store(false);
   });
+}
+
+// Revocations new since the last tick (written by `jotgate revoke` or the admin API) end the
+// sessions they name in every virtual proxy; the first tick after start-up takes them all, so
+// restored sessions are covered too (ending a session twice is a no-op).
+void VirtualProxyGates::end_revoked_sessions(UnixSeconds now) {
+  for (const access::Revocation& revocation : revocations_->refresh(now)) {
+    std::size_t ended = 0;
+    for (auto& gate : gates_) ended += gate->end_revoked_sessions(revocation);
+    const bool by_user = revocation.kind == access::Revocation::Kind::kUser;
+    audit("revocation_applied",
+          {{"id", std::to_string(revocation.id)},
+           {by_user ? "user" : "jti", by_user ? revocation.user.qualified() : revocation.jti},
+           {"sessions_ended", std::to_string(ended)}});
+  }
 }
 
 void VirtualProxyGates::restore_sessions() {
@@ -187,10 +217,17 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
     if (!created) return created.error();
     access = std::move(*created);
   }
+  std::shared_ptr<Revocations> revocations = VirtualProxyGates::shared_revocations(before, config);
+  if (!revocations) {
+    auto opened = Revocations::open(config.data_dir);
+    if (!opened) return opened.error();
+    revocations = std::move(*opened);
+  }
   SessionSaving saving{(std::filesystem::path(config.data_dir) / "sessions.db").string(),
                        config.session_store.save_interval_seconds};
-  auto set = std::make_unique<VirtualProxyGates>(std::move(access), config.access, config.data_dir,
-                                                 clock, std::move(saving));
+  auto set =
+      std::make_unique<VirtualProxyGates>(std::move(access), config.access, std::move(revocations),
+                                          config.data_dir, clock, std::move(saving));
   for (const config::VirtualProxy& vp : config.virtual_proxies) {
     if (auto added = set->add(vp, before); !added) return added.error();
   }

@@ -1,5 +1,7 @@
 #include "auth/jwt_authenticator.h"
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "jose/jws.h"
@@ -82,6 +84,8 @@ Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, Un
       out.credential = {std::move(hit->user), std::move(hit->attributes)};
       out.session_handle = hit->session_handle;
       out.session_cookie = std::move(hit->session_cookie);
+      out.token_id = std::move(hit->token_id);
+      out.issued_at = hit->issued_at;
       return out;
     }
   }
@@ -93,12 +97,26 @@ Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, Un
   if (!jwt) return jwt.error();
   if (!valid_identity(jwt->user())) return make_error(Reason::kIdentityInvalid);
   out.credential = {jwt->user(), provider->forwarded_claims(jwt->claims())};
+  // The verifier checked iat's type; jti is only read when it is a string.
+  if (auto jti = jwt->claims().find("jti"); jti != jwt->claims().end() && jti->is_string()) {
+    out.token_id = jti->get<std::string>();
+  }
+  if (auto iat = jwt->claims().find("iat"); iat != jwt->claims().end() && iat->is_number()) {
+    // Clamped: a far-off value stays far off without overflowing the conversion.
+    out.issued_at =
+        static_cast<UnixSeconds>(std::floor(std::clamp(iat->get<double>(), -1e15, 1e15)));
+  }
   if (tokens_) {
     // Never past exp; a token without exp is re-verified every few minutes.
     const UnixSeconds until = jwt->expires_at().value_or(now + kNoExpiryCacheSeconds);
     if (until > now) {
-      tokens_->insert(*out.cache_key,
-                      {out.credential.user, out.credential.attributes, until, 0, {}});
+      tokens_->insert(*out.cache_key, {out.credential.user,
+                                       out.credential.attributes,
+                                       until,
+                                       0,
+                                       {},
+                                       out.token_id,
+                                       out.issued_at});
     }
   }
   return out;
@@ -109,6 +127,11 @@ void JwtAuthenticator::remember_session(const VerifiedBearer& bearer, std::uint6
   if (tokens_ && bearer.cache_key) {
     tokens_->set_session(*bearer.cache_key, session_handle, std::move(cookie_value));
   }
+}
+
+std::vector<std::uint64_t> JwtAuthenticator::sessions_of_token_id(std::string_view token_id) const {
+  if (!tokens_ || token_id.empty()) return {};
+  return tokens_->sessions_of_token_id(token_id);
 }
 
 }  // namespace jotgate::auth

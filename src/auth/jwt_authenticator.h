@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/credential.h"
 #include "auth/gate.h"
@@ -31,6 +32,8 @@ struct VerifiedBearer {
   std::uint64_t session_handle = 0;  // the session this token signed in before; 0: none known
   std::string session_cookie;        // and its cookie value (a secret)
   std::optional<TokenCache::Digest> cache_key;  // nullopt: no token cache
+  std::string token_id;                         // its jti ("" without one): revocation
+  std::optional<UnixSeconds> issued_at;         // its iat
 };
 
 class JwtAuthenticator {
@@ -61,6 +64,9 @@ class JwtAuthenticator {
   // Records the session a verified token signed in (no-op without a cache).
   void remember_session(const VerifiedBearer& bearer, std::uint64_t session_handle,
                         std::string cookie_value);
+
+  // The sessions that cached tokens with this jti signed in (a revoked token's).
+  std::vector<std::uint64_t> sessions_of_token_id(std::string_view token_id) const;
 
   // A token without exp is verified again after this long.
   static constexpr UnixSeconds kNoExpiryCacheSeconds = 300;

@@ -73,6 +73,7 @@ Result<SessionRecord> GateSessionAdmin::create_session(std::size_t virtual_proxy
   if (!headers) return headers.error();
   auto created = target.gate.sessions().create(user, *headers, clock_.now_seconds());
   target.gate.audit().signed_in(user, "admin");
+  target.gate.audit().evicted(user, created.evicted);
   auto record = find_session(virtual_proxy, created.cookie_value);
   if (!record) return make_error(Reason::kNotFound, "the session ended at once");
   return std::move(*record);

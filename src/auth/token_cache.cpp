@@ -86,6 +86,20 @@ void TokenCache::set_session(const Digest& key, std::uint64_t session_handle,
   }
 }
 
+std::vector<std::uint64_t> TokenCache::sessions_of_token_id(std::string_view token_id) const {
+  std::vector<std::uint64_t> handles;
+  for (std::size_t s = 0; s < kShards; ++s) {
+    std::lock_guard lock(shards_[s].mutex);
+    for (const auto& [key, slot] : shards_[s].slots) {
+      const Entry& entry = slot.entry;
+      if (entry.session_handle != 0 && entry.token_id == token_id) {
+        handles.push_back(entry.session_handle);
+      }
+    }
+  }
+  return handles;
+}
+
 std::size_t TokenCache::size() const {
   std::size_t total = 0;
   for (std::size_t s = 0; s < kShards; ++s) {

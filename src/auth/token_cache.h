@@ -31,10 +31,12 @@ class TokenCache {
 
   struct Entry {
     UserIdentity user;
-    Attributes attributes;             // forwarded claims, as the session keeps them
-    UnixSeconds expires_at = 0;        // the token's exp (or a short default without one)
-    std::uint64_t session_handle = 0;  // the session this token signed in, 0 = none yet
-    std::string session_cookie;        // its cookie value (a secret, like the store's ids)
+    Attributes attributes;                 // forwarded claims, as the session keeps them
+    UnixSeconds expires_at = 0;            // the token's exp (or a short default without one)
+    std::uint64_t session_handle = 0;      // the session this token signed in, 0 = none yet
+    std::string session_cookie;            // its cookie value (a secret, like the store's ids)
+    std::string token_id;                  // the token's jti ("" without one), for revocation
+    std::optional<UnixSeconds> issued_at;  // its iat
   };
 
   explicit TokenCache(std::size_t capacity);
@@ -50,6 +52,8 @@ class TokenCache {
   void insert(const Digest& key, Entry entry);
   // Records the session a cached token signed in.
   void set_session(const Digest& key, std::uint64_t session_handle, std::string cookie_value);
+  // The sessions signed in by cached tokens with this jti (a scan: revocations are rare).
+  std::vector<std::uint64_t> sessions_of_token_id(std::string_view token_id) const;
   std::size_t size() const;
 
  private:

@@ -22,6 +22,7 @@
 #include "auth/gate_audit.h"
 #include "auth/header_authenticator.h"
 #include "auth/jwt_authenticator.h"
+#include "auth/revocations.h"
 #include "auth/ticket_authenticator.h"
 #include "auth/ticket_store.h"
 #include "session/cookie.h"
@@ -39,9 +40,11 @@ class VirtualProxyGate final : public Gate {
   // `previous`: the gate of the same prefix in the configuration being replaced (a reload), whose
   // sessions and tickets this one shares, and whose token cache it keeps when the jwt settings
   // and keys are the same. The new session limits apply from apply_session_limits() on.
+  // `revocations` (may be null): tokens it refuses get TOKEN_REVOKED.
   static Result<std::unique_ptr<VirtualProxyGate>> create(
       const config::VirtualProxy& vp, std::size_t index, AccessCache& access,
-      RejectionAudit& rejections, const Clock& clock, const VirtualProxyGate* previous = nullptr);
+      RejectionAudit& rejections, const Clock& clock, const VirtualProxyGate* previous = nullptr,
+      const Revocations* revocations = nullptr);
 
   Decision check(const RequestView& request) override;
   Decision sign_in(const RequestView& request, std::string_view token) override;
@@ -64,11 +67,14 @@ class VirtualProxyGate final : public Gate {
   void apply_session_limits() { sessions_->set_limits(session_limits_); }
   // Ends expired sessions (audited) and drops expired tickets.
   void expire(UnixSeconds now);
+  // Ends the sessions a revocation names: those signed in by cached tokens with its jti, or
+  // the user's sessions created up to its time. Returns how many.
+  std::size_t end_revoked_sessions(const access::Revocation& revocation);
 
  private:
   VirtualProxyGate(const config::VirtualProxy& vp, std::unique_ptr<JwtAuthenticator> jwt,
                    AccessCache& access, RejectionAudit& rejections, const Clock& clock,
-                   const VirtualProxyGate* previous);
+                   const VirtualProxyGate* previous, const Revocations* revocations);
 
   // What every sign-in path starts from: the time, the answer format, the client's session.
   struct Attempt {
@@ -128,6 +134,7 @@ class VirtualProxyGate final : public Gate {
   // Refused sign-ins per client address (auth.failure_limit); kept across a reload that leaves
   // the limit as it was.
   std::shared_ptr<FailureLimiter> failures_;
+  const Revocations* const revocations_;  // null: none (tests)
   const GateAudit audit_;
   const Clock& clock_;
 };

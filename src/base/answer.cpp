@@ -48,6 +48,7 @@ bool is_credential_reason(Reason reason) {
     case Reason::kSignatureMalformed:
     case Reason::kClaimMalformed:
     case Reason::kTokenExpired:
+    case Reason::kTokenRevoked:
     case Reason::kTokenNotYetValid:
     case Reason::kIssuerMismatch:
     case Reason::kIssuerUnknown:

@@ -93,6 +93,7 @@ ReasonText text_of(Reason reason) {
       return {"KEYS_UNAVAILABLE", "the virtual proxy has no usable keys to verify tokens with"};
     case Reason::kTooManyFailures:
       return {"TOO_MANY_FAILURES", "too many failed sign-ins from this address"};
+    case Reason::kTokenRevoked: return {"TOKEN_REVOKED", "the token has been revoked"};
     case Reason::kRequestMalformed: return {"REQUEST_MALFORMED", "malformed HTTP request"};
     case Reason::kObsFold: return {"OBS_FOLD", "obsolete line folding (obs-fold) is not accepted"};
     case Reason::kRequestLineTooLong:

@@ -58,6 +58,7 @@ enum class Reason {
   kIdentityUnforwardable,   // the signed-in identity cannot be written into a header
   kKeysUnavailable,         // no usable keys to check a signature with (503, Retry-After)
   kTooManyFailures,         // too many refused sign-ins from one address (auth.failure_limit, 429)
+  kTokenRevoked,            // a valid token whose jti or user was revoked (jotgate revoke)
   // Requests the gateway answers itself before any sign-in (proxy, endpoints).
   kRequestMalformed,  // not HTTP/1.1 as Beast reads it
   kObsFold,           // a field line folded onto the next (RFC 9112 section 5.2)

@@ -1,9 +1,7 @@
 // `jotgate access list|grant|revoke`: manages access allocations in <data_dir>/jotgate.db. A
 // running gateway picks the change up within a few seconds; a revocation ends the user's
 // sessions there.
-#include <fmt/chrono.h>
 #include <CLI/CLI.hpp>
-#include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -11,8 +9,10 @@
 
 #include "access/access_store.h"
 #include "base/clock.h"
+#include "base/timestamp.h"
 #include "cli/command_error.h"
 #include "cli/commands.h"
+#include "cli/data_dir_options.h"
 #include "config/gateway_config.h"
 
 namespace jotgate::cli {
@@ -27,15 +27,7 @@ struct AccessOptions {
 
 std::unique_ptr<access::AccessStore> open_store(const std::string& command,
                                                 const AccessOptions& options) {
-  std::string data_dir = options.data_dir.empty() ? "jotgate-data" : options.data_dir;
-  if (!options.config_file.empty()) {
-    auto config = config::load_config_file(options.config_file);
-    if (!config) fail_invalid_config("access " + command, options.config_file, config.error());
-    data_dir = config->data_dir;
-  }
-  auto store = access::AccessStore::open(data_dir);
-  if (!store) fail(kExitFailed, "access " + command, store.error().message());
-  return std::move(*store);
+  return open_access_store("access " + command, options.config_file, options.data_dir);
 }
 
 UserIdentity parse_user(const std::string& command, const std::string& text) {
@@ -45,10 +37,6 @@ UserIdentity parse_user(const std::string& command, const std::string& text) {
          "\"" + text + "\" is not DIRECTORY\\id (e.g. ACME\\alice; in a shell: 'ACME\\alice')");
   }
   return *user;
-}
-
-std::string utc(UnixSeconds t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(t)));
 }
 
 void run_list(const AccessOptions& options) {
@@ -65,8 +53,8 @@ void run_list(const AccessOptions& options) {
             << "SOURCE\n";
   for (const auto& a : *allocations) {
     std::cout << std::left << std::setw(static_cast<int>(width)) << a.user.qualified() << "  "
-              << std::setw(20) << utc(a.created_at) << "  " << std::setw(20)
-              << (a.last_used_at ? utc(*a.last_used_at) : "never") << "  "
+              << std::setw(20) << format_timestamp(a.created_at) << "  " << std::setw(20)
+              << (a.last_used_at ? format_timestamp(*a.last_used_at) : "never") << "  "
               << (a.by_seat ? "seat" : "granted") << "\n";
   }
   std::cout << allocations->size() << " allocation" << (allocations->size() == 1 ? "" : "s");
@@ -95,14 +83,7 @@ void run_revoke(const AccessOptions& options) {
 }
 
 void add_store_options(CLI::App* command, AccessOptions& options) {
-  auto* config = command
-                     ->add_option("--config", options.config_file,
-                                  "Gateway configuration (its data_dir holds the database)")
-                     ->check(CLI::ExistingFile);
-  command
-      ->add_option("--data-dir", options.data_dir,
-                   "Data folder holding jotgate.db (default: jotgate-data)")
-      ->excludes(config);
+  add_data_dir_options(command, options.config_file, options.data_dir);
 }
 
 }  // namespace

@@ -15,5 +15,6 @@ void add_serve_command(CLI::App& root);   // serve
 void add_config_command(CLI::App& root);  // config check
 void add_access_command(CLI::App& root);  // access list | grant | revoke
 void add_reload_command(CLI::App& root);  // reload
+void add_revoke_command(CLI::App& root);  // revoke --jti | --user | --list | --lift
 
 }  // namespace jotgate::cli

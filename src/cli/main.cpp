@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   jotgate::cli::add_certs_command(app);
   jotgate::cli::add_access_command(app);
   jotgate::cli::add_reload_command(app);
+  jotgate::cli::add_revoke_command(app);
   try {
     app.parse(argc, argv);
   } catch (const jotgate::cli::CommandError& e) {

@@ -679,8 +679,8 @@ class ConfigParser {
     const std::string path = child(vp_path, "session");
     if (!node.IsDefined() || node.IsNull()) return;
     if (!reader_.map(node, path,
-                     {"cookie_name", "inactivity_timeout", "max_lifetime", "same_site", "secure",
-                      "domain", "partitioned"})) {
+                     {"cookie_name", "inactivity_timeout", "max_lifetime", "max_per_user",
+                      "same_site", "secure", "domain", "partitioned"})) {
       return;
     }
     if (auto name = reader_.string(node, path, "cookie_name")) {
@@ -698,6 +698,7 @@ class ConfigParser {
       }
     }
     if (auto t = reader_.duration(node, path, "max_lifetime")) s.max_lifetime_seconds = *t;
+    if (auto n = reader_.count(node, path, "max_per_user")) s.max_per_user = *n;
     if (auto v = reader_.string(node, path, "same_site")) {
       if (*v == "lax")
         s.same_site = SameSite::kLax;

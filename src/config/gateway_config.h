@@ -43,6 +43,7 @@ struct SessionSettings {
   std::string cookie_name;  // default X-Jotgate-Session-<prefix> / X-Jotgate-Session
   std::int64_t inactivity_timeout_seconds = 30 * 60;
   std::int64_t max_lifetime_seconds = 0;  // 0 = none
+  std::int64_t max_per_user = 0;          // sessions per user; one more ends the oldest; 0 = none
   SameSite same_site = SameSite::kLax;
   SecureMode secure = SecureMode::kAuto;
   std::string domain;

@@ -95,6 +95,11 @@ struct Gateway::Impl final : admin::AdminBackend, ops::OpsSource {
     auth::SessionAdmin& admin = gates->admin();
     return std::shared_ptr<auth::SessionAdmin>(std::move(gates), &admin);
   }
+  std::shared_ptr<auth::Revocations> revocations() override {
+    std::shared_ptr<auth::GateSet> gates = server->gates();
+    auth::Revocations& revocations = gates->revocations();
+    return std::shared_ptr<auth::Revocations>(std::move(gates), &revocations);
+  }
   admin::ReloadReport reload() override { return reload_now("admin"); }
 
   // The ops listener's questions (on its thread).

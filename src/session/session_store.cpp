@@ -5,6 +5,8 @@
 #include <limits>
 #include <mutex>
 #include <queue>
+#include <string>
+#include <unordered_map>
 
 #include "base/random.h"
 #include "base/secret.h"
@@ -266,18 +268,103 @@ struct alignas(64) SessionStore::Shard {
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
 };
 
+// Each user's sessions, oldest first, sharded by the user's hash. Lock order: a session shard's
+// lock, then an index shard's; never the other way round.
+struct SessionStore::UserIndex {
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::vector<std::uint64_t>> handles;  // "DIR\\id" -> handles
+  };
+  std::unique_ptr<Shard[]> shards = std::make_unique<Shard[]>(kShards);
+
+  Shard& shard_for(std::uint64_t user_hash) { return shards[user_hash % kShards]; }
+
+  // Adds a session (when absent); with `limit` > 0, takes out and returns the oldest handles
+  // beyond it.
+  std::vector<std::uint64_t> add(const UserIdentity& user, std::uint64_t user_hash,
+                                 std::uint64_t handle, std::int64_t limit) {
+    Shard& shard = shard_for(user_hash);
+    std::lock_guard lock(shard.mutex);
+    std::vector<std::uint64_t>& handles = shard.handles[user.qualified()];
+    if (std::find(handles.begin(), handles.end(), handle) == handles.end()) {
+      handles.push_back(handle);
+    }
+    std::vector<std::uint64_t> over;
+    if (limit > 0 && handles.size() > static_cast<std::size_t>(limit)) {
+      const auto excess = static_cast<std::ptrdiff_t>(handles.size()) - limit;
+      over.assign(handles.begin(), handles.begin() + excess);
+      handles.erase(handles.begin(), handles.begin() + excess);
+    }
+    return over;
+  }
+
+  void remove(const UserIdentity& user, std::uint64_t user_hash, std::uint64_t handle) {
+    Shard& shard = shard_for(user_hash);
+    std::lock_guard lock(shard.mutex);
+    auto it = shard.handles.find(user.qualified());
+    if (it == shard.handles.end()) return;
+    std::erase(it->second, handle);
+    if (it->second.empty()) shard.handles.erase(it);
+  }
+
+  void clear() {
+    for (std::size_t s = 0; s < kShards; ++s) {
+      std::lock_guard lock(shards[s].mutex);
+      shards[s].handles = {};
+    }
+  }
+};
+
 SessionStore::SessionStore(SessionLimits limits)
     : inactivity_timeout_seconds_(limits.inactivity_timeout_seconds),
       max_lifetime_seconds_(limits.max_lifetime_seconds),
-      shards_(std::make_unique<Shard[]>(kShards)) {}
+      shards_(std::make_unique<Shard[]>(kShards)),
+      max_per_user_(limits.max_per_user),
+      users_(std::make_unique<UserIndex>()) {}
+
+void SessionStore::unindex(const UserIdentity& user, std::uint64_t user_hash,
+                           std::uint64_t handle) {
+  if (max_per_user_.load(std::memory_order_relaxed) > 0) users_->remove(user, user_hash, handle);
+}
+
+// Indexes the sessions already open when a reload sets max_per_user (oldest first). Sessions
+// created meanwhile index themselves; one removed meanwhile may stay listed until create()
+// meets it, where ending it again is a no-op.
+void SessionStore::build_user_index() {
+  struct Found {
+    UnixSeconds created_at;
+    std::uint64_t handle;
+    std::uint64_t user_hash;
+    UserIdentity user;
+  };
+  std::vector<Found> found;
+  for (std::size_t s = 0; s < kShards; ++s) {
+    std::lock_guard lock(shards_[s].mutex);
+    for (const Entry& entry : shards_[s].sessions.entries()) {
+      found.push_back({entry.created_at, key_of(entry.id), entry.user_hash, entry.user.user()});
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const Found& a, const Found& b) { return a.created_at < b.created_at; });
+  for (const Found& f : found) users_->add(f.user, f.user_hash, f.handle, 0);
+}
 
 SessionLimits SessionStore::limits() const {
   return {inactivity_timeout_seconds_.load(std::memory_order_relaxed),
-          max_lifetime_seconds_.load(std::memory_order_relaxed)};
+          max_lifetime_seconds_.load(std::memory_order_relaxed),
+          max_per_user_.load(std::memory_order_relaxed)};
 }
 
 void SessionStore::set_limits(SessionLimits limits) {
   const SessionLimits old = this->limits();
+  if (limits.max_per_user != old.max_per_user) {
+    max_per_user_.store(limits.max_per_user, std::memory_order_relaxed);
+    if (limits.max_per_user == 0) {
+      users_->clear();
+    } else if (old.max_per_user == 0) {
+      build_user_index();
+    }
+  }
   if (limits.inactivity_timeout_seconds == old.inactivity_timeout_seconds &&
       limits.max_lifetime_seconds == old.max_lifetime_seconds) {
     return;
@@ -307,6 +394,8 @@ SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes 
   entry.user = PackedUser(user, attributes);
   entry.user_hash = hash_of(user);
   const UnixSeconds at = deadline_of(entry, limits());
+  const std::uint64_t user_hash = entry.user_hash;
+  Created created;
   for (;;) {
     random_bytes(entry.id);
     const std::uint64_t key = key_of(entry.id);
@@ -314,12 +403,25 @@ SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes 
     Shard& shard = shards_[shard_of(key)];
     std::lock_guard lock(shard.mutex);
     if (shard.sessions.find(key) != SessionTable::kNone) continue;  // 2^-64 per pair; draw again
-    Created created{cookie_value_of(entry.id), key};
+    created = {cookie_value_of(entry.id), key};
     // The deadline first: should the insert fail, a stale deadline is harmless.
     if (at != kNever) shard.deadlines.push({at, key});
     shard.sessions.insert(std::move(entry));
-    return created;
+    break;
   }
+  const std::int64_t max_per_user = max_per_user_.load(std::memory_order_relaxed);
+  if (max_per_user > 0) {
+    // Outside the session shard's lock: the oldest sessions may live in any shard.
+    for (std::uint64_t oldest : users_->add(user, user_hash, created.handle, max_per_user)) {
+      Shard& shard = shards_[shard_of(oldest)];
+      std::lock_guard lock(shard.mutex);
+      const std::size_t position = shard.sessions.find(oldest);
+      if (position == SessionTable::kNone) continue;  // already gone
+      shard.sessions.erase(position);
+      ++created.evicted;
+    }
+  }
+  return created;
 }
 
 LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now, Refresh refresh) {
@@ -342,6 +444,7 @@ LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now
   if (deadline_of(entry, limits()) <= now) {
     result.status = LookupStatus::kExpired;
     result.session.user = entry.user.user();
+    unindex(result.session.user, entry.user_hash, key);
     shard.sessions.erase(position);  // its heap entry is dropped lazily by expire()
     return result;
   }
@@ -367,6 +470,10 @@ bool SessionStore::remove(std::uint64_t handle) {
   std::lock_guard lock(shard.mutex);
   const std::size_t position = shard.sessions.find(handle);
   if (position == SessionTable::kNone) return false;
+  const Entry& entry = shard.sessions.at(position);
+  if (max_per_user_.load(std::memory_order_relaxed) > 0) {
+    unindex(entry.user.user(), entry.user_hash, handle);
+  }
   shard.sessions.erase(position);
   return true;
 }
@@ -389,7 +496,7 @@ std::vector<std::pair<std::string, SessionView>> SessionStore::sessions_of(const
   return out;
 }
 
-std::size_t SessionStore::remove_user(const UserIdentity& user) {
+std::size_t SessionStore::remove_user(const UserIdentity& user, UnixSeconds created_until) {
   // Revocation is rare; a scan of the packed entries keeps the hot path index-free.
   const std::uint64_t hash = hash_of(user);
   std::size_t removed = 0;
@@ -399,7 +506,9 @@ std::size_t SessionStore::remove_user(const UserIdentity& user) {
     auto& entries = shard.sessions.entries();
     // Backwards: erase() moves the last entry into the hole, one already looked at.
     for (std::size_t p = entries.size(); p-- > 0;) {
-      if (entries[p].user_hash == hash && entries[p].user.is(user)) {
+      if (entries[p].user_hash == hash && entries[p].user.is(user) &&
+          entries[p].created_at <= created_until) {
+        unindex(user, hash, key_of(entries[p].id));
         shard.sessions.erase(p);
         ++removed;
       }
@@ -426,7 +535,11 @@ std::size_t SessionStore::expire(UnixSeconds now,
         shard.deadlines.push({real, top.key});  // touched since: wait for its real deadline
         continue;
       }
-      if (on_expired) on_expired(entry.user.user());
+      if (on_expired || max_per_user_.load(std::memory_order_relaxed) > 0) {
+        const UserIdentity user = entry.user.user();
+        if (on_expired) on_expired(user);
+        unindex(user, entry.user_hash, top.key);
+      }
       shard.sessions.erase(position);
       removed_any = true;
       ++expired;
@@ -467,11 +580,16 @@ ImportCounts SessionStore::import_sessions(std::vector<SavedSession> sessions, U
     if (key == 0) continue;  // never handed out by create()
     entry.user = PackedUser(saved.user, saved.attributes);
     entry.user_hash = hash_of(saved.user);
+    const std::uint64_t user_hash = entry.user_hash;
     Shard& shard = shards_[shard_of(key)];
     std::lock_guard lock(shard.mutex);
     if (shard.sessions.find(key) != SessionTable::kNone) continue;
     if (at != kNever) shard.deadlines.push({at, key});
     shard.sessions.insert(std::move(entry));
+    // Indexed, not limited: a user over the limit loses the oldest at the next sign-in.
+    if (max_per_user_.load(std::memory_order_relaxed) > 0) {
+      users_->add(saved.user, user_hash, key, 0);
+    }
     ++counts.restored;
   }
   return counts;

@@ -1,6 +1,8 @@
 // SessionStore: the gateway's sessions in memory, fast with a million of them. 64 shards, each a
 // mutex, a hash map and an expiry heap, so lookups contend little and expiry never scans
-// everything. Ids are 256 bits from the CSPRNG; the cookie carries them as base64url.
+// everything. Ids are 256 bits from the CSPRNG; the cookie carries them as base64url. With
+// max_per_user set, a per-user index (oldest first) lets create() end a user's oldest session in
+// O(1); without it the index is empty and costs nothing. Cookie lookups never read it.
 //   SessionStore store({.inactivity_timeout_seconds = 1800});
 //   auto created = store.create({"ACME", "alice"}, {}, now);   // created.cookie_value -> cookie
 //   auto found = store.lookup(cookie_value, now);              // refreshes the inactivity timer
@@ -10,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +31,7 @@ using SessionId = std::array<unsigned char, 32>;  // what the cookie carries: a 
 struct SessionLimits {
   std::int64_t inactivity_timeout_seconds = 30 * 60;  // 0 = none
   std::int64_t max_lifetime_seconds = 0;              // 0 = none
+  std::int64_t max_per_user = 0;                      // sessions per user; 0 = no limit
 };
 
 struct SessionView {
@@ -72,6 +76,7 @@ class SessionStore {
   struct Created {
     std::string cookie_value;  // base64url of the 32-byte id: a secret, never logged
     std::uint64_t handle = 0;
+    std::size_t evicted = 0;  // the user's oldest sessions it ended (max_per_user)
   };
   Created create(const UserIdentity& user, Attributes attributes, UnixSeconds now);
 
@@ -85,8 +90,9 @@ class SessionStore {
   // remove_user: rare).
   std::vector<std::pair<std::string, SessionView>> sessions_of(const UserIdentity& user,
                                                                UnixSeconds now) const;
-  // Ends every session of a user (revocation); returns how many.
-  std::size_t remove_user(const UserIdentity& user);
+  // Ends every session of a user (revocation) created at or before `created_until`; returns how
+  // many.
+  std::size_t remove_user(const UserIdentity& user, UnixSeconds created_until = kForever);
   // Removes sessions past their deadline; calls `on_expired` for each (outside no lock held by
   // the caller; inside the shard lock, so it must be quick and must not call the store).
   std::size_t expire(UnixSeconds now,
@@ -105,12 +111,20 @@ class SessionStore {
   ImportCounts import_sessions(std::vector<SavedSession> sessions, UnixSeconds now);
 
   static constexpr std::size_t kShards = 64;
+  static constexpr UnixSeconds kForever = std::numeric_limits<UnixSeconds>::max();
 
  private:
   struct Shard;
+  struct UserIndex;
+  // Keeps the user index in step with a session leaving (its shard's lock held: that lock is
+  // always taken before the index's).
+  void unindex(const UserIdentity& user, std::uint64_t user_hash, std::uint64_t handle);
+  void build_user_index();
   std::atomic<std::int64_t> inactivity_timeout_seconds_;
   std::atomic<std::int64_t> max_lifetime_seconds_;
   mutable std::unique_ptr<Shard[]> shards_;
+  std::atomic<std::int64_t> max_per_user_;
+  std::unique_ptr<UserIndex> users_;  // empty unless max_per_user_ > 0
 };
 
 }  // namespace jotgate::session

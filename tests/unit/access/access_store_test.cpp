@@ -85,5 +85,53 @@ TEST_F(AccessStoreTest, DataVersionChangesWithAnotherConnectionsCommit) {
   EXPECT_NE(*gateway->data_version(), *before);
 }
 
+TEST_F(AccessStoreTest, RevocationsAddListLiftPrune) {
+  auto store = open();
+  Revocation by_token;
+  by_token.jti = "token-1";
+  by_token.revoked_at = 100;
+  by_token.until = 500;
+  auto first = store->add_revocation(by_token);
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  Revocation by_user;
+  by_user.kind = Revocation::Kind::kUser;
+  by_user.user = kAlice;
+  by_user.revoked_at = 110;
+  auto second = store->add_revocation(by_user);
+  ASSERT_TRUE(second.ok());
+  EXPECT_GT(second->id, first->id);
+
+  auto list = store->revocations();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, first->id);
+  EXPECT_EQ((*list)[0].kind, Revocation::Kind::kTokenId);
+  EXPECT_EQ((*list)[0].jti, "token-1");
+  EXPECT_EQ((*list)[0].until, std::optional<UnixSeconds>(500));
+  EXPECT_EQ((*list)[1].kind, Revocation::Kind::kUser);
+  EXPECT_EQ((*list)[1].user, kAlice);
+  EXPECT_EQ((*list)[1].revoked_at, 110);
+  EXPECT_FALSE((*list)[1].until);
+
+  EXPECT_EQ(*store->prune_revocations(499), 0);
+  EXPECT_EQ(*store->prune_revocations(500), 1);  // the token has expired: its entry goes
+  ASSERT_EQ(store->revocations()->size(), 1u);   // the one without until stays
+  EXPECT_TRUE(*store->lift_revocation(second->id));
+  EXPECT_FALSE(*store->lift_revocation(second->id));
+  EXPECT_TRUE(store->revocations()->empty());
+  // Ids are never reused, so a lifted entry is never mistaken for a new one.
+  EXPECT_GT(store->add_revocation(by_token)->id, second->id);
+}
+
+TEST_F(AccessStoreTest, RevocationsChangeAnotherConnectionsDataVersion) {
+  auto gateway = open();
+  auto command = open();
+  const auto before = *gateway->data_version();
+  Revocation revocation;
+  revocation.jti = "t";
+  ASSERT_TRUE(command->add_revocation(revocation).ok());
+  EXPECT_NE(*gateway->data_version(), before);
+  EXPECT_EQ(gateway->revocations()->size(), 1u);
+}
+
 }  // namespace
 }  // namespace jotgate::access

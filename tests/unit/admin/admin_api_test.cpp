@@ -2,6 +2,7 @@
 // of SessionAdmin's errors, and the audit line (the route template, never a secret).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include <spdlog/sinks/ostream_sink.h>
@@ -315,6 +316,123 @@ TEST_F(AdminApiTest, ConfigReloadRefusedToUnknownClients) {
                   ClientVerdict{false, "", 401, "MISSING_CREDENTIALS", "no credentials"});
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(backend_.reloads, 0);
+}
+
+// The revocation routes over a real Revocations (SQLite in a temporary folder), the clock pinned.
+class AdminRevocationsTest : public AdminApiTest {
+ protected:
+  static constexpr UnixSeconds kNow = 1'800'000'000;
+  void SetUp() override {
+    AdminApiTest::SetUp();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("jotgate-admin-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(dir_);
+    auto opened = auth::Revocations::open(dir_.string());
+    ASSERT_TRUE(opened.ok()) << opened.error().message();
+    backend_.revocations_store = *opened;
+  }
+  void TearDown() override {
+    backend_.revocations_store.reset();
+    std::filesystem::remove_all(dir_);
+    AdminApiTest::TearDown();
+  }
+  Answer call(std::string_view method, std::string_view target, std::string_view body = "") {
+    return clocked_.handle(
+        {method, target, "application/json", body, false, admitted_as("tester")});
+  }
+
+  std::filesystem::path dir_;
+  FixedClock clock_{kNow};
+  AdminApi clocked_{backend_, clock_};
+};
+
+TEST_F(AdminRevocationsTest, RevokeListAndLift) {
+  auto by_token = call("POST", "/api/v1/revocations", R"({"jti":"t-1","until":1800003600})");
+  ASSERT_EQ(by_token.status, 201) << by_token.body;
+  EXPECT_EQ(by_token.body,
+            R"({"id":1,"jti":"t-1","kind":"jti","revokedAt":1800000000,"until":1800003600})");
+  auto by_user =
+      call("POST", "/api/v1/revocations", R"({"userDirectory":"ACME","userId":"alice"})");
+  ASSERT_EQ(by_user.status, 201) << by_user.body;
+  EXPECT_EQ(by_user.body,
+            R"({"id":2,"kind":"user","revokedAt":1800000000,"until":null,"userDirectory":"ACME",)"
+            R"("userId":"alice"})");
+  auto rfc3339 =
+      call("POST", "/api/v1/revocations", R"({"jti":"t-2","until":"2030-01-31T12:00:00+01:00"})");
+  EXPECT_EQ(body_of(rfc3339)["until"], 1896087600);  // 11:00 UTC
+  // In force at once, without waiting for the gateway's tick.
+  EXPECT_TRUE(backend_.revocations_store->current()->refuses("t-1", 1, {"X", "y"}, kNow));
+
+  auto list = call("GET", "/api/v1/revocations");
+  ASSERT_EQ(list.status, 200);
+  const json entries = body_of(list)["revocations"];
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0]["jti"], "t-1");
+  EXPECT_EQ(entries[1]["userId"], "alice");
+  EXPECT_EQ(header(list, "Cache-Control"), "no-store");
+
+  auto lifted = call("DELETE", "/api/v1/revocations/1");
+  EXPECT_EQ(lifted.status, 204);
+  EXPECT_EQ(lifted.body, "");
+  EXPECT_FALSE(backend_.revocations_store->current()->refuses("t-1", 1, {"X", "y"}, kNow));
+  for (std::string_view target :
+       {"/api/v1/revocations/1", "/api/v1/revocations/99", "/api/v1/revocations/x",
+        "/api/v1/revocations/-2", "/api/v1/revocations/0"}) {
+    auto again = call("DELETE", target);
+    EXPECT_EQ(again.status, 404) << target;
+    EXPECT_EQ(again.body,
+              R"({"error":"REVOCATION_NOT_FOUND","message":"no revocation has this id"})");
+  }
+  EXPECT_EQ(body_of(call("GET", "/api/v1/revocations"))["revocations"].size(), 2u);
+  EXPECT_NE(audit().find("event=admin_call method=POST route=/revocations vp=- user=ACME\\alice "
+                         "client=tester status=201"),
+            std::string::npos)
+      << audit();
+}
+
+TEST_F(AdminRevocationsTest, BodyValidationNamesEveryField) {
+  const std::string kRoute = "/api/v1/revocations";
+  EXPECT_EQ(field_errors(call("POST", kRoute, "{}")),
+            (std::vector<std::string>{"(body): give jti, or userDirectory and userId"}));
+  EXPECT_EQ(field_errors(call("POST", kRoute, R"({"jti":"a","userId":"b"})")),
+            (std::vector<std::string>{"(body): give jti or userDirectory and userId, not both"}));
+  EXPECT_EQ(field_errors(call("POST", kRoute, R"({"jti":7,"until":"tomorrow","x":1})")),
+            (std::vector<std::string>{"jti: must be a string",
+                                      "until: must be a time: Unix seconds, or RFC 3339 in a "
+                                      "string",
+                                      "x: is not a known field"}));
+  EXPECT_EQ(field_errors(call("POST", kRoute, R"({"jti":"","until":1.5})")),
+            (std::vector<std::string>{"jti: must not be empty",
+                                      "until: must be a time: Unix seconds, or RFC 3339 in a "
+                                      "string"}));
+  EXPECT_EQ(field_errors(call("POST", kRoute, R"({"jti":"a","until":1800000000})")),
+            (std::vector<std::string>{"until: must be in the future"}));
+  EXPECT_EQ(field_errors(call("POST", kRoute, R"({"jti":"a","until":-5})")),
+            (std::vector<std::string>{"until: must be a time: Unix seconds, or RFC 3339 in a "
+                                      "string"}));
+  EXPECT_EQ(field_errors(call("POST", kRoute, R"({"userDirectory":"ACME"})")),
+            (std::vector<std::string>{"userId: is required"}));
+  EXPECT_EQ(field_errors(call("POST", kRoute, R"({"userDirectory":"AC;ME","userId":"a"})")),
+            (std::vector<std::string>{"(body): the user id or user directory contains characters "
+                                      "that cannot be forwarded"}));
+  EXPECT_EQ(field_errors(call("POST", kRoute, R"([1])")),
+            (std::vector<std::string>{"(body): must be a JSON object"}));
+  auto not_json = clocked_.handle(
+      {"POST", kRoute, "text/plain", R"({"jti":"a"})", false, admitted_as("tester")});
+  EXPECT_EQ(not_json.status, 415);
+  EXPECT_TRUE(backend_.revocations_store->list()->empty());
+}
+
+TEST_F(AdminRevocationsTest, MethodsOutsideTheRoutesAre405WithAllow) {
+  auto put = call("PUT", "/api/v1/revocations");
+  EXPECT_EQ(put.status, 405);
+  EXPECT_EQ(header(put, "Allow"), "GET, POST");
+  EXPECT_EQ(body_of(put)["error"], "METHOD_NOT_ALLOWED");
+  auto get_one = call("GET", "/api/v1/revocations/1");
+  EXPECT_EQ(get_one.status, 405);
+  EXPECT_EQ(header(get_one, "Allow"), "DELETE");
+  EXPECT_EQ(call("DELETE", "/api/v1/revocations/1/x").status, 404);
 }
 
 }  // namespace

@@ -62,19 +62,22 @@ class FakeSessionAdmin : public auth::SessionAdmin {
   std::map<std::string, auth::SessionRecord> sessions;
 };
 
-// The fake sessions, and a reload that answers what the test sets (and counts its calls).
+// The fake sessions, real revocations when the test opens them (`revocations_store`), and a
+// reload that answers what the test sets (and counts its calls).
 class FakeBackend final : public AdminBackend {
  public:
   explicit FakeBackend(auth::SessionAdmin& sessions) : sessions_(sessions) {}
   std::shared_ptr<auth::SessionAdmin> sessions() override {
     return std::shared_ptr<auth::SessionAdmin>(std::shared_ptr<void>(), &sessions_);
   }
+  std::shared_ptr<auth::Revocations> revocations() override { return revocations_store; }
   ReloadReport reload() override {
     ++reloads;
     return report;
   }
   ReloadReport report;
   int reloads = 0;
+  std::shared_ptr<auth::Revocations> revocations_store;
 
  private:
   auth::SessionAdmin& sessions_;

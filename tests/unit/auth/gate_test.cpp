@@ -6,10 +6,13 @@
 #include <fstream>
 #include <map>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "access/access_store.h"
 #include "auth/gate.h"
+#include "auth/revocations.h"
 #include "auth/session_admin.h"
 #include "config/gateway_config.h"
 #include "fake_request.h"
@@ -381,6 +384,145 @@ TEST_F(GateTest, RevocationByAnotherProcessEndsSessions) {
   EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).refusal.status, 401);
   EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer " + alice_token())).refusal.status,
             403);
+}
+
+// The audit lines written while it lives, bare (no time, no level).
+class AuditLines {
+ public:
+  AuditLines() {
+    spdlog::drop("audit");
+    auto logger = std::make_shared<spdlog::logger>(
+        "audit", std::make_shared<spdlog::sinks::ostream_sink_mt>(lines_));
+    logger->set_pattern("%v");
+    spdlog::register_logger(logger);
+  }
+  ~AuditLines() { spdlog::drop("audit"); }
+  std::string text() const { return lines_.str(); }
+
+ private:
+  std::ostringstream lines_;
+};
+
+access::Revocation token_revocation(std::string jti, std::optional<UnixSeconds> until = {}) {
+  access::Revocation r;
+  r.jti = std::move(jti);
+  r.revoked_at = kNow;
+  r.until = until;
+  return r;
+}
+
+access::Revocation user_revocation(UserIdentity user, UnixSeconds revoked_at) {
+  access::Revocation r;
+  r.kind = access::Revocation::Kind::kUser;
+  r.user = std::move(user);
+  r.revoked_at = revoked_at;
+  return r;
+}
+
+TEST_F(GateTest, RevokedTokenIdIsRefusedFromTheCacheAndItsSessionEnds) {
+  start();
+  const std::string t =
+      token({{"userId", "alice"}, {"userDirectory", "ACME"}, {"jti", "t-1"}, {"iat", kNow}});
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + t));
+  ASSERT_TRUE(first.allowed);
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  gates_->maintain();
+  AuditLines audit;
+  {  // `jotgate revoke` in another process
+    auto other = access::AccessStore::open(config_.data_dir);
+    ASSERT_TRUE((*other)->add_revocation(token_revocation("t-1")).ok());
+  }
+  gates_->maintain();
+  auto refused =
+      check(FakeRequest().with("Authorization", "Bearer " + t).with("Accept", "application/json"));
+  EXPECT_EQ(refused.refusal.status, 401);
+  EXPECT_EQ(refused.reason, Reason::kTokenRevoked);
+  EXPECT_EQ(refused.token_cache, TokenCacheLookup::kHit);  // refused although cached
+  EXPECT_EQ(refused.refusal.body,
+            R"({"error":"TOKEN_REVOKED","message":"Could not authenticate the request: the token )"
+            R"(has been revoked"})");
+  EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).refusal.status, 401);  // session ended
+  EXPECT_NE(audit.text().find("event=revocation_applied id=1 jti=t-1 sessions_ended=1"),
+            std::string::npos)
+      << audit.text();
+  // Another token of the same user is not concerned.
+  EXPECT_TRUE(
+      check(FakeRequest().with("Authorization", "Bearer " + token({{"userId", "alice"},
+                                                                   {"userDirectory", "ACME"},
+                                                                   {"jti", "t-2"}})))
+          .allowed);
+}
+
+TEST_F(GateTest, RevokedUserRefusesTokensIssuedUpToTheRevocationAndEndsSessions) {
+  start();
+  auto alice_at = [&](std::optional<UnixSeconds> iat) {
+    nlohmann::json claims{{"userId", "alice"}, {"userDirectory", "ACME"}};
+    if (iat) claims["iat"] = *iat;
+    return token(claims);
+  };
+  const std::string old = alice_at(kNow - 100);
+  auto first = check(FakeRequest().with("Authorization", "Bearer " + old));
+  ASSERT_TRUE(first.allowed);
+  const std::string cookie = cookie_pair(*first.set_cookie);
+  auto bobs = check(FakeRequest().with(
+      "Authorization", "Bearer " + token({{"userId", "bob"}, {"userDirectory", "ACME"}})));
+  gates_->maintain();
+  // The admin API's path: in force at once, before any maintenance tick.
+  auto added = gates_->revocations().add(user_revocation({"ACME", "alice"}, kNow));
+  ASSERT_TRUE(added.ok());
+  for (const auto& [name, t] : std::map<std::string, std::string>{
+           {"old", old}, {"no iat", alice_at(std::nullopt)}, {"same second", alice_at(kNow)}}) {
+    auto d = check(FakeRequest().with("Authorization", "Bearer " + t));
+    EXPECT_EQ(d.reason, Reason::kTokenRevoked) << name;
+    EXPECT_EQ(d.refusal.status, 401) << name;
+  }
+  clock_.set(kNow + 1);
+  auto later = check(FakeRequest().with("Authorization", "Bearer " + alice_at(kNow + 1)));
+  ASSERT_TRUE(later.allowed);
+  gates_->maintain();
+  EXPECT_EQ(check(FakeRequest().with("Cookie", cookie)).refusal.status, 401);
+  // The session signed in after the revocation stays, and so do other users'.
+  EXPECT_TRUE(check(FakeRequest().with("Cookie", cookie_pair(*later.set_cookie))).allowed);
+  EXPECT_TRUE(check(FakeRequest().with("Cookie", cookie_pair(*bobs.set_cookie))).allowed);
+  // Lifted: the old token is accepted again.
+  ASSERT_TRUE(*gates_->revocations().lift(added->id));
+  EXPECT_TRUE(check(FakeRequest().with("Authorization", "Bearer " + old)).allowed);
+}
+
+TEST_F(GateTest, RevocationsEndWithTheirUntilAndArePruned) {
+  start();
+  const std::string t = token({{"userId", "alice"}, {"userDirectory", "ACME"}, {"jti", "j"}});
+  ASSERT_TRUE(gates_->revocations().add(token_revocation("j", kNow + 10)).ok());
+  ASSERT_TRUE(gates_->revocations().add(token_revocation("forever")).ok());
+  EXPECT_EQ(check(FakeRequest().with("Authorization", "Bearer " + t)).reason,
+            Reason::kTokenRevoked);
+  clock_.set(kNow + 10);
+  EXPECT_TRUE(check(FakeRequest().with("Authorization", "Bearer " + t)).allowed);
+  EXPECT_EQ(gates_->revocations().list()->size(), 2u);
+  gates_->maintain();
+  auto left = gates_->revocations().list();
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->at(0).jti, "forever");
+}
+
+TEST_F(GateTest, SigningInBeyondMaxPerUserEndsTheOldestSession) {
+  start("    session: { max_per_user: 2 }\n");
+  AuditLines audit;
+  std::vector<std::string> cookies;
+  for (int i = 0; i < 3; ++i) {
+    auto d = check(FakeRequest().with(
+        "Authorization",
+        "Bearer " + token({{"userId", "alice"}, {"userDirectory", "ACME"}, {"jti", i}})));
+    ASSERT_TRUE(d.allowed);
+    cookies.push_back(cookie_pair(*d.set_cookie));
+  }
+  EXPECT_EQ(check(FakeRequest().with("Cookie", cookies[0])).refusal.status, 401);
+  EXPECT_TRUE(check(FakeRequest().with("Cookie", cookies[1])).allowed);
+  EXPECT_TRUE(check(FakeRequest().with("Cookie", cookies[2])).allowed);
+  const std::string lines = audit.text();
+  EXPECT_NE(lines.find("event=session_evicted vp=jwt user=ACME\\alice"), std::string::npos)
+      << lines;
+  EXPECT_EQ(lines.find("event=session_evicted"), lines.rfind("event=session_evicted"));
 }
 
 TEST_F(GateTest, LastUseIsRecordedByMaintain) {

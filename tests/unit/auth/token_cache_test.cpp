@@ -9,7 +9,8 @@ namespace jotgate::auth {
 namespace {
 
 TokenCache::Entry entry(std::string id, UnixSeconds expires_at) {
-  return TokenCache::Entry{{"ACME", std::move(id)}, {{"X-Groups", "a,b"}}, expires_at, 0, {}};
+  return TokenCache::Entry{
+      {"ACME", std::move(id)}, {{"X-Groups", "a,b"}}, expires_at, 0, {}, {}, {}};
 }
 
 TEST(TokenCacheTest, FindsWhatWasInsertedUntilExpiry) {
@@ -56,6 +57,23 @@ TEST(TokenCacheTest, RemembersTheSessionATokenSignedIn) {
   cache.insert(key, entry("alice", 3000));  // replaced, not duplicated
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_EQ(cache.find(key, 2500)->session_handle, 0u);
+}
+
+TEST(TokenCacheTest, SessionsOfATokenIdAreFoundForRevocation) {
+  TokenCache cache(100);
+  for (const auto& [token, jti] : std::vector<std::pair<std::string, std::string>>{
+           {"token-a", "j-1"}, {"token-b", "j-1"}, {"token-c", "j-2"}, {"token-d", ""}}) {
+    auto e = entry("alice", 2000);
+    e.token_id = jti;
+    cache.insert(TokenCache::digest(token), e);
+  }
+  EXPECT_TRUE(cache.sessions_of_token_id("j-1").empty());  // no session signed in yet
+  cache.set_session(TokenCache::digest("token-a"), 11, "cookie-a");
+  cache.set_session(TokenCache::digest("token-c"), 33, "cookie-c");
+  cache.set_session(TokenCache::digest("token-d"), 44, "cookie-d");
+  EXPECT_EQ(cache.sessions_of_token_id("j-1"), std::vector<std::uint64_t>{11});
+  EXPECT_EQ(cache.sessions_of_token_id("j-2"), std::vector<std::uint64_t>{33});
+  EXPECT_TRUE(cache.sessions_of_token_id("j-3").empty());
 }
 
 }  // namespace

@@ -35,6 +35,16 @@ TEST(Answer, InvalidTokenDescriptionHasNoQuotes) {
   EXPECT_EQ(a.body, "Could not authenticate the request: the token header has no string \"alg\"");
 }
 
+TEST(Answer, RevokedTokenIs401InvalidToken) {
+  auto a = answer_for(make_error(Reason::kTokenRevoked), {"jwt", true, nullptr});
+  EXPECT_EQ(a.status, 401);
+  EXPECT_EQ(header_of(a, "WWW-Authenticate"),
+            "Bearer error=\"invalid_token\", error_description=\"the token has been revoked\"");
+  auto body = nlohmann::json::parse(a.body);
+  EXPECT_EQ(body["error"], "TOKEN_REVOKED");
+  EXPECT_EQ(body["message"], "Could not authenticate the request: the token has been revoked");
+}
+
 TEST(Answer, AccessDeniedIs403WithTheUser) {
   UserIdentity user{"ACME", "alice"};
   auto a = answer_for(make_error(Reason::kAccessDenied), {"jwt", true, &user});

@@ -54,6 +54,7 @@ TEST(Reason, StableCodesScriptsMatchOn) {
   EXPECT_EQ(reason_code(Reason::kCredentialsNotAccepted), "CREDENTIALS_NOT_ACCEPTED");
   EXPECT_EQ(reason_code(Reason::kHeaderUntrusted), "HEADER_UNTRUSTED");
   EXPECT_EQ(reason_code(Reason::kAuthorizationRepeated), "AUTHORIZATION_REPEATED");
+  EXPECT_EQ(reason_code(Reason::kTokenRevoked), "TOKEN_REVOKED");
 }
 
 }  // namespace

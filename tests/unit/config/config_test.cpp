@@ -65,6 +65,7 @@ TEST_F(ConfigTest, MinimalConfigHasTheDocumentedDefaults) {
   EXPECT_EQ(v.session.cookie_name, "X-Jotgate-Session-jwt");
   EXPECT_EQ(v.session.inactivity_timeout_seconds, 1800);
   EXPECT_EQ(v.session.max_lifetime_seconds, 0);
+  EXPECT_EQ(v.session.max_per_user, 0);  // no limit
   EXPECT_EQ(v.session.same_site, SameSite::kLax);
   EXPECT_EQ(v.session.secure, SecureMode::kAuto);
   EXPECT_FALSE(v.session.partitioned);  // same_site lax
@@ -91,6 +92,22 @@ TEST_F(ConfigTest, SessionStoreSettings) {
   auto off = parse(with(vp(), "session_store: { save_interval: 0 }\n"));
   ASSERT_TRUE(off.ok()) << off.error().detail;
   EXPECT_EQ(off->session_store.save_interval_seconds, 0);
+}
+
+TEST_F(ConfigTest, SessionMaxPerUser) {
+  auto config = parse(with(vp("    session: { max_per_user: 2 }\n")));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->virtual_proxies[0].session.max_per_user, 2);
+  auto e = errors(with(vp("    session: { max_per_user: -1 }\n") +
+                       vp("    session:\n      max_per_user: two\n", "b", "B") +
+                       vp("    session: { max_per_user: 1.5 }\n", "c", "C")));
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0],
+            "t.yaml:13:30: virtual_proxies[0].session.max_per_user: expected a whole number >= 0");
+  EXPECT_EQ(e[1],
+            "t.yaml:23:21: virtual_proxies[1].session.max_per_user: expected a whole number >= 0");
+  EXPECT_EQ(e[2],
+            "t.yaml:32:30: virtual_proxies[2].session.max_per_user: expected a whole number >= 0");
 }
 
 TEST_F(ConfigTest, SessionStoreErrors) {

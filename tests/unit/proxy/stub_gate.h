@@ -45,6 +45,7 @@ class StubGateSet final : public auth::GateSet {
  public:
   auth::Gate& gate(std::size_t) override { return gate_; }
   auth::SessionAdmin& admin() override { throw std::logic_error("no admin API here"); }
+  auth::Revocations& revocations() override { throw std::logic_error("no admin API here"); }
   void maintain() override {}
   void activate() override {}
   void restore_sessions() override {}

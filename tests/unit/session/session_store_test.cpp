@@ -334,5 +334,70 @@ TEST(SessionStore, ExportSkipsExpiredSessions) {
   EXPECT_EQ(saved[0].last_seen, 1100);
 }
 
+TEST(SessionStore, RemoveUserUpToATimeKeepsLaterSessions) {
+  SessionStore store(SessionLimits{0, 0});
+  auto before = store.create(kAlice, {}, 100);
+  auto same_second = store.create(kAlice, {}, 110);
+  auto after = store.create(kAlice, {}, 111);
+  EXPECT_EQ(store.remove_user(kAlice, 110), 2u);
+  EXPECT_EQ(store.lookup(before.cookie_value, 120).status, LookupStatus::kUnknown);
+  EXPECT_EQ(store.lookup(same_second.cookie_value, 120).status, LookupStatus::kUnknown);
+  EXPECT_EQ(store.lookup(after.cookie_value, 120).status, LookupStatus::kFound);
+}
+
+TEST(SessionStore, MaxPerUserEndsTheOldestSessionsOfThatUserOnly) {
+  SessionStore store(SessionLimits{.inactivity_timeout_seconds = 0, .max_per_user = 2});
+  auto first = store.create(kAlice, {}, 100);
+  auto second = store.create(kAlice, {}, 101);
+  auto bobs = store.create(kBob, {}, 102);
+  EXPECT_EQ(first.evicted, 0u);
+  EXPECT_EQ(second.evicted, 0u);
+  auto third = store.create(kAlice, {}, 103);
+  EXPECT_EQ(third.evicted, 1u);
+  EXPECT_EQ(store.lookup(first.cookie_value, 104).status, LookupStatus::kUnknown);
+  EXPECT_EQ(store.lookup(second.cookie_value, 104).status, LookupStatus::kFound);
+  EXPECT_EQ(store.lookup(third.cookie_value, 104).status, LookupStatus::kFound);
+  EXPECT_EQ(store.lookup(bobs.cookie_value, 104).status, LookupStatus::kFound);
+  EXPECT_EQ(store.size(), 3u);
+}
+
+TEST(SessionStore, MaxPerUserCountsOnlyLiveSessions) {
+  SessionStore store(SessionLimits{.inactivity_timeout_seconds = 10, .max_per_user = 2});
+  auto ended = store.create(kAlice, {}, 100);
+  auto expired = store.create(kAlice, {}, 100);
+  auto kept = store.create(kBob, {}, 100);
+  ASSERT_TRUE(store.remove(ended.handle));
+  EXPECT_EQ(store.lookup(expired.cookie_value, 200).status, LookupStatus::kExpired);
+  auto a = store.create(kAlice, {}, 200);
+  auto b = store.create(kAlice, {}, 201);
+  EXPECT_EQ(a.evicted + b.evicted, 0u);  // the ended and the expired ones no longer count
+  EXPECT_EQ(store.lookup(a.cookie_value, 202).status, LookupStatus::kFound);
+  store.expire(1000);
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_EQ(store.create(kAlice, {}, 1000).evicted, 0u);
+  EXPECT_EQ(store.create(kAlice, {}, 1000).evicted, 0u);
+  EXPECT_EQ(store.remove_user(kAlice), 2u);
+  EXPECT_EQ(store.create(kAlice, {}, 1000).evicted, 0u);
+  (void)kept;
+}
+
+TEST(SessionStore, MaxPerUserSetByAReloadCountsTheSessionsAlreadyOpen) {
+  SessionStore store(SessionLimits{.inactivity_timeout_seconds = 0});
+  std::vector<SessionStore::Created> open;
+  for (int i = 0; i < 4; ++i) open.push_back(store.create(kAlice, {}, 100 + i));
+  EXPECT_EQ(store.create(kBob, {}, 100).evicted, 0u);  // no limit yet
+  store.set_limits({.inactivity_timeout_seconds = 0, .max_per_user = 2});
+  EXPECT_EQ(store.limits().max_per_user, 2);
+  auto newest = store.create(kAlice, {}, 200);
+  EXPECT_EQ(newest.evicted, 3u);  // the three oldest of five
+  EXPECT_EQ(store.lookup(open[3].cookie_value, 201).status, LookupStatus::kFound);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(store.lookup(open[i].cookie_value, 201).status, LookupStatus::kUnknown) << i;
+  }
+  store.set_limits({.inactivity_timeout_seconds = 0, .max_per_user = 0});
+  EXPECT_EQ(store.create(kAlice, {}, 300).evicted, 0u);
+  EXPECT_EQ(store.create(kAlice, {}, 300).evicted, 0u);
+}
+
 }  // namespace
 }  // namespace jotgate::session
