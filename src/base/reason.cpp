@@ -87,6 +87,13 @@ ReasonText text_of(Reason reason) {
       return {"IDENTITY_UNFORWARDABLE", "the identity holds characters not allowed in a header"};
     case Reason::kKeysUnavailable:
       return {"KEYS_UNAVAILABLE", "the virtual proxy has no usable keys to verify tokens with"};
+    case Reason::kKeyNotFound:
+      return {"KEY_NOT_FOUND",
+              "the token's key id (kid) is not among the identity provider's keys"};
+    case Reason::kKeysRefreshing:
+      return {"KEYS_REFRESHING", "the identity provider's keys are being fetched again"};
+    case Reason::kFetchFailed:
+      return {"FETCH_FAILED", "a document of the identity provider could not be fetched"};
     case Reason::kRequestMalformed: return {"REQUEST_MALFORMED", "malformed HTTP request"};
     case Reason::kObsFold: return {"OBS_FOLD", "obsolete line folding (obs-fold) is not accepted"};
     case Reason::kRequestLineTooLong:

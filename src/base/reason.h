@@ -55,6 +55,11 @@ enum class Reason {
   kAuthorizationRepeated,   // more than one Authorization header: which one would be verified?
   kIdentityUnforwardable,   // the signed-in identity cannot be written into a header
   kKeysUnavailable,         // no usable keys to check a signature with (503, Retry-After)
+  kKeyNotFound,             // the token's kid is unknown, also after fetching the keys again
+  // Internal, never answered: the token's kid is unknown and its keys are being fetched again;
+  // the request waits for them (Decision::wait_for_keys) and is decided once more.
+  kKeysRefreshing,
+  kFetchFailed,  // a document of an identity provider (JWKS, discovery) could not be fetched
   // Requests the gateway answers itself before any sign-in (proxy, endpoints).
   kRequestMalformed,  // not HTTP/1.1 as Beast reads it
   kObsFold,           // a field line folded onto the next (RFC 9112 section 5.2)
