@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "auth/remote_keys.h"
 #include "base/text.h"
 #include "jose/key.h"
 
@@ -37,8 +38,23 @@ Error at(std::string place, Error error) {
 }  // namespace
 
 Result<std::unique_ptr<JwtAuthenticator>> JwtAuthenticator::create(
-    const config::JwtSettings& settings, std::string_view place) {
+    const config::JwtSettings& settings, std::string_view place, const JwtAuthenticator* previous) {
   auto authenticator = std::unique_ptr<JwtAuthenticator>(new JwtAuthenticator(settings));
+  if (settings.jwks.remote()) {
+    // Staleness is wall-clock time since the keys were fetched (the saved file's too).
+    static const SystemClock clock;
+    jwks::SourceSettings wanted = source_settings(settings);
+    std::shared_ptr<jwks::KeySource> source;
+    if (previous != nullptr && previous->remote_ &&
+        previous->remote_->source()->settings() == wanted) {
+      source = previous->remote_->source();
+    } else {
+      source = jwks::KeySource::create(std::move(wanted), clock);
+    }
+    source->start();
+    authenticator->remote_ = std::make_shared<RemoteKeys>(settings.verifier, std::move(source));
+    return authenticator;
+  }
   if (!settings.keys_problem.empty()) {
     authenticator->keys_problem_ = settings.keys_problem;  // a reload could not use the key file
     return authenticator;
@@ -62,17 +78,35 @@ JwtAuthenticator::JwtAuthenticator(const config::JwtSettings& settings)
       cache_size_(settings.token_cache),
       tokens_(cache_size_ > 0 ? std::make_shared<TokenCache>(cache_size_) : nullptr) {}
 
+std::size_t JwtAuthenticator::keys_loaded() const {
+  if (remote_) return remote_->keys_loaded();
+  return verifier_ ? keys_.keys().size() : 0;
+}
+
+std::string JwtAuthenticator::keys_problem() const {
+  return remote_ ? remote_->problem() : keys_problem_;
+}
+
+std::optional<KeySourceStatus> JwtAuthenticator::key_source() const {
+  if (!remote_) return std::nullopt;
+  return remote_->status();
+}
+
 void JwtAuthenticator::keep_cache_of(const JwtAuthenticator& previous) {
-  if (!verifier_ || !previous.verifier_) return;
-  if (settings_ == previous.settings_ && keys_.same_as(previous.keys_) &&
-      forward_claims_ == previous.forward_claims_ && cache_size_ == previous.cache_size_) {
+  // The same keys: the same file's, or the same (shared) key source.
+  const bool same_keys = remote_
+                             ? previous.remote_ && previous.remote_->source() == remote_->source()
+                             : verifier_ && previous.verifier_ && keys_.same_as(previous.keys_);
+  if (!same_keys) return;
+  if (settings_ == previous.settings_ && forward_claims_ == previous.forward_claims_ &&
+      cache_size_ == previous.cache_size_) {
     tokens_ = previous.tokens_;
   }
 }
 
 Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, UnixSeconds now,
-                                                      TokenCacheLookup* lookup) {
-  if (!verifier_) return make_error(Reason::kKeysUnavailable);
+                                                      TokenCacheLookup* lookup, KeysWait* wait) {
+  if (!verifier_ && !remote_) return make_error(Reason::kKeysUnavailable);
   VerifiedBearer out;
   if (tokens_) {
     out.cache_key = TokenCache::digest(token);
@@ -85,7 +119,7 @@ Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, Un
       return out;
     }
   }
-  auto jwt = verifier_->verify(token, now);
+  auto jwt = remote_ ? remote_->verify(token, now, wait) : verifier_->verify(token, now);
   if (!jwt) return jwt.error();
   if (!valid_identity(jwt->user())) return make_error(Reason::kIdentityInvalid);
   out.credential = {jwt->user(), forwarded_claims(jwt->claims())};

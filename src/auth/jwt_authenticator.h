@@ -24,6 +24,8 @@
 
 namespace jotgate::auth {
 
+class RemoteKeys;
+
 // What a bearer token proved, and what the token cache knew about it.
 struct VerifiedBearer {
   Credential credential;             // the user; attributes: the forwarded claims
@@ -39,22 +41,29 @@ class JwtAuthenticator {
   static constexpr std::string_view kRejectedEvent = "token_rejected";
 
   // Keys as loaded with the configuration (or read from settings.key when the config was built
-  // in code). Errors name `place` ("virtual_proxies[0].auth").
-  static Result<std::unique_ptr<JwtAuthenticator>> create(const config::JwtSettings& settings,
-                                                          std::string_view place);
+  // in code), or fetched from the identity provider (jwt.jwks_uri, discovery: a key source
+  // started here, or `previous`'s when its settings are the same, so a reload keeps its keys
+  // without fetching). Errors name `place` ("virtual_proxies[0].auth").
+  static Result<std::unique_ptr<JwtAuthenticator>> create(
+      const config::JwtSettings& settings, std::string_view place,
+      const JwtAuthenticator* previous = nullptr);
 
   // The token's user and forwarded claims; kIdentityInvalid when its identity cannot be
   // forwarded, else the verifier's reason. Verified tokens are cached until their exp.
-  // `lookup` (if given) says whether the token cache was asked and knew the token.
+  // `lookup` (if given) says whether the token cache was asked and knew the token. With keys
+  // from the identity provider, a kid they do not know is kKeysRefreshing with `wait` filled
+  // when a refetch was asked for and `wait` is given, else kKeyNotFound.
   Result<VerifiedBearer> authenticate(std::string_view token, UnixSeconds now,
-                                      TokenCacheLookup* lookup = nullptr);
+                                      TokenCacheLookup* lookup = nullptr, KeysWait* wait = nullptr);
   // Shares `previous`'s verified-token cache when nothing that decided its verdicts changed
   // (keys, algorithms and claim rules, forwarded claims, cache size), so a reload keeps it warm;
   // otherwise this one starts empty.
   void keep_cache_of(const JwtAuthenticator& previous);
   // Keys it verifies with (0 when a reload could not use the key file), and why there are none.
-  std::size_t keys_loaded() const { return verifier_ ? keys_.keys().size() : 0; }
-  const std::string& keys_problem() const { return keys_problem_; }
+  std::size_t keys_loaded() const;
+  std::string keys_problem() const;
+  // The identity provider's key source, for the metrics (nullopt: keys from a file).
+  std::optional<KeySourceStatus> key_source() const;
 
   // Records the session a verified token signed in (no-op without a cache).
   void remember_session(const VerifiedBearer& bearer, std::uint64_t session_handle,
@@ -70,6 +79,7 @@ class JwtAuthenticator {
   const jose::VerifierSettings settings_;
   jose::KeySet keys_;
   std::optional<jose::JwtVerifier> verifier_;  // none: no usable keys (keys_problem_ says why)
+  std::shared_ptr<RemoteKeys> remote_;         // instead: keys from the identity provider
   std::string keys_problem_;
   const std::map<std::string, std::string> forward_claims_;  // claim -> upstream header
   const std::size_t cache_size_;

@@ -899,10 +899,12 @@ class ConfigParser {
       reader_.error(node, jwt_path, "a jwt section with a key is required");
       return;
     }
-    if (!reader_.map(jwt, jwt_path,
-                     {"key", "algorithms", "user_id_claim", "user_directory_claim",
-                      "user_directory", "issuer", "audience", "leeway", "forward_claims",
-                      "forward_authorization", "required_claims", "token_cache"})) {
+    if (!reader_.map(
+            jwt, jwt_path,
+            {"key", "algorithms", "user_id_claim", "user_directory_claim", "user_directory",
+             "issuer", "audience", "leeway", "forward_claims", "forward_authorization",
+             "required_claims", "token_cache", "jwks_uri", "discovery", "jwks_ca", "jwks_timeout",
+             "jwks_refresh", "jwks_min_refetch", "jwks_max_stale"})) {
       return;
     }
     JwtSettings& settings = vp.auth.jwt;
@@ -964,6 +966,7 @@ class ConfigParser {
       settings.token_cache = static_cast<std::size_t>(*entries);
     }
     header_map(jwt, jwt_path, "forward_claims", settings.forward_claims);
+    if (parse_jwks(jwt, jwt_path, settings)) return;
     auto key = reader_.string(jwt, jwt_path, "key");
     if (!key || key->empty()) {
       reader_.error(jwt, child(jwt_path, "key"),
@@ -991,6 +994,55 @@ class ConfigParser {
                       verifier.error().message() + " (for the algorithms configured)");
       }
     }
+  }
+
+  // Keys from the identity provider: jwks_uri, or discovery from the issuer, instead of `key`.
+  // True when the keys are remote (nothing to load now).
+  bool parse_jwks(const YAML::Node& jwt, const std::string& jwt_path, JwtSettings& settings) {
+    JwksSettings& jwks = settings.jwks;
+    jwks.data_dir = config_.data_dir;
+    if (auto uri = reader_.string(jwt, jwt_path, "jwks_uri")) {
+      jwks.uri = *uri;
+      if (!is_https_url(*uri)) {
+        reader_.error(
+            jwt["jwks_uri"], child(jwt_path, "jwks_uri"),
+            in_quotes(*uri) + " is not an https:// URL (keys are fetched over HTTPS only)");
+      }
+    }
+    jwks.discovery = reader_.boolean(jwt, jwt_path, "discovery").value_or(false);
+    if (jwks.discovery) {
+      const std::string& issuer = settings.verifier.issuer;
+      if (!is_https_url(issuer)) {
+        reader_.error(jwt["discovery"], child(jwt_path, "discovery"),
+                      "discovery needs an issuer that is an https:// URL");
+      }
+    }
+    const bool has_key = jwt["key"].IsDefined() && !jwt["key"].IsNull();
+    const int sources = (has_key ? 1 : 0) + (jwks.uri.empty() ? 0 : 1) + (jwks.discovery ? 1 : 0);
+    if (sources > 1) {
+      reader_.error(jwt, jwt_path, "set one of key, jwks_uri and discovery: true");
+    }
+    if (auto ca = reader_.string(jwt, jwt_path, "jwks_ca")) {
+      jwks.ca = resolve(base_dir_, *ca);
+      if (auto read = read_file(jwks.ca); !read) {
+        reader_.error(jwt["jwks_ca"], child(jwt_path, "jwks_ca"),
+                      jwks.ca + ": " + read.error().detail);
+      }
+    }
+    if (auto t = reader_.timeout(jwt, jwt_path, "jwks_timeout")) jwks.timeout = *t;
+    for (auto [key, target] :
+         {std::pair<std::string_view, std::int64_t*>{"jwks_refresh", &jwks.refresh_seconds},
+          {"jwks_min_refetch", &jwks.min_refetch_seconds},
+          {"jwks_max_stale", &jwks.max_stale_seconds}}) {
+      if (auto value = reader_.duration(jwt, jwt_path, key)) *target = *value;
+    }
+    return jwks.remote();
+  }
+
+  static bool is_https_url(std::string_view text) {
+    constexpr std::string_view kScheme = "https://";
+    return istarts_with(text, kScheme) && text.size() > kScheme.size() &&
+           text.find_first_of(" \t\r\n") == std::string_view::npos;
   }
 
   void parse_response_headers(const YAML::Node& vp_node, const std::string& vp_path,

@@ -51,8 +51,24 @@ struct SessionSettings {
   bool partitioned = false;
 };
 
+// Keys fetched from the identity provider instead of a key file: its JWKS URL, or the one its
+// OpenID discovery document (<issuer>/.well-known/openid-configuration) names. HTTPS only.
+struct JwksSettings {
+  std::string uri;         // jwks_uri
+  bool discovery = false;  // from the verifier's issuer
+  std::string ca;          // jwks_ca: absolute path of trusted CA certificates; "" = system's
+  std::chrono::milliseconds timeout{5000};  // per document
+  std::int64_t refresh_seconds = 300;       // Cache-Control max-age 1m..24h takes precedence
+  std::int64_t min_refetch_seconds = 30;    // kid-miss refetches at most this often
+  std::int64_t max_stale_seconds = 86400;   // last good keys kept this long after their fetch
+  std::string data_dir;  // the configuration's: the last good document is saved under it
+  bool remote() const { return !uri.empty() || discovery; }
+  bool operator==(const JwksSettings&) const = default;
+};
+
 struct JwtSettings {
   std::string key;    // absolute path: PEM certificate, PEM public key or JWKS
+  JwksSettings jwks;  // or keys from the identity provider (jwks_uri, discovery)
   jose::KeySet keys;  // loaded from `key` at validation, so start-up reads it once
   // Why `keys` is empty when a reload could not use the key file (KeyFiles::kMayFail):
   // "<file>:<line>:<col>: <yaml.path>: <problem>". Empty when the keys loaded.

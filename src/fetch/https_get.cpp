@@ -41,12 +41,14 @@ Error failed(std::string_view url, const std::string& what) {
 }
 
 std::string timed_out(std::chrono::milliseconds timeout) {
-  if (timeout.count() % 1000 == 0) return "timed out after " + std::to_string(timeout.count() / 1000) + "s";
+  if (timeout.count() % 1000 == 0)
+    return "timed out after " + std::to_string(timeout.count() / 1000) + "s";
   return "timed out after " + std::to_string(timeout.count()) + "ms";
 }
 
 std::string larger_than(std::size_t max_bytes) {
-  if (max_bytes % kMiB == 0) return "document larger than " + std::to_string(max_bytes / kMiB) + " MiB";
+  if (max_bytes % kMiB == 0)
+    return "document larger than " + std::to_string(max_bytes / kMiB) + " MiB";
   return "document larger than " + std::to_string(max_bytes) + " bytes";
 }
 
@@ -82,25 +84,30 @@ asio::awaitable<Result<Document>> get(const Request& request, ssl::context& tls)
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
   auto [resolve_ec, endpoints] = co_await resolver.async_resolve(parts.host, parts.port, kNoThrow);
-  if (resolve_ec) co_return failed(url, "cannot resolve " + parts.host + ": " + resolve_ec.message());
+  if (resolve_ec)
+    co_return failed(url, "cannot resolve " + parts.host + ": " + resolve_ec.message());
 
   beast::ssl_stream<beast::tcp_stream> stream(executor, tls);
   beast::tcp_stream& tcp_stream = beast::get_lowest_layer(stream);
   tcp_stream.expires_at(request.deadline);  // every step below ends by the deadline
   auto [connect_ec, endpoint] = co_await tcp_stream.async_connect(endpoints, kNoThrow);
-  if (connect_ec == beast::error::timeout) co_return failed(url, timed_out(request.options.timeout));
+  if (connect_ec == beast::error::timeout)
+    co_return failed(url, timed_out(request.options.timeout));
   if (connect_ec) co_return failed(url, "cannot connect: " + connect_ec.message());
 
   // SNI only for names, never for IP literals (RFC 6066); the name is verified either way.
-  if (!is_ip_literal(parts.host)) SSL_set_tlsext_host_name(stream.native_handle(), parts.host.c_str());
+  if (!is_ip_literal(parts.host))
+    SSL_set_tlsext_host_name(stream.native_handle(), parts.host.c_str());
   stream.set_verify_mode(ssl::verify_peer);
   stream.set_verify_callback(ssl::host_name_verification(parts.host));
   auto [handshake_ec] = co_await stream.async_handshake(ssl::stream_base::client, kNoThrow);
-  if (handshake_ec == beast::error::timeout) co_return failed(url, timed_out(request.options.timeout));
+  if (handshake_ec == beast::error::timeout)
+    co_return failed(url, timed_out(request.options.timeout));
   if (handshake_ec) co_return failed(url, handshake_problem(handshake_ec, stream.native_handle()));
 
   http::request<http::empty_body> get{http::verb::get, parts.target, 11};
-  const std::string host = parts.host.find(':') != std::string::npos ? "[" + parts.host + "]" : parts.host;
+  const std::string host =
+      parts.host.find(':') != std::string::npos ? "[" + parts.host + "]" : parts.host;
   get.set(http::field::host, parts.port == "443" ? host : host + ":" + parts.port);
   get.set(http::field::user_agent, "jotgate");
   get.set(http::field::accept, "application/json");
@@ -113,7 +120,8 @@ asio::awaitable<Result<Document>> get(const Request& request, ssl::context& tls)
   http::response_parser<http::string_body> parser;
   parser.body_limit(request.options.max_bytes);
   auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kNoThrow);
-  if (read_ec == http::error::body_limit) co_return failed(url, larger_than(request.options.max_bytes));
+  if (read_ec == http::error::body_limit)
+    co_return failed(url, larger_than(request.options.max_bytes));
   if (read_ec == beast::error::timeout) co_return failed(url, timed_out(request.options.timeout));
   if (read_ec) co_return failed(url, "cannot read the answer: " + read_ec.message());
   auto& response = parser.get();
@@ -138,7 +146,8 @@ Result<HttpsUrl> parse_https_url(std::string_view url) {
   std::string_view authority = rest.substr(0, path_start);
   std::string_view target = path_start == std::string_view::npos ? "" : rest.substr(path_start);
   if (target.find('#') != std::string_view::npos) return failed(url, "a fragment is not fetched");
-  if (authority.find('@') != std::string_view::npos) return failed(url, "user info is not accepted");
+  if (authority.find('@') != std::string_view::npos)
+    return failed(url, "user info is not accepted");
   HttpsUrl out;
   out.port = "443";
   std::string_view port;
@@ -170,7 +179,8 @@ Result<HttpsUrl> parse_https_url(std::string_view url) {
   if (has_control(target) || target.find(' ') != std::string_view::npos) {
     return failed(url, "the path holds spaces or control characters");
   }
-  out.target = target.empty() || target.front() == '?' ? "/" + std::string(target) : std::string(target);
+  out.target =
+      target.empty() || target.front() == '?' ? "/" + std::string(target) : std::string(target);
   return out;
 }
 
@@ -204,17 +214,17 @@ Result<Document> https_get(const std::string& url, const FetchOptions& options) 
     tls.load_verify_file(options.ca_file, ec);
   }
   if (ec) {
-    return failed(url, "cannot load the trusted certificates " +
-                           (options.ca_file.empty() ? std::string("of the system") : options.ca_file) +
-                           ": " + ec.message());
+    return failed(
+        url, "cannot load the trusted certificates " +
+                 (options.ca_file.empty() ? std::string("of the system") : options.ca_file) + ": " +
+                 ec.message());
   }
   // Its own io_context: the caller's thread blocks here until the answer or the deadline.
   asio::io_context ioc(1);
   const Request request{url, *parts, options, std::chrono::steady_clock::now() + options.timeout};
   std::optional<Result<Document>> outcome;
   asio::co_spawn(
-      ioc,
-      [&]() -> asio::awaitable<void> { outcome.emplace(co_await get(request, tls)); },
+      ioc, [&]() -> asio::awaitable<void> { outcome.emplace(co_await get(request, tls)); },
       [&](std::exception_ptr error) {
         if (error && !outcome) outcome.emplace(failed(url, "unexpected error"));
       });

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <utility>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace jotgate::jwks {
 
@@ -15,7 +15,9 @@ using std::chrono::seconds;
 constexpr seconds kMinMaxAge{60};
 constexpr seconds kMaxMaxAge{24 * 3600};
 
-Error fetch_error(std::string detail) { return make_error(Reason::kFetchFailed, std::move(detail)); }
+Error fetch_error(std::string detail) {
+  return make_error(Reason::kFetchFailed, std::move(detail));
+}
 
 std::string duration_text(seconds duration) { return std::to_string(duration.count()) + "s"; }
 
@@ -34,7 +36,8 @@ std::shared_ptr<KeySource> KeySource::create(SourceSettings settings, const Cloc
     options.timeout = settings.timeout;
     fetch = [options](const std::string& url) { return fetch::https_get(url, options); };
   }
-  auto source = std::shared_ptr<KeySource>(new KeySource(std::move(settings), clock, std::move(fetch)));
+  auto source =
+      std::shared_ptr<KeySource>(new KeySource(std::move(settings), clock, std::move(fetch)));
   source->restore_saved();
   return source;
 }
@@ -102,8 +105,8 @@ KeySource::Keys KeySource::current() const {
   const UnixSeconds age = clock_.now_seconds() - now->fetched_at;
   if (age > settings_.max_stale.count()) {
     return {nullptr, "the last good keys were fetched " + std::to_string(age) +
-                         "s ago, longer than jwks_max_stale (" + duration_text(settings_.max_stale) +
-                         "): " + now->last_error};
+                         "s ago, longer than jwks_max_stale (" +
+                         duration_text(settings_.max_stale) + "): " + now->last_error};
   }
   return {now->keys, now->last_error};
 }
@@ -123,8 +126,8 @@ KeySource::Figures KeySource::figures() const {
 
 std::optional<KeySource::Ticket> KeySource::refetch() {
   std::unique_lock lock(mutex_);
-  if (started_ > completed_) return started_;        // under way: its keys are the newest
-  if (refetch_asked_) return started_ + 1;           // asked for: the next one
+  if (started_ > completed_) return started_;  // under way: its keys are the newest
+  if (refetch_asked_) return started_ + 1;     // asked for: the next one
   const auto now = std::chrono::steady_clock::now();
   if (last_refetch_ && now - *last_refetch_ < settings_.min_refetch) return std::nullopt;
   last_refetch_ = now;
@@ -158,22 +161,22 @@ seconds KeySource::fetch_now() {
   if (fetched) {
     next = refresh_interval(settings_.refresh, fetched->max_age);
     if (!before->keys || !before->last_error.empty() || !before->keys->same_as(fetched->keys)) {
-      spdlog::info("jwks {}: {} keys fetched from {}", settings_.name(), fetched->keys.keys().size(),
-                   fetched->jwks_uri);
+      spdlog::info("jwks {}: {} keys fetched from {}", settings_.name(),
+                   fetched->keys.keys().size(), fetched->jwks_uri);
     }
     published_.store(std::make_shared<const Published>(
         Published{std::make_shared<const jose::KeySet>(std::move(fetched->keys)), now, ""}));
     if (auto written = saved_.write({fetched->jwks_uri, fetched->document, now}); !written) {
-      spdlog::warn("jwks {}: the keys are not saved: {}", settings_.name(),
-                   written.error().detail);
+      spdlog::warn("jwks {}: the keys are not saved: {}", settings_.name(), written.error().detail);
     }
   } else {
     const std::string& why = fetched.error().detail;
     if (before->keys) {
-      spdlog::warn("jwks {}: fetch failed, the keys fetched at {} stay in use: {}", settings_.name(),
-                   before->fetched_at, why);
+      spdlog::warn("jwks {}: fetch failed, the keys fetched at {} stay in use: {}",
+                   settings_.name(), before->fetched_at, why);
     } else {
-      spdlog::error("jwks {}: fetch failed, no keys to verify tokens with: {}", settings_.name(), why);
+      spdlog::error("jwks {}: fetch failed, no keys to verify tokens with: {}", settings_.name(),
+                    why);
     }
     published_.store(
         std::make_shared<const Published>(Published{before->keys, before->fetched_at, why}));

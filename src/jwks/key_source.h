@@ -32,10 +32,10 @@
 namespace jotgate::jwks {
 
 struct SourceSettings {
-  std::string jwks_uri;  // the JWKS URL; or, when empty,
-  std::string issuer;    // discovery: <issuer>/.well-known/openid-configuration names it
-  std::string ca_file;   // trusted CA certificates (PEM); "" = the system's
-  std::chrono::seconds timeout{5};        // per document fetched
+  std::string jwks_uri;             // the JWKS URL; or, when empty,
+  std::string issuer;               // discovery: <issuer>/.well-known/openid-configuration names it
+  std::string ca_file;              // trusted CA certificates (PEM); "" = the system's
+  std::chrono::seconds timeout{5};  // per document fetched
   std::chrono::seconds refresh{300};      // a max-age between 1m and 24h takes precedence
   std::chrono::seconds min_refetch{30};   // kid-miss refetches at most this often
   std::chrono::seconds max_stale{86400};  // last good keys are used this long after their fetch
@@ -128,8 +128,8 @@ class KeySource {
   std::condition_variable wake_;
   std::uint64_t fetches_ok_ = 0;
   std::uint64_t fetches_failed_ = 0;
-  Ticket started_ = 0;     // fetches started
-  Ticket completed_ = 0;   // fetches ended
+  Ticket started_ = 0;    // fetches started
+  Ticket completed_ = 0;  // fetches ended
   bool refetch_asked_ = false;
   std::optional<std::chrono::steady_clock::time_point> last_refetch_;
   std::vector<std::pair<Ticket, std::function<void()>>> waiting_;

@@ -13,8 +13,7 @@ namespace jotgate::jwks {
 
 namespace fs = std::filesystem;
 
-SavedKeys::SavedKeys(const std::string& data_dir, std::string source)
-    : source_(std::move(source)) {
+SavedKeys::SavedKeys(const std::string& data_dir, std::string source) : source_(std::move(source)) {
   if (data_dir.empty()) return;
   const Sha256 digest = sha256(source_);
   const std::string name =
