@@ -27,7 +27,7 @@ session::CookieSameSite cookie_same_site(config::SameSite same_site) {
 }  // namespace
 
 std::map<std::string, std::string> attribute_headers(const config::AuthSettings& auth) {
-  std::map<std::string, std::string> headers = auth.jwt.forward_claims;
+  std::map<std::string, std::string> headers = auth.jwt.all_forward_claims();
   for (const auto& [name, header] : auth.forward_attributes) headers[name] = header;
   return headers;
 }
@@ -74,6 +74,10 @@ VirtualProxyGate::VirtualProxyGate(const config::VirtualProxy& vp,
   if (vp.auth.method == config::AuthMethod::kHeader) header_.emplace(vp.auth.header);
   reserved_.push_back(identity_header_);
   for (const auto& [name, header] : attribute_headers(vp.auth)) reserved_.push_back(header);
+  // Two providers may forward one claim under different headers: each is the gate's.
+  for (const config::JwtProvider& provider : vp.auth.jwt.providers) {
+    for (const auto& [claim, header] : provider.forward_claims) reserved_.push_back(header);
+  }
   // Always: with forward_authorization, the Decision carries the one that was verified.
   reserved_.push_back("Authorization");
   if (header_) {
@@ -154,9 +158,7 @@ std::string VirtualProxyGate::end_session(const RequestView& request) {
 }
 
 std::vector<KeySourceStatus> VirtualProxyGate::key_sources() const {
-  if (!jwt_) return {};
-  if (auto source = jwt_->key_source()) return {std::move(*source)};
-  return {};
+  return jwt_ ? jwt_->key_sources() : std::vector<KeySourceStatus>{};
 }
 
 void VirtualProxyGate::touch(std::uint64_t session_handle) {

@@ -1,112 +1,93 @@
 #include "auth/jwt_authenticator.h"
 
-#include <algorithm>
 #include <utility>
 
-#include "auth/remote_keys.h"
-#include "base/text.h"
-#include "jose/key.h"
+#include "jose/jws.h"
+#include "jwks/key_source.h"
 
 namespace jotgate::auth {
-
-namespace {
-
-std::string strip_controls(std::string text) {
-  std::erase_if(text, is_control);
-  return text;
-}
-
-// A claim as a header value: strings as they are, arrays of strings joined by ",", anything
-// else as compact JSON.
-std::string claim_value(const nlohmann::json& value) {
-  if (value.is_string()) return strip_controls(value.get<std::string>());
-  if (value.is_array() && std::all_of(value.begin(), value.end(),
-                                      [](const nlohmann::json& v) { return v.is_string(); })) {
-    std::string joined;
-    for (const auto& v : value) joined += (joined.empty() ? "" : ",") + v.get<std::string>();
-    return strip_controls(joined);
-  }
-  return strip_controls(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
-// The error with `place` in front of its message, for start-up to print.
-Error at(std::string place, Error error) {
-  error.detail = std::move(place) + ": " + error.message();
-  return error;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<JwtAuthenticator>> JwtAuthenticator::create(
     const config::JwtSettings& settings, std::string_view place, const JwtAuthenticator* previous) {
   auto authenticator = std::unique_ptr<JwtAuthenticator>(new JwtAuthenticator(settings));
-  if (settings.jwks.remote()) {
-    // Staleness is wall-clock time since the keys were fetched (the saved file's too).
-    static const SystemClock clock;
-    jwks::SourceSettings wanted = source_settings(settings);
-    std::shared_ptr<jwks::KeySource> source;
-    if (previous != nullptr && previous->remote_ &&
-        previous->remote_->source()->settings() == wanted) {
-      source = previous->remote_->source();
-    } else {
-      source = jwks::KeySource::create(std::move(wanted), clock);
+  std::vector<std::shared_ptr<jwks::KeySource>> running;
+  if (previous != nullptr) {
+    for (const auto& provider : previous->providers_) {
+      if (auto source = provider->key_source()) running.push_back(std::move(source));
     }
-    source->start();
-    authenticator->remote_ = std::make_shared<RemoteKeys>(settings.verifier, std::move(source));
-    return authenticator;
   }
-  if (!settings.keys_problem.empty()) {
-    authenticator->keys_problem_ = settings.keys_problem;  // a reload could not use the key file
-    return authenticator;
+  for (std::size_t i = 0; i < settings.providers.size(); ++i) {
+    const std::string provider_place =
+        std::string(place) + ".jwt" +
+        (settings.by_issuer ? ".providers[" + std::to_string(i) + "]" : "");
+    auto provider = TokenProvider::create(settings.providers[i], provider_place, running);
+    if (!provider) return provider.error();
+    authenticator->providers_.push_back(std::move(*provider));
   }
-  jose::KeySet& keys = authenticator->keys_;
-  if (keys.empty()) {  // a config built in code rather than loaded
-    auto loaded = jose::load_verification_keys(settings.key);
-    if (!loaded) return at(std::string(place) + ".jwt.key", loaded.error());
-    keys = std::move(*loaded);
-  }
-  auto verifier = jose::JwtVerifier::create(settings.verifier, keys);
-  if (!verifier) return at(std::string(place) + ".jwt", verifier.error());
-  authenticator->verifier_.emplace(std::move(*verifier));
   return authenticator;
 }
 
 JwtAuthenticator::JwtAuthenticator(const config::JwtSettings& settings)
-    : settings_(settings.verifier),
-      keys_(settings.keys),
-      forward_claims_(settings.forward_claims),
+    : by_issuer_(settings.by_issuer),
+      max_token_size_(settings.providers.empty()
+                          ? jose::kDefaultMaxTokenSize
+                          : settings.providers.front().verifier.max_token_size),
       cache_size_(settings.token_cache),
       tokens_(cache_size_ > 0 ? std::make_shared<TokenCache>(cache_size_) : nullptr) {}
 
 std::size_t JwtAuthenticator::keys_loaded() const {
-  if (remote_) return remote_->keys_loaded();
-  return verifier_ ? keys_.keys().size() : 0;
+  std::size_t keys = 0;
+  for (const auto& provider : providers_) keys += provider->keys_loaded();
+  return keys;
 }
 
 std::string JwtAuthenticator::keys_problem() const {
-  return remote_ ? remote_->problem() : keys_problem_;
+  std::string problems;
+  for (const auto& provider : providers_) {
+    if (provider->keys_loaded() != 0) continue;
+    std::string problem = provider->keys_problem();
+    if (by_issuer_) problem = "issuer " + provider->issuer() + ": " + problem;
+    problems += (problems.empty() ? "" : "; ") + problem;
+  }
+  return problems;
 }
 
-std::optional<KeySourceStatus> JwtAuthenticator::key_source() const {
-  if (!remote_) return std::nullopt;
-  return remote_->status();
+std::vector<KeySourceStatus> JwtAuthenticator::key_sources() const {
+  std::vector<KeySourceStatus> out;
+  for (const auto& provider : providers_) {
+    if (auto status = provider->key_source_status()) out.push_back(std::move(*status));
+  }
+  return out;
 }
 
 void JwtAuthenticator::keep_cache_of(const JwtAuthenticator& previous) {
-  // The same keys: the same file's, or the same (shared) key source.
-  const bool same_keys = remote_
-                             ? previous.remote_ && previous.remote_->source() == remote_->source()
-                             : verifier_ && previous.verifier_ && keys_.same_as(previous.keys_);
-  if (!same_keys) return;
-  if (settings_ == previous.settings_ && forward_claims_ == previous.forward_claims_ &&
-      cache_size_ == previous.cache_size_) {
-    tokens_ = previous.tokens_;
+  if (by_issuer_ != previous.by_issuer_ || providers_.size() != previous.providers_.size() ||
+      cache_size_ != previous.cache_size_) {
+    return;
   }
+  for (std::size_t i = 0; i < providers_.size(); ++i) {
+    if (!providers_[i]->same_verdicts_as(*previous.providers_[i])) return;
+  }
+  tokens_ = previous.tokens_;
+}
+
+const TokenProvider* JwtAuthenticator::provider_for(const jose::ParsedJws& jws) const {
+  if (!by_issuer_) return providers_.front().get();
+  // Read before the signature is checked, only to choose: the chosen provider's verifier then
+  // checks the signature and the iss claim itself against its issuer.
+  const std::optional<std::string> iss = jose::unverified_issuer(jws);
+  if (!iss) return nullptr;
+  for (const auto& provider : providers_) {
+    if (provider->issuer() == *iss) return provider.get();
+  }
+  return nullptr;
 }
 
 Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, UnixSeconds now,
                                                       TokenCacheLookup* lookup, KeysWait* wait) {
-  if (!verifier_ && !remote_) return make_error(Reason::kKeysUnavailable);
+  if (providers_.size() == 1 && providers_.front()->keys_loaded() == 0) {
+    return make_error(Reason::kKeysUnavailable);
+  }
   VerifiedBearer out;
   if (tokens_) {
     out.cache_key = TokenCache::digest(token);
@@ -119,10 +100,14 @@ Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, Un
       return out;
     }
   }
-  auto jwt = remote_ ? remote_->verify(token, now, wait) : verifier_->verify(token, now);
+  auto jws = jose::parse_compact(token, max_token_size_);
+  if (!jws) return jws.error();
+  const TokenProvider* provider = provider_for(*jws);
+  if (provider == nullptr) return make_error(Reason::kIssuerUnknown);
+  auto jwt = provider->verify(*jws, now, wait);
   if (!jwt) return jwt.error();
   if (!valid_identity(jwt->user())) return make_error(Reason::kIdentityInvalid);
-  out.credential = {jwt->user(), forwarded_claims(jwt->claims())};
+  out.credential = {jwt->user(), provider->forwarded_claims(jwt->claims())};
   if (tokens_) {
     // Never past exp; a token without exp is re-verified every few minutes.
     const UnixSeconds until = jwt->expires_at().value_or(now + kNoExpiryCacheSeconds);
@@ -139,16 +124,6 @@ void JwtAuthenticator::remember_session(const VerifiedBearer& bearer, std::uint6
   if (tokens_ && bearer.cache_key) {
     tokens_->set_session(*bearer.cache_key, session_handle, std::move(cookie_value));
   }
-}
-
-HeaderList JwtAuthenticator::forwarded_claims(const nlohmann::json& claims) const {
-  HeaderList out;
-  for (const auto& [claim, header] : forward_claims_) {
-    auto it = claims.find(claim);
-    if (it == claims.end() || it->is_null()) continue;
-    out.emplace_back(header, claim_value(*it));
-  }
-  return out;
 }
 
 }  // namespace jotgate::auth

@@ -4,7 +4,7 @@
 // for it (kKeysRefreshing); asked again without refetching, it is KEY_NOT_FOUND.
 //   RemoteKeys remote(settings.verifier, source);   // source already started
 //   KeysWait wait;
-//   auto jwt = remote.verify(token, now, &wait);     // kKeysRefreshing: wait.when_fetched(...)
+//   auto jwt = remote.verify(parsed, now, &wait);    // kKeysRefreshing: wait.when_fetched(...)
 #pragma once
 
 #include <atomic>
@@ -16,6 +16,8 @@
 #include "auth/gate.h"
 #include "base/clock.h"
 #include "base/result.h"
+#include "config/gateway_config.h"
+#include "jose/jws.h"
 #include "jose/jwt_verifier.h"
 #include "jwks/key_source.h"
 
@@ -28,7 +30,7 @@ class RemoteKeys {
   // kKeysUnavailable without usable keys (never fetched, or past jwks_max_stale). A kid the
   // keys do not know: with `wait`, kKeysRefreshing and `wait` filled when a refetch was asked
   // for; otherwise (or when one was fetched less than jwks_min_refetch ago) kKeyNotFound.
-  Result<jose::VerifiedJwt> verify(std::string_view token, UnixSeconds now, KeysWait* wait) const;
+  Result<jose::VerifiedJwt> verify(jose::ParsedJws& jws, UnixSeconds now, KeysWait* wait) const;
 
   std::size_t keys_loaded() const;
   std::string problem() const { return source_->current().problem; }
@@ -48,7 +50,7 @@ class RemoteKeys {
   mutable std::atomic<std::shared_ptr<const Verifier>> verifier_;
 };
 
-// The key source's settings for a jwt section with remote keys.
-jwks::SourceSettings source_settings(const config::JwtSettings& jwt);
+// The key source's settings of a provider with remote keys (issuer: its verifier's).
+jwks::SourceSettings source_settings(const config::JwksSettings& jwks, const std::string& issuer);
 
 }  // namespace jotgate::auth

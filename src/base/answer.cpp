@@ -41,20 +41,21 @@ bool is_credential_reason(Reason reason) {
     case Reason::kAlgKeyMismatch:
     case Reason::kCritUnsupported:
     case Reason::kNoMatchingKey:
+    case Reason::kKeyNotFound:
     case Reason::kSignatureMismatch:
     case Reason::kSignatureMalformed:
     case Reason::kClaimMalformed:
     case Reason::kTokenExpired:
     case Reason::kTokenNotYetValid:
     case Reason::kIssuerMismatch:
+    case Reason::kIssuerUnknown:
     case Reason::kAudienceMismatch:
     case Reason::kRequiredClaimMissing:
     case Reason::kIdentityClaimMissing:
     case Reason::kIdentityInvalid:
     case Reason::kTicketInvalid:
     case Reason::kCredentialsNotAccepted:
-    case Reason::kHeaderUntrusted:
-    case Reason::kKeyNotFound: return true;
+    case Reason::kHeaderUntrusted: return true;
     default: return false;
   }
 }

@@ -37,6 +37,8 @@ ReasonText text_of(Reason reason) {
     case Reason::kCritUnsupported:
       return {"CRIT_UNSUPPORTED", "the token header marks an unsupported extension as critical"};
     case Reason::kNoMatchingKey: return {"NO_MATCHING_KEY", "no configured key fits the token"};
+    case Reason::kKeyNotFound:
+      return {"KEY_NOT_FOUND", "the identity provider publishes no key with the token's kid"};
     case Reason::kSignatureMismatch:
       return {"SIGNATURE_MISMATCH", "the token signature does not verify"};
     case Reason::kSignatureMalformed:
@@ -47,6 +49,8 @@ ReasonText text_of(Reason reason) {
     case Reason::kTokenNotYetValid: return {"TOKEN_NOT_YET_VALID", "the token is not valid yet"};
     case Reason::kIssuerMismatch:
       return {"ISSUER_MISMATCH", "the token issuer is not the expected one"};
+    case Reason::kIssuerUnknown:
+      return {"ISSUER_UNKNOWN", "no identity provider is configured for the token's issuer"};
     case Reason::kAudienceMismatch:
       return {"AUDIENCE_MISMATCH", "the token audience does not include the expected one"};
     case Reason::kRequiredClaimMissing:
@@ -87,9 +91,6 @@ ReasonText text_of(Reason reason) {
       return {"IDENTITY_UNFORWARDABLE", "the identity holds characters not allowed in a header"};
     case Reason::kKeysUnavailable:
       return {"KEYS_UNAVAILABLE", "the virtual proxy has no usable keys to verify tokens with"};
-    case Reason::kKeyNotFound:
-      return {"KEY_NOT_FOUND",
-              "the token's key id (kid) is not among the identity provider's keys"};
     case Reason::kKeysRefreshing:
       return {"KEYS_REFRESHING", "the identity provider's keys are being fetched again"};
     case Reason::kFetchFailed:

@@ -24,6 +24,7 @@ enum class Reason {
   kAlgKeyMismatch,  // e.g. HS256 offered against an RSA key: algorithm confusion
   kCritUnsupported,
   kNoMatchingKey,
+  kKeyNotFound,  // a kid the provider's JWKS lacks, even after a refetch
   kSignatureMismatch,
   kSignatureMalformed,  // e.g. DER-encoded ECDSA signature, wrong length
   // Claims (JOSE core).
@@ -31,6 +32,7 @@ enum class Reason {
   kTokenExpired,
   kTokenNotYetValid,
   kIssuerMismatch,
+  kIssuerUnknown,  // auth.jwt.providers has no provider for the token's iss
   kAudienceMismatch,
   kRequiredClaimMissing,
   kIdentityClaimMissing,  // user id / user directory claim missing or not a string
@@ -55,7 +57,6 @@ enum class Reason {
   kAuthorizationRepeated,   // more than one Authorization header: which one would be verified?
   kIdentityUnforwardable,   // the signed-in identity cannot be written into a header
   kKeysUnavailable,         // no usable keys to check a signature with (503, Retry-After)
-  kKeyNotFound,             // the token's kid is unknown, also after fetching the keys again
   // Internal, never answered: the token's kid is unknown and its keys are being fetched again;
   // the request waits for them (Decision::wait_for_keys) and is decided once more.
   kKeysRefreshing,

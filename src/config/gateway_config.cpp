@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 
 #include <yaml-cpp/yaml.h>
 
@@ -114,6 +115,10 @@ class Reader {
   // A map node, its unknown keys reported. Returns false when the node is not a map.
   bool map(const YAML::Node& node, const std::string& path,
            std::initializer_list<std::string_view> known) {
+    return map(node, path, std::vector<std::string_view>(known));
+  }
+  bool map(const YAML::Node& node, const std::string& path,
+           const std::vector<std::string_view>& known) {
     if (!node.IsMap()) {
       error(node, path, "expected a mapping");
       return false;
@@ -244,6 +249,15 @@ std::string resolve(const std::string& base_dir, const std::string& path) {
   fs::path p(path);
   if (p.is_relative()) p = fs::path(base_dir) / p;
   return p.lexically_normal().string();
+}
+
+// "https://host[:port][/path][?query]": where keys may be fetched from (never plain HTTP).
+bool is_https_url(std::string_view url) {
+  if (!url.starts_with("https://") || has_control(url)) return false;
+  std::string_view rest = url.substr(8);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+  return !authority.empty() && authority.find_first_of(" @#\\") == std::string_view::npos &&
+         rest.find_first_of(" #") == std::string_view::npos;
 }
 
 class ConfigParser {
@@ -892,6 +906,34 @@ class ConfigParser {
     }
   }
 
+  // What each provider sets (in the single-provider form: directly under auth.jwt).
+  static std::vector<std::string_view> provider_keys() {
+    return {"key",
+            "jwks_uri",
+            "discovery",
+            "jwks_ca",
+            "jwks_timeout",
+            "jwks_refresh",
+            "jwks_min_refetch",
+            "jwks_max_stale",
+            "issuer",
+            "audience",
+            "algorithms",
+            "user_id_claim",
+            "user_directory_claim",
+            "user_directory",
+            "forward_claims",
+            "leeway",
+            "required_claims"};
+  }
+  // auth.jwt: a provider's keys, or `providers` (leeway and required_claims then being every
+  // provider's default), and what applies to all providers.
+  static std::vector<std::string_view> jwt_keys() {
+    std::vector<std::string_view> keys = provider_keys();
+    keys.insert(keys.end(), {"providers", "forward_authorization", "token_cache"});
+    return keys;
+  }
+
   void parse_jwt(const YAML::Node& node, const std::string& path, VirtualProxy& vp) {
     YAML::Node jwt = node["jwt"];
     const std::string jwt_path = child(path, "jwt");
@@ -899,26 +941,76 @@ class ConfigParser {
       reader_.error(node, jwt_path, "a jwt section with a key is required");
       return;
     }
-    if (!reader_.map(
-            jwt, jwt_path,
-            {"key", "algorithms", "user_id_claim", "user_directory_claim", "user_directory",
-             "issuer", "audience", "leeway", "forward_claims", "forward_authorization",
-             "required_claims", "token_cache", "jwks_uri", "discovery", "jwks_ca", "jwks_timeout",
-             "jwks_refresh", "jwks_min_refetch", "jwks_max_stale"})) {
+    if (!reader_.map(jwt, jwt_path, jwt_keys())) return;
+    JwtSettings& settings = vp.auth.jwt;
+    settings.forward_authorization =
+        reader_.boolean(jwt, jwt_path, "forward_authorization").value_or(false);
+    if (auto entries = reader_.count(jwt, jwt_path, "token_cache")) {
+      settings.token_cache = static_cast<std::size_t>(*entries);
+    }
+    YAML::Node list = jwt["providers"];
+    if (!list.IsDefined() || list.IsNull()) {
+      JwtProvider provider;
+      parse_provider(jwt, jwt_path, provider);
+      settings.providers.push_back(std::move(provider));
       return;
     }
-    JwtSettings& settings = vp.auth.jwt;
-    jose::VerifierSettings& v = settings.verifier;
-    if (auto algorithms = reader_.strings(jwt, jwt_path, "algorithms")) {
+    settings.by_issuer = true;
+    const std::string list_path = child(jwt_path, "providers");
+    for (std::string_view key : provider_keys()) {
+      if (key != "leeway" && key != "required_claims" && jwt[std::string(key)].IsDefined()) {
+        reader_.error(jwt[std::string(key)], child(jwt_path, key),
+                      "set it in each entry of providers, not beside them");
+      }
+    }
+    if (!list.IsSequence() || list.size() == 0) {
+      reader_.error(list, list_path, "expected a list of at least one provider");
+      return;
+    }
+    JwtProvider defaults;  // leeway and required_claims for every provider
+    parse_claim_rules(jwt, jwt_path, defaults.verifier);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string entry_path = item(list_path, i);
+      if (!reader_.map(list[i], entry_path, provider_keys())) continue;
+      JwtProvider provider = defaults;
+      parse_provider(list[i], entry_path, provider);
+      const std::string& issuer = provider.verifier.issuer;
+      if (issuer.empty()) {
+        reader_.error(list[i], child(entry_path, "issuer"),
+                      "each provider needs its issuer (the token's iss picks the provider)");
+      }
+      for (std::size_t j = 0; j < settings.providers.size(); ++j) {
+        if (!issuer.empty() && settings.providers[j].verifier.issuer == issuer) {
+          reader_.error(
+              list[i]["issuer"], child(entry_path, "issuer"),
+              "the same issuer as " + item(list_path, j) + ": each provider needs its own");
+        }
+      }
+      settings.providers.push_back(std::move(provider));
+    }
+  }
+
+  // leeway and required_claims (a provider's own, or every provider's default).
+  void parse_claim_rules(const YAML::Node& node, const std::string& path,
+                         jose::VerifierSettings& v) {
+    if (auto required = reader_.strings(node, path, "required_claims")) {
+      v.required_claims = std::move(*required);
+    }
+    if (auto leeway = reader_.duration(node, path, "leeway")) v.leeway_seconds = *leeway;
+  }
+
+  void parse_provider(const YAML::Node& node, const std::string& path, JwtProvider& provider) {
+    jose::VerifierSettings& v = provider.verifier;
+    if (auto algorithms = reader_.strings(node, path, "algorithms")) {
       v.algorithms.clear();
-      const std::string alg_path = child(jwt_path, "algorithms");
+      const std::string alg_path = child(path, "algorithms");
       if (algorithms->empty()) {
-        reader_.error(jwt["algorithms"], alg_path, "at least one algorithm is required");
+        reader_.error(node["algorithms"], alg_path, "at least one algorithm is required");
       }
       for (std::size_t a = 0; a < algorithms->size(); ++a) {
         auto alg = jose::algorithm_from_name((*algorithms)[a]);
         if (!alg) {
-          reader_.error(jwt["algorithms"][a], item(alg_path, a),
+          reader_.error(node["algorithms"][a], item(alg_path, a),
                         "unknown algorithm " + in_quotes((*algorithms)[a]));
         } else {
           v.algorithms.push_back(*alg);
@@ -929,120 +1021,130 @@ class ConfigParser {
          {std::pair<std::string_view, std::string*>{"user_id_claim", &v.user_id_claim},
           {"user_directory_claim", &v.user_directory_claim},
           {"issuer", &v.issuer}}) {
-      if (auto value = reader_.string(jwt, jwt_path, key)) {
+      if (auto value = reader_.string(node, path, key)) {
         *target = *value;
         if (key != "issuer" && value->empty()) {
-          reader_.error(jwt[std::string(key)], child(jwt_path, key), "must not be empty");
+          reader_.error(node[std::string(key)], child(path, key), "must not be empty");
         }
       }
     }
-    if (auto directory = reader_.string(jwt, jwt_path, "user_directory")) {
-      if (jwt["user_directory_claim"].IsDefined()) {
-        reader_.error(jwt["user_directory"], child(jwt_path, "user_directory"),
+    if (auto directory = reader_.string(node, path, "user_directory")) {
+      if (node["user_directory_claim"].IsDefined()) {
+        reader_.error(node["user_directory"], child(path, "user_directory"),
                       "set either user_directory (a constant) or user_directory_claim, not both");
       } else if (directory->empty() || has_control(*directory) ||
                  directory->find_first_of(";\\") != std::string::npos) {
-        reader_.error(jwt["user_directory"], child(jwt_path, "user_directory"),
+        reader_.error(node["user_directory"], child(path, "user_directory"),
                       in_quotes(*directory) + " is not a valid user directory name");
       } else {
         v.user_directory = *directory;
       }
     }
-    YAML::Node audience = jwt["audience"];
+    YAML::Node audience = node["audience"];
     if (audience.IsDefined() && !audience.IsNull()) {
       if (audience.IsScalar()) {
         if (!audience.Scalar().empty()) v.audiences = {audience.Scalar()};
-      } else if (auto list = reader_.strings(jwt, jwt_path, "audience")) {
+      } else if (auto list = reader_.strings(node, path, "audience")) {
         v.audiences = std::move(*list);
       }
     }
-    if (auto required = reader_.strings(jwt, jwt_path, "required_claims")) {
-      v.required_claims = std::move(*required);
-    }
-    if (auto leeway = reader_.duration(jwt, jwt_path, "leeway")) v.leeway_seconds = *leeway;
-    settings.forward_authorization =
-        reader_.boolean(jwt, jwt_path, "forward_authorization").value_or(false);
-    if (auto entries = reader_.count(jwt, jwt_path, "token_cache")) {
-      settings.token_cache = static_cast<std::size_t>(*entries);
-    }
-    header_map(jwt, jwt_path, "forward_claims", settings.forward_claims);
-    if (parse_jwks(jwt, jwt_path, settings)) return;
-    auto key = reader_.string(jwt, jwt_path, "key");
-    if (!key || key->empty()) {
-      reader_.error(jwt, child(jwt_path, "key"),
-                    "a verification key file (PEM certificate, PEM public key or JWKS) is "
-                    "required");
+    parse_claim_rules(node, path, v);
+    header_map(node, path, "forward_claims", provider.forward_claims);
+    parse_key_source(node, path, provider);
+  }
+
+  // Exactly one of: key (a file), jwks_uri, or discovery from the issuer.
+  void parse_key_source(const YAML::Node& node, const std::string& path, JwtProvider& provider) {
+    auto key = reader_.string(node, path, "key");
+    auto uri = reader_.string(node, path, "jwks_uri");
+    const bool discovery = reader_.boolean(node, path, "discovery").value_or(false);
+    const int sources = (key ? 1 : 0) + (uri ? 1 : 0) + (discovery ? 1 : 0);
+    if (sources > 1) {
+      reader_.error(node, path, "set one of key, jwks_uri or discovery: true, not several");
       return;
     }
-    settings.key = resolve(base_dir_, *key);
-    auto keys = jose::load_verification_keys(settings.key);
+    if (!uri && !discovery) {
+      for (std::string_view jwks_key :
+           {"jwks_ca", "jwks_timeout", "jwks_refresh", "jwks_min_refetch", "jwks_max_stale"}) {
+        if (node[std::string(jwks_key)].IsDefined()) {
+          reader_.error(node[std::string(jwks_key)], child(path, jwks_key),
+                        "applies only with jwks_uri or discovery: true");
+        }
+      }
+      parse_key_file(node, path, key, provider);
+      return;
+    }
+    JwksSettings jwks;
+    jwks.discovery = discovery;
+    jwks.data_dir = config_.data_dir;  // the last good document is saved there
+    if (uri) {
+      if (!is_https_url(*uri)) {
+        reader_.error(node["jwks_uri"], child(path, "jwks_uri"),
+                      in_quotes(*uri) + " is not an https:// URL (keys are fetched over TLS only)");
+      }
+      jwks.uri = *uri;
+    } else if (!is_https_url(provider.verifier.issuer)) {
+      reader_.error(node["discovery"], child(path, "discovery"),
+                    "discovery needs issuer, an https:// URL (its "
+                    "/.well-known/openid-configuration names the jwks_uri)");
+    }
+    if (auto ca = reader_.string(node, path, "jwks_ca")) {
+      jwks.ca = resolve(base_dir_, *ca);
+      std::error_code ec;
+      if (!fs::is_regular_file(jwks.ca, ec)) {
+        reader_.error(node["jwks_ca"], child(path, "jwks_ca"),
+                      "cannot read " + jwks.ca + " (a PEM file of the CA certificates to trust)");
+      }
+    }
+    if (auto timeout = reader_.timeout(node, path, "jwks_timeout")) {
+      if (timeout->count() <= 0) {
+        reader_.error(node["jwks_timeout"], child(path, "jwks_timeout"), "must be more than 0");
+      }
+      jwks.timeout = *timeout;
+    }
+    for (auto [name, target, minimum] : {std::tuple<std::string_view, std::int64_t*, std::int64_t>{
+                                             "jwks_refresh", &jwks.refresh_seconds, 1},
+                                         {"jwks_min_refetch", &jwks.min_refetch_seconds, 0},
+                                         {"jwks_max_stale", &jwks.max_stale_seconds, 1}}) {
+      if (auto seconds = reader_.duration(node, path, name)) {
+        if (*seconds < minimum) {
+          reader_.error(node[std::string(name)], child(path, name),
+                        minimum == 0 ? "must not be negative" : "must be at least 1s");
+        }
+        *target = *seconds;
+      }
+    }
+    provider.jwks = std::move(jwks);
+  }
+
+  void parse_key_file(const YAML::Node& node, const std::string& path,
+                      const std::optional<std::string>& key, JwtProvider& provider) {
+    if (!key || key->empty()) {
+      reader_.error(node, child(path, "key"),
+                    "a verification key file (PEM certificate, PEM public key or JWKS) is "
+                    "required, or jwks_uri, or issuer with discovery: true");
+      return;
+    }
+    provider.key = resolve(base_dir_, *key);
+    auto keys = jose::load_verification_keys(provider.key);
     if (!keys && key_files_ == KeyFiles::kMayFail) {
-      // A reload: the rest of the configuration applies; this virtual proxy has no usable keys.
-      settings.keys_problem =
-          reader_.problem_line(jwt["key"].Mark(), child(jwt_path, "key"), keys.error().message());
+      // A reload: the rest of the configuration applies; this provider has no usable keys.
+      provider.keys_problem =
+          reader_.problem_line(node["key"].Mark(), child(path, "key"), keys.error().message());
       return;
     }
     if (!keys) {
-      reader_.error(jwt["key"], child(jwt_path, "key"), keys.error().message());
+      reader_.error(node["key"], child(path, "key"), keys.error().message());
       return;
     }
-    settings.keys = std::move(*keys);
-    if (!v.algorithms.empty()) {
-      auto verifier = jose::JwtVerifier::create(v, settings.keys);
+    provider.keys = std::move(*keys);
+    if (!provider.verifier.algorithms.empty()) {
+      auto verifier = jose::JwtVerifier::create(provider.verifier, provider.keys);
       if (!verifier) {
-        reader_.error(jwt["key"], child(jwt_path, "key"),
+        reader_.error(node["key"], child(path, "key"),
                       verifier.error().message() + " (for the algorithms configured)");
       }
     }
-  }
-
-  // Keys from the identity provider: jwks_uri, or discovery from the issuer, instead of `key`.
-  // True when the keys are remote (nothing to load now).
-  bool parse_jwks(const YAML::Node& jwt, const std::string& jwt_path, JwtSettings& settings) {
-    JwksSettings& jwks = settings.jwks;
-    jwks.data_dir = config_.data_dir;
-    if (auto uri = reader_.string(jwt, jwt_path, "jwks_uri")) {
-      jwks.uri = *uri;
-      if (!is_https_url(*uri)) {
-        reader_.error(
-            jwt["jwks_uri"], child(jwt_path, "jwks_uri"),
-            in_quotes(*uri) + " is not an https:// URL (keys are fetched over HTTPS only)");
-      }
-    }
-    jwks.discovery = reader_.boolean(jwt, jwt_path, "discovery").value_or(false);
-    if (jwks.discovery) {
-      const std::string& issuer = settings.verifier.issuer;
-      if (!is_https_url(issuer)) {
-        reader_.error(jwt["discovery"], child(jwt_path, "discovery"),
-                      "discovery needs an issuer that is an https:// URL");
-      }
-    }
-    const bool has_key = jwt["key"].IsDefined() && !jwt["key"].IsNull();
-    const int sources = (has_key ? 1 : 0) + (jwks.uri.empty() ? 0 : 1) + (jwks.discovery ? 1 : 0);
-    if (sources > 1) {
-      reader_.error(jwt, jwt_path, "set one of key, jwks_uri and discovery: true");
-    }
-    if (auto ca = reader_.string(jwt, jwt_path, "jwks_ca")) {
-      jwks.ca = resolve(base_dir_, *ca);
-      if (auto read = read_file(jwks.ca); !read) {
-        reader_.error(jwt["jwks_ca"], child(jwt_path, "jwks_ca"),
-                      jwks.ca + ": " + read.error().detail);
-      }
-    }
-    if (auto t = reader_.timeout(jwt, jwt_path, "jwks_timeout")) jwks.timeout = *t;
-    for (auto [key, target] :
-         {std::pair<std::string_view, std::int64_t*>{"jwks_refresh", &jwks.refresh_seconds},
-          {"jwks_min_refetch", &jwks.min_refetch_seconds},
-          {"jwks_max_stale", &jwks.max_stale_seconds}}) {
-      if (auto value = reader_.duration(jwt, jwt_path, key)) *target = *value;
-    }
-    return jwks.remote();
-  }
-
-  static bool is_https_url(std::string_view text) {
-    constexpr std::string_view kScheme = "https://";
-    return istarts_with(text, kScheme) && text.size() > kScheme.size() &&
-           text.find_first_of(" \t\r\n") == std::string_view::npos;
   }
 
   void parse_response_headers(const YAML::Node& vp_node, const std::string& vp_path,
@@ -1160,6 +1262,14 @@ class ConfigParser {
 };
 
 }  // namespace
+
+std::map<std::string, std::string> JwtSettings::all_forward_claims() const {
+  std::map<std::string, std::string> claims;
+  for (const JwtProvider& provider : providers) {
+    claims.insert(provider.forward_claims.begin(), provider.forward_claims.end());
+  }
+  return claims;
+}
 
 std::string_view auth_method_name(AuthMethod method) {
   switch (method) {

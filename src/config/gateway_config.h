@@ -51,32 +51,42 @@ struct SessionSettings {
   bool partitioned = false;
 };
 
-// Keys fetched from the identity provider instead of a key file: its JWKS URL, or the one its
-// OpenID discovery document (<issuer>/.well-known/openid-configuration) names. HTTPS only.
+// Keys fetched from an identity provider over HTTPS: `jwks_uri`, or `issuer` with
+// `discovery: true` (the jwks_uri of <issuer>/.well-known/openid-configuration).
 struct JwksSettings {
-  std::string uri;         // jwks_uri
-  bool discovery = false;  // from the verifier's issuer
-  std::string ca;          // jwks_ca: absolute path of trusted CA certificates; "" = system's
-  std::chrono::milliseconds timeout{5000};  // per document
-  std::int64_t refresh_seconds = 300;       // Cache-Control max-age 1m..24h takes precedence
-  std::int64_t min_refetch_seconds = 30;    // kid-miss refetches at most this often
-  std::int64_t max_stale_seconds = 86400;   // last good keys kept this long after their fetch
+  std::string uri;         // jwks_uri; "" with discovery
+  bool discovery = false;  // read jwks_uri from the issuer's discovery document
+  std::string ca;          // jwks_ca: absolute path of a PEM CA file; "" = the system's store
+  std::chrono::milliseconds timeout = std::chrono::seconds(5);  // each fetch, whole
+  std::int64_t refresh_seconds = 5 * 60;       // unless Cache-Control max-age (1m..24h) says
+  std::int64_t min_refetch_seconds = 30;       // between refetches for an unknown kid
+  std::int64_t max_stale_seconds = 24 * 3600;  // last good keys kept this long in an outage
   std::string data_dir;  // the configuration's: the last good document is saved under it
-  bool remote() const { return !uri.empty() || discovery; }
   bool operator==(const JwksSettings&) const = default;
 };
 
-struct JwtSettings {
-  std::string key;    // absolute path: PEM certificate, PEM public key or JWKS
-  JwksSettings jwks;  // or keys from the identity provider (jwks_uri, discovery)
-  jose::KeySet keys;  // loaded from `key` at validation, so start-up reads it once
+// One identity provider whose tokens a virtual proxy accepts: where its keys come from, the
+// rules for its claims (verifier.issuer is its issuer) and the claims it forwards.
+struct JwtProvider {
+  std::string key;                   // absolute path: PEM certificate, PEM public key or JWKS
+  std::optional<JwksSettings> jwks;  // instead of `key`: keys fetched from the provider
+  jose::KeySet keys;                 // loaded from `key` at validation (start-up reads it once)
   // Why `keys` is empty when a reload could not use the key file (KeyFiles::kMayFail):
   // "<file>:<line>:<col>: <yaml.path>: <problem>". Empty when the keys loaded.
   std::string keys_problem;
   jose::VerifierSettings verifier;  // algorithms, claims, issuer, audience, leeway
   std::map<std::string, std::string> forward_claims;  // claim name -> upstream header name
-  bool forward_authorization = false;                 // pass the client's Authorization upstream
-  std::size_t token_cache = 10000;  // verified tokens remembered (by SHA-256); 0 = no cache
+};
+
+struct JwtSettings {
+  // One in the single-provider form (the provider's keys directly under auth.jwt); with
+  // `providers:` each has a distinct issuer, and the token's `iss` picks the provider.
+  std::vector<JwtProvider> providers;
+  bool by_issuer = false;              // `providers:` was used
+  bool forward_authorization = false;  // pass the client's Authorization upstream
+  std::size_t token_cache = 10000;     // verified tokens remembered (by SHA-256); 0 = no cache
+  // Every provider's forward_claims (claim name -> header): the headers the gate controls.
+  std::map<std::string, std::string> all_forward_claims() const;
 };
 
 // auth.method: header. A fronting SSO names the user in a header; accepted only on listeners

@@ -35,8 +35,10 @@ std::vector<std::string> watched_files(const config::GatewayConfig& config,
     }
   }
   for (const auto& vp : config.virtual_proxies) {
-    if (vp.auth.method == config::AuthMethod::kJwt && !vp.auth.jwt.key.empty()) {
-      paths.push_back(vp.auth.jwt.key);
+    if (vp.auth.method != config::AuthMethod::kJwt) continue;
+    for (const config::JwtProvider& provider : vp.auth.jwt.providers) {
+      if (!provider.key.empty()) paths.push_back(provider.key);
+      if (provider.jwks && !provider.jwks->ca.empty()) paths.push_back(provider.jwks->ca);
     }
   }
   return paths;
@@ -46,7 +48,9 @@ std::vector<std::string> watched_files(const config::GatewayConfig& config,
 std::vector<std::string> key_warnings(const config::GatewayConfig& config) {
   std::vector<std::string> warnings;
   for (const auto& vp : config.virtual_proxies) {
-    if (!vp.auth.jwt.keys_problem.empty()) warnings.push_back(vp.auth.jwt.keys_problem);
+    for (const config::JwtProvider& provider : vp.auth.jwt.providers) {
+      if (!provider.keys_problem.empty()) warnings.push_back(provider.keys_problem);
+    }
   }
   return warnings;
 }

@@ -112,11 +112,15 @@ Result<JwtVerifier> JwtVerifier::create(VerifierSettings settings, KeySet keys) 
 Result<VerifiedJwt> JwtVerifier::verify(std::string_view token, UnixSeconds now) const {
   auto jws = parse_compact(token, settings_.max_token_size);
   if (!jws) return jws.error();
-  // The signature first: nothing in the payload is read before it is proven.
-  if (auto signed_ok = verify_signature(*jws, keys_, settings_.algorithms); !signed_ok) {
+  return verify(*jws, now);
+}
+
+Result<VerifiedJwt> JwtVerifier::verify(ParsedJws& jws, UnixSeconds now) const {
+  // The signature first: nothing in the payload is trusted before it is proven.
+  if (auto signed_ok = verify_signature(jws, keys_, settings_.algorithms); !signed_ok) {
     return signed_ok.error();
   }
-  auto claims = parse_json_object(jws->payload, Reason::kPayloadNotJsonObject);
+  auto claims = parse_json_object(jws.payload, Reason::kPayloadNotJsonObject);
   if (!claims) {
     Error error = claims.error();
     if (error.reason == Reason::kDuplicateMember) error.detail = "payload";
@@ -131,10 +135,18 @@ Result<VerifiedJwt> JwtVerifier::verify(std::string_view token, UnixSeconds now)
     const double exp = std::clamp(std::floor(it->get<double>()), -9.0e18, 9.0e18);
     jwt.expires_at_ = static_cast<UnixSeconds>(exp);
   }
-  jwt.header_ = std::move(jws->header);
+  jwt.header_ = std::move(jws.header);
   jwt.claims_ = std::move(*claims);
   jwt.user_ = std::move(*user);
   return jwt;
+}
+
+std::optional<std::string> unverified_issuer(const ParsedJws& jws) {
+  auto claims = parse_json_object(jws.payload, Reason::kPayloadNotJsonObject);
+  if (!claims) return std::nullopt;
+  auto iss = claims->find("iss");
+  if (iss == claims->end() || !iss->is_string()) return std::nullopt;
+  return iss->get<std::string>();
 }
 
 }  // namespace jotgate::jose

@@ -60,6 +60,8 @@ class JwtVerifier {
   static Result<JwtVerifier> create(VerifierSettings settings, KeySet keys);
 
   Result<VerifiedJwt> verify(std::string_view token, UnixSeconds now) const;
+  // The same for a token already parsed (its header and payload are moved out).
+  Result<VerifiedJwt> verify(ParsedJws& jws, UnixSeconds now) const;
 
   const VerifierSettings& settings() const { return settings_; }
   const KeySet& keys() const { return keys_; }
@@ -70,6 +72,10 @@ class JwtVerifier {
   VerifierSettings settings_;
   KeySet keys_;
 };
+
+// The "iss" claim of a token whose signature is NOT checked: only to choose which provider's keys
+// and rules verify it. nullopt when the payload has no string iss.
+std::optional<std::string> unverified_issuer(const ParsedJws& jws);
 
 // Claim checks alone, on an already verified payload (exposed for tests and the CLI).
 Result<UserIdentity> validate_claims(const nlohmann::json& claims, const VerifierSettings& settings,

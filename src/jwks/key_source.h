@@ -32,14 +32,14 @@
 namespace jotgate::jwks {
 
 struct SourceSettings {
-  std::string jwks_uri;             // the JWKS URL; or, when empty,
-  std::string issuer;               // discovery: <issuer>/.well-known/openid-configuration names it
-  std::string ca_file;              // trusted CA certificates (PEM); "" = the system's
-  std::chrono::seconds timeout{5};  // per document fetched
-  std::chrono::seconds refresh{300};      // a max-age between 1m and 24h takes precedence
-  std::chrono::seconds min_refetch{30};   // kid-miss refetches at most this often
-  std::chrono::seconds max_stale{86400};  // last good keys are used this long after their fetch
-  std::string data_dir;                   // where the last good document is saved; "" = nowhere
+  std::string jwks_uri;  // the JWKS URL; or, when empty,
+  std::string issuer;    // discovery: <issuer>/.well-known/openid-configuration names it
+  std::string ca_file;   // trusted CA certificates (PEM); "" = the system's
+  std::chrono::milliseconds timeout{5000};  // per document fetched
+  std::chrono::seconds refresh{300};        // a max-age between 1m and 24h takes precedence
+  std::chrono::seconds min_refetch{30};     // kid-miss refetches at most this often
+  std::chrono::seconds max_stale{86400};    // last good keys are used this long after their fetch
+  std::string data_dir;                     // where the last good document is saved; "" = nowhere
   bool operator==(const SourceSettings&) const = default;
   // The configured URI or issuer: names the source in logs and its saved document.
   const std::string& name() const { return jwks_uri.empty() ? issuer : jwks_uri; }

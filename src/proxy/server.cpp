@@ -460,7 +460,9 @@ std::vector<metrics::ReadinessProblem> Server::readiness() const {
   // Every listener in force is bound: a reload whose new listener cannot bind changes nothing.
   const std::shared_ptr<const Runtime> runtime = impl_->current();
   for (const VirtualProxyRuntime& vp : runtime->virtual_proxies) {
-    if (vp.config.auth.method != config::AuthMethod::kJwt || vp.gate->keys_loaded() != 0) continue;
+    if (vp.config.auth.method != config::AuthMethod::kJwt) continue;
+    // A provider without keys (with several providers, the others may have theirs).
+    if (vp.gate->keys_loaded() != 0 && vp.gate->keys_problem().empty()) continue;
     std::string problem = "no usable verification key";
     // Why, when a reload could not use the key file: "<file>:<line>:<col>: <path>: <problem>".
     if (std::string why = vp.gate->keys_problem(); !why.empty()) problem += ": " + why;

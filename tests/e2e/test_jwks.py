@@ -20,8 +20,8 @@ VP = "Embedded analytics"
 OPS = {"address": "127.0.0.1:0"}
 JSON = {"Accept": "application/json"}
 KEY_NOT_FOUND = {"error": "KEY_NOT_FOUND",
-                 "message": "Could not authenticate the request: the token's key id (kid) is not "
-                            "among the identity provider's keys"}
+                 "message": "Could not authenticate the request: the identity provider publishes "
+                            "no key with the token's kid"}
 KEYS_UNAVAILABLE = {"error": "KEYS_UNAVAILABLE",
                     "message": "Service Unavailable: the virtual proxy has no usable keys to "
                                "verify tokens with"}
@@ -113,8 +113,8 @@ def test_a_flood_of_unknown_kids_refetches_once_and_is_refused_key_not_found(
         assert r.status == 401, r
         assert r.json() == KEY_NOT_FOUND
         assert r.header("WWW-Authenticate") == (
-            'Bearer error="invalid_token", error_description="the token\'s key id (kid) is not '
-            'among the identity provider\'s keys"')
+            'Bearer error="invalid_token", error_description="the identity provider publishes no '
+            'key with the token\'s kid"')
     assert idp.hits() == 2  # the first fetch and one refetch, shared by all 30
     # A rotation within jwks_min_refetch (30s) of that refetch waits for the next refresh.
     idp.rotate()
@@ -125,8 +125,8 @@ def test_a_flood_of_unknown_kids_refetches_once_and_is_refused_key_not_found(
     # The plain-text answer of the same refusal.
     r = get(gw, idp.mint(kid="another"))
     assert r.status == 401
-    assert r.body == (b"Could not authenticate the request: the token's key id (kid) is not "
-                      b"among the identity provider's keys")
+    assert r.body == (b"Could not authenticate the request: the identity provider publishes no "
+                      b"key with the token's kid")
 
 
 @pytest.mark.parametrize("mode, problem", [
@@ -286,7 +286,7 @@ def test_a_plain_http_jwks_uri_is_refused_by_config_check(pki, tmp_path):
     done = run_jotgate("config", "check", path)
     assert done.returncode == 1, done.stdout
     assert "virtual_proxies[0].auth.jwt.jwks_uri: \"http://idp.example/keys\" is not an https:// " \
-           "URL (keys are fetched over HTTPS only)" in done.stderr, done.stderr
+           "URL (keys are fetched over TLS only)" in done.stderr, done.stderr
 
 
 def test_a_reload_with_the_same_settings_keeps_the_keys_without_fetching(
@@ -301,3 +301,24 @@ def test_a_reload_with_the_same_settings_keeps_the_keys_without_fetching(
     time.sleep(0.5)
     assert idp.hits() == 1
     assert get(gw, idp.mint(user="bob")).status == 200
+
+
+def test_one_provider_with_fetched_keys_beside_one_with_a_key_file(
+        pki, idp, upstream, start_gateway):
+    """auth.jwt.providers: the token's iss picks the provider; only the fetching one refetches,
+    and /readyz names it by issuer when it has no keys."""
+    config = gateway_config(pki, upstream.url, http_port=0, ops=OPS)
+    config["virtual_proxies"][0]["auth"]["jwt"] = {"providers": [
+        {"issuer": idp.issuer, "jwks_uri": idp.jwks_uri, "jwks_ca": str(pki.ca)},
+        {"issuer": "https://files.example", "key": str(pki.signer)},
+    ]}
+    gw = start_gateway(config)
+    idp.wait_for_hits(1)
+    assert get(gw, idp.mint()).status == 200
+    assert get(gw, mint(pki, user="bob", iss="https://files.example")).status == 200
+    idp.rotate()
+    assert get(gw, idp.mint(user="bob")).status == 200
+    assert idp.hits() == 2
+    m = samples(gw.ops_port)
+    assert value(m, "jotgate_keys_loaded", vp=VP) == 2
+    assert value(m, "jotgate_jwks_fetches_total", vp=VP, source=idp.jwks_uri, result="ok") == 2

@@ -706,13 +706,14 @@ TEST_F(GateReloadTest, UnusableKeyFileLeavesTheVirtualProxyWithoutKeys) {
   EXPECT_FALSE(config::parse_config(yaml, "t.yaml", dir_.string()).ok());  // at start: an error
   auto config = config::parse_config(yaml, "t.yaml", dir_.string(), config::KeyFiles::kMayFail);
   ASSERT_TRUE(config.ok()) << config.error().detail;
-  EXPECT_TRUE(config->virtual_proxies[0].auth.jwt.keys_problem.starts_with(
+  EXPECT_TRUE(config->virtual_proxies[0].auth.jwt.providers[0].keys_problem.starts_with(
       "t.yaml:13:14: virtual_proxies[0].auth.jwt.key: "))
-      << config->virtual_proxies[0].auth.jwt.keys_problem;
+      << config->virtual_proxies[0].auth.jwt.providers[0].keys_problem;
   auto next = GateSet::create(*config, clock_, gates_.get());
   ASSERT_TRUE(next.ok()) << next.error().describe();
   EXPECT_EQ((*next)->gate(0).keys_loaded(), 0u);
-  EXPECT_EQ((*next)->gate(0).keys_problem(), config->virtual_proxies[0].auth.jwt.keys_problem);
+  EXPECT_EQ((*next)->gate(0).keys_problem(),
+            config->virtual_proxies[0].auth.jwt.providers[0].keys_problem);
   auto refused =
       (*next)->gate(0).check(FakeRequest().with("Authorization", "Bearer " + alice_token()));
   EXPECT_EQ(refused.reason, Reason::kKeysUnavailable);

@@ -18,8 +18,10 @@ class JwtAuthenticatorTest : public ::testing::Test {
  protected:
   static std::unique_ptr<JwtAuthenticator> make(std::size_t token_cache = 100) {
     config::JwtSettings settings;
-    settings.key = kData + "/keys/rsa_cert.pem";
-    settings.forward_claims = {{"groups", "X-Groups"}, {"level", "X-Level"}};
+    config::JwtProvider provider;
+    provider.key = kData + "/keys/rsa_cert.pem";
+    provider.forward_claims = {{"groups", "X-Groups"}, {"level", "X-Level"}};
+    settings.providers = {provider};
     settings.token_cache = token_cache;
     auto created = JwtAuthenticator::create(settings, "virtual_proxies[0].auth");
     EXPECT_TRUE(created.ok()) << created.error().describe();
@@ -137,19 +139,85 @@ TEST_F(JwtAuthenticatorTest, WithoutACacheEveryTokenIsVerifiedAndNothingIsRememb
 
 TEST_F(JwtAuthenticatorTest, KeyErrorsNameTheirPlace) {
   config::JwtSettings settings;
-  settings.key = kData + "/keys/does-not-exist.pem";
+  settings.providers.resize(1);
+  settings.providers[0].key = kData + "/keys/does-not-exist.pem";
   auto missing = JwtAuthenticator::create(settings, "virtual_proxies[2].auth");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().reason, Reason::kFileUnreadable);
   EXPECT_TRUE(missing.error().detail.starts_with("virtual_proxies[2].auth.jwt.key: "))
       << missing.error().detail;
   // An RSA key where only ES256 is allowed: no key serves any algorithm.
-  settings.key = kData + "/keys/rsa_cert.pem";
-  settings.verifier.algorithms = {jose::Algorithm::kES256};
+  settings.providers[0].key = kData + "/keys/rsa_cert.pem";
+  settings.providers[0].verifier.algorithms = {jose::Algorithm::kES256};
   auto unusable = JwtAuthenticator::create(settings, "virtual_proxies[2].auth");
   ASSERT_FALSE(unusable.ok());
   EXPECT_TRUE(unusable.error().detail.starts_with("virtual_proxies[2].auth.jwt: "))
       << unusable.error().detail;
+}
+
+// Two providers, chosen by the token's iss: each with its own key, claim rule and forwarded
+// claims.
+TEST_F(JwtAuthenticatorTest, TheTokensIssuerPicksItsProvider) {
+  config::JwtSettings settings;
+  settings.by_issuer = true;
+  config::JwtProvider corp;
+  corp.key = kData + "/keys/rsa_cert.pem";
+  corp.verifier.issuer = "https://corp.example";
+  corp.forward_claims = {{"groups", "X-Groups"}};
+  config::JwtProvider partner;
+  partner.key = kData + "/keys/rsa_other_public.pem";
+  partner.verifier.issuer = "https://partner.example";
+  partner.verifier.user_directory = "PARTNER";
+  partner.forward_claims = {{"groups", "X-Partner-Groups"}};
+  settings.providers = {corp, partner};
+  auto created = JwtAuthenticator::create(settings, "virtual_proxies[0].auth");
+  ASSERT_TRUE(created.ok()) << created.error().describe();
+  JwtAuthenticator& jwt = **created;
+  EXPECT_EQ(jwt.keys_loaded(), 2u);
+  EXPECT_EQ(jwt.keys_problem(), "");
+
+  auto from_corp =
+      jwt.authenticate(alice({{"iss", "https://corp.example"}, {"groups", "g1"}}), kNow);
+  ASSERT_TRUE(from_corp.ok()) << from_corp.error().describe();
+  EXPECT_EQ(from_corp->credential.user, (UserIdentity{"ACME", "alice"}));
+  EXPECT_EQ(from_corp->credential.attributes, (HeaderList{{"X-Groups", "g1"}}));
+
+  auto from_partner = jwt.authenticate(
+      token({{"iss", "https://partner.example"}, {"userId", "bob"}, {"groups", "p"}},
+            "rsa_other_private.pem"),
+      kNow);
+  ASSERT_TRUE(from_partner.ok()) << from_partner.error().describe();
+  EXPECT_EQ(from_partner->credential.user, (UserIdentity{"PARTNER", "bob"}));
+  EXPECT_EQ(from_partner->credential.attributes, (HeaderList{{"X-Partner-Groups", "p"}}));
+
+  // Signed by corp's key but claiming partner's issuer: partner's key does not verify it.
+  EXPECT_EQ(refusal(jwt, alice({{"iss", "https://partner.example"}})), Reason::kSignatureMismatch);
+  // An issuer no provider has, a token without iss, an iss that is not a string: no key is
+  // tried.
+  EXPECT_EQ(refusal(jwt, alice({{"iss", "https://evil.example"}})), Reason::kIssuerUnknown);
+  EXPECT_EQ(refusal(jwt, alice()), Reason::kIssuerUnknown);
+  EXPECT_EQ(refusal(jwt, alice({{"iss", 7}})), Reason::kIssuerUnknown);
+  EXPECT_EQ(refusal(jwt, "garbage"), Reason::kTokenMalformed);
+}
+
+// A provider whose key file a reload could not use answers KEYS_UNAVAILABLE; the other goes on.
+TEST_F(JwtAuthenticatorTest, OneProviderWithoutKeysLeavesTheOtherWorking) {
+  config::JwtSettings settings;
+  settings.by_issuer = true;
+  config::JwtProvider corp;
+  corp.key = kData + "/keys/rsa_cert.pem";
+  corp.verifier.issuer = "https://corp.example";
+  config::JwtProvider broken;
+  broken.verifier.issuer = "https://broken.example";
+  broken.keys_problem = "t.yaml:9:14: virtual_proxies[0].auth.jwt.providers[1].key: cannot read";
+  settings.providers = {corp, broken};
+  auto created = JwtAuthenticator::create(settings, "virtual_proxies[0].auth");
+  ASSERT_TRUE(created.ok()) << created.error().describe();
+  JwtAuthenticator& jwt = **created;
+  EXPECT_EQ(jwt.keys_loaded(), 1u);
+  EXPECT_EQ(jwt.keys_problem(), "issuer https://broken.example: " + broken.keys_problem);
+  EXPECT_TRUE(jwt.authenticate(alice({{"iss", "https://corp.example"}}), kNow).ok());
+  EXPECT_EQ(refusal(jwt, alice({{"iss", "https://broken.example"}})), Reason::kKeysUnavailable);
 }
 
 }  // namespace

@@ -71,11 +71,11 @@ TEST_F(ConfigTest, MinimalConfigHasTheDocumentedDefaults) {
   EXPECT_TRUE(v.strip_prefix);
   EXPECT_EQ(v.identity_header, "X-Jotgate-User");
   EXPECT_FALSE(v.allow_underscores_in_headers);
-  EXPECT_EQ(v.auth.jwt.key, (dir_ / "signer.pem").string());
-  EXPECT_FALSE(v.auth.jwt.keys.empty());
-  EXPECT_EQ(v.auth.jwt.verifier.algorithms, jose::default_algorithms());
-  EXPECT_EQ(v.auth.jwt.verifier.user_id_claim, "userId");
-  EXPECT_EQ(v.auth.jwt.verifier.leeway_seconds, 60);
+  EXPECT_EQ(v.auth.jwt.providers[0].key, (dir_ / "signer.pem").string());
+  EXPECT_FALSE(v.auth.jwt.providers[0].keys.empty());
+  EXPECT_EQ(v.auth.jwt.providers[0].verifier.algorithms, jose::default_algorithms());
+  EXPECT_EQ(v.auth.jwt.providers[0].verifier.user_id_claim, "userId");
+  EXPECT_EQ(v.auth.jwt.providers[0].verifier.leeway_seconds, 60);
   EXPECT_EQ(v.upstreams.at(0).host, "127.0.0.1");
   EXPECT_EQ(v.upstreams.at(0).port, 9000);
   EXPECT_EQ(config->access.mode, AccessMode::kAllocated);
@@ -134,10 +134,10 @@ TEST_F(ConfigTest, FullExampleParses) {
   EXPECT_EQ(root.session.same_site, SameSite::kNone);
   EXPECT_TRUE(root.session.partitioned);  // on by default with same_site none
   EXPECT_EQ(root.session.domain, "example.test");
-  EXPECT_EQ(root.auth.jwt.verifier.user_directory, std::optional<std::string>("ACME"));
-  EXPECT_EQ(root.auth.jwt.verifier.audiences, std::vector<std::string>{"gate"});
-  EXPECT_EQ(root.auth.jwt.verifier.leeway_seconds, 90);
-  EXPECT_EQ(root.auth.jwt.forward_claims.at("groups"), "X-Groups");
+  EXPECT_EQ(root.auth.jwt.providers[0].verifier.user_directory, std::optional<std::string>("ACME"));
+  EXPECT_EQ(root.auth.jwt.providers[0].verifier.audiences, std::vector<std::string>{"gate"});
+  EXPECT_EQ(root.auth.jwt.providers[0].verifier.leeway_seconds, 90);
+  EXPECT_EQ(root.auth.jwt.providers[0].forward_claims.at("groups"), "X-Groups");
   EXPECT_EQ(root.read_timeout, 120s);
   EXPECT_EQ(root.response_headers.at(0).first, "X-Frame-Options");
   EXPECT_EQ(config->access.mode, AccessMode::kOpen);
@@ -604,6 +604,128 @@ TEST_F(ConfigTest, UnreadableAndInvalidKeys) {
   EXPECT_TRUE(e[1].starts_with("t.yaml:20:14: virtual_proxies[1].auth.jwt.key: ")) << e[1];
 }
 
+TEST_F(ConfigTest, ProvidersArePickedByIssuer) {
+  fs::copy_file(std::string(JOTGATE_TEST_DATA) + "/keys/rsa_other_public.pem", dir_ / "other.pem");
+  std::ofstream(dir_ / "ca.pem") << "a CA file";
+  const std::string providers =
+      "  - name: A\n    prefix: jwt\n    listeners: [http]\n    upstreams: "
+      "[http://127.0.0.1:9000]\n"
+      "    auth:\n      method: jwt\n      jwt:\n        leeway: 10s\n        token_cache: 5\n"
+      "        providers:\n"
+      "          - issuer: https://corp.example\n            key: signer.pem\n"
+      "            forward_claims: { groups: X-Groups }\n"
+      "          - issuer: https://login.partner.example/tenant\n            discovery: true\n"
+      "            jwks_ca: ca.pem\n            jwks_timeout: 2s\n            jwks_refresh: 10m\n"
+      "            jwks_min_refetch: 1m\n            jwks_max_stale: 2h\n"
+      "            user_directory: PARTNER\n            leeway: 5s\n"
+      "          - issuer: https://third.example\n"
+      "            jwks_uri: https://third.example/keys?v=2\n            audience: gate\n";
+  auto config = parse(with(providers));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  const JwtSettings& jwt = config->virtual_proxies[0].auth.jwt;
+  EXPECT_TRUE(jwt.by_issuer);
+  EXPECT_EQ(jwt.token_cache, 5u);
+  ASSERT_EQ(jwt.providers.size(), 3u);
+  EXPECT_EQ(jwt.providers[0].verifier.issuer, "https://corp.example");
+  EXPECT_EQ(jwt.providers[0].key, (dir_ / "signer.pem").string());
+  EXPECT_FALSE(jwt.providers[0].keys.empty());
+  EXPECT_FALSE(jwt.providers[0].jwks);
+  EXPECT_EQ(jwt.providers[0].verifier.leeway_seconds, 10);  // auth.jwt's default
+  EXPECT_EQ(jwt.providers[0].forward_claims.at("groups"), "X-Groups");
+  ASSERT_TRUE(jwt.providers[1].jwks);
+  const JwksSettings& discovered = *jwt.providers[1].jwks;
+  EXPECT_TRUE(discovered.discovery);
+  EXPECT_EQ(discovered.uri, "");
+  EXPECT_EQ(discovered.ca, (dir_ / "ca.pem").string());
+  EXPECT_EQ(discovered.timeout, 2s);
+  EXPECT_EQ(discovered.refresh_seconds, 600);
+  EXPECT_EQ(discovered.min_refetch_seconds, 60);
+  EXPECT_EQ(discovered.max_stale_seconds, 7200);
+  EXPECT_EQ(jwt.providers[1].verifier.user_directory, std::optional<std::string>("PARTNER"));
+  EXPECT_EQ(jwt.providers[1].verifier.leeway_seconds, 5);  // its own
+  ASSERT_TRUE(jwt.providers[2].jwks);
+  EXPECT_EQ(jwt.providers[2].jwks->uri, "https://third.example/keys?v=2");
+  EXPECT_FALSE(jwt.providers[2].jwks->discovery);
+  // The documented defaults.
+  EXPECT_EQ(jwt.providers[2].jwks->timeout, 5s);
+  EXPECT_EQ(jwt.providers[2].jwks->refresh_seconds, 300);
+  EXPECT_EQ(jwt.providers[2].jwks->min_refetch_seconds, 30);
+  EXPECT_EQ(jwt.providers[2].jwks->max_stale_seconds, 86400);
+  EXPECT_EQ(jwt.providers[2].verifier.audiences, std::vector<std::string>{"gate"});
+  EXPECT_EQ(jwt.all_forward_claims().size(), 1u);
+
+  // The single form: one provider, no choice by issuer.
+  auto single = parse(with(vp("        jwks_uri: https://idp.example/keys\n")
+                               .replace(vp().find("        key: signer.pem\n"), 24, "")));
+  ASSERT_TRUE(single.ok()) << single.error().detail;
+  EXPECT_FALSE(single->virtual_proxies[0].auth.jwt.by_issuer);
+  ASSERT_EQ(single->virtual_proxies[0].auth.jwt.providers.size(), 1u);
+  EXPECT_EQ(single->virtual_proxies[0].auth.jwt.providers[0].jwks->uri, "https://idp.example/keys");
+}
+
+TEST_F(ConfigTest, ProviderAndKeySourceErrors) {
+  const std::string head =
+      "  - name: A\n    prefix: jwt\n    listeners: [http]\n    upstreams: "
+      "[http://127.0.0.1:9000]\n"
+      "    auth:\n      method: jwt\n      jwt:\n";
+  auto e = errors(with(
+      head +
+      "        issuer: https://x.example\n"
+      "        providers:\n"
+      "          - issuer: https://a.example\n            key: signer.pem\n"
+      "          - issuer: https://a.example\n            jwks_uri: http://a.example/keys\n"
+      "          - key: signer.pem\n"
+      "          - issuer: https://b.example\n            key: signer.pem\n"
+      "            jwks_uri: https://b.example/keys\n"
+      "          - issuer: not-a-url\n            discovery: true\n            jwks_timeout: 0s\n"
+      "            jwks_max_stale: 0\n            jwks_ca: missing-ca.pem\n"
+      "          - issuer: https://c.example\n            key: signer.pem\n"
+      "            jwks_refresh: 1m\n"
+      "          - issuer: https://d.example\n"));
+  ASSERT_EQ(e.size(), 11u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:12:17: virtual_proxies[0].auth.jwt.issuer: set it in each entry of "
+            "providers, not beside them");
+  EXPECT_EQ(e[1],
+            "t.yaml:17:23: virtual_proxies[0].auth.jwt.providers[1].jwks_uri: "
+            "\"http://a.example/keys\" is not an https:// URL (keys are fetched over TLS only)");
+  EXPECT_EQ(e[2],
+            "t.yaml:16:21: virtual_proxies[0].auth.jwt.providers[1].issuer: the same issuer as "
+            "virtual_proxies[0].auth.jwt.providers[0]: each provider needs its own");
+  EXPECT_EQ(e[3],
+            "t.yaml:18:13: virtual_proxies[0].auth.jwt.providers[2].issuer: each provider needs "
+            "its issuer (the token's iss picks the provider)");
+  EXPECT_EQ(e[4],
+            "t.yaml:19:13: virtual_proxies[0].auth.jwt.providers[3]: set one of key, jwks_uri or "
+            "discovery: true, not several");
+  EXPECT_EQ(e[5],
+            "t.yaml:23:24: virtual_proxies[0].auth.jwt.providers[4].discovery: discovery needs "
+            "issuer, an https:// URL (its /.well-known/openid-configuration names the jwks_uri)");
+  EXPECT_TRUE(
+      e[6].starts_with("t.yaml:26:22: virtual_proxies[0].auth.jwt.providers[4].jwks_ca: "
+                       "cannot read "))
+      << e[6];
+  EXPECT_EQ(e[7],
+            "t.yaml:24:27: virtual_proxies[0].auth.jwt.providers[4].jwks_timeout: must be more "
+            "than 0");
+  EXPECT_EQ(e[8],
+            "t.yaml:25:29: virtual_proxies[0].auth.jwt.providers[4].jwks_max_stale: must be at "
+            "least 1s");
+  EXPECT_EQ(e[9],
+            "t.yaml:29:27: virtual_proxies[0].auth.jwt.providers[5].jwks_refresh: applies only "
+            "with jwks_uri or discovery: true");
+  EXPECT_TRUE(
+      e[10].starts_with("t.yaml:30:13: virtual_proxies[0].auth.jwt.providers[6].key: a "
+                        "verification key file"))
+      << e[10];
+
+  auto empty = errors(with(head + "        providers: []\n"));
+  ASSERT_EQ(empty.size(), 1u);
+  EXPECT_EQ(empty[0],
+            "t.yaml:12:20: virtual_proxies[0].auth.jwt.providers: expected a list of at least one "
+            "provider");
+}
+
 TEST_F(ConfigTest, DirectoryClaimAndConstantAreExclusive) {
   auto e = errors(with(vp("        user_directory_claim: dir\n        user_directory: ACME\n")));
   ASSERT_EQ(e.size(), 1u);
@@ -653,7 +775,7 @@ TEST_F(ConfigTest, LoadFileResolvesAgainstItsFolder) {
   std::ofstream(dir_ / "gate.yaml") << with(vp());
   auto config = load_config_file((dir_ / "gate.yaml").string());
   ASSERT_TRUE(config.ok()) << config.error().detail;
-  EXPECT_EQ(config->virtual_proxies[0].auth.jwt.key, (dir_ / "signer.pem").string());
+  EXPECT_EQ(config->virtual_proxies[0].auth.jwt.providers[0].key, (dir_ / "signer.pem").string());
   auto missing = load_config_file((dir_ / "none.yaml").string());
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().reason, Reason::kFileUnreadable);
@@ -785,8 +907,8 @@ TEST_F(ConfigTest, EnvironmentReferencesAreReplacedInEveryScalarValue) {
   EXPECT_EQ(config->listeners.at(0).port, 8090);
   const VirtualProxy& v = config->virtual_proxies.at(0);
   EXPECT_EQ(v.name, "A--${x}");
-  EXPECT_EQ(v.auth.jwt.key, (dir_ / "signer.pem").string());
-  EXPECT_EQ(v.auth.jwt.verifier.algorithms.size(), 2u);
+  EXPECT_EQ(v.auth.jwt.providers[0].key, (dir_ / "signer.pem").string());
+  EXPECT_EQ(v.auth.jwt.providers[0].verifier.algorithms.size(), 2u);
   EXPECT_EQ(v.response_headers.at(0).second, "ES256");  // an alias shares the replaced value
 }
 
