@@ -2,8 +2,6 @@
 provider (identity_provider.py, its certificate from the test's PKI) that the tests rotate,
 break and count, in front of the real gateway."""
 import json
-import os
-import pathlib
 import signal
 import stat
 import threading
@@ -29,16 +27,7 @@ KEYS_UNAVAILABLE = {"error": "KEYS_UNAVAILABLE",
 
 @pytest.fixture
 def start_idp(pki):
-    started = []
-
-    def start(**kwargs):
-        idp = IdentityProvider.start(pki, **kwargs)
-        started.append(idp)
-        return idp
-
-    yield start
-    for idp in started:
-        idp.stop()
+    yield from stopped_after(lambda **kwargs: IdentityProvider.start(pki, **kwargs))
 
 
 @pytest.fixture
