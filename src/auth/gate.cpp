@@ -38,8 +38,9 @@ Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(
     const Revocations* revocations) {
   std::unique_ptr<JwtAuthenticator> jwt;
   if (vp.auth.method == config::AuthMethod::kJwt) {
-    auto created = JwtAuthenticator::create(vp.auth.jwt,
-                                            "virtual_proxies[" + std::to_string(index) + "].auth");
+    auto created =
+        JwtAuthenticator::create(vp.auth.jwt, "virtual_proxies[" + std::to_string(index) + "].auth",
+                                 previous != nullptr ? previous->jwt_.get() : nullptr);
     if (!created) return created.error();
     jwt = std::move(*created);
     if (previous != nullptr && previous->jwt_) jwt->keep_cache_of(*previous->jwt_);
@@ -160,6 +161,10 @@ std::string VirtualProxyGate::end_session(const RequestView& request) {
   return session::build_expired_cookie(spec);
 }
 
+std::vector<KeySourceStatus> VirtualProxyGate::key_sources() const {
+  return jwt_ ? jwt_->key_sources() : std::vector<KeySourceStatus>{};
+}
+
 void VirtualProxyGate::touch(std::uint64_t session_handle) {
   if (session_handle != 0) sessions_->touch(session_handle, clock_.now_seconds());
 }
@@ -205,7 +210,15 @@ Decision VirtualProxyGate::sign_in_with_token(std::string_view token, const Requ
                   attempt);
   }
   attempt.signed_in_by = JwtAuthenticator::kMethod;
-  auto bearer = jwt_->authenticate(token, attempt.now, &attempt.token_cache);
+  KeysWait wait;
+  auto bearer = jwt_->authenticate(token, attempt.now, &attempt.token_cache,
+                                   request.may_refetch_keys() ? &wait : nullptr);
+  if (!bearer && bearer.error().reason == Reason::kKeysRefreshing) {
+    // Not an answer: the proxy waits for the keys and asks again (neither audited nor counted).
+    Decision d = refuse(Reason::kKeysRefreshing, attempt.context);
+    d.keys_wait = std::move(wait);
+    return d;
+  }
   if (!bearer) {
     return reject(JwtAuthenticator::kRejectedEvent, bearer.error().reason, request, attempt);
   }

@@ -8,7 +8,9 @@
 //   if (!decision.allowed) send(decision.refusal);        // status, headers, body
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +31,24 @@ class SessionAdmin;
 class Revocations;
 
 using jotgate::HeaderList;
+
+// Reason::kKeysRefreshing: the token's kid is unknown and its identity provider's keys are
+// being fetched again. The proxy waits for that fetch without holding its thread, then asks
+// again with RequestView::may_refetch_keys() false (a kid still unknown is KEY_NOT_FOUND).
+struct KeysWait {
+  // Calls `done` once the fetch ended: at once, or later on the key source's thread.
+  std::function<void(std::function<void()> done)> when_fetched;
+  std::chrono::milliseconds limit{0};  // wait no longer than this
+};
+
+// A source of keys fetched from an identity provider, as the metrics show it.
+struct KeySourceStatus {
+  std::string name;  // the configured jwks_uri, or the issuer with discovery
+  std::uint64_t fetches_ok = 0;
+  std::uint64_t fetches_failed = 0;
+  std::optional<UnixSeconds> fetched_at;  // of the keys in use; nullopt: never fetched
+  std::size_t keys = 0;                   // usable now
+};
 
 // Whether a decision looked a bearer token up in the token cache, and found it.
 enum class TokenCacheLookup { kNone, kHit, kMiss };
@@ -58,7 +78,8 @@ struct Decision {
 
   // When refused:
   Reason reason = Reason::kNoCredentials;
-  Answer refusal;  // answer_for(reason): status, WWW-Authenticate, body
+  Answer refusal;                     // answer_for(reason): status, WWW-Authenticate, body
+  std::optional<KeysWait> keys_wait;  // reason kKeysRefreshing: wait, then decide again
 
   // For the metrics (see DecisionStats).
   std::string_view signed_in_by;
@@ -100,10 +121,13 @@ class Gate {
   virtual const std::vector<std::string>& reserved_request_headers() const = 0;
   // For the metrics and readiness: live sessions, and token verification keys (0 without
   // auth.method jwt), and why there are none when a reload could not use the key file
-  // ("<file>:<line>:<col>: <yaml.path>: <problem>"; "" otherwise).
+  // ("<file>:<line>:<col>: <yaml.path>: <problem>") or the identity provider's keys could not
+  // be fetched ("https://idp/keys: HTTP 500"); "" otherwise.
   virtual std::size_t live_sessions() const = 0;
   virtual std::size_t keys_loaded() const = 0;
   virtual std::string keys_problem() const = 0;
+  // Keys fetched from identity providers (jwt.jwks_uri, discovery), for the metrics.
+  virtual std::vector<KeySourceStatus> key_sources() const { return {}; }
 };
 
 // The gates of all virtual proxies, with the services they share (access allocations in SQLite

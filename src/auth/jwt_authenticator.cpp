@@ -5,17 +5,24 @@
 #include <utility>
 
 #include "jose/jws.h"
+#include "jwks/key_source.h"
 
 namespace jotgate::auth {
 
 Result<std::unique_ptr<JwtAuthenticator>> JwtAuthenticator::create(
-    const config::JwtSettings& settings, std::string_view place) {
+    const config::JwtSettings& settings, std::string_view place, const JwtAuthenticator* previous) {
   auto authenticator = std::unique_ptr<JwtAuthenticator>(new JwtAuthenticator(settings));
+  std::vector<std::shared_ptr<jwks::KeySource>> running;
+  if (previous != nullptr) {
+    for (const auto& provider : previous->providers_) {
+      if (auto source = provider->key_source()) running.push_back(std::move(source));
+    }
+  }
   for (std::size_t i = 0; i < settings.providers.size(); ++i) {
     const std::string provider_place =
         std::string(place) + ".jwt" +
         (settings.by_issuer ? ".providers[" + std::to_string(i) + "]" : "");
-    auto provider = TokenProvider::create(settings.providers[i], provider_place);
+    auto provider = TokenProvider::create(settings.providers[i], provider_place, running);
     if (!provider) return provider.error();
     authenticator->providers_.push_back(std::move(*provider));
   }
@@ -47,6 +54,14 @@ std::string JwtAuthenticator::keys_problem() const {
   return problems;
 }
 
+std::vector<KeySourceStatus> JwtAuthenticator::key_sources() const {
+  std::vector<KeySourceStatus> out;
+  for (const auto& provider : providers_) {
+    if (auto status = provider->key_source_status()) out.push_back(std::move(*status));
+  }
+  return out;
+}
+
 void JwtAuthenticator::keep_cache_of(const JwtAuthenticator& previous) {
   if (by_issuer_ != previous.by_issuer_ || providers_.size() != previous.providers_.size() ||
       cache_size_ != previous.cache_size_) {
@@ -71,7 +86,7 @@ const TokenProvider* JwtAuthenticator::provider_for(const jose::ParsedJws& jws) 
 }
 
 Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, UnixSeconds now,
-                                                      TokenCacheLookup* lookup) {
+                                                      TokenCacheLookup* lookup, KeysWait* wait) {
   if (providers_.size() == 1 && providers_.front()->keys_loaded() == 0) {
     return make_error(Reason::kKeysUnavailable);
   }
@@ -93,7 +108,7 @@ Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, Un
   if (!jws) return jws.error();
   const TokenProvider* provider = provider_for(*jws);
   if (provider == nullptr) return make_error(Reason::kIssuerUnknown);
-  auto jwt = provider->verify(*jws, now);
+  auto jwt = provider->verify(*jws, now, wait);
   if (!jwt) return jwt.error();
   if (!valid_identity(jwt->user())) return make_error(Reason::kIdentityInvalid);
   out.credential = {jwt->user(), provider->forwarded_claims(jwt->claims())};

@@ -42,16 +42,20 @@ class JwtAuthenticator {
   static constexpr std::string_view kMethod = "jwt";
   static constexpr std::string_view kRejectedEvent = "token_rejected";
 
-  // One TokenProvider per provider. Errors name `place` ("virtual_proxies[0].auth").
-  static Result<std::unique_ptr<JwtAuthenticator>> create(const config::JwtSettings& settings,
-                                                          std::string_view place);
+  // One TokenProvider per provider; providers with fetched keys keep the key source of
+  // `previous` (the authenticator being replaced) that has the same settings. Errors name
+  // `place` ("virtual_proxies[0].auth").
+  static Result<std::unique_ptr<JwtAuthenticator>> create(
+      const config::JwtSettings& settings, std::string_view place,
+      const JwtAuthenticator* previous = nullptr);
 
   // The token's user and forwarded claims; kIdentityInvalid when its identity cannot be
   // forwarded, kIssuerUnknown when no provider has the token's iss, else the verifier's reason.
   // Verified tokens are cached until their exp. `lookup` (if given) says whether the token cache
-  // was asked and knew the token.
+  // was asked and knew the token. `wait` (if given): a kid that fetched keys lack may ask for one
+  // refetch (kKeysRefreshing, `wait` filled; see TokenProvider::verify).
   Result<VerifiedBearer> authenticate(std::string_view token, UnixSeconds now,
-                                      TokenCacheLookup* lookup = nullptr);
+                                      TokenCacheLookup* lookup = nullptr, KeysWait* wait = nullptr);
   // Shares `previous`'s verified-token cache when nothing that decided its verdicts changed
   // (keys, algorithms and claim rules, forwarded claims, cache size), so a reload keeps it warm;
   // otherwise this one starts empty.
@@ -60,6 +64,8 @@ class JwtAuthenticator {
   // keys; "<problem>" with one provider, "issuer <iss>: <problem>; ..." with several).
   std::size_t keys_loaded() const;
   std::string keys_problem() const;
+  // The providers' fetched keys, for the metrics.
+  std::vector<KeySourceStatus> key_sources() const;
 
   // Records the session a verified token signed in (no-op without a cache).
   void remember_session(const VerifiedBearer& bearer, std::uint64_t session_handle,

@@ -28,6 +28,9 @@ class RequestView {
   virtual std::string_view client_ip() const { return {}; }
   // The request id and trace id the proxy gave the request (its audit lines carry them).
   virtual RequestIds ids() const { return {}; }
+  // Whether a token whose kid is unknown may ask its identity provider's keys again and wait
+  // (Reason::kKeysRefreshing); false when the request was decided again after such a wait.
+  virtual bool may_refetch_keys() const { return false; }
 };
 
 }  // namespace jotgate::auth

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "auth/remote_keys.h"
 #include "base/text.h"
 #include "jose/key.h"
 
@@ -36,9 +37,22 @@ Error at(std::string place, Error error) {
 
 }  // namespace
 
-Result<std::unique_ptr<TokenProvider>> TokenProvider::create(const config::JwtProvider& settings,
-                                                             std::string_view place) {
+Result<std::unique_ptr<TokenProvider>> TokenProvider::create(
+    const config::JwtProvider& settings, std::string_view place,
+    const std::vector<std::shared_ptr<jwks::KeySource>>& running) {
   auto provider = std::unique_ptr<TokenProvider>(new TokenProvider(settings));
+  if (settings.jwks) {
+    // Staleness is wall-clock time since the keys were fetched (the saved document's too).
+    static const SystemClock clock;
+    jwks::SourceSettings wanted = source_settings(*settings.jwks, settings.verifier.issuer);
+    auto same = std::find_if(running.begin(), running.end(),
+                             [&](const auto& source) { return source->settings() == wanted; });
+    std::shared_ptr<jwks::KeySource> source =
+        same != running.end() ? *same : jwks::KeySource::create(std::move(wanted), clock);
+    source->start();
+    provider->remote_ = std::make_shared<const RemoteKeys>(settings.verifier, std::move(source));
+    return provider;
+  }
   if (!settings.keys_problem.empty()) {
     provider->keys_problem_ = settings.keys_problem;  // a reload could not use the key file
     return provider;
@@ -58,14 +72,36 @@ Result<std::unique_ptr<TokenProvider>> TokenProvider::create(const config::JwtPr
 TokenProvider::TokenProvider(const config::JwtProvider& settings)
     : settings_(settings.verifier), forward_claims_(settings.forward_claims) {}
 
-Result<jose::VerifiedJwt> TokenProvider::verify(jose::ParsedJws& jws, UnixSeconds now) const {
+Result<jose::VerifiedJwt> TokenProvider::verify(jose::ParsedJws& jws, UnixSeconds now,
+                                                KeysWait* wait) const {
+  if (remote_) return remote_->verify(jws, now, wait);
   if (!verifier_) return make_error(Reason::kKeysUnavailable);
   return verifier_->verify(jws, now);
 }
 
+std::size_t TokenProvider::keys_loaded() const {
+  if (remote_) return remote_->keys_loaded();
+  return verifier_ ? verifier_->keys().keys().size() : 0;
+}
+
+std::string TokenProvider::keys_problem() const {
+  return remote_ ? remote_->problem() : keys_problem_;
+}
+
+std::shared_ptr<jwks::KeySource> TokenProvider::key_source() const {
+  return remote_ ? remote_->source() : nullptr;
+}
+
+std::optional<KeySourceStatus> TokenProvider::key_source_status() const {
+  if (!remote_) return std::nullopt;
+  return remote_->status();
+}
+
 bool TokenProvider::same_verdicts_as(const TokenProvider& other) const {
-  return verifier_ && other.verifier_ && settings_ == other.settings_ &&
-         forward_claims_ == other.forward_claims_ &&
+  if (settings_ != other.settings_ || forward_claims_ != other.forward_claims_) return false;
+  // The same keys: the same file's, or the same (shared) key source.
+  if (remote_) return other.remote_ && remote_->source() == other.remote_->source();
+  return verifier_ && other.verifier_ && !other.remote_ &&
          verifier_->keys().same_as(other.verifier_->keys());
 }
 

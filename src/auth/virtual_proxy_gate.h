@@ -56,6 +56,7 @@ class VirtualProxyGate final : public Gate {
   std::size_t live_sessions() const override { return sessions_->size(); }
   std::size_t keys_loaded() const override { return jwt_ ? jwt_->keys_loaded() : 0; }
   std::string keys_problem() const override { return jwt_ ? jwt_->keys_problem() : ""; }
+  std::vector<KeySourceStatus> key_sources() const override;
 
   // For the GateSet and the SessionAdmin.
   const std::string& prefix() const { return prefix_; }

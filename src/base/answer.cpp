@@ -98,7 +98,8 @@ int http_status(Reason reason) {
     case Reason::kTooManyHeaders: return 431;
     case Reason::kCodingNotImplemented: return 501;
     case Reason::kUpstreamUnavailable: return 502;
-    case Reason::kKeysUnavailable: return 503;
+    case Reason::kKeysUnavailable:
+    case Reason::kKeysRefreshing: return 503;
     case Reason::kUpstreamTimeout: return 504;
     case Reason::kBadRequest:
     case Reason::kAuthorizationRepeated:

@@ -94,6 +94,10 @@ ReasonText text_of(Reason reason) {
     case Reason::kTooManyFailures:
       return {"TOO_MANY_FAILURES", "too many failed sign-ins from this address"};
     case Reason::kTokenRevoked: return {"TOKEN_REVOKED", "the token has been revoked"};
+    case Reason::kKeysRefreshing:
+      return {"KEYS_REFRESHING", "the identity provider's keys are being fetched again"};
+    case Reason::kFetchFailed:
+      return {"FETCH_FAILED", "a document of the identity provider could not be fetched"};
     case Reason::kRequestMalformed: return {"REQUEST_MALFORMED", "malformed HTTP request"};
     case Reason::kObsFold: return {"OBS_FOLD", "obsolete line folding (obs-fold) is not accepted"};
     case Reason::kRequestLineTooLong:

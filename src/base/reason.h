@@ -59,6 +59,10 @@ enum class Reason {
   kKeysUnavailable,         // no usable keys to check a signature with (503, Retry-After)
   kTooManyFailures,         // too many refused sign-ins from one address (auth.failure_limit, 429)
   kTokenRevoked,            // a valid token whose jti or user was revoked (jotgate revoke)
+  // Internal, never answered: the token's kid is unknown and its keys are being fetched again;
+  // the request waits for them (Decision::wait_for_keys) and is decided once more.
+  kKeysRefreshing,
+  kFetchFailed,  // a document of an identity provider (JWKS, discovery) could not be fetched
   // Requests the gateway answers itself before any sign-in (proxy, endpoints).
   kRequestMalformed,  // not HTTP/1.1 as Beast reads it
   kObsFold,           // a field line folded onto the next (RFC 9112 section 5.2)

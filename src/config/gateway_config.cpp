@@ -1086,6 +1086,7 @@ class ConfigParser {
     }
     JwksSettings jwks = default_fetch;
     jwks.discovery = discovery;
+    jwks.data_dir = config_.data_dir;  // the last good document is saved there
     if (uri) {
       if (!is_https_url(*uri)) {
         reader_.error(node["jwks_uri"], child(path, "jwks_uri"),

@@ -62,6 +62,7 @@ struct JwksSettings {
   std::int64_t refresh_seconds = 5 * 60;       // unless Cache-Control max-age (1m..24h) says
   std::int64_t min_refetch_seconds = 30;       // between refetches for an unknown kid
   std::int64_t max_stale_seconds = 24 * 3600;  // last good keys kept this long in an outage
+  std::string data_dir;  // the configuration's: the last good document is saved under it
   bool operator==(const JwksSettings&) const = default;
 };
 

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -12,27 +11,10 @@
 
 namespace jotgate::gateway {
 
-namespace {
-
 namespace fs = std::filesystem;
 
-// Written next to its final name and renamed over it: a reader never sees half a file.
-Result<void> replace_file(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    if (!out.flush()) {
-      return make_error(Reason::kFileUnwritable, temporary.string() + ": cannot write");
-    }
-  }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  if (ec) return make_error(Reason::kFileUnwritable, path.string() + ": " + ec.message());
-  return {};
-}
-
-}  // namespace
+// Readable by the operator's other tools, as before (only secrets are 0600).
+constexpr unsigned kRecordMode = 0644;
 
 std::string pid_file_path(const std::string& data_dir) {
   return (fs::path(data_dir) / "jotgate.pid").string();
@@ -40,7 +22,7 @@ std::string pid_file_path(const std::string& data_dir) {
 
 Result<void> write_pid_file(const std::string& data_dir, const std::string& config_path) {
   return replace_file(pid_file_path(data_dir),
-                      std::to_string(::getpid()) + "\n" + config_path + "\n");
+                      std::to_string(::getpid()) + "\n" + config_path + "\n", kRecordMode);
 }
 
 void remove_pid_file(const std::string& data_dir) {
@@ -74,8 +56,9 @@ Result<void> write_reload_record(const std::string& data_dir, const ReloadRecord
                          {"result", record.report.applied ? "ok" : "error"},
                          {"problems", record.report.problems},
                          {"warnings", record.report.warnings}};
-  return replace_file(fs::path(data_dir) / "reload.json",
-                      json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  return replace_file((fs::path(data_dir) / "reload.json").string(),
+                      json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                      kRecordMode);
 }
 
 std::optional<ReloadRecord> read_reload_record(const std::string& data_dir) {

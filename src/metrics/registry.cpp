@@ -268,6 +268,28 @@ std::string Registry::exposition(const Scrape& live) const {
     out.sample("jotgate_keys_loaded", {{"vp", vp.name}}, std::uint64_t{vp.keys_loaded});
   }
 
+  out.family("jotgate_jwks_fetches_total", "counter",
+             "Fetches of an identity provider's keys (jwks_uri or discovery), by result.");
+  for (const auto& vp : live.virtual_proxies) {
+    for (const auto& source : vp.key_sources) {
+      out.sample("jotgate_jwks_fetches_total",
+                 {{"vp", vp.name}, {"source", source.name}, {"result", "ok"}}, source.fetches_ok);
+      out.sample("jotgate_jwks_fetches_total",
+                 {{"vp", vp.name}, {"source", source.name}, {"result", "error"}},
+                 source.fetches_failed);
+    }
+  }
+  out.family("jotgate_jwks_key_age_seconds", "gauge",
+             "Seconds since the identity provider's keys in use were fetched.");
+  for (const auto& vp : live.virtual_proxies) {
+    for (const auto& source : vp.key_sources) {
+      if (source.key_age_seconds) {
+        out.sample("jotgate_jwks_key_age_seconds", {{"vp", vp.name}, {"source", source.name}},
+                   *source.key_age_seconds);
+      }
+    }
+  }
+
   const ProcessFigures process = read_process_figures();
   out.family("process_start_time_seconds", "gauge", "Start time of the process (Unix time).");
   out.sample("process_start_time_seconds", {}, static_cast<double>(started_at_));

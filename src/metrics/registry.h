@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,11 +69,19 @@ struct Scrape {
     std::string name;  // its URL as configured
     bool healthy = true;
   };
+  // Keys fetched from an identity provider (jwt.jwks_uri, discovery).
+  struct KeySource {
+    std::string name;  // the configured jwks_uri, or the issuer with discovery
+    std::uint64_t fetches_ok = 0;
+    std::uint64_t fetches_failed = 0;
+    std::optional<double> key_age_seconds;  // since the keys in use were fetched; none: no keys
+  };
   struct VirtualProxy {
     std::string name;
     std::size_t sessions = 0;
     std::size_t keys_loaded = 0;
     std::vector<Upstream> upstreams;
+    std::vector<KeySource> key_sources;
   };
   std::vector<Listener> listeners;
   std::vector<VirtualProxy> virtual_proxies;

@@ -159,7 +159,15 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
       out.keep_alive = can_keep;
       return out;
     }
-    auth::Decision decision = vp.gate->check(view);
+    // Only here may a request wait for its keys: the endpoints answer at once.
+    const HeadView check_view(head, client, listener.config.trusted, request.identity,
+                              request.may_refetch_keys);
+    auth::Decision decision = vp.gate->check(check_view);
+    if (decision.keys_wait) {
+      out.action = Admission::kWaitForKeys;
+      out.keys_wait = std::move(decision.keys_wait);
+      return out;
+    }
     out.gate_decision = decision.stats();
     if (!decision.allowed) {
       // A browser without a session goes to the sign-in page, if there is one.

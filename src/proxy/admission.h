@@ -38,10 +38,16 @@ struct RequestHead {
   bool body_pending = false;  // a body follows that is not read yet
   std::optional<std::uint64_t> content_length;
   const RequestIdentity* identity = nullptr;  // its ids go into audit lines and upstream
+  // A token whose kid is unknown may make the request wait for its keys (kWaitForKeys); false
+  // once it has waited.
+  bool may_refetch_keys = true;
 };
 
 struct Admission {
-  enum Action { kAnswer, kReadForm, kForward };
+  // kWaitForKeys: the token's kid is unknown and its identity provider's keys are being
+  // fetched again; the connection waits for them (keys_wait), then admits the request again
+  // with RequestHead::may_refetch_keys false.
+  enum Action { kAnswer, kReadForm, kForward, kWaitForKeys };
   Action action = kAnswer;
   const VirtualProxyRuntime* vp = nullptr;  // null before a virtual proxy was matched
   std::string cors_origin;  // an allowed Origin: the answer carries its CORS headers
@@ -55,9 +61,10 @@ struct Admission {
   // kReadForm and kForward.
   RouteMatch match;
   RequestTarget target;
-  std::string_view endpoint;  // kReadForm: the gateway endpoint the form is for
-  auth::Decision decision;    // kForward: who the request goes upstream as
-  bool websocket = false;     // kForward: an upgrade to WebSocket
+  std::string_view endpoint;                // kReadForm: the gateway endpoint the form is for
+  auth::Decision decision;                  // kForward: who the request goes upstream as
+  bool websocket = false;                   // kForward: an upgrade to WebSocket
+  std::optional<auth::KeysWait> keys_wait;  // kWaitForKeys
   // How the gate decided, when it was asked (the connection counts it in the metrics).
   std::optional<auth::DecisionStats> gate_decision;
 };
@@ -66,8 +73,12 @@ struct Admission {
 class HeadView final : public auth::RequestView {
  public:
   HeadView(const http::request_header<>& head, const ClientInfo& client, bool trusted,
-           const RequestIdentity* identity = nullptr)
-      : head_(head), client_(client), trusted_(trusted), identity_(identity) {}
+           const RequestIdentity* identity = nullptr, bool may_refetch_keys = false)
+      : head_(head),
+        client_(client),
+        trusted_(trusted),
+        identity_(identity),
+        may_refetch_keys_(may_refetch_keys) {}
   std::string_view method() const override { return head_.method_string(); }
   std::optional<std::string_view> header(std::string_view name) const override;
   std::vector<std::string_view> headers(std::string_view name) const override;
@@ -75,12 +86,14 @@ class HeadView final : public auth::RequestView {
   bool trusted_listener() const override { return trusted_; }
   std::string_view client_ip() const override { return client_.ip; }
   RequestIds ids() const override { return identity_ ? identity_->ids() : RequestIds{}; }
+  bool may_refetch_keys() const override { return may_refetch_keys_; }
 
  private:
   const http::request_header<>& head_;
   const ClientInfo& client_;
   bool trusted_;
   const RequestIdentity* identity_;
+  bool may_refetch_keys_;
 };
 
 // Counts a gate decision into the virtual proxy's metrics (on worker `worker`'s thread):

@@ -17,6 +17,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
@@ -251,9 +253,14 @@ class HttpConnection final : public ConnectionBase,
     record.ids = identity_.ids();
     std::optional<std::uint64_t> content_length;
     if (auto length = header_parser.content_length()) content_length = *length;
-    Admission admitted = admit({request, target_text_, request.keep_alive(),
-                                !header_parser.is_done(), content_length, &identity_},
-                               client, listener(), *runtime_);
+    RequestHead asked{request,        target_text_, request.keep_alive(), !header_parser.is_done(),
+                      content_length, &identity_};
+    Admission admitted = admit(asked, client, listener(), *runtime_);
+    if (admitted.action == Admission::kWaitForKeys) {
+      co_await wait_for_keys(*admitted.keys_wait);
+      asked.may_refetch_keys = false;  // decided once more: a kid still unknown is refused
+      admitted = admit(asked, client, listener(), *runtime_);
+    }
     record.vp = admitted.vp;
     count_gate_decision(admitted.vp, admitted.gate_decision);
     if (admitted.decision.allowed) record.user = admitted.decision.user.qualified();
@@ -263,6 +270,7 @@ class HttpConnection final : public ConnectionBase,
                                         admitted.cors_origin);
       case Admission::kReadForm: co_return co_await serve_form(record, admitted, header_parser);
       case Admission::kForward: break;
+      case Admission::kWaitForKeys: co_return false;  // never twice (may_refetch_keys false)
     }
 
     const VirtualProxyRuntime& vp = *admitted.vp;
@@ -303,6 +311,31 @@ class HttpConnection final : public ConnectionBase,
                                   result.keep_alive);
     }
     co_return false;
+  }
+
+  // The request's identity provider is fetching its keys again (a kid they did not know): the
+  // coroutine waits for that fetch, or at most keys_wait.limit, without holding the worker's
+  // thread. The key source's thread only posts a cancel of the timer onto this connection's
+  // executor, and only while the wait is still there to be woken.
+  asio::awaitable<void> wait_for_keys(const auth::KeysWait& wait) {
+    struct Waiting {
+      explicit Waiting(asio::any_io_executor executor) : timer(std::move(executor)) {}
+      asio::steady_timer timer;
+      bool done = false;
+    };
+    auto waiting = std::make_shared<Waiting>(client_.stream().get_executor());
+    waiting->timer.expires_after(wait.limit);
+    wait.when_fetched(
+        [weak = std::weak_ptr<Waiting>(waiting), executor = waiting->timer.get_executor()] {
+          if (weak.expired()) return;
+          asio::post(executor, [weak] {
+            if (auto still = weak.lock()) {
+              still->done = true;
+              still->timer.cancel();
+            }
+          });
+        });
+    if (!waiting->done) co_await waiting->timer.async_wait(kNoThrow);
   }
 
   // POST .auth/session with a form: read whole (small and sized, see admission), then answered.

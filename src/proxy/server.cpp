@@ -437,7 +437,16 @@ void Server::collect(metrics::Scrape& scrape) const {
   const auto now = std::chrono::steady_clock::now();
   for (const VirtualProxyRuntime& vp : runtime->virtual_proxies) {
     metrics::Scrape::VirtualProxy live{
-        vp.config.name, vp.gate->live_sessions(), vp.gate->keys_loaded(), {}};
+        vp.config.name, vp.gate->live_sessions(), vp.gate->keys_loaded(), {}, {}};
+    const auto wall_now = std::chrono::system_clock::now();
+    for (const auth::KeySourceStatus& source : vp.gate->key_sources()) {
+      std::optional<double> age;
+      if (source.fetched_at) {
+        age = std::chrono::duration<double>(wall_now.time_since_epoch()).count() -
+              static_cast<double>(*source.fetched_at);
+      }
+      live.key_sources.push_back({source.name, source.fetches_ok, source.fetches_failed, age});
+    }
     for (const UpstreamRuntime& upstream : vp.upstreams) {
       live.upstreams.push_back({upstream.config.url, !runtime->health().is_down(upstream.id, now)});
     }

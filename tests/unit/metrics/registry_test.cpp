@@ -82,12 +82,29 @@ TEST(Registry, AWorkerOutsideTheBlocksCountsNothing) {
   EXPECT_EQ(vp->totals().sessions_created, 0u);
 }
 
+TEST(Registry, KeySourcesOfIdentityProviders) {
+  Registry registry("0.1.0", 1700000000);
+  Scrape live;
+  live.virtual_proxies.push_back(
+      {"jwt", 0, 2, {}, {{"https://idp/keys", 3, 1, 12.5}, {"https://other", 0, 2, std::nullopt}}});
+  const std::string text = registry.exposition(live);
+  EXPECT_EQ(
+      lines_of(text, "jotgate_jwks_fetches_total{"),
+      "jotgate_jwks_fetches_total{vp=\"jwt\",source=\"https://idp/keys\",result=\"ok\"} 3\n"
+      "jotgate_jwks_fetches_total{vp=\"jwt\",source=\"https://idp/keys\",result=\"error\"} 1\n"
+      "jotgate_jwks_fetches_total{vp=\"jwt\",source=\"https://other\",result=\"ok\"} 0\n"
+      "jotgate_jwks_fetches_total{vp=\"jwt\",source=\"https://other\",result=\"error\"} 2\n");
+  // No keys ever fetched: no age.
+  EXPECT_EQ(lines_of(text, "jotgate_jwks_key_age_seconds{"),
+            "jotgate_jwks_key_age_seconds{vp=\"jwt\",source=\"https://idp/keys\"} 12.5\n");
+}
+
 TEST(Registry, ExpositionOfAFreshGateway) {
   Registry registry("0.1.0 (g1234\"x)", 1700000000);
   registry.virtual_proxy("jwt", 1);
   Scrape live;
   live.listeners.push_back({"https", 2});
-  live.virtual_proxies.push_back({"jwt", 0, 1, {{"http://127.0.0.1:8080", true}}});
+  live.virtual_proxies.push_back({"jwt", 0, 1, {{"http://127.0.0.1:8080", true}}, {}});
   const std::string text = registry.exposition(live);
   EXPECT_EQ(lines_of(text, "jotgate_build_info"),
             "jotgate_build_info{version=\"0.1.0 (g1234\\\"x)\"} 1\n");
