@@ -133,8 +133,13 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
       Admission endpoint;
       endpoint.cors_origin = std::move(cors_origin);
       if (!request.body_pending) {
-        endpoint.answer = serve_auth_endpoint(*vp.gate, view, *name, target->query, {}, vp.config,
-                                              &endpoint.gate_decision);
+        // A sign-in here (verify, session with a bearer) may wait for its keys too.
+        const HeadView sign_in_view(head, client, listener.config.trusted, request.identity,
+                                    request.may_refetch_keys);
+        endpoint.answer =
+            serve_auth_endpoint(*vp.gate, sign_in_view, *name, target->query, {}, vp.config,
+                                &endpoint.gate_decision, &endpoint.keys_wait);
+        if (endpoint.keys_wait) endpoint.action = Admission::kWaitForKeys;
         endpoint.keep_alive = can_keep;
         return endpoint;
       }
@@ -159,7 +164,7 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
       out.keep_alive = can_keep;
       return out;
     }
-    // Only here may a request wait for its keys: the endpoints answer at once.
+    // A token whose kid is unknown: wait for its provider's keys, then decide again.
     const HeadView check_view(head, client, listener.config.trusted, request.identity,
                               request.may_refetch_keys);
     auth::Decision decision = vp.gate->check(check_view);

@@ -89,9 +89,18 @@ std::optional<std::string> form_decode(std::string_view encoded) {
   return percent_decode(encoded, /*plus_is_space=*/true);
 }
 
+// A decision that is not one yet: the token's keys are being fetched again (only when the
+// request may wait for them, so `keys_wait` is given).
+bool waits_for_keys(auth::Decision& decision, std::optional<auth::KeysWait>* keys_wait) {
+  if (!decision.keys_wait || keys_wait == nullptr) return false;
+  *keys_wait = std::move(decision.keys_wait);
+  return true;
+}
+
 Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
                std::string_view form, const config::VirtualProxy& vp,
-               std::optional<auth::DecisionStats>* decided) {
+               std::optional<auth::DecisionStats>* decided,
+               std::optional<auth::KeysWait>* keys_wait) {
   if (request.method() != "POST") return method_not_allowed("POST");
   if (!form.empty()) {
     auto type = request.header("Content-Type");
@@ -123,6 +132,7 @@ Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_v
                  "Bad Request: a token is required (Authorization: Bearer, or form field "
                  "token)");
   }
+  if (waits_for_keys(decision, keys_wait)) return {};
   if (decided != nullptr) *decided = decision.stats();
   if (!decision.allowed) {
     return {decision.refusal.status, std::move(decision.refusal.headers),
@@ -136,11 +146,13 @@ Answer session(auth::Gate& gate, const auth::RequestView& request, std::string_v
 }
 
 Answer verify(auth::Gate& gate, const auth::RequestView& request, std::string_view query,
-              const config::VirtualProxy& vp, std::optional<auth::DecisionStats>* decided) {
+              const config::VirtualProxy& vp, std::optional<auth::DecisionStats>* decided,
+              std::optional<auth::KeysWait>* keys_wait) {
   if (request.method() != "GET" && request.method() != "HEAD") {
     return method_not_allowed("GET, HEAD");
   }
   auth::Decision decision = gate.check(request);
+  if (waits_for_keys(decision, keys_wait)) return {};
   if (decided != nullptr) *decided = decision.stats();
   if (!decision.allowed) {
     if (query_param(query, "redirect") == "1") {
@@ -219,7 +231,8 @@ std::optional<std::string_view> auth_endpoint_of(std::string_view rest, std::str
 Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
                            std::string_view name, std::string_view query, std::string_view form,
                            const config::VirtualProxy& vp,
-                           std::optional<auth::DecisionStats>* decided) {
+                           std::optional<auth::DecisionStats>* decided,
+                           std::optional<auth::KeysWait>* keys_wait) {
   if (name == "me") {
     if (request.method() != "GET" && request.method() != "HEAD") {
       return method_not_allowed("GET, HEAD");
@@ -227,10 +240,10 @@ Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
     return me(gate, request, vp);
   }
   if (name == "logout") return logout(gate, request, query, vp);
-  if (name == "session") return session(gate, request, query, form, vp, decided);
+  if (name == "session") return session(gate, request, query, form, vp, decided, keys_wait);
   // Envoy's ext_authz appends the original path to its path_prefix: verify/<that path>.
   if (name == "verify" || name.starts_with("verify/")) {
-    return verify(gate, request, query, vp, decided);
+    return verify(gate, request, query, vp, decided, keys_wait);
   }
   return plain(404, "Not Found: no such endpoint (" + vp.auth.endpoint + "/session, " +
                         vp.auth.endpoint + "/me, " + vp.auth.endpoint + "/logout, " +

@@ -33,10 +33,14 @@ std::optional<std::string_view> auth_endpoint_of(std::string_view rest, std::str
 
 // `form`: the request body of a POST .auth/session (at most kMaxFormBytes), else "".
 // `decided` (if given): how the gate decided, when a sign-in asked it.
+// `keys_wait` (if given, with a request that may refetch keys): set, and the answer empty, when
+// the token's kid is unknown and its keys are being fetched again; the caller waits for them
+// and asks once more (as for a proxied request).
 Answer serve_auth_endpoint(auth::Gate& gate, const auth::RequestView& request,
                            std::string_view name, std::string_view query, std::string_view form,
                            const config::VirtualProxy& vp,
-                           std::optional<auth::DecisionStats>* decided = nullptr);
+                           std::optional<auth::DecisionStats>* decided = nullptr,
+                           std::optional<auth::KeysWait>* keys_wait = nullptr);
 inline constexpr std::size_t kMaxFormBytes = 32 * 1024;  // a 16 KiB token fits, encoded
 
 // A returnTo value (percent-encoded, from a query or form), decoded, when it is a path on this

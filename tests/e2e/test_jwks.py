@@ -83,6 +83,28 @@ def test_keys_of_the_jwks_verify_tokens_and_a_rotation_is_picked_up_by_one_refet
     assert idp.hits() == 2  # refetched a moment ago: not again
 
 
+def test_forward_auth_and_sign_in_endpoints_wait_for_a_rotated_key_too(
+        pki, idp, upstream, start_gateway):
+    gw = start_gateway(jwks_config(pki, idp, upstream))
+    idp.wait_for_hits(1)
+    idp.rotate()
+    # .auth/verify (nginx auth_request, Caddy forward_auth): one refetch, then the answer.
+    r = http(gw.port, "GET", "/jwt/.auth/verify", bearer(idp.mint()))
+    assert r.status == 200, r
+    assert r.header("X-Jotgate-User") == "UserDirectory=ACME; UserId=alice"
+    assert idp.hits() == 2
+    # POST .auth/session with the bearer of a key rotated in later: waits as well.
+    idp.rotate()
+    time.sleep(1.1)  # past jwks_min_refetch (1s below)
+    gw2 = start_gateway(jwks_config(pki, idp, upstream, jwks_min_refetch="1s"), name="gw2")
+    wait_for(lambda: idp.hits() >= 3, what="gw2's first fetch")
+    idp.rotate()
+    r = http(gw2.port, "POST", "/jwt/.auth/session", bearer(idp.mint()))
+    assert r.status == 204, r
+    assert r.set_cookie("X-Jotgate-Session-jwt") is not None
+    assert idp.hits() == 4
+
+
 def test_a_flood_of_unknown_kids_refetches_once_and_is_refused_key_not_found(
         pki, idp, upstream, start_gateway):
     gw = start_gateway(jwks_config(pki, idp, upstream))
