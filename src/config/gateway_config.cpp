@@ -324,8 +324,11 @@ class ConfigParser {
   // Replaces `${NAME}` references in every scalar value (keys name the schema and stay as
   // written). `expanded`: the positions of the scalars done, so that a YAML alias of one is not
   // expanded a second time (a value from the environment is never expanded).
+  // A mapping or sequence is walked once: an alias of it names the same nodes, and one inside
+  // itself (`a: &x [*x]`) would otherwise be walked forever.
   void expand_environment_references(std::string_view yaml_text, YAML::Node node,
                                      const std::string& path, std::set<int>& expanded) {
+    if ((node.IsMap() || node.IsSequence()) && !expanded.insert(node.Mark().pos).second) return;
     if (node.IsMap()) {
       for (auto entry : node) {
         const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "?";

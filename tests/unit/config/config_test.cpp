@@ -944,6 +944,15 @@ class ScopedEnvironment {
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
+// A YAML alias inside the node it names is a cycle: reported as the wrong shape, never walked
+// forever (found by config_fuzzer).
+TEST_F(ConfigTest, AnAliasInsideItselfIsAnErrorNotALoop) {
+  auto e = errors("listeners: &a\n  x: [*a, *a]\nvirtual_proxies: &b [*b]\n");
+  ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0], "t.yaml:1:12: listeners: expected a list");
+  EXPECT_EQ(e[1], "t.yaml:3:18: virtual_proxies[0]: expected a mapping");
+}
+
 TEST_F(ConfigTest, EnvironmentReferencesAreReplacedInEveryScalarValue) {
   ScopedEnvironment env({{"JG_TEST_PORT", "8090"},
                          {"JG_TEST_KEY", "signer.pem"},
