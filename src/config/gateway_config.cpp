@@ -422,8 +422,11 @@ class ConfigParser {
                           "(expected \"1.2\" or \"1.3\")");
       }
     }
-    const bool has_cert = fs::exists(settings.certificate);
-    const bool has_key = fs::exists(settings.key);
+    // The error_code forms: a name the system refuses (too long, ...) counts as missing, never
+    // throws.
+    std::error_code ec;
+    const bool has_cert = fs::exists(settings.certificate, ec);
+    const bool has_key = fs::exists(settings.key, ec);
     if (!has_cert && !has_key) {
       settings.generate_if_missing = true;
     } else if (has_cert != has_key) {
@@ -462,7 +465,8 @@ class ConfigParser {
       auto file = reader_.string(node, "admin", key);
       if (!file || file->empty()) continue;
       *target = resolve(base_dir_, *file);
-      if (!fs::is_regular_file(*target)) {
+      std::error_code ec;
+      if (!fs::is_regular_file(*target, ec)) {
         reader_.error(node[std::string(key)], child("admin", key),
                       *target + " does not exist or is not a file");
       }

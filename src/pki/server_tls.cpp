@@ -33,7 +33,8 @@ Result<ServerTls> server_tls_context(const std::string& certificate, const std::
                                      bool generate_if_missing, bool tls13_only) {
   namespace fs = std::filesystem;
   ServerTls tls;
-  if (generate_if_missing && !fs::exists(certificate) && !fs::exists(key)) {
+  std::error_code ec;  // a name the system refuses counts as missing (then fails to write)
+  if (generate_if_missing && !fs::exists(certificate, ec) && !fs::exists(key, ec)) {
     auto generated = generate_self_signed_tls(certificate, key, "localhost", 365);
     if (!generated) return generated.error();
     tls.generated = true;

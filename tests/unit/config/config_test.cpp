@@ -883,6 +883,17 @@ TEST_F(ConfigTest, AdminNeedsTlsAndACredential) {
             "token_file");
 }
 
+// A file name the system refuses (longer than NAME_MAX) is a missing file, never an exception
+// (found by config_fuzzer).
+TEST_F(ConfigTest, AFileNameTooLongIsMissingNotAnException) {
+  const std::string name(5000, 'x');
+  auto e = errors(with(vp(), "admin:\n  address: 127.0.0.1:4243\n  tls: {certificate: " + name +
+                                 ", key: " + name + "}\n  token_file: " + name + "\n"));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_TRUE(e[0].starts_with("t.yaml:16:15: admin.token_file: ")) << e[0];
+  EXPECT_TRUE(e[0].ends_with(" does not exist or is not a file")) << e[0];
+}
+
 TEST_F(ConfigTest, AdminErrorsNameTheirPlace) {
   auto e = errors(with(vp(),
                        "admin:\n  address: localhost\n  tls: {certificate: a.pem}\n"
