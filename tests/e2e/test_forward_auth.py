@@ -307,6 +307,18 @@ def test_a_claim_the_token_lacks_is_never_the_clients(front, pki):
     assert r.all("Set-Cookie") == [r.set_cookie("X-Jotgate-Session-app")]
 
 
+def test_identity_headers_spelled_with_underscores_never_reach_the_app(front, pki):
+    # CGI and WSGI frameworks read X_Jotgate_User as X-Jotgate-User: the front must drop these
+    # spellings, in any case, as jotgate does when it proxies itself.
+    name, port = front
+    r = http(port, "GET", "/app/page", {**bearer(pki), "X_Jotgate_User": "UserId=root",
+                                        "x_jotgate_user": "UserId=root", "X_Email": "spoof@evil"})
+    assert r.status == 200, r
+    received = [k.lower() for k, _ in r.json()["headers"]]
+    assert "x_jotgate_user" not in received and "x_email" not in received, (name, received)
+    assert r.upstream_all("X-Jotgate-User") == ["UserDirectory=ACME; UserId=alice"]
+
+
 def test_other_methods_are_asked_about_with_get(front, pki):
     name, port = front
     r = http(port, "POST", "/app/form", {**bearer(pki), "Content-Type": "text/plain"}, body=b"x=1")
