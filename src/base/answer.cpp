@@ -99,7 +99,9 @@ int http_status(Reason reason) {
     case Reason::kCodingNotImplemented: return 501;
     case Reason::kUpstreamUnavailable: return 502;
     case Reason::kKeysUnavailable:
-    case Reason::kKeysRefreshing: return 503;
+    case Reason::kKeysRefreshing:
+    case Reason::kSessionStoreUnavailable:
+    case Reason::kStorePending: return 503;
     case Reason::kUpstreamTimeout: return 504;
     case Reason::kBadRequest:
     case Reason::kAuthorizationRepeated:
@@ -151,9 +153,12 @@ Answer answer_for(const Error& error, const AnswerContext& context) {
     return with_body(std::move(answer), reason_code(reason),
                      "Bad Request: " + std::string(reason_message(reason)), context.json);
   }
-  if (reason == Reason::kKeysUnavailable) {
+  if (reason == Reason::kKeysUnavailable || reason == Reason::kSessionStoreUnavailable) {
     // The gateway's fault, not the token's: no challenge, and a client may try again soon.
-    answer.headers.emplace_back("Retry-After", std::to_string(kKeysRetryAfterSeconds));
+    answer.headers.emplace_back("Retry-After",
+                                std::to_string(reason == Reason::kKeysUnavailable
+                                                   ? kKeysRetryAfterSeconds
+                                                   : kSessionStoreRetryAfterSeconds));
     return with_body(std::move(answer), reason_code(reason),
                      "Service Unavailable: " + std::string(reason_message(reason)), context.json);
   }

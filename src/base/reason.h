@@ -63,6 +63,12 @@ enum class Reason {
   // the request waits for them (Decision::wait_for_keys) and is decided once more.
   kKeysRefreshing,
   kFetchFailed,  // a document of an identity provider (JWKS, discovery) could not be fetched
+  // The shared session store (Redis) or database cannot be reached now (503, Retry-After): the
+  // user's session is not gone, so never a 401.
+  kSessionStoreUnavailable,
+  // Internal, never answered: the request's session, ticket or seat is being read from a shared
+  // store; the request waits for it (Decision::store_wait) and is decided once more.
+  kStorePending,
   // Requests the gateway answers itself before any sign-in (proxy, endpoints).
   kRequestMalformed,  // not HTTP/1.1 as Beast reads it
   kObsFold,           // a field line folded onto the next (RFC 9112 section 5.2)
