@@ -99,7 +99,8 @@ int http_status(Reason reason) {
     case Reason::kCodingNotImplemented: return 501;
     case Reason::kUpstreamUnavailable: return 502;
     case Reason::kKeysUnavailable:
-    case Reason::kKeysRefreshing: return 503;
+    case Reason::kKeysRefreshing:
+    case Reason::kSessionStoreUnavailable: return 503;
     case Reason::kUpstreamTimeout: return 504;
     case Reason::kBadRequest:
     case Reason::kAuthorizationRepeated:
@@ -156,6 +157,13 @@ Answer answer_for(const Error& error, const AnswerContext& context) {
     answer.headers.emplace_back("Retry-After", std::to_string(kKeysRetryAfterSeconds));
     return with_body(std::move(answer), reason_code(reason),
                      "Service Unavailable: " + std::string(reason_message(reason)), context.json);
+  }
+  if (reason == Reason::kSessionStoreUnavailable) {
+    // Not 401: the user's session may well exist; no challenge, and the store is back soon.
+    answer.headers.emplace_back("Retry-After", std::to_string(kSessionStoreRetryAfterSeconds));
+    return with_body(std::move(answer), reason_code(reason),
+                     "Could not authenticate the request: " + std::string(reason_message(reason)),
+                     context.json);
   }
   if (reason == Reason::kTooManyFailures) {
     // Not a challenge: no credential helps until the window frees a slot.

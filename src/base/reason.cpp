@@ -94,6 +94,8 @@ ReasonText text_of(Reason reason) {
     case Reason::kTooManyFailures:
       return {"TOO_MANY_FAILURES", "too many failed sign-ins from this address"};
     case Reason::kTokenRevoked: return {"TOKEN_REVOKED", "the token has been revoked"};
+    case Reason::kSessionStoreUnavailable:
+      return {"SESSION_STORE_UNAVAILABLE", "the session store is unavailable, try again shortly"};
     case Reason::kKeysRefreshing:
       return {"KEYS_REFRESHING", "the identity provider's keys are being fetched again"};
     case Reason::kFetchFailed:

@@ -59,6 +59,8 @@ enum class Reason {
   kKeysUnavailable,         // no usable keys to check a signature with (503, Retry-After)
   kTooManyFailures,         // too many refused sign-ins from one address (auth.failure_limit, 429)
   kTokenRevoked,            // a valid token whose jti or user was revoked (jotgate revoke)
+  // Redis down or too slow: the session may well exist (503, Retry-After).
+  kSessionStoreUnavailable,
   // Internal, never answered: the token's kid is unknown and its keys are being fetched again;
   // the request waits for them (Decision::wait_for_keys) and is decided once more.
   kKeysRefreshing,
