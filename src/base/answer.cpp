@@ -153,14 +153,18 @@ Answer answer_for(const Error& error, const AnswerContext& context) {
     return with_body(std::move(answer), reason_code(reason),
                      "Bad Request: " + std::string(reason_message(reason)), context.json);
   }
-  if (reason == Reason::kKeysUnavailable || reason == Reason::kSessionStoreUnavailable) {
+  if (reason == Reason::kKeysUnavailable) {
     // The gateway's fault, not the token's: no challenge, and a client may try again soon.
-    answer.headers.emplace_back("Retry-After",
-                                std::to_string(reason == Reason::kKeysUnavailable
-                                                   ? kKeysRetryAfterSeconds
-                                                   : kSessionStoreRetryAfterSeconds));
+    answer.headers.emplace_back("Retry-After", std::to_string(kKeysRetryAfterSeconds));
     return with_body(std::move(answer), reason_code(reason),
                      "Service Unavailable: " + std::string(reason_message(reason)), context.json);
+  }
+  if (reason == Reason::kSessionStoreUnavailable) {
+    // Not 401: the user's session may well exist; no challenge, and the store is back soon.
+    answer.headers.emplace_back("Retry-After", std::to_string(kSessionStoreRetryAfterSeconds));
+    return with_body(std::move(answer), reason_code(reason),
+                     "Could not authenticate the request: " + std::string(reason_message(reason)),
+                     context.json);
   }
   if (reason == Reason::kTooManyFailures) {
     // Not a challenge: no credential helps until the window frees a slot.

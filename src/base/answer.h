@@ -41,7 +41,8 @@ int http_status(Reason reason);
 
 // Retry-After of KEYS_UNAVAILABLE: keys come back with a reload (or a key fetch) soon.
 inline constexpr int kKeysRetryAfterSeconds = 5;
-// Retry-After of SESSION_STORE_UNAVAILABLE: the gateway reconnects within a second or two.
+
+// Retry-After of SESSION_STORE_UNAVAILABLE: the store reconnects within seconds.
 inline constexpr int kSessionStoreRetryAfterSeconds = 1;
 
 // "Bad Gateway", "URI Too Long", ...: the reason phrase of a status the gateway answers with.

@@ -94,13 +94,12 @@ ReasonText text_of(Reason reason) {
     case Reason::kTooManyFailures:
       return {"TOO_MANY_FAILURES", "too many failed sign-ins from this address"};
     case Reason::kTokenRevoked: return {"TOKEN_REVOKED", "the token has been revoked"};
+    case Reason::kSessionStoreUnavailable:
+      return {"SESSION_STORE_UNAVAILABLE", "the session store is unavailable, try again shortly"};
     case Reason::kKeysRefreshing:
       return {"KEYS_REFRESHING", "the identity provider's keys are being fetched again"};
     case Reason::kFetchFailed:
       return {"FETCH_FAILED", "a document of the identity provider could not be fetched"};
-    case Reason::kSessionStoreUnavailable:
-      return {"SESSION_STORE_UNAVAILABLE",
-              "the session store cannot be reached; try again shortly"};
     case Reason::kStorePending:
       return {"STORE_PENDING", "the session store is being asked"};
     case Reason::kRequestMalformed: return {"REQUEST_MALFORMED", "malformed HTTP request"};

@@ -59,13 +59,12 @@ enum class Reason {
   kKeysUnavailable,         // no usable keys to check a signature with (503, Retry-After)
   kTooManyFailures,         // too many refused sign-ins from one address (auth.failure_limit, 429)
   kTokenRevoked,            // a valid token whose jti or user was revoked (jotgate revoke)
+  // Redis down or too slow: the session may well exist (503, Retry-After).
+  kSessionStoreUnavailable,
   // Internal, never answered: the token's kid is unknown and its keys are being fetched again;
   // the request waits for them (Decision::wait_for_keys) and is decided once more.
   kKeysRefreshing,
   kFetchFailed,  // a document of an identity provider (JWKS, discovery) could not be fetched
-  // The shared session store (Redis) or database cannot be reached now (503, Retry-After): the
-  // user's session is not gone, so never a 401.
-  kSessionStoreUnavailable,
   // Internal, never answered: the request's session, ticket or seat is being read from a shared
   // store; the request waits for it (Decision::store_wait) and is decided once more.
   kStorePending,

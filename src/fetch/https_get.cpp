@@ -1,7 +1,6 @@
 #include "fetch/https_get.h"
 
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <charconv>
 #include <exception>
@@ -22,6 +21,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "base/text.h"
+#include "pki/handshake_problem.h"
 
 namespace jotgate::fetch {
 
@@ -58,19 +58,6 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-// A refused chain says why in OpenSSL's words ("unable to get local issuer certificate"); a
-// name that does not match says "certificate verify failed" too.
-std::string handshake_problem(const beast::error_code& ec, SSL* tls) {
-  const long verify = SSL_get_verify_result(tls);
-  if (verify != X509_V_OK) {
-    return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
-  }
-  if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-    return "certificate verify failed: the certificate does not name the host";
-  }
-  return "TLS handshake failed: " + ec.message();
-}
-
 struct Request {
   const std::string& url;
   const HttpsUrl& parts;
@@ -103,7 +90,10 @@ asio::awaitable<Result<Document>> get(const Request& request, ssl::context& tls)
   auto [handshake_ec] = co_await stream.async_handshake(ssl::stream_base::client, kNoThrow);
   if (handshake_ec == beast::error::timeout)
     co_return failed(url, timed_out(request.options.timeout));
-  if (handshake_ec) co_return failed(url, handshake_problem(handshake_ec, stream.native_handle()));
+  if (handshake_ec)
+    co_return failed(url, pki::handshake_problem(stream.native_handle(),
+                                                 static_cast<unsigned long>(handshake_ec.value()),
+                                                 handshake_ec.message()));
 
   http::request<http::empty_body> get{http::verb::get, parts.target, 11};
   const std::string host =

@@ -45,6 +45,23 @@ TEST(Answer, RevokedTokenIs401InvalidToken) {
   EXPECT_EQ(body["message"], "Could not authenticate the request: the token has been revoked");
 }
 
+TEST(Answer, SessionStoreUnavailableIs503WithRetryAfterAndNoChallenge) {
+  auto a = answer_for(make_error(Reason::kSessionStoreUnavailable, "not connected"),
+                      {"jwt", true, nullptr});
+  EXPECT_EQ(a.status, 503);
+  EXPECT_EQ(header_of(a, "Retry-After"), "1");
+  EXPECT_EQ(header_of(a, "WWW-Authenticate"), "");
+  auto body = nlohmann::json::parse(a.body);
+  EXPECT_EQ(body["error"], "SESSION_STORE_UNAVAILABLE");
+  EXPECT_EQ(body["message"],
+            "Could not authenticate the request: the session store is unavailable, try again "
+            "shortly");
+  auto text = answer_for(make_error(Reason::kSessionStoreUnavailable), {"jwt", false, nullptr});
+  EXPECT_EQ(text.body,
+            "Could not authenticate the request: the session store is unavailable, try again "
+            "shortly");
+}
+
 TEST(Answer, AccessDeniedIs403WithTheUser) {
   UserIdentity user{"ACME", "alice"};
   auto a = answer_for(make_error(Reason::kAccessDenied), {"jwt", true, &user});

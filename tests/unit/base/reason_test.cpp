@@ -55,6 +55,7 @@ TEST(Reason, StableCodesScriptsMatchOn) {
   EXPECT_EQ(reason_code(Reason::kHeaderUntrusted), "HEADER_UNTRUSTED");
   EXPECT_EQ(reason_code(Reason::kAuthorizationRepeated), "AUTHORIZATION_REPEATED");
   EXPECT_EQ(reason_code(Reason::kTokenRevoked), "TOKEN_REVOKED");
+  EXPECT_EQ(reason_code(Reason::kSessionStoreUnavailable), "SESSION_STORE_UNAVAILABLE");
 }
 
 }  // namespace
