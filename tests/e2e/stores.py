@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from gateway_harness import free_port
+from gateway_harness import free_port, stopped_after
 
 REDIS_SERVER = "/usr/bin/redis-server"
 REDIS_CLI = "/usr/bin/redis-cli"
@@ -302,24 +302,11 @@ class PostgresServer:
 
 # ----------------------------------------------------------------------------- fixtures
 # Test files do `from stores import *` to get these (with gateway_harness' fixtures).
-def _closed_after(start):
-    started = []
-
-    def tracked(*args, **kwargs):
-        server = start(*args, **kwargs)
-        started.append(server)
-        return server
-
-    yield tracked
-    for server in started:
-        server.close()
-
-
 @pytest.fixture
 def start_redis(tmp_path):
     """start_redis(name="redis", password=None) -> RedisServer in tmp_path/name."""
-    yield from _closed_after(
-        lambda name="redis", password=None: RedisServer.start(tmp_path / name, password))
+    yield from stopped_after(
+        lambda name="redis", password=None: RedisServer.start(tmp_path / name, password), "close")
 
 
 @pytest.fixture
@@ -331,7 +318,8 @@ def redis_server(start_redis):
 @pytest.fixture
 def start_postgres(tmp_path):
     """start_postgres() -> PostgresServer; db.password in tmp_path/<name>."""
-    yield from _closed_after(lambda name="postgres": PostgresServer.start(tmp_path / name))
+    yield from stopped_after(lambda name="postgres": PostgresServer.start(tmp_path / name),
+                             "close")
 
 
 @pytest.fixture
