@@ -214,6 +214,11 @@ Answer gate_refusal(const Error& error) {
   if (error.reason == Reason::kBadRequest || error.reason == Reason::kIdentityInvalid) {
     return validation_failed({{"(body)", error.message()}});
   }
+  if (error.reason == Reason::kSessionStoreUnavailable) {
+    Answer answer = error_answer(503, reason_code(error.reason), error.message());
+    answer.headers.emplace_back("Retry-After", std::to_string(kSessionStoreRetryAfterSeconds));
+    return answer;
+  }
   return error_answer(500, reason_code(error.reason), error.message());
 }
 

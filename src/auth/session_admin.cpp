@@ -1,5 +1,8 @@
 #include "auth/gate_session_admin.h"
 
+#include <chrono>
+#include <future>
+#include <memory>
 #include <utility>
 
 #include "auth/audit.h"
@@ -26,6 +29,22 @@ bool under_prefix(std::string_view uri, std::string_view prefix) {
   return path.starts_with(prefix) &&
          (path.size() == prefix.size() ||
           std::string_view("/?#").find(path[prefix.size()]) != std::string_view::npos);
+}
+
+// Waits for a shared store's answer: the admin API's thread, never a request's.
+void wait_for(const std::shared_ptr<Pending>& pending) {
+  auto finished = std::make_shared<std::promise<void>>();
+  pending->when_finished([finished] { finished->set_value(); });
+  finished->get_future().wait_for(std::chrono::seconds(3));
+}
+
+// A session looked up without counting as use; a shared store is waited for.
+session::LookupResult look_up(session::SessionStore& sessions, std::string_view id,
+                              UnixSeconds now) {
+  auto found = sessions.lookup(id, now, session::Refresh::kNo);
+  if (found.status != session::LookupStatus::kPending) return found;
+  wait_for(found.pending);
+  return sessions.lookup(id, now, session::Refresh::kNo);
 }
 
 }  // namespace
@@ -60,7 +79,7 @@ Result<IssuedTicket> GateSessionAdmin::issue_ticket(std::size_t virtual_proxy,
   const UnixSeconds now = clock_.now_seconds();
   const UnixSeconds expires_at = now + target.ticket_lifetime;
   auto ticket = target.gate.tickets().issue({request.user, std::move(*headers), expires_at}, now);
-  if (!ticket) return make_error(Reason::kBadRequest, "too many live tickets; try again later");
+  if (!ticket) return ticket.error();
   target.gate.audit().user_event("ticket_issued", request.user);
   return IssuedTicket{std::move(*ticket), expires_at, std::move(request.target_uri)};
 }
@@ -72,6 +91,10 @@ Result<SessionRecord> GateSessionAdmin::create_session(std::size_t virtual_proxy
   auto headers = admit(target, user, attributes);
   if (!headers) return headers.error();
   auto created = target.gate.sessions().create(user, *headers, clock_.now_seconds());
+  if (created.commit) wait_for(created.commit);
+  if (created.unavailable || (created.commit && !created.commit->ok())) {
+    return make_error(Reason::kSessionStoreUnavailable);
+  }
   target.gate.audit().signed_in(user, "admin");
   target.gate.audit().evicted(user, created.evicted);
   auto record = find_session(virtual_proxy, created.cookie_value);
@@ -82,14 +105,14 @@ Result<SessionRecord> GateSessionAdmin::create_session(std::size_t virtual_proxy
 std::optional<SessionRecord> GateSessionAdmin::find_session(std::size_t virtual_proxy,
                                                             std::string_view id) {
   VirtualProxyGate& gate = targets_.at(virtual_proxy).gate;
-  auto found = gate.sessions().lookup(id, clock_.now_seconds(), session::Refresh::kNo);
+  auto found = look_up(gate.sessions(), id, clock_.now_seconds());
   if (found.status != session::LookupStatus::kFound) return std::nullopt;
   return record_of(gate, std::string(id), found.session);
 }
 
 bool GateSessionAdmin::end_session(std::size_t virtual_proxy, std::string_view id) {
   VirtualProxyGate& gate = targets_.at(virtual_proxy).gate;
-  auto found = gate.sessions().lookup(id, clock_.now_seconds(), session::Refresh::kNo);
+  auto found = look_up(gate.sessions(), id, clock_.now_seconds());
   if (found.status != session::LookupStatus::kFound) return false;
   gate.sessions().remove(found.session.handle);
   audit("logout",

@@ -101,11 +101,23 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
   auto match = listener.routes.match(target->path);
   if (!match) return answer(Reason::kRouteNotFound, can_keep);
   const VirtualProxyRuntime& vp = runtime.virtual_proxies[match->virtual_proxy_index];
-  const HeadView view(head, client, listener.config.trusted, request.identity);
+  const bool may_wait = request.store_waits_left > 0;
+  const HeadView view(head, client, listener.config.trusted, request.identity, false, may_wait);
 
   Admission out = [&]() -> Admission {
     const bool websocket = is_websocket_upgrade(head);
     if (auto refused = check_host(head, vp, websocket, can_keep)) return *refused;
+
+    // A shared session store: the session the cookie names is read first, without holding the
+    // thread; every answer below then sees it.
+    if (may_wait) {
+      if (auto pending = vp.gate->prefetch_session(view)) {
+        Admission wait;
+        wait.action = Admission::kWaitForStore;
+        wait.store_wait = std::move(pending);
+        return wait;
+      }
+    }
 
     // CORS: an allowed origin gets its headers on every answer; preflights end here.
     std::string cors_origin;
@@ -135,7 +147,7 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
       if (!request.body_pending) {
         // A sign-in here (verify, session with a bearer) may wait for its keys too.
         const HeadView sign_in_view(head, client, listener.config.trusted, request.identity,
-                                    request.may_refetch_keys);
+                                    request.may_refetch_keys, may_wait);
         endpoint.answer =
             serve_auth_endpoint(*vp.gate, sign_in_view, *name, target->query, {}, vp.config,
                                 &endpoint.gate_decision, &endpoint.keys_wait);
@@ -166,7 +178,7 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
     }
     // A token whose kid is unknown: wait for its provider's keys, then decide again.
     const HeadView check_view(head, client, listener.config.trusted, request.identity,
-                              request.may_refetch_keys);
+                              request.may_refetch_keys, may_wait);
     auth::Decision decision = vp.gate->check(check_view);
     if (decision.keys_wait) {
       out.action = Admission::kWaitForKeys;
@@ -200,6 +212,16 @@ Admission admit(const RequestHead& request, const ClientInfo& client,
   }();
   out.vp = &vp;
   out.identity = request.identity;
+  if (out.gate_decision) {
+    // Not decided yet: the store is being asked (a ticket, a seat); the connection waits.
+    if (out.gate_decision->store_wait) {
+      out.action = Admission::kWaitForStore;
+      out.store_wait = std::move(out.gate_decision->store_wait);
+      out.gate_decision.reset();
+    } else {
+      out.store_commit = std::move(out.gate_decision->store_commit);
+    }
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,13 +42,18 @@ struct RequestHead {
   // A token whose kid is unknown may make the request wait for its keys (kWaitForKeys); false
   // once it has waited.
   bool may_refetch_keys = true;
+  // A session, ticket or seat a shared store must be asked for may make the request wait
+  // (kWaitForStore) this many more times; then it is SESSION_STORE_UNAVAILABLE.
+  int store_waits_left = 2;
 };
 
 struct Admission {
   // kWaitForKeys: the token's kid is unknown and its identity provider's keys are being
   // fetched again; the connection waits for them (keys_wait), then admits the request again
   // with RequestHead::may_refetch_keys false.
-  enum Action { kAnswer, kReadForm, kForward, kWaitForKeys };
+  // kWaitForStore: the request's session, ticket or seat is being read from a shared store;
+  // the connection waits for it (store_wait), then admits the request again.
+  enum Action { kAnswer, kReadForm, kForward, kWaitForKeys, kWaitForStore };
   Action action = kAnswer;
   const VirtualProxyRuntime* vp = nullptr;  // null before a virtual proxy was matched
   std::string cors_origin;  // an allowed Origin: the answer carries its CORS headers
@@ -65,6 +71,10 @@ struct Admission {
   auth::Decision decision;                  // kForward: who the request goes upstream as
   bool websocket = false;                   // kForward: an upgrade to WebSocket
   std::optional<auth::KeysWait> keys_wait;  // kWaitForKeys
+  std::shared_ptr<Pending> store_wait;      // kWaitForStore
+  // kAnswer and kForward: a new session being written to a shared store; the connection
+  // answers only once it finished ok, else SESSION_STORE_UNAVAILABLE.
+  std::shared_ptr<Pending> store_commit;
   // How the gate decided, when it was asked (the connection counts it in the metrics).
   std::optional<auth::DecisionStats> gate_decision;
 };
@@ -73,12 +83,14 @@ struct Admission {
 class HeadView final : public auth::RequestView {
  public:
   HeadView(const http::request_header<>& head, const ClientInfo& client, bool trusted,
-           const RequestIdentity* identity = nullptr, bool may_refetch_keys = false)
+           const RequestIdentity* identity = nullptr, bool may_refetch_keys = false,
+           bool may_wait_for_store = false)
       : head_(head),
         client_(client),
         trusted_(trusted),
         identity_(identity),
-        may_refetch_keys_(may_refetch_keys) {}
+        may_refetch_keys_(may_refetch_keys),
+        may_wait_for_store_(may_wait_for_store) {}
   std::string_view method() const override { return head_.method_string(); }
   std::optional<std::string_view> header(std::string_view name) const override;
   std::vector<std::string_view> headers(std::string_view name) const override;
@@ -87,6 +99,7 @@ class HeadView final : public auth::RequestView {
   std::string_view client_ip() const override { return client_.ip; }
   RequestIds ids() const override { return identity_ ? identity_->ids() : RequestIds{}; }
   bool may_refetch_keys() const override { return may_refetch_keys_; }
+  bool may_wait_for_store() const override { return may_wait_for_store_; }
 
  private:
   const http::request_header<>& head_;
@@ -94,6 +107,7 @@ class HeadView final : public auth::RequestView {
   bool trusted_;
   const RequestIdentity* identity_;
   bool may_refetch_keys_;
+  bool may_wait_for_store_;
 };
 
 // Counts a gate decision into the virtual proxy's metrics (on worker `worker`'s thread):

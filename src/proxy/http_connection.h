@@ -256,10 +256,25 @@ class HttpConnection final : public ConnectionBase,
     RequestHead asked{request,        target_text_, request.keep_alive(), !header_parser.is_done(),
                       content_length, &identity_};
     Admission admitted = admit(asked, client, listener(), *runtime_);
-    if (admitted.action == Admission::kWaitForKeys) {
-      co_await wait_for_keys(*admitted.keys_wait);
-      asked.may_refetch_keys = false;  // decided once more: a kid still unknown is refused
+    for (;;) {
+      if (admitted.action == Admission::kWaitForKeys && asked.may_refetch_keys) {
+        co_await wait_for(admitted.keys_wait->when_fetched, admitted.keys_wait->limit);
+        asked.may_refetch_keys = false;  // decided once more: a kid still unknown is refused
+      } else if (admitted.action == Admission::kWaitForStore && asked.store_waits_left > 0) {
+        co_await wait_for_store(admitted.store_wait);
+        --asked.store_waits_left;  // the answer is known here now; a bounded number of times
+      } else {
+        break;
+      }
       admitted = admit(asked, client, listener(), *runtime_);
+    }
+    // A new session in a shared store: no answer (and no cookie) before every node can see it.
+    if (admitted.store_commit) {
+      co_await wait_for_store(admitted.store_commit);
+      if (!admitted.store_commit->ok()) {
+        record.vp = admitted.vp;
+        co_return co_await refuse(record, Reason::kSessionStoreUnavailable, false);
+      }
     }
     record.vp = admitted.vp;
     count_gate_decision(admitted.vp, admitted.gate_decision);
@@ -271,6 +286,8 @@ class HttpConnection final : public ConnectionBase,
       case Admission::kReadForm: co_return co_await serve_form(record, admitted, header_parser);
       case Admission::kForward: break;
       case Admission::kWaitForKeys: co_return false;  // never twice (may_refetch_keys false)
+      case Admission::kWaitForStore:
+        co_return co_await refuse(record, Reason::kSessionStoreUnavailable, false);
     }
 
     const VirtualProxyRuntime& vp = *admitted.vp;
@@ -313,30 +330,38 @@ class HttpConnection final : public ConnectionBase,
     co_return false;
   }
 
-  // The request's identity provider is fetching its keys again (a kid they did not know): the
-  // coroutine waits for that fetch, or at most keys_wait.limit, without holding the worker's
-  // thread. The key source's thread only posts a cancel of the timer onto this connection's
-  // executor, and only while the wait is still there to be woken.
-  asio::awaitable<void> wait_for_keys(const auth::KeysWait& wait) {
+  // Something another thread finishes (an identity provider's keys fetched again, a shared
+  // store's answer): the coroutine waits for it, or at most `limit`, without holding the worker's
+  // thread. The other thread only posts a cancel of the timer onto this connection's executor,
+  // and only while the wait is still there to be woken.
+  asio::awaitable<void> wait_for(const std::function<void(std::function<void()>)>& when_done,
+                                 std::chrono::milliseconds limit) {
     struct Waiting {
       explicit Waiting(asio::any_io_executor executor) : timer(std::move(executor)) {}
       asio::steady_timer timer;
       bool done = false;
     };
     auto waiting = std::make_shared<Waiting>(client_.stream().get_executor());
-    waiting->timer.expires_after(wait.limit);
-    wait.when_fetched(
-        [weak = std::weak_ptr<Waiting>(waiting), executor = waiting->timer.get_executor()] {
-          if (weak.expired()) return;
-          asio::post(executor, [weak] {
-            if (auto still = weak.lock()) {
-              still->done = true;
-              still->timer.cancel();
-            }
-          });
-        });
+    waiting->timer.expires_after(limit);
+    when_done([weak = std::weak_ptr<Waiting>(waiting), executor = waiting->timer.get_executor()] {
+      if (weak.expired()) return;
+      asio::post(executor, [weak] {
+        if (auto still = weak.lock()) {
+          still->done = true;
+          still->timer.cancel();
+        }
+      });
+    });
     if (!waiting->done) co_await waiting->timer.async_wait(kNoThrow);
   }
+
+  // A shared store's round trip fails by itself within its command timeout; the limit here only
+  // guards against a reply that never comes.
+  asio::awaitable<void> wait_for_store(const std::shared_ptr<Pending>& pending) {
+    co_await wait_for([pending](std::function<void()> done) { pending->when_finished(std::move(done)); },
+                      kStoreWaitLimit);
+  }
+  static constexpr std::chrono::milliseconds kStoreWaitLimit{3000};
 
   // POST .auth/session with a form: read whole (small and sized, see admission), then answered.
   asio::awaitable<bool> serve_form(Record& record, const Admission& admitted,
@@ -351,6 +376,12 @@ class HttpConnection final : public ConnectionBase,
     const auto& form = form_parser.get();
     std::optional<auth::DecisionStats> decided;
     Answer reply = answer_form(admitted, form, form.body(), client_info(), listener(), &decided);
+    if (decided && decided->store_commit) {
+      co_await wait_for_store(decided->store_commit);
+      if (!decided->store_commit->ok()) {
+        reply = answer_for(make_error(Reason::kSessionStoreUnavailable));
+      }
+    }
     count_gate_decision(admitted.vp, decided);
     co_return co_await write_answer(record, std::move(reply), client_keep_alive,
                                     admitted.cors_origin);

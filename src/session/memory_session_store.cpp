@@ -403,7 +403,8 @@ SessionStore::Created MemorySessionStore::create(const UserIdentity& user, Attri
     Shard& shard = shards_[shard_of(key)];
     std::lock_guard lock(shard.mutex);
     if (shard.sessions.find(key) != SessionTable::kNone) continue;  // 2^-64 per pair; draw again
-    created = {cookie_value_of(entry.id), key};
+    created.cookie_value = cookie_value_of(entry.id);
+    created.handle = key;
     // The deadline first: should the insert fail, a stale deadline is harmless.
     if (at != kNever) shard.deadlines.push({at, key});
     shard.sessions.insert(std::move(entry));
