@@ -272,7 +272,8 @@ TEST_F(RedisClientTest, LosingTheConnectionFailsEveryBatchInFlight) {
   for (int i = 0; i < 3; ++i) {
     auto promise = std::make_shared<std::promise<Result<Replies>>>();
     results.push_back(promise->get_future());
-    redis->send({{"BLPOP", "nothing", "0"}}, [promise](Result<Replies> r) { promise->set_value(std::move(r)); });
+    redis->send({{"BLPOP", "nothing", "0"}},
+                [promise](Result<Replies> r) { promise->set_value(std::move(r)); });
   }
   auto other = connected_client({.url = server_.url()});
   ASSERT_TRUE(other);
@@ -281,7 +282,8 @@ TEST_F(RedisClientTest, LosingTheConnectionFailsEveryBatchInFlight) {
     ASSERT_EQ(result.wait_for(2s), std::future_status::ready);
     auto failed = result.get();
     ASSERT_FALSE(failed.ok());
-    EXPECT_EQ(failed.error().detail, "Redis " + server_.url() + ": the server closed the connection");
+    EXPECT_EQ(failed.error().detail,
+              "Redis " + server_.url() + ": the server closed the connection");
   }
   EXPECT_TRUE(eventually([&] { return redis->connected(); }));
 }
@@ -322,15 +324,16 @@ TEST_F(RedisClientTest, AServerThatNeverAnswersIsNotConnected) {
   EXPECT_EQ(redis->last_error(), "no hello reply within 200 ms");
   auto refused = redis->send_and_wait({{"PING"}});
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().detail, "Redis " + url + ": not connected (no hello reply within 200 ms)");
+  EXPECT_EQ(refused.error().detail,
+            "Redis " + url + ": not connected (no hello reply within 200 ms)");
   redis.reset();
   ::close(listener);
 }
 
 TEST_F(RedisClientTest, AFullQueueRefusesMoreAndTheDestructorFailsWhatIsPending) {
   server_.start();
-  auto redis = connected_client({.url = server_.url(), .command_timeout = 5000ms,
-                                 .connections = 1, .max_queued_batches = 5});
+  auto redis = connected_client(
+      {.url = server_.url(), .command_timeout = 5000ms, .connections = 1, .max_queued_batches = 5});
   ASSERT_TRUE(redis);
   server_.pause();
   std::atomic<int> failed{0};
@@ -342,7 +345,8 @@ TEST_F(RedisClientTest, AFullQueueRefusesMoreAndTheDestructorFailsWhatIsPending)
     });
   }
   ASSERT_TRUE(eventually([&] { return failed.load() == 1; }, 1s));
-  EXPECT_EQ(details[5], "Redis " + server_.url() + ": too many commands waiting (5 batches on a connection)");
+  EXPECT_EQ(details[5],
+            "Redis " + server_.url() + ": too many commands waiting (5 batches on a connection)");
   redis.reset();  // the five waiting get an error, at once
   EXPECT_EQ(failed.load(), 6);
   for (int i = 0; i < 5; ++i)
@@ -451,8 +455,8 @@ TEST_F(RedisTlsTest, RefusesAServerSignedByAnotherCa) {
   ASSERT_TRUE(eventually([&] { return !other_name->last_error().empty(); }, 3s));
   EXPECT_EQ(other_name->last_error(), "certificate verify failed: IP address mismatch");
   // Plain RESP to a TLS port gets no hello reply.
-  auto plain = client({.url = "redis://127.0.0.1:" + std::to_string(server_.port()),
-                       .connect_timeout = 300ms});
+  auto plain = client(
+      {.url = "redis://127.0.0.1:" + std::to_string(server_.port()), .connect_timeout = 300ms});
   ASSERT_TRUE(plain);
   ASSERT_TRUE(eventually([&] { return !plain->last_error().empty(); }, 3s));
   EXPECT_FALSE(plain->connected());

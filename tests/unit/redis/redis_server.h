@@ -63,8 +63,8 @@ class RedisServer {
     } else {
       args.insert(args.end(), {"--port", std::to_string(port_)});
     }
-    args.insert(args.end(), {"--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", dir_, "--logfile", dir_ + "/redis.log"});
+    args.insert(args.end(), {"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+                             dir_, "--logfile", dir_ + "/redis.log"});
     args.insert(args.end(), extra_.begin(), extra_.end());
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());

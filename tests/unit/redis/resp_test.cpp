@@ -11,8 +11,8 @@ TEST(Resp, EncodesCommandsAsArraysOfBulkStrings) {
   std::string wire;
   append_command(wire, {"SET", "k", std::string("a\0b\r\n", 5)});
   append_command(wire, {"PING"});
-  EXPECT_EQ(wire, std::string("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\na\0b\r\n\r\n*1\r\n$4\r\nPING\r\n",
-                              45));
+  EXPECT_EQ(wire, std::string(
+                      "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\na\0b\r\n\r\n*1\r\n$4\r\nPING\r\n", 45));
 }
 
 TEST(Resp, ReadsEveryReplyTypeEvenByteByByte) {
