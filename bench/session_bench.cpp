@@ -1,4 +1,4 @@
-// Session store benchmark: memory and speed of the real jotgate::session::SessionStore with 100k
+// Session store benchmark: memory and speed of the real jotgate::session::MemorySessionStore with 100k
 // and 1M live sessions of distinct users ("ACME\user123456"), without attributes and with two
 // forwarded-claim attributes. Each case runs in a forked child, so one case's freed memory does
 // not hide the next one's growth. Memory is the RSS delta (/proc/self/statm) and the malloc delta
@@ -23,7 +23,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "session/session_store.h"
+#include "session/memory_session_store.h"
 
 namespace {
 
@@ -31,7 +31,7 @@ using jotgate::UserIdentity;
 using jotgate::session::Attributes;
 using jotgate::session::LookupStatus;
 using jotgate::session::SessionLimits;
-using jotgate::session::SessionStore;
+using jotgate::session::MemorySessionStore;
 
 // This thread's CPU time: figures stay comparable on a machine shared with other work (time
 // spent waiting for memory counts; time the thread was preempted does not).
@@ -102,7 +102,7 @@ Figures run(const Case& c) {
   const std::size_t rss_before = rss_bytes();
   const std::size_t heap_before = heap_bytes();
 
-  SessionStore store(SessionLimits{30 * 60, 8 * 3600});
+  MemorySessionStore store(SessionLimits{30 * 60, 8 * 3600});
   auto start = Clock::now();
   for (std::size_t i = 0; i < c.sessions; ++i) {
     const UserIdentity user = user_of(i);
@@ -127,7 +127,7 @@ Figures run(const Case& c) {
   // Well-formed cookies that name no session: the cost of a forged or stale cookie.
   std::vector<std::array<char, kCookieSize>> unknown(4096);
   for (std::size_t i = 0; i < unknown.size(); ++i) {
-    SessionStore other(SessionLimits{});
+    MemorySessionStore other(SessionLimits{});
     auto created = other.create(user_of(i), {}, kNow);
     std::memcpy(unknown[i].data(), created.cookie_value.data(), kCookieSize);
   }

@@ -33,9 +33,9 @@ std::map<std::string, std::string> attribute_headers(const config::AuthSettings&
 }
 
 Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(
-    const config::VirtualProxy& vp, std::size_t index, AccessCache& access,
-    RejectionAudit& rejections, const Clock& clock, const VirtualProxyGate* previous,
-    const Revocations* revocations) {
+    const config::VirtualProxy& vp, std::size_t index, SessionBackend& backend,
+    AccessCache& access, RejectionAudit& rejections, const Clock& clock,
+    const VirtualProxyGate* previous, const Revocations* revocations) {
   std::unique_ptr<JwtAuthenticator> jwt;
   if (vp.auth.method == config::AuthMethod::kJwt) {
     auto created =
@@ -46,13 +46,18 @@ Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(
     if (previous != nullptr && previous->jwt_) jwt->keep_cache_of(*previous->jwt_);
   }
   return std::unique_ptr<VirtualProxyGate>(
-      new VirtualProxyGate(vp, std::move(jwt), access, rejections, clock, previous, revocations));
+      new VirtualProxyGate(vp, std::move(jwt), backend, access, rejections, clock,
+                           // Sessions and tickets carry over only within the same store.
+                           previous != nullptr && previous->backend_ == &backend ? previous
+                                                                                 : nullptr,
+                           revocations));
 }
 
 VirtualProxyGate::VirtualProxyGate(const config::VirtualProxy& vp,
-                                   std::unique_ptr<JwtAuthenticator> jwt, AccessCache& access,
-                                   RejectionAudit& rejections, const Clock& clock,
-                                   const VirtualProxyGate* previous, const Revocations* revocations)
+                                   std::unique_ptr<JwtAuthenticator> jwt, SessionBackend& backend,
+                                   AccessCache& access, RejectionAudit& rejections,
+                                   const Clock& clock, const VirtualProxyGate* previous,
+                                   const Revocations* revocations)
     : prefix_(vp.prefix),
       identity_header_(vp.identity_header),
       forward_authorization_(jwt && vp.auth.jwt.forward_authorization),
@@ -64,12 +69,13 @@ VirtualProxyGate::VirtualProxyGate(const config::VirtualProxy& vp,
               .partitioned = vp.session.partitioned,
               .max_age_seconds = vp.session.max_lifetime_seconds},
       jwt_(std::move(jwt)),
-      tickets_(previous != nullptr ? previous->tickets_ : std::make_shared<TicketStore>()),
+      backend_(&backend),
+      tickets_(previous != nullptr ? previous->tickets_ : backend.tickets(vp.prefix)),
       anonymous_(vp.auth.anonymous),
       session_limits_{vp.session.inactivity_timeout_seconds, vp.session.max_lifetime_seconds,
                       vp.session.max_per_user},
       sessions_(previous != nullptr ? previous->sessions_
-                                    : std::make_shared<session::SessionStore>(session_limits_)),
+                                    : backend.sessions(vp.prefix, session_limits_)),
       access_(access),
       failures_(failure_limiter(vp.auth.failure_limit, previous)),
       revocations_(revocations),
@@ -96,6 +102,7 @@ Decision VirtualProxyGate::check(const RequestView& request) {
     return refuse(Reason::kAuthorizationRepeated, answer_context(request));
   }
   Attempt attempt = begin(request);
+  if (auto waiting = store_not_ready(attempt)) return std::move(*waiting);
   if (anonymous_.always()) {
     if (attempt.current && AnonymousAuthenticator::is_anonymous(attempt.current->user)) {
       return allow(*attempt.current, std::nullopt, attempt);
@@ -131,14 +138,43 @@ Decision VirtualProxyGate::check(const RequestView& request) {
 
 Decision VirtualProxyGate::sign_in(const RequestView& request, std::string_view token) {
   Attempt attempt = begin(request);
+  if (auto waiting = store_not_ready(attempt)) return std::move(*waiting);
   return sign_in_with_token(token, request, attempt);
 }
 
 Decision VirtualProxyGate::redeem_ticket(const RequestView& request, std::string_view ticket) {
   Attempt attempt = begin(request);
-  return sign_in_proven(ticket_authenticator_.authenticate(ticket, attempt.now),
-                        TicketAuthenticator::kMethod, TicketAuthenticator::kRejectedEvent, request,
-                        attempt);
+  if (auto waiting = store_not_ready(attempt)) return std::move(*waiting);
+  std::shared_ptr<Pending> pending;
+  auto proven = ticket_authenticator_.authenticate(ticket, attempt.now,
+                                                   request.may_wait_for_store() ? &pending : nullptr);
+  if (pending) {
+    attempt.store_wait = std::move(pending);
+    return std::move(*store_not_ready(attempt));
+  }
+  return sign_in_proven(std::move(proven), TicketAuthenticator::kMethod,
+                        TicketAuthenticator::kRejectedEvent, request, attempt);
+}
+
+std::optional<Decision> VirtualProxyGate::store_not_ready(const Attempt& attempt) const {
+  if (attempt.store_wait) {
+    // Not an answer: the proxy waits for the store and asks again (neither audited nor counted).
+    Decision d = refuse(Reason::kStorePending, attempt.context);
+    d.store_wait = attempt.store_wait;
+    return d;
+  }
+  if (attempt.store_unavailable) return refuse(Reason::kSessionStoreUnavailable, attempt.context);
+  return std::nullopt;
+}
+
+std::shared_ptr<Pending> VirtualProxyGate::prefetch_session(const RequestView& request) {
+  if (!sessions_->shared()) return nullptr;
+  for (std::string_view value :
+       session::find_cookie_values(request.headers("Cookie"), cookie_.name)) {
+    auto found = sessions_->lookup(value, clock_.now_seconds(), session::Refresh::kNo);
+    if (found.status == session::LookupStatus::kPending) return std::move(found.pending);
+  }
+  return nullptr;
 }
 
 std::optional<SessionInfo> VirtualProxyGate::session_info(const RequestView& request) {
@@ -193,8 +229,8 @@ VirtualProxyGate::Attempt VirtualProxyGate::begin(const RequestView& request) {
   attempt.context = answer_context(request);
   attempt.cookie_headers = request.headers("Cookie");
   attempt.ids = request.ids();
-  attempt.current =
-      find_session(attempt.cookie_headers, attempt.now, session::Refresh::kYes, attempt.ids);
+  attempt.current = find_session(attempt.cookie_headers, attempt.now, session::Refresh::kYes,
+                                 attempt.ids, &attempt, request.may_wait_for_store());
   return attempt;
 }
 
@@ -285,6 +321,7 @@ Decision VirtualProxyGate::start_session(Credential credential, std::string_view
                                          const RequestView& request, const Attempt& attempt,
                                          const VerifiedBearer* bearer) {
   auto created = sessions_->create(credential.user, credential.attributes, attempt.now);
+  if (created.unavailable) return refuse(Reason::kSessionStoreUnavailable, attempt.context);
   if (bearer) jwt_->remember_session(*bearer, created.handle, created.cookie_value);
   audit_.signed_in(credential.user, method, attempt.ids);
   audit_.evicted(credential.user, created.evicted, attempt.ids);
@@ -292,6 +329,7 @@ Decision VirtualProxyGate::start_session(Credential credential, std::string_view
                             std::move(credential.attributes)};
   Decision d = allow(view, set_cookie(request, created.cookie_value), attempt);
   d.session_created = true;
+  d.store_commit = std::move(created.commit);
   return d;
 }
 
@@ -305,12 +343,24 @@ bool VirtualProxyGate::admitted(const UserIdentity& user, UnixSeconds now) {
 // session: ids are never adopted).
 std::optional<session::SessionView> VirtualProxyGate::find_session(
     const std::vector<std::string_view>& headers, UnixSeconds now, session::Refresh refresh,
-    const RequestIds& ids) {
+    const RequestIds& ids, Attempt* attempt, bool may_wait) {
   for (std::string_view value : session::find_cookie_values(headers, cookie_.name)) {
     auto found = sessions_->lookup(value, now, refresh);
-    if (found.status == session::LookupStatus::kFound) return std::move(found.session);
-    if (found.status == session::LookupStatus::kExpired) {
-      audit_.user_event("session_expired", found.session.user, ids);
+    switch (found.status) {
+      case session::LookupStatus::kFound: return std::move(found.session);
+      case session::LookupStatus::kExpired:
+        audit_.user_event("session_expired", found.session.user, ids);
+        break;
+      case session::LookupStatus::kUnknown: break;
+      case session::LookupStatus::kPending:
+        if (attempt != nullptr && may_wait) {
+          attempt->store_wait = std::move(found.pending);
+          return std::nullopt;
+        }
+        [[fallthrough]];
+      case session::LookupStatus::kUnavailable:
+        if (attempt != nullptr) attempt->store_unavailable = true;
+        return std::nullopt;
     }
   }
   return std::nullopt;

@@ -22,6 +22,7 @@
 #include "base/answer.h"
 #include "base/clock.h"
 #include "base/identity.h"
+#include "base/pending.h"
 #include "base/result.h"
 #include "config/gateway_config.h"
 
@@ -62,6 +63,12 @@ struct DecisionStats {
   std::string_view signed_in_by;
   TokenCacheLookup token_cache = TokenCacheLookup::kNone;
   bool session_created = false;
+  // Not for the metrics: what the connection waits for. store_wait: the decision is not made
+  // yet (reason kStorePending), ask again once it finished. store_commit: the new session is
+  // being written to the shared store; answer only once it finished ok (else 503
+  // SESSION_STORE_UNAVAILABLE: a cookie for a session no other node knows is worse than none).
+  std::shared_ptr<Pending> store_wait;
+  std::shared_ptr<Pending> store_commit;
 };
 
 struct Decision {
@@ -80,13 +87,16 @@ struct Decision {
   Reason reason = Reason::kNoCredentials;
   Answer refusal;                     // answer_for(reason): status, WWW-Authenticate, body
   std::optional<KeysWait> keys_wait;  // reason kKeysRefreshing: wait, then decide again
+  std::shared_ptr<Pending> store_wait;  // reason kStorePending: wait, then decide again
+  std::shared_ptr<Pending> store_commit;  // when allowed: the new session's write (see DecisionStats)
 
   // For the metrics (see DecisionStats).
   std::string_view signed_in_by;
   TokenCacheLookup token_cache = TokenCacheLookup::kNone;
   bool session_created = false;
   DecisionStats stats() const {
-    return {allowed, reason, signed_in_by, token_cache, session_created};
+    return {allowed,         reason,     signed_in_by, token_cache,
+            session_created, store_wait, store_commit};
   }
 };
 
@@ -113,6 +123,12 @@ class Gate {
   // Ends the session the request's cookie names, if any (audited), and returns the Set-Cookie
   // value that removes the cookie from the browser.
   virtual std::string end_session(const RequestView& request) = 0;
+  // With a shared session store: the read of the session the request's cookie names, when this
+  // node does not know it (wait for it, then decide: the session is then known here for a short
+  // while); nullptr when there is nothing to wait for.
+  virtual std::shared_ptr<Pending> prefetch_session(const RequestView& /*request*/) {
+    return nullptr;
+  }
   // Keeps a session alive (WebSocket traffic after the upgrade).
   virtual void touch(std::uint64_t session_handle) = 0;
   // Header names the proxy removes from every client request before forwarding: identity
@@ -163,6 +179,9 @@ class GateSet {
   // Writes the live sessions of every virtual proxy (after the drain of a graceful stop); false
   // when it failed (logged).
   virtual bool save_sessions() = 0;
+  // For readiness: why the shared session store cannot be used now; "" when it can (or when
+  // sessions live in memory).
+  virtual std::string session_store_problem() const = 0;
 };
 
 }  // namespace jotgate::auth

@@ -16,6 +16,7 @@
 #include "auth/gate_session_admin.h"
 #include "auth/rejection_audit.h"
 #include "auth/revocations.h"
+#include "auth/session_backend.h"
 #include "auth/virtual_proxy_gate.h"
 #include "session/session_file.h"
 
@@ -37,10 +38,12 @@ struct SessionSaving {
 
 class VirtualProxyGates final : public GateSet {
  public:
-  VirtualProxyGates(std::shared_ptr<AccessCache> access, config::AccessSettings access_settings,
+  VirtualProxyGates(std::shared_ptr<SessionBackend> backend, std::shared_ptr<AccessCache> access,
+                    config::AccessSettings access_settings,
                     std::shared_ptr<Revocations> revocations, std::string data_dir,
                     const Clock& clock, SessionSaving saving)
-      : access_(std::move(access)),
+      : backend_(std::move(backend)),
+        access_(std::move(access)),
         revocations_(std::move(revocations)),
         access_settings_(std::move(access_settings)),
         data_dir_(std::move(data_dir)),
@@ -62,6 +65,15 @@ class VirtualProxyGates final : public GateSet {
     return previous->access_;
   }
 
+  // The session store of `previous` when session_store is unchanged.
+  static std::shared_ptr<SessionBackend> shared_backend(const VirtualProxyGates* previous,
+                                                        const config::GatewayConfig& config) {
+    if (previous == nullptr || previous->backend_->settings() != config.session_store) {
+      return nullptr;
+    }
+    return previous->backend_;
+  }
+
   // The revocations of `previous` when they come from the same database.
   static std::shared_ptr<Revocations> shared_revocations(const VirtualProxyGates* previous,
                                                          const config::GatewayConfig& config) {
@@ -71,8 +83,8 @@ class VirtualProxyGates final : public GateSet {
 
   Result<void> add(const config::VirtualProxy& vp, const VirtualProxyGates* previous) {
     const VirtualProxyGate* before = previous != nullptr ? previous->find(vp.prefix) : nullptr;
-    auto gate = VirtualProxyGate::create(vp, gates_.size(), *access_, rejections_, clock_, before,
-                                         revocations_.get());
+    auto gate = VirtualProxyGate::create(vp, gates_.size(), *backend_, *access_, rejections_,
+                                         clock_, before, revocations_.get());
     if (!gate) return gate.error();
     admin_.add(**gate, vp.auth);
     gates_.push_back(std::move(*gate));
@@ -103,6 +115,7 @@ class VirtualProxyGates final : public GateSet {
 
   void restore_sessions() override;
   bool save_sessions() override;
+  std::string session_store_problem() const override { return backend_->problem(); }
 
  private:
   const VirtualProxyGate* find(const std::string& prefix) const {
@@ -115,6 +128,7 @@ class VirtualProxyGates final : public GateSet {
   void start_periodic_save(UnixSeconds now);
   void end_revoked_sessions(UnixSeconds now);
 
+  const std::shared_ptr<SessionBackend> backend_;  // shared with the set it replaced, likewise
   const std::shared_ptr<AccessCache> access_;  // shared with the set it replaced, when unchanged
   const std::shared_ptr<Revocations> revocations_;  // shared likewise
   const config::AccessSettings access_settings_;
@@ -130,6 +144,7 @@ class VirtualProxyGates final : public GateSet {
 };
 
 void VirtualProxyGates::start_periodic_save(UnixSeconds now) {
+  if (backend_->settings().type != config::SessionStoreType::kMemory) return;  // kept in Redis
   if (saving_.interval <= 0 || now < next_save_at_ || periodic_save_running_.load()) return;
   next_save_at_ = now + saving_.interval;
   if (periodic_save_.joinable()) periodic_save_.join();
@@ -156,6 +171,7 @@ void VirtualProxyGates::end_revoked_sessions(UnixSeconds now) {
 }
 
 void VirtualProxyGates::restore_sessions() {
+  if (backend_->settings().type != config::SessionStoreType::kMemory) return;  // kept in Redis
   const UnixSeconds now = clock_.now_seconds();
   std::vector<session::PrefixSessions> groups;
   if (auto saved = session::read_session_file(saving_.path)) {
@@ -189,6 +205,7 @@ void VirtualProxyGates::restore_sessions() {
 }
 
 bool VirtualProxyGates::save_sessions() {
+  if (backend_->settings().type != config::SessionStoreType::kMemory) return true;  // in Redis
   std::lock_guard lock(save_mutex());
   const UnixSeconds now = clock_.now_seconds();
   std::vector<session::PrefixSessions> saved;
@@ -223,11 +240,17 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
     if (!opened) return opened.error();
     revocations = std::move(*opened);
   }
+  std::shared_ptr<SessionBackend> backend = VirtualProxyGates::shared_backend(before, config);
+  if (!backend) {
+    auto created = SessionBackend::create(config.session_store);
+    if (!created) return created.error();
+    backend = std::move(*created);
+  }
   SessionSaving saving{(std::filesystem::path(config.data_dir) / "sessions.db").string(),
                        config.session_store.save_interval_seconds};
-  auto set =
-      std::make_unique<VirtualProxyGates>(std::move(access), config.access, std::move(revocations),
-                                          config.data_dir, clock, std::move(saving));
+  auto set = std::make_unique<VirtualProxyGates>(std::move(backend), std::move(access),
+                                                 config.access, std::move(revocations),
+                                                 config.data_dir, clock, std::move(saving));
   for (const config::VirtualProxy& vp : config.virtual_proxies) {
     if (auto added = set->add(vp, before); !added) return added.error();
   }

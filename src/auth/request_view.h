@@ -31,6 +31,9 @@ class RequestView {
   // Whether a token whose kid is unknown may ask its identity provider's keys again and wait
   // (Reason::kKeysRefreshing); false when the request was decided again after such a wait.
   virtual bool may_refetch_keys() const { return false; }
+  // Whether a session, ticket or seat that a shared store must be asked for may make the
+  // request wait (Reason::kStorePending); false: answer SESSION_STORE_UNAVAILABLE instead.
+  virtual bool may_wait_for_store() const { return false; }
 };
 
 }  // namespace jotgate::auth

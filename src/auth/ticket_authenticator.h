@@ -4,6 +4,7 @@
 //   auto proven = tickets.authenticate(ticket, now);  // kTicketInvalid: unknown, used, expired
 #pragma once
 
+#include <memory>
 #include <string_view>
 
 #include "auth/credential.h"
@@ -21,7 +22,11 @@ class TicketAuthenticator {
 
   explicit TicketAuthenticator(TicketStore& tickets) : tickets_(tickets) {}
 
-  Result<Credential> authenticate(std::string_view ticket, UnixSeconds now);
+  // With a shared store, taking the ticket may need a round trip: then, when `pending` is given,
+  // it is set and the error is kStorePending (wait on it, then authenticate again); without,
+  // or when the store cannot be reached, kSessionStoreUnavailable.
+  Result<Credential> authenticate(std::string_view ticket, UnixSeconds now,
+                                  std::shared_ptr<Pending>* pending = nullptr);
 
  private:
   TicketStore& tickets_;

@@ -4,7 +4,8 @@
 // cookie, and access allocations. Built by GateSet::create, which also gives the SessionAdmin
 // its sessions and tickets. Copies what it needs from the configuration: it keeps no pointer
 // into it.
-//   auto gate = VirtualProxyGate::create(config.virtual_proxies[0], 0, access, rejections, clock);
+//   auto gate = VirtualProxyGate::create(config.virtual_proxies[0], 0, *backend, access,
+//                                        rejections, clock);
 //   Decision d = (*gate)->check(request);
 #pragma once
 
@@ -23,6 +24,7 @@
 #include "auth/header_authenticator.h"
 #include "auth/jwt_authenticator.h"
 #include "auth/revocations.h"
+#include "auth/session_backend.h"
 #include "auth/ticket_authenticator.h"
 #include "auth/ticket_store.h"
 #include "session/cookie.h"
@@ -42,9 +44,9 @@ class VirtualProxyGate final : public Gate {
   // and keys are the same. The new session limits apply from apply_session_limits() on.
   // `revocations` (may be null): tokens it refuses get TOKEN_REVOKED.
   static Result<std::unique_ptr<VirtualProxyGate>> create(
-      const config::VirtualProxy& vp, std::size_t index, AccessCache& access,
-      RejectionAudit& rejections, const Clock& clock, const VirtualProxyGate* previous = nullptr,
-      const Revocations* revocations = nullptr);
+      const config::VirtualProxy& vp, std::size_t index, SessionBackend& backend,
+      AccessCache& access, RejectionAudit& rejections, const Clock& clock,
+      const VirtualProxyGate* previous = nullptr, const Revocations* revocations = nullptr);
 
   Decision check(const RequestView& request) override;
   Decision sign_in(const RequestView& request, std::string_view token) override;
@@ -52,6 +54,7 @@ class VirtualProxyGate final : public Gate {
   std::optional<SessionInfo> session_info(const RequestView& request) override;
   std::string end_session(const RequestView& request) override;
   void touch(std::uint64_t session_handle) override;
+  std::shared_ptr<Pending> prefetch_session(const RequestView& request) override;
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
   std::size_t live_sessions() const override { return sessions_->size(); }
   std::size_t keys_loaded() const override { return jwt_ ? jwt_->keys_loaded() : 0; }
@@ -74,8 +77,9 @@ class VirtualProxyGate final : public Gate {
 
  private:
   VirtualProxyGate(const config::VirtualProxy& vp, std::unique_ptr<JwtAuthenticator> jwt,
-                   AccessCache& access, RejectionAudit& rejections, const Clock& clock,
-                   const VirtualProxyGate* previous, const Revocations* revocations);
+                   SessionBackend& backend, AccessCache& access, RejectionAudit& rejections,
+                   const Clock& clock, const VirtualProxyGate* previous,
+                   const Revocations* revocations);
 
   // What every sign-in path starts from: the time, the answer format, the client's session.
   struct Attempt {
@@ -87,7 +91,13 @@ class VirtualProxyGate final : public Gate {
     std::string_view signed_in_by = "session";
     TokenCacheLookup token_cache = TokenCacheLookup::kNone;
     RequestIds ids;  // of the request: its audit lines carry them
+    // The shared session store: the session is being read (wait, then decide again), or the
+    // store cannot be reached (503).
+    std::shared_ptr<Pending> store_wait;
+    bool store_unavailable = false;
   };
+  // The answer while the shared store has not said what the cookie names; nullopt: go on.
+  std::optional<Decision> store_not_ready(const Attempt& attempt) const;
   Attempt begin(const RequestView& request);
   AnswerContext answer_context(const RequestView& request) const;
 
@@ -103,9 +113,13 @@ class VirtualProxyGate final : public Gate {
                          const Attempt& attempt, const VerifiedBearer* bearer = nullptr);
 
   bool admitted(const UserIdentity& user, UnixSeconds now);
+  // `attempt`: where a shared store's pending read or unavailability is noted (null: treated
+  // as no session).
   std::optional<session::SessionView> find_session(const std::vector<std::string_view>& headers,
                                                    UnixSeconds now, session::Refresh refresh,
-                                                   const RequestIds& ids);
+                                                   const RequestIds& ids,
+                                                   Attempt* attempt = nullptr,
+                                                   bool may_wait = false);
   bool cookie_secure(const RequestView& request) const;
   std::string set_cookie(const RequestView& request, const std::string& value) const;
   Decision allow(const session::SessionView& view, std::optional<std::string> cookie,
@@ -125,6 +139,7 @@ class VirtualProxyGate final : public Gate {
   // Who the client is: one authenticator per method (jwt_, header_: null unless auth.method).
   std::unique_ptr<JwtAuthenticator> jwt_;
   std::optional<HeaderAuthenticator> header_;
+  const SessionBackend* const backend_;    // where sessions_ and tickets_ come from
   std::shared_ptr<TicketStore> tickets_;  // shared with the gate it replaced on a reload
   TicketAuthenticator ticket_authenticator_{*tickets_};
   const AnonymousAuthenticator anonymous_;

@@ -100,7 +100,8 @@ int http_status(Reason reason) {
     case Reason::kUpstreamUnavailable: return 502;
     case Reason::kKeysUnavailable:
     case Reason::kKeysRefreshing:
-    case Reason::kSessionStoreUnavailable: return 503;
+    case Reason::kSessionStoreUnavailable:
+    case Reason::kStorePending: return 503;
     case Reason::kUpstreamTimeout: return 504;
     case Reason::kBadRequest:
     case Reason::kAuthorizationRepeated:

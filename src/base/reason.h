@@ -65,6 +65,9 @@ enum class Reason {
   // the request waits for them (Decision::wait_for_keys) and is decided once more.
   kKeysRefreshing,
   kFetchFailed,  // a document of an identity provider (JWKS, discovery) could not be fetched
+  // Internal, never answered: the request's session, ticket or seat is being read from a shared
+  // store; the request waits for it (Decision::store_wait) and is decided once more.
+  kStorePending,
   // Requests the gateway answers itself before any sign-in (proxy, endpoints).
   kRequestMalformed,  // not HTTP/1.1 as Beast reads it
   kObsFold,           // a field line folded onto the next (RFC 9112 section 5.2)

@@ -29,4 +29,16 @@ bool istarts_with(std::string_view text, std::string_view prefix) {
 
 bool has_control(std::string_view s) { return std::any_of(s.begin(), s.end(), is_control); }
 
+std::string url_without_password(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const std::size_t authority = scheme + 3;
+  const std::size_t end = std::min(url.find_first_of("/?#", authority), url.size());
+  const std::size_t at = url.rfind('@', end - 1);
+  if (at == std::string_view::npos || at < authority) return std::string(url);
+  const std::size_t colon = url.find(':', authority);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
 }  // namespace jotgate

@@ -4,6 +4,7 @@
 //   trim_ows("  chunked\t") == "chunked"          trim_whitespace(" tok\r\n") == "tok"
 //   iequals("Bearer", "bearer")                    istarts_with("X-Forwarded-For", "x-forwarded-")
 //   to_lower("Host.TEST") == "host.test"           has_control("a\nb") == true
+//   url_without_password("redis://u:pw@h/0") == "redis://u:***@h/0"
 //   for_each_list_element("gzip, ,chunked", [](std::string_view e) { ... });  // "gzip", "chunked"
 #pragma once
 
@@ -37,6 +38,10 @@ inline bool is_control(char c) {
   return u < 0x20 || u == 0x7f;
 }
 bool has_control(std::string_view s);
+
+// A URL as logs and errors may show it: a password in its user part is replaced by "***"
+// ("redis://:s3cret@db:6379/0" -> "redis://:***@db:6379/0").
+std::string url_without_password(std::string_view url);
 
 // Calls f(element) for each element of a comma-separated list value, trimmed; empty elements
 // are skipped, as recipients must (RFC 9110 section 5.6.1).

@@ -1223,18 +1223,88 @@ class ConfigParser {
   void parse_session_store(const YAML::Node& root) {
     YAML::Node node = root["session_store"];
     if (!node.IsDefined() || node.IsNull()) return;
-    if (!reader_.map(node, "session_store", {"type", "save_interval"})) return;
+    if (!reader_.map(node, "session_store",
+                     {"type", "save_interval", "url", "password_file", "key_prefix", "ca"})) {
+      return;
+    }
     SessionStoreSettings& s = config_.session_store;
     if (auto type = reader_.string(node, "session_store", "type")) {
       if (*type == "memory")
         s.type = SessionStoreType::kMemory;
+      else if (*type == "redis")
+        s.type = SessionStoreType::kRedis;
       else
         reader_.error(node["type"], "session_store.type",
-                      in_quotes(*type) + " is not a session store type (expected: memory)");
+                      in_quotes(*type) + " is not a session store type (expected: memory, redis)");
     }
     if (auto interval = reader_.duration(node, "session_store", "save_interval")) {
       s.save_interval_seconds = *interval;
     }
+    if (s.type == SessionStoreType::kMemory) {
+      for (const char* key : {"url", "password_file", "key_prefix", "ca"}) {
+        if (node[key].IsDefined()) {
+          reader_.error(node[key], child("session_store", key), "is only for type redis");
+        }
+      }
+      return;
+    }
+    if (node["save_interval"].IsDefined()) {
+      reader_.error(node["save_interval"], "session_store.save_interval",
+                    "is only for type memory (Redis keeps the sessions)");
+    }
+    parse_redis_store(node, s.redis);
+  }
+
+  void parse_redis_store(const YAML::Node& node, RedisStoreSettings& redis) {
+    auto url = reader_.string(node, "session_store", "url");
+    if (!url) {
+      if (!node["url"].IsDefined()) {
+        reader_.error(node, "session_store.url",
+                      "is required for type redis (redis://host:port/db or rediss://)");
+      }
+    } else if (!url->starts_with("redis://") && !url->starts_with("rediss://")) {
+      reader_.error(node["url"], "session_store.url",
+                    in_quotes(url_without_password(*url)) +
+                        " is not a redis:// or rediss:// URL");
+    } else {
+      redis.url = *url;
+    }
+    if (auto prefix = reader_.string(node, "session_store", "key_prefix")) {
+      redis.key_prefix = *prefix;
+    }
+    if (auto file = reader_.string(node, "session_store", "password_file"); file && !file->empty()) {
+      redis.password_file = resolve(base_dir_, *file);
+      if (auto secret = read_secret(node["password_file"], "session_store.password_file",
+                                    redis.password_file)) {
+        redis.password = std::move(*secret);
+      }
+    }
+    if (auto ca = reader_.string(node, "session_store", "ca"); ca && !ca->empty()) {
+      redis.ca = resolve(base_dir_, *ca);
+      std::error_code ec;
+      if (!redis.url.empty() && !redis.url.starts_with("rediss://")) {
+        reader_.error(node["ca"], "session_store.ca", "is only for a rediss:// (TLS) url");
+      } else if (!fs::is_regular_file(redis.ca, ec)) {
+        reader_.error(node["ca"], "session_store.ca", redis.ca + " does not exist or is not a file");
+      }
+    }
+  }
+
+  // A secret in a file of its own (a password): its first line, without the line break.
+  // Problems are configuration errors at `node`; the secret itself is never in a message.
+  std::optional<std::string> read_secret(const YAML::Node& node, const std::string& path,
+                                         const std::string& file) {
+    auto text = read_file(file);
+    if (!text) {
+      reader_.error(node, path, file + " does not exist or cannot be read");
+      return std::nullopt;
+    }
+    std::string secret = text->substr(0, text->find_first_of("\r\n"));
+    if (secret.empty()) {
+      reader_.error(node, path, file + " is empty");
+      return std::nullopt;
+    }
+    return secret;
   }
 
   void parse_limits(const YAML::Node& root) {

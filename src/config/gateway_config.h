@@ -176,12 +176,24 @@ struct AccessSettings {
 };
 
 // Where sessions live. memory: in the gateway's memory, saved to <data_dir>/sessions.db at a
-// graceful stop and every save_interval, read back at start (the scale-out issue adds others).
-enum class SessionStoreType { kMemory };
+// graceful stop and every save_interval, read back at start. redis: in a Redis server that
+// every node of a cluster shares (sessions, tickets, anonymous sessions).
+enum class SessionStoreType { kMemory, kRedis };
+
+struct RedisStoreSettings {
+  std::string url;            // redis://host:port/db or rediss:// (TLS)
+  std::string password;       // read from password_file at load: a secret, never logged
+  std::string password_file;  // absolute; "" = none
+  std::string key_prefix = "jotgate:";
+  std::string ca;  // rediss://: absolute path of the CA of the server's certificate; "" = system
+  bool operator==(const RedisStoreSettings&) const = default;
+};
 
 struct SessionStoreSettings {
   SessionStoreType type = SessionStoreType::kMemory;
-  std::int64_t save_interval_seconds = 60;  // 0 = only at a graceful stop
+  std::int64_t save_interval_seconds = 60;  // memory: 0 = only at a graceful stop
+  RedisStoreSettings redis;                 // type redis
+  bool operator==(const SessionStoreSettings&) const = default;
 };
 
 enum class LogFormat { kText, kJson };

@@ -459,6 +459,9 @@ std::vector<metrics::ReadinessProblem> Server::readiness() const {
   if (impl_->state.stopping.load()) problems.push_back({"gateway", "", "shutting down"});
   // Every listener in force is bound: a reload whose new listener cannot bind changes nothing.
   const std::shared_ptr<const Runtime> runtime = impl_->current();
+  if (std::string why = runtime->gates->session_store_problem(); !why.empty()) {
+    problems.push_back({"session_store", "redis", std::move(why)});
+  }
   for (const VirtualProxyRuntime& vp : runtime->virtual_proxies) {
     if (vp.config.auth.method != config::AuthMethod::kJwt) continue;
     // A provider without keys (with several providers, the others may have theirs).

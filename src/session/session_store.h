@@ -1,11 +1,11 @@
-// SessionStore: the gateway's sessions in memory, fast with a million of them. 64 shards, each a
-// mutex, a hash map and an expiry heap, so lookups contend little and expiry never scans
-// everything. Ids are 256 bits from the CSPRNG; the cookie carries them as base64url. With
-// max_per_user set, a per-user index (oldest first) lets create() end a user's oldest session in
-// O(1); without it the index is empty and costs nothing. Cookie lookups never read it.
-//   SessionStore store({.inactivity_timeout_seconds = 1800});
-//   auto created = store.create({"ACME", "alice"}, {}, now);   // created.cookie_value -> cookie
-//   auto found = store.lookup(cookie_value, now);              // refreshes the inactivity timer
+// SessionStore: where a virtual proxy's sessions live. MemorySessionStore keeps them in the
+// gateway's memory (memory_session_store.h); RedisSessionStore in a Redis server that every node
+// of a cluster shares, with a short local cache (redis_session_store.h). Lookups and creations
+// that need a round trip to Redis never block: they say so (LookupStatus::kPending,
+// Created::commit) and hand out a Pending the caller waits on without holding its thread.
+//   std::unique_ptr<SessionStore> store = std::make_unique<MemorySessionStore>(limits);
+//   auto created = store->create({"ACME", "alice"}, {}, now);   // created.cookie_value -> cookie
+//   auto found = store->lookup(cookie_value, now);              // refreshes the inactivity timer
 #pragma once
 
 #include <array>
@@ -22,6 +22,7 @@
 
 #include "base/clock.h"
 #include "base/identity.h"
+#include "base/pending.h"
 
 namespace jotgate::session {
 
@@ -59,72 +60,67 @@ struct ImportCounts {
   std::size_t expired = 0;  // past a deadline under this store's limits: dropped
 };
 
-enum class LookupStatus { kFound, kUnknown, kExpired };
+// kPending: the session is being read from a shared store; wait on `pending`, then look it up
+// again (it is then known to this node for a short while). kUnavailable: the shared store
+// cannot be reached now (the session may well exist: never answer as if it did not).
+enum class LookupStatus { kFound, kUnknown, kExpired, kPending, kUnavailable };
 
 struct LookupResult {
   LookupStatus status = LookupStatus::kUnknown;
   SessionView session;  // when kFound; `user` also set when kExpired (for the audit log)
+  std::shared_ptr<Pending> pending;  // when kPending
 };
 
 class SessionStore {
  public:
-  explicit SessionStore(SessionLimits limits);
-  ~SessionStore();
-  SessionStore(const SessionStore&) = delete;
-  SessionStore& operator=(const SessionStore&) = delete;
+  virtual ~SessionStore() = default;
 
   struct Created {
     std::string cookie_value;  // base64url of the 32-byte id: a secret, never logged
     std::uint64_t handle = 0;
     std::size_t evicted = 0;  // the user's oldest sessions it ended (max_per_user)
+    // A shared store: the write under way; the session exists for other nodes once it
+    // finished ok. nullptr: done already (memory).
+    std::shared_ptr<Pending> commit;
+    bool unavailable = false;  // the shared store cannot be reached: no session was created
   };
-  Created create(const UserIdentity& user, Attributes attributes, UnixSeconds now);
+  virtual Created create(const UserIdentity& user, Attributes attributes, UnixSeconds now) = 0;
 
   // The session a cookie value names, refreshed (sliding expiry). An expired session is removed.
-  LookupResult lookup(std::string_view cookie_value, UnixSeconds now,
-                      Refresh refresh = Refresh::kYes);
+  virtual LookupResult lookup(std::string_view cookie_value, UnixSeconds now,
+                              Refresh refresh = Refresh::kYes) = 0;
   // Refreshes a session by handle (WebSocket traffic); false when it is gone or expired.
-  bool touch(std::uint64_t handle, UnixSeconds now);
-  bool remove(std::uint64_t handle);
-  // Every live session of a user, with its cookie value (for the admin API; a scan, like
-  // remove_user: rare).
-  std::vector<std::pair<std::string, SessionView>> sessions_of(const UserIdentity& user,
-                                                               UnixSeconds now) const;
+  virtual bool touch(std::uint64_t handle, UnixSeconds now) = 0;
+  virtual bool remove(std::uint64_t handle) = 0;
+  // Every live session of a user, with its cookie value (for the admin API; rare, and it may
+  // wait for a shared store: never on a request thread).
+  virtual std::vector<std::pair<std::string, SessionView>> sessions_of(const UserIdentity& user,
+                                                                       UnixSeconds now) const = 0;
   // Ends every session of a user (revocation) created at or before `created_until`; returns how
-  // many.
-  std::size_t remove_user(const UserIdentity& user, UnixSeconds created_until = kForever);
-  // Removes sessions past their deadline; calls `on_expired` for each (outside no lock held by
-  // the caller; inside the shard lock, so it must be quick and must not call the store).
-  std::size_t expire(UnixSeconds now,
-                     const std::function<void(const UserIdentity&)>& on_expired = {});
-  std::size_t size() const;
+  // many. May wait for a shared store: never on a request thread.
+  virtual std::size_t remove_user(const UserIdentity& user, UnixSeconds created_until = kForever) = 0;
+  // Removes sessions past their deadline; calls `on_expired` for each (inside the store's lock:
+  // it must be quick and must not call the store). A shared store expires its sessions itself
+  // and only drops what this node remembers of them.
+  virtual std::size_t expire(UnixSeconds now,
+                             const std::function<void(const UserIdentity&)>& on_expired = {}) = 0;
+  // Live sessions (a shared store: as last counted, at most a few seconds old).
+  virtual std::size_t size() const = 0;
 
   // The limits in force. set_limits applies new ones (a reload) from the next lookup on, to the
   // sessions already open too.
-  SessionLimits limits() const;
-  void set_limits(SessionLimits limits);
+  virtual SessionLimits limits() const = 0;
+  virtual void set_limits(SessionLimits limits) = 0;
 
-  // Copies of the live sessions, taken shard by shard under the shard's lock (no I/O inside).
-  std::vector<SavedSession> export_sessions(UnixSeconds now) const;
-  // Adds saved sessions (at start-up), dropping those expired under this store's limits. An id
-  // already present is skipped.
-  ImportCounts import_sessions(std::vector<SavedSession> sessions, UnixSeconds now);
+  // Whether sessions live outside this process (saved there, not in <data_dir>/sessions.db).
+  virtual bool shared() const { return false; }
+  // Copies of the live sessions, and adding saved ones back (a memory store across a restart).
+  virtual std::vector<SavedSession> export_sessions(UnixSeconds /*now*/) const { return {}; }
+  virtual ImportCounts import_sessions(std::vector<SavedSession> /*sessions*/, UnixSeconds /*now*/) {
+    return {};
+  }
 
-  static constexpr std::size_t kShards = 64;
   static constexpr UnixSeconds kForever = std::numeric_limits<UnixSeconds>::max();
-
- private:
-  struct Shard;
-  struct UserIndex;
-  // Keeps the user index in step with a session leaving (its shard's lock held: that lock is
-  // always taken before the index's).
-  void unindex(const UserIdentity& user, std::uint64_t user_hash, std::uint64_t handle);
-  void build_user_index();
-  std::atomic<std::int64_t> inactivity_timeout_seconds_;
-  std::atomic<std::int64_t> max_lifetime_seconds_;
-  mutable std::unique_ptr<Shard[]> shards_;
-  std::atomic<std::int64_t> max_per_user_;
-  std::unique_ptr<UserIndex> users_;  // empty unless max_per_user_ > 0
 };
 
 }  // namespace jotgate::session

@@ -592,8 +592,9 @@ def pki(tmp_path_factory):
     return Pki.generate(tmp_path_factory.mktemp("pki") / "certs")
 
 
-def stopped_after(start):
-    """For a fixture: yields `start` that remembers what it started, and stops all of it after."""
+def stopped_after(start, finish="stop"):
+    """For a fixture: yields `start` that remembers what it started, and calls the method
+    `finish` of each after."""
     started = []
 
     def tracked(*args, **kwargs):
@@ -603,7 +604,7 @@ def stopped_after(start):
 
     yield tracked
     for thing in started:
-        thing.stop()
+        getattr(thing, finish)()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 // its lifetime; unknown, used and expired tickets are refused alike.
 #include <gtest/gtest.h>
 
+#include "auth/memory_ticket_store.h"
 #include "auth/ticket_authenticator.h"
 
 namespace jotgate::auth {
@@ -10,7 +11,7 @@ namespace {
 constexpr UnixSeconds kNow = 1'800'000'000;
 
 TEST(TicketAuthenticator, ATicketStandsForItsUserOnce) {
-  TicketStore store;
+  MemoryTicketStore store;
   TicketAuthenticator tickets(store);
   auto ticket = store.issue({{"ACME", "alice"}, {{"X-Team", "red"}}, kNow + 60}, kNow);
   ASSERT_TRUE(ticket);
@@ -24,7 +25,7 @@ TEST(TicketAuthenticator, ATicketStandsForItsUserOnce) {
 }
 
 TEST(TicketAuthenticator, UnknownAndExpiredTicketsAreRefused) {
-  TicketStore store;
+  MemoryTicketStore store;
   TicketAuthenticator tickets(store);
   auto ticket = store.issue({{"ACME", "alice"}, {}, kNow + 60}, kNow);
   ASSERT_TRUE(ticket);

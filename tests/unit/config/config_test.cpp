@@ -38,6 +38,9 @@ class ConfigTest : public ::testing::Test {
     if (config) return {};
     return error_lines(config.error());
   }
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir_ / name) << text;
+  }
   static std::string vp(const std::string& extra = "", const std::string& prefix = "jwt",
                         const std::string& name = "A") {
     return "  - name: " + name + "\n    prefix: \"" + prefix +
@@ -111,16 +114,78 @@ TEST_F(ConfigTest, SessionMaxPerUser) {
 }
 
 TEST_F(ConfigTest, SessionStoreErrors) {
-  auto e = errors(with(vp(), "session_store:\n  type: redis\n  save_interval: 1ms\n  path: x\n"));
+  auto e = errors(with(vp(), "session_store:\n  type: disk\n  save_interval: 1ms\n  path: x\n"));
   ASSERT_EQ(e.size(), 3u);
   EXPECT_EQ(e[0],
-            "t.yaml:16:3: session_store.path: unknown key (expected one of: type, save_interval)");
+            "t.yaml:16:3: session_store.path: unknown key (expected one of: type, save_interval, "
+            "url, password_file, key_prefix, ca)");
   EXPECT_EQ(e[1],
-            "t.yaml:14:9: session_store.type: \"redis\" is not a session store type (expected: "
-            "memory)");
+            "t.yaml:14:9: session_store.type: \"disk\" is not a session store type (expected: "
+            "memory, redis)");
   EXPECT_EQ(e[2],
             "t.yaml:15:18: session_store.save_interval: expected a duration such as 90s, 30m, 8h, "
             "2d or whole seconds");
+  e = errors(with(vp(), "session_store: { url: \"redis://h:6379\", key_prefix: a }\n"));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0], "t.yaml:13:23: session_store.url: is only for type redis");
+  EXPECT_EQ(e[1], "t.yaml:13:53: session_store.key_prefix: is only for type redis");
+}
+
+TEST_F(ConfigTest, RedisSessionStore) {
+  write("redis.password", "s3cret\n");
+  auto config = parse(with(vp(),
+                           "session_store:\n  type: redis\n  url: redis://10.0.0.5:6380/2\n"
+                           "  password_file: redis.password\n  key_prefix: \"acme:\"\n"));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  const RedisStoreSettings& redis = config->session_store.redis;
+  EXPECT_EQ(config->session_store.type, SessionStoreType::kRedis);
+  EXPECT_EQ(redis.url, "redis://10.0.0.5:6380/2");
+  EXPECT_EQ(redis.password, "s3cret");
+  EXPECT_EQ(redis.password_file, (dir_ / "redis.password").string());
+  EXPECT_EQ(redis.key_prefix, "acme:");
+  EXPECT_EQ(redis.ca, "");
+  auto defaults = parse(with(vp(), "session_store: { type: redis, url: \"redis://r\" }\n"));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().detail;
+  EXPECT_EQ(defaults->session_store.redis.key_prefix, "jotgate:");
+  EXPECT_EQ(defaults->session_store.redis.password, "");
+  write("ca.pem", "not checked here");
+  auto tls = parse(
+      with(vp(), "session_store: { type: redis, url: \"rediss://r:6380\", ca: ca.pem }\n"));
+  ASSERT_TRUE(tls.ok()) << tls.error().detail;
+  EXPECT_EQ(tls->session_store.redis.ca, (dir_ / "ca.pem").string());
+}
+
+TEST_F(ConfigTest, RedisSessionStoreErrors) {
+  write("empty.password", "\n");
+  write("ca.pem", "x");
+  auto e = errors(with(vp(), "session_store: { type: redis }\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0],
+            "t.yaml:13:16: session_store.url: is required for type redis (redis://host:port/db "
+            "or rediss://)");
+  e = errors(with(vp(),
+                  "session_store:\n  type: redis\n  url: \"http://u:pw@r:6379\"\n"
+                  "  password_file: missing.password\n  save_interval: 10s\n"));
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0],
+            "t.yaml:17:18: session_store.save_interval: is only for type memory (Redis keeps the "
+            "sessions)");
+  EXPECT_EQ(e[1],
+            "t.yaml:15:8: session_store.url: \"http://u:***@r:6379\" is not a redis:// or "
+            "rediss:// URL");
+  EXPECT_EQ(e[2], "t.yaml:16:18: session_store.password_file: " +
+                      (dir_ / "missing.password").string() + " does not exist or cannot be read");
+  e = errors(with(vp(),
+                  "session_store:\n  type: redis\n  url: redis://r\n"
+                  "  password_file: empty.password\n  ca: ca.pem\n"));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0], "t.yaml:16:18: session_store.password_file: " +
+                      (dir_ / "empty.password").string() + " is empty");
+  EXPECT_EQ(e[1], "t.yaml:17:7: session_store.ca: is only for a rediss:// (TLS) url");
+  e = errors(with(vp(), "session_store: { type: redis, url: \"rediss://r\", ca: nope.pem }\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:13:54: session_store.ca: " + (dir_ / "nope.pem").string() +
+                      " does not exist or is not a file");
 }
 
 TEST_F(ConfigTest, FullExampleParses) {

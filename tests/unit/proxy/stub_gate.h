@@ -50,6 +50,7 @@ class StubGateSet final : public auth::GateSet {
   void activate() override {}
   void restore_sessions() override {}
   bool save_sessions() override { return true; }
+  std::string session_store_problem() const override { return ""; }
   Gate gate_;
 };
 

@@ -28,10 +28,10 @@ class SessionFileTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   static std::vector<PrefixSessions> two_prefixes() {
-    SessionStore jwt(SessionLimits{});
+    MemorySessionStore jwt(SessionLimits{});
     jwt.create({"ACME", "alice"}, {{"X-Groups", "a,b"}, {"X-Email", "alice@example.test"}}, 1000);
     jwt.create({"ACME", "bob"}, {}, 1001);
-    SessionStore root(SessionLimits{});
+    MemorySessionStore root(SessionLimits{});
     root.create({"OTHER", "carol"}, {{"X-Level", ""}}, 1002);
     return {{"jwt", jwt.export_sessions(1003)}, {"", root.export_sessions(1003)}};
   }
@@ -84,12 +84,12 @@ TEST_F(SessionFileTest, WhatIsWrittenComesBackWholeByPrefix) {
 }
 
 TEST_F(SessionFileTest, RestoredCookiesFindTheirSessions) {
-  SessionStore before(SessionLimits{60, 0});
+  MemorySessionStore before(SessionLimits{60, 0});
   auto created = before.create({"ACME", "alice"}, {{"X-Groups", "a"}}, 1000);
   ASSERT_TRUE(write_session_file(path_, {{"jwt", before.export_sessions(1000)}}).ok());
   auto read = read_session_file(path_);
   ASSERT_TRUE(read.ok());
-  SessionStore after(SessionLimits{60, 0});
+  MemorySessionStore after(SessionLimits{60, 0});
   EXPECT_EQ(after.import_sessions(std::move(read->at(0).sessions), 1030).restored, 1u);
   auto found = after.lookup(created.cookie_value, 1030);
   ASSERT_EQ(found.status, LookupStatus::kFound);

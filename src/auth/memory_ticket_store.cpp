@@ -1,4 +1,4 @@
-#include "auth/ticket_store.h"
+#include "auth/memory_ticket_store.h"
 
 #include <array>
 
@@ -8,16 +8,12 @@
 
 namespace jotgate::auth {
 
-namespace {
-
-std::string digest_of(std::string_view ticket) {
+std::string ticket_digest(std::string_view ticket) {
   const Sha256 digest = sha256(ticket);
   return {reinterpret_cast<const char*>(digest.data()), digest.size()};
 }
 
-}  // namespace
-
-std::optional<std::string> TicketStore::issue(TicketGrant grant, UnixSeconds now) {
+Result<std::string> MemoryTicketStore::issue(TicketGrant grant, UnixSeconds now) {
   std::array<unsigned char, 32> bytes{};
   random_bytes(bytes);
   std::string ticket =
@@ -25,14 +21,16 @@ std::optional<std::string> TicketStore::issue(TicketGrant grant, UnixSeconds now
   std::lock_guard lock(mutex_);
   if (grants_.size() >= capacity_) {
     std::erase_if(grants_, [&](const auto& entry) { return entry.second.expires_at <= now; });
-    if (grants_.size() >= capacity_) return std::nullopt;
+    if (grants_.size() >= capacity_) {
+      return make_error(Reason::kBadRequest, "too many live tickets; try again later");
+    }
   }
-  grants_.emplace(digest_of(ticket), std::move(grant));
+  grants_.emplace(ticket_digest(ticket), std::move(grant));
   return ticket;
 }
 
-std::optional<TicketGrant> TicketStore::redeem(std::string_view ticket, UnixSeconds now) {
-  const std::string key = digest_of(ticket);
+std::optional<TicketGrant> MemoryTicketStore::redeem(std::string_view ticket, UnixSeconds now) {
+  const std::string key = ticket_digest(ticket);
   std::lock_guard lock(mutex_);
   auto it = grants_.find(key);
   if (it == grants_.end()) return std::nullopt;
@@ -42,12 +40,18 @@ std::optional<TicketGrant> TicketStore::redeem(std::string_view ticket, UnixSeco
   return grant;
 }
 
-void TicketStore::expire(UnixSeconds now) {
+Redemption MemoryTicketStore::take(std::string_view ticket, UnixSeconds now) {
+  auto grant = redeem(ticket, now);
+  if (!grant) return {};
+  return {Redemption::Status::kRedeemed, std::move(*grant), nullptr};
+}
+
+void MemoryTicketStore::expire(UnixSeconds now) {
   std::lock_guard lock(mutex_);
   std::erase_if(grants_, [&](const auto& entry) { return entry.second.expires_at <= now; });
 }
 
-std::size_t TicketStore::size() const {
+std::size_t MemoryTicketStore::size() const {
   std::lock_guard lock(mutex_);
   return grants_.size();
 }

@@ -1,5 +1,5 @@
-// TicketStore: one use, a lifetime, a bound on live tickets, secrets that differ.
-#include "auth/ticket_store.h"
+// MemoryTicketStore: one use, a lifetime, a bound on live tickets, secrets that differ.
+#include "auth/memory_ticket_store.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@ namespace {
 
 constexpr UnixSeconds kNow = 1'800'000'000;
 
-TEST(TicketStore, RedeemedOnceWithinItsLifetime) {
-  TicketStore store;
+TEST(MemoryTicketStore, RedeemedOnceWithinItsLifetime) {
+  MemoryTicketStore store;
   auto ticket = store.issue({{"ACME", "alice"}, {{"X-Team", "red"}}, kNow + 60}, kNow);
   ASSERT_TRUE(ticket);
   EXPECT_EQ(ticket->size(), 43u);  // 256 bits, base64url
@@ -23,8 +23,8 @@ TEST(TicketStore, RedeemedOnceWithinItsLifetime) {
   EXPECT_EQ(store.size(), 0u);
 }
 
-TEST(TicketStore, ExpiredUnknownAndAlteredTicketsFindNothing) {
-  TicketStore store;
+TEST(MemoryTicketStore, ExpiredUnknownAndAlteredTicketsFindNothing) {
+  MemoryTicketStore store;
   auto ticket = store.issue({{"ACME", "alice"}, {}, kNow + 60}, kNow);
   ASSERT_TRUE(ticket);
   std::string altered = *ticket;
@@ -40,8 +40,8 @@ TEST(TicketStore, ExpiredUnknownAndAlteredTicketsFindNothing) {
   EXPECT_FALSE(store.redeem(*other, kNow));
 }
 
-TEST(TicketStore, BoundedAndEveryTicketDifferent) {
-  TicketStore store(3);
+TEST(MemoryTicketStore, BoundedAndEveryTicketDifferent) {
+  MemoryTicketStore store(3);
   std::set<std::string> seen;
   for (int i = 0; i < 3; ++i) {
     auto ticket = store.issue({{"ACME", "alice"}, {}, kNow + 5}, kNow);

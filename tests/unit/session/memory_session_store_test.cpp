@@ -1,4 +1,4 @@
-// SessionStore: create/lookup/touch, sliding inactivity expiry and max lifetime with pinned
+// MemorySessionStore: create/lookup/touch, sliding inactivity expiry and max lifetime with pinned
 // time, expiry without lookups, removal by user, ids that are never guessable.
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <random>
 #include <set>
 
-#include "session/session_store.h"
+#include "session/memory_session_store.h"
 
 namespace jotgate::session {
 namespace {
@@ -14,8 +14,8 @@ namespace {
 const UserIdentity kAlice{"ACME", "alice"};
 const UserIdentity kBob{"ACME", "bob"};
 
-TEST(SessionStore, CreateThenLookupFindsTheUserAndAttributes) {
-  SessionStore store(SessionLimits{60, 0});
+TEST(MemorySessionStore, CreateThenLookupFindsTheUserAndAttributes) {
+  MemorySessionStore store(SessionLimits{60, 0});
   auto created = store.create(kAlice, {{"X-Groups", "a,b"}}, 1000);
   EXPECT_EQ(created.cookie_value.size(), 43u);  // 256 bits, base64url
   EXPECT_NE(created.handle, 0u);
@@ -27,8 +27,8 @@ TEST(SessionStore, CreateThenLookupFindsTheUserAndAttributes) {
   EXPECT_EQ(store.size(), 1u);
 }
 
-TEST(SessionStore, UnknownForgedAndNearMissIdsAreNotFound) {
-  SessionStore store(SessionLimits{});
+TEST(MemorySessionStore, UnknownForgedAndNearMissIdsAreNotFound) {
+  MemorySessionStore store(SessionLimits{});
   auto created = store.create(kAlice, {}, 1000);
   EXPECT_EQ(store.lookup("", 1000).status, LookupStatus::kUnknown);
   EXPECT_EQ(store.lookup("abc", 1000).status, LookupStatus::kUnknown);
@@ -39,16 +39,16 @@ TEST(SessionStore, UnknownForgedAndNearMissIdsAreNotFound) {
   EXPECT_EQ(store.lookup(created.cookie_value + "x", 1000).status, LookupStatus::kUnknown);
 }
 
-TEST(SessionStore, IdsAreDistinct) {
-  SessionStore store(SessionLimits{});
+TEST(MemorySessionStore, IdsAreDistinct) {
+  MemorySessionStore store(SessionLimits{});
   std::set<std::string> ids;
   for (int i = 0; i < 2000; ++i) ids.insert(store.create(kAlice, {}, 0).cookie_value);
   EXPECT_EQ(ids.size(), 2000u);
   EXPECT_EQ(store.size(), 2000u);
 }
 
-TEST(SessionStore, InactivityExpirySlides) {
-  SessionStore store(SessionLimits{60, 0});
+TEST(MemorySessionStore, InactivityExpirySlides) {
+  MemorySessionStore store(SessionLimits{60, 0});
   auto created = store.create(kAlice, {}, 1000);
   EXPECT_EQ(store.lookup(created.cookie_value, 1059).status, LookupStatus::kFound);
   EXPECT_EQ(store.lookup(created.cookie_value, 1118).status, LookupStatus::kFound);  // slid
@@ -59,8 +59,8 @@ TEST(SessionStore, InactivityExpirySlides) {
   EXPECT_EQ(store.size(), 0u);
 }
 
-TEST(SessionStore, TouchKeepsASessionAlive) {
-  SessionStore store(SessionLimits{60, 0});
+TEST(MemorySessionStore, TouchKeepsASessionAlive) {
+  MemorySessionStore store(SessionLimits{60, 0});
   auto created = store.create(kAlice, {}, 1000);
   EXPECT_TRUE(store.touch(created.handle, 1050));
   EXPECT_TRUE(store.touch(created.handle, 1100));
@@ -70,16 +70,16 @@ TEST(SessionStore, TouchKeepsASessionAlive) {
   EXPECT_FALSE(store.touch(12345, 1000));
 }
 
-TEST(SessionStore, MaxLifetimeEndsEvenAnActiveSession) {
-  SessionStore store(SessionLimits{60, 100});
+TEST(MemorySessionStore, MaxLifetimeEndsEvenAnActiveSession) {
+  MemorySessionStore store(SessionLimits{60, 100});
   auto created = store.create(kAlice, {}, 1000);
   EXPECT_EQ(store.lookup(created.cookie_value, 1050).status, LookupStatus::kFound);
   EXPECT_EQ(store.lookup(created.cookie_value, 1099).status, LookupStatus::kFound);
   EXPECT_EQ(store.lookup(created.cookie_value, 1100).status, LookupStatus::kExpired);
 }
 
-TEST(SessionStore, ExpireRemovesOnlyWhatIsDueAndReportsUsers) {
-  SessionStore store(SessionLimits{60, 0});
+TEST(MemorySessionStore, ExpireRemovesOnlyWhatIsDueAndReportsUsers) {
+  MemorySessionStore store(SessionLimits{60, 0});
   auto a = store.create(kAlice, {}, 1000);
   auto b = store.create(kBob, {}, 1030);
   std::vector<UserIdentity> expired;
@@ -93,8 +93,8 @@ TEST(SessionStore, ExpireRemovesOnlyWhatIsDueAndReportsUsers) {
   (void)a;
 }
 
-TEST(SessionStore, RemoveUserEndsAllTheirSessions) {
-  SessionStore store(SessionLimits{});
+TEST(MemorySessionStore, RemoveUserEndsAllTheirSessions) {
+  MemorySessionStore store(SessionLimits{});
   auto a1 = store.create(kAlice, {}, 0);
   auto a2 = store.create(kAlice, {}, 0);
   auto b = store.create(kBob, {}, 0);
@@ -106,8 +106,8 @@ TEST(SessionStore, RemoveUserEndsAllTheirSessions) {
   EXPECT_FALSE(store.remove(b.handle));
 }
 
-TEST(SessionStore, AttributesOfAnySizeComeBackExactly) {
-  SessionStore store(SessionLimits{});
+TEST(MemorySessionStore, AttributesOfAnySizeComeBackExactly) {
+  MemorySessionStore store(SessionLimits{});
   const UserIdentity long_user{std::string(300, 'D'), std::string(70000, 'u')};
   const Attributes attributes{{"X-Empty", ""},
                               {"X-Long", std::string(200, 'v')},
@@ -125,8 +125,8 @@ TEST(SessionStore, AttributesOfAnySizeComeBackExactly) {
   EXPECT_TRUE(found.session.attributes.empty());
 }
 
-TEST(SessionStore, NonCanonicalAndMalformedCookiesAreNotFound) {
-  SessionStore store(SessionLimits{});
+TEST(MemorySessionStore, NonCanonicalAndMalformedCookiesAreNotFound) {
+  MemorySessionStore store(SessionLimits{});
   auto created = store.create(kAlice, {}, 0);
   const std::string& cookie = created.cookie_value;
   // The last character carries 4 bits and 2 unused ones: any other spelling is refused.
@@ -150,9 +150,9 @@ TEST(SessionStore, NonCanonicalAndMalformedCookiesAreNotFound) {
   EXPECT_EQ(store.lookup(cookie, 1).status, LookupStatus::kFound);
 }
 
-TEST(SessionStore, ManySessionsSurviveGrowthRemovalAndExpiry) {
+TEST(MemorySessionStore, ManySessionsSurviveGrowthRemovalAndExpiry) {
   // Enough sessions for every shard's table to grow, then removals that shift probe runs.
-  SessionStore store(SessionLimits{100, 0});
+  MemorySessionStore store(SessionLimits{100, 0});
   std::vector<SessionStore::Created> sessions;
   for (int i = 0; i < 20000; ++i) {
     sessions.push_back(store.create({"ACME", "user" + std::to_string(i)}, {}, i < 10000 ? 0 : 50));
@@ -182,8 +182,8 @@ TEST(SessionStore, ManySessionsSurviveGrowthRemovalAndExpiry) {
   EXPECT_EQ(store.lookup(again.cookie_value, 201).status, LookupStatus::kFound);
 }
 
-TEST(SessionStore, RemoveUserAmongManyUsers) {
-  SessionStore store(SessionLimits{});
+TEST(MemorySessionStore, RemoveUserAmongManyUsers) {
+  MemorySessionStore store(SessionLimits{});
   std::vector<SessionStore::Created> alice;
   std::vector<SessionStore::Created> others;
   for (int i = 0; i < 5000; ++i) {
@@ -203,7 +203,7 @@ TEST(SessionStore, RemoveUserAmongManyUsers) {
   EXPECT_EQ(store.remove_user(kAlice), 0u);
 }
 
-TEST(SessionStore, RandomOperationsMatchASimpleModel) {
+TEST(MemorySessionStore, RandomOperationsMatchASimpleModel) {
   // The store against a std::map doing the same create/lookup/touch/remove/expire steps.
   struct Model {
     std::string cookie;
@@ -212,7 +212,7 @@ TEST(SessionStore, RandomOperationsMatchASimpleModel) {
     UnixSeconds last_seen;
   };
   const SessionLimits limits{40, 300};
-  SessionStore store(limits);
+  MemorySessionStore store(limits);
   std::map<std::uint64_t, Model> model;
   std::mt19937 rng(7);
   UnixSeconds now = 1000;
@@ -274,8 +274,8 @@ TEST(SessionStore, RandomOperationsMatchASimpleModel) {
   }
 }
 
-TEST(SessionStore, ExportedSessionsComeBackWholeInAnotherStore) {
-  SessionStore store(SessionLimits{60, 1000});
+TEST(MemorySessionStore, ExportedSessionsComeBackWholeInAnotherStore) {
+  MemorySessionStore store(SessionLimits{60, 1000});
   auto alice = store.create(kAlice, {{"X-Groups", "a,b"}, {"X-Email", "a@example.test"}}, 1000);
   auto bob = store.create(kBob, {}, 1010);
   ASSERT_EQ(store.lookup(alice.cookie_value, 1030).status, LookupStatus::kFound);
@@ -300,8 +300,8 @@ TEST(SessionStore, ExportedSessionsComeBackWholeInAnotherStore) {
   EXPECT_EQ(restored.size(), 1u);
 }
 
-TEST(SessionStore, ImportDropsSessionsExpiredUnderTheNewLimits) {
-  SessionStore store(SessionLimits{600, 0});
+TEST(MemorySessionStore, ImportDropsSessionsExpiredUnderTheNewLimits) {
+  MemorySessionStore store(SessionLimits{600, 0});
   store.create(kAlice, {}, 1000);
   auto recent = store.create(kBob, {}, 1500);
   auto saved = store.export_sessions(1500);
@@ -323,8 +323,8 @@ TEST(SessionStore, ImportDropsSessionsExpiredUnderTheNewLimits) {
   EXPECT_EQ(lifetime.size(), 1u);
 }
 
-TEST(SessionStore, ExportSkipsExpiredSessions) {
-  SessionStore store(SessionLimits{60, 0});
+TEST(MemorySessionStore, ExportSkipsExpiredSessions) {
+  MemorySessionStore store(SessionLimits{60, 0});
   store.create(kAlice, {}, 1000);
   store.create(kBob, {}, 1100);
   auto saved = store.export_sessions(1100);
@@ -334,8 +334,8 @@ TEST(SessionStore, ExportSkipsExpiredSessions) {
   EXPECT_EQ(saved[0].last_seen, 1100);
 }
 
-TEST(SessionStore, RemoveUserUpToATimeKeepsLaterSessions) {
-  SessionStore store(SessionLimits{0, 0});
+TEST(MemorySessionStore, RemoveUserUpToATimeKeepsLaterSessions) {
+  MemorySessionStore store(SessionLimits{0, 0});
   auto before = store.create(kAlice, {}, 100);
   auto same_second = store.create(kAlice, {}, 110);
   auto after = store.create(kAlice, {}, 111);
@@ -345,8 +345,8 @@ TEST(SessionStore, RemoveUserUpToATimeKeepsLaterSessions) {
   EXPECT_EQ(store.lookup(after.cookie_value, 120).status, LookupStatus::kFound);
 }
 
-TEST(SessionStore, MaxPerUserEndsTheOldestSessionsOfThatUserOnly) {
-  SessionStore store(SessionLimits{.inactivity_timeout_seconds = 0, .max_per_user = 2});
+TEST(MemorySessionStore, MaxPerUserEndsTheOldestSessionsOfThatUserOnly) {
+  MemorySessionStore store(SessionLimits{.inactivity_timeout_seconds = 0, .max_per_user = 2});
   auto first = store.create(kAlice, {}, 100);
   auto second = store.create(kAlice, {}, 101);
   auto bobs = store.create(kBob, {}, 102);
@@ -361,8 +361,8 @@ TEST(SessionStore, MaxPerUserEndsTheOldestSessionsOfThatUserOnly) {
   EXPECT_EQ(store.size(), 3u);
 }
 
-TEST(SessionStore, MaxPerUserCountsOnlyLiveSessions) {
-  SessionStore store(SessionLimits{.inactivity_timeout_seconds = 10, .max_per_user = 2});
+TEST(MemorySessionStore, MaxPerUserCountsOnlyLiveSessions) {
+  MemorySessionStore store(SessionLimits{.inactivity_timeout_seconds = 10, .max_per_user = 2});
   auto ended = store.create(kAlice, {}, 100);
   auto expired = store.create(kAlice, {}, 100);
   auto kept = store.create(kBob, {}, 100);
@@ -381,8 +381,8 @@ TEST(SessionStore, MaxPerUserCountsOnlyLiveSessions) {
   (void)kept;
 }
 
-TEST(SessionStore, MaxPerUserSetByAReloadCountsTheSessionsAlreadyOpen) {
-  SessionStore store(SessionLimits{.inactivity_timeout_seconds = 0});
+TEST(MemorySessionStore, MaxPerUserSetByAReloadCountsTheSessionsAlreadyOpen) {
+  MemorySessionStore store(SessionLimits{.inactivity_timeout_seconds = 0});
   std::vector<SessionStore::Created> open;
   for (int i = 0; i < 4; ++i) open.push_back(store.create(kAlice, {}, 100 + i));
   EXPECT_EQ(store.create(kBob, {}, 100).evicted, 0u);  // no limit yet

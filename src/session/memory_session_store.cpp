@@ -1,4 +1,4 @@
-#include "session/session_store.h"
+#include "session/memory_session_store.h"
 
 #include <algorithm>
 #include <cstring>
@@ -34,7 +34,7 @@ std::string cookie_value_of(const SessionId& id) {
 }
 
 // The top byte picks the shard; the low 32 bits place the key in the shard's table.
-std::size_t shard_of(std::uint64_t key) { return (key >> 56) % SessionStore::kShards; }
+std::size_t shard_of(std::uint64_t key) { return (key >> 56) % MemorySessionStore::kShards; }
 std::uint32_t tag_of(std::uint64_t key) { return static_cast<std::uint32_t>(key); }
 
 // A user's identity and attributes in one allocation, fixed at sign-in: a string count, then
@@ -260,7 +260,7 @@ class SessionTable {
 
 }  // namespace
 
-struct alignas(64) SessionStore::Shard {
+struct alignas(64) MemorySessionStore::Shard {
   mutable std::mutex mutex;
   SessionTable sessions;
   // One deadline per session, possibly stale (a touched session's real deadline is later, a
@@ -270,7 +270,7 @@ struct alignas(64) SessionStore::Shard {
 
 // Each user's sessions, oldest first, sharded by the user's hash. Lock order: a session shard's
 // lock, then an index shard's; never the other way round.
-struct SessionStore::UserIndex {
+struct MemorySessionStore::UserIndex {
   struct Shard {
     std::mutex mutex;
     std::unordered_map<std::string, std::vector<std::uint64_t>> handles;  // "DIR\\id" -> handles
@@ -315,14 +315,14 @@ struct SessionStore::UserIndex {
   }
 };
 
-SessionStore::SessionStore(SessionLimits limits)
+MemorySessionStore::MemorySessionStore(SessionLimits limits)
     : inactivity_timeout_seconds_(limits.inactivity_timeout_seconds),
       max_lifetime_seconds_(limits.max_lifetime_seconds),
       shards_(std::make_unique<Shard[]>(kShards)),
       max_per_user_(limits.max_per_user),
       users_(std::make_unique<UserIndex>()) {}
 
-void SessionStore::unindex(const UserIdentity& user, std::uint64_t user_hash,
+void MemorySessionStore::unindex(const UserIdentity& user, std::uint64_t user_hash,
                            std::uint64_t handle) {
   if (max_per_user_.load(std::memory_order_relaxed) > 0) users_->remove(user, user_hash, handle);
 }
@@ -330,7 +330,7 @@ void SessionStore::unindex(const UserIdentity& user, std::uint64_t user_hash,
 // Indexes the sessions already open when a reload sets max_per_user (oldest first). Sessions
 // created meanwhile index themselves; one removed meanwhile may stay listed until create()
 // meets it, where ending it again is a no-op.
-void SessionStore::build_user_index() {
+void MemorySessionStore::build_user_index() {
   struct Found {
     UnixSeconds created_at;
     std::uint64_t handle;
@@ -349,13 +349,13 @@ void SessionStore::build_user_index() {
   for (const Found& f : found) users_->add(f.user, f.user_hash, f.handle, 0);
 }
 
-SessionLimits SessionStore::limits() const {
+SessionLimits MemorySessionStore::limits() const {
   return {inactivity_timeout_seconds_.load(std::memory_order_relaxed),
           max_lifetime_seconds_.load(std::memory_order_relaxed),
           max_per_user_.load(std::memory_order_relaxed)};
 }
 
-void SessionStore::set_limits(SessionLimits limits) {
+void MemorySessionStore::set_limits(SessionLimits limits) {
   const SessionLimits old = this->limits();
   if (limits.max_per_user != old.max_per_user) {
     max_per_user_.store(limits.max_per_user, std::memory_order_relaxed);
@@ -384,9 +384,9 @@ void SessionStore::set_limits(SessionLimits limits) {
   }
 }
 
-SessionStore::~SessionStore() = default;
+MemorySessionStore::~MemorySessionStore() = default;
 
-SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes attributes,
+SessionStore::Created MemorySessionStore::create(const UserIdentity& user, Attributes attributes,
                                            UnixSeconds now) {
   Entry entry;
   entry.created_at = now;
@@ -424,7 +424,7 @@ SessionStore::Created SessionStore::create(const UserIdentity& user, Attributes 
   return created;
 }
 
-LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now, Refresh refresh) {
+LookupResult MemorySessionStore::lookup(std::string_view cookie_value, UnixSeconds now, Refresh refresh) {
   LookupResult result;
   SessionId id;
   if (cookie_value.size() != kCookieSize || !jose::base64url_decode_into(cookie_value, id)) {
@@ -454,7 +454,7 @@ LookupResult SessionStore::lookup(std::string_view cookie_value, UnixSeconds now
   return result;
 }
 
-bool SessionStore::touch(std::uint64_t handle, UnixSeconds now) {
+bool MemorySessionStore::touch(std::uint64_t handle, UnixSeconds now) {
   Shard& shard = shards_[shard_of(handle)];
   std::lock_guard lock(shard.mutex);
   const std::size_t position = shard.sessions.find(handle);
@@ -465,7 +465,7 @@ bool SessionStore::touch(std::uint64_t handle, UnixSeconds now) {
   return true;
 }
 
-bool SessionStore::remove(std::uint64_t handle) {
+bool MemorySessionStore::remove(std::uint64_t handle) {
   Shard& shard = shards_[shard_of(handle)];
   std::lock_guard lock(shard.mutex);
   const std::size_t position = shard.sessions.find(handle);
@@ -478,7 +478,7 @@ bool SessionStore::remove(std::uint64_t handle) {
   return true;
 }
 
-std::vector<std::pair<std::string, SessionView>> SessionStore::sessions_of(const UserIdentity& user,
+std::vector<std::pair<std::string, SessionView>> MemorySessionStore::sessions_of(const UserIdentity& user,
                                                                            UnixSeconds now) const {
   const std::uint64_t hash = hash_of(user);
   std::vector<std::pair<std::string, SessionView>> out;
@@ -496,7 +496,7 @@ std::vector<std::pair<std::string, SessionView>> SessionStore::sessions_of(const
   return out;
 }
 
-std::size_t SessionStore::remove_user(const UserIdentity& user, UnixSeconds created_until) {
+std::size_t MemorySessionStore::remove_user(const UserIdentity& user, UnixSeconds created_until) {
   // Revocation is rare; a scan of the packed entries keeps the hot path index-free.
   const std::uint64_t hash = hash_of(user);
   std::size_t removed = 0;
@@ -517,7 +517,7 @@ std::size_t SessionStore::remove_user(const UserIdentity& user, UnixSeconds crea
   return removed;
 }
 
-std::size_t SessionStore::expire(UnixSeconds now,
+std::size_t MemorySessionStore::expire(UnixSeconds now,
                                  const std::function<void(const UserIdentity&)>& on_expired) {
   std::size_t expired = 0;
   for (std::size_t s = 0; s < kShards; ++s) {
@@ -549,7 +549,7 @@ std::size_t SessionStore::expire(UnixSeconds now,
   return expired;
 }
 
-std::vector<SavedSession> SessionStore::export_sessions(UnixSeconds now) const {
+std::vector<SavedSession> MemorySessionStore::export_sessions(UnixSeconds now) const {
   std::vector<SavedSession> out;
   for (std::size_t s = 0; s < kShards; ++s) {
     Shard& shard = shards_[s];
@@ -564,7 +564,7 @@ std::vector<SavedSession> SessionStore::export_sessions(UnixSeconds now) const {
   return out;
 }
 
-ImportCounts SessionStore::import_sessions(std::vector<SavedSession> sessions, UnixSeconds now) {
+ImportCounts MemorySessionStore::import_sessions(std::vector<SavedSession> sessions, UnixSeconds now) {
   ImportCounts counts;
   for (SavedSession& saved : sessions) {
     Entry entry;
@@ -595,7 +595,7 @@ ImportCounts SessionStore::import_sessions(std::vector<SavedSession> sessions, U
   return counts;
 }
 
-std::size_t SessionStore::size() const {
+std::size_t MemorySessionStore::size() const {
   std::size_t total = 0;
   for (std::size_t s = 0; s < kShards; ++s) {
     std::lock_guard lock(shards_[s].mutex);
