@@ -6,7 +6,8 @@
 
 namespace jotgate::pki {
 
-std::string handshake_problem(SSL* tls, unsigned long openssl_error, std::string_view error_message) {
+std::string handshake_problem(SSL* tls, unsigned long openssl_error,
+                              std::string_view error_message) {
   const long verify = SSL_get_verify_result(tls);
   if (verify != X509_V_OK) {
     return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);

@@ -3,7 +3,8 @@
 // name "certificate verify failed: the certificate does not name the host". Every TLS client of
 // the gateway (key fetches, the Redis client) says it the same way.
 //   if (handshake_ec)
-//     why = handshake_problem(stream.native_handle(), handshake_ec.value(), handshake_ec.message());
+//     why = handshake_problem(stream.native_handle(), handshake_ec.value(),
+//     handshake_ec.message());
 #pragma once
 
 #include <string>
@@ -15,6 +16,7 @@ namespace jotgate::pki {
 
 // `openssl_error` and `error_message` are the handshake's error code (Asio's SSL category
 // carries OpenSSL's packed error) and its text.
-std::string handshake_problem(SSL* tls, unsigned long openssl_error, std::string_view error_message);
+std::string handshake_problem(SSL* tls, unsigned long openssl_error,
+                              std::string_view error_message);
 
 }  // namespace jotgate::pki

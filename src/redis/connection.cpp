@@ -1,21 +1,21 @@
 #include "redis/connection.h"
 
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <utility>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/stream_traits.hpp>
-#include <spdlog/spdlog.h>
 
 #include "pki/handshake_problem.h"
 
@@ -62,7 +62,8 @@ void ClientState::connection_down(bool was_up, const std::string& why, bool stop
   last_error_ = why;
   if (stopping) return;
   if (connections_up_.load() > 0) {
-    if (was_up) spdlog::info("Redis {}: a connection was lost ({}); reconnecting", url.address, why);
+    if (was_up)
+      spdlog::info("Redis {}: a connection was lost ({}); reconnecting", url.address, why);
     return;
   }
   if (logged_ != Logged::kDown) {
@@ -78,11 +79,16 @@ std::string ClientState::last_error() const {
 }
 
 Connection::Connection(asio::io_context& io, ClientState& state)
-    : io_(io), state_(state), resolver_(io), backoff_timer_(io), command_timer_(io),
+    : io_(io),
+      state_(state),
+      resolver_(io),
+      backoff_timer_(io),
+      command_timer_(io),
       read_buffer_(kReadChunk) {}
 
 void Connection::start() {
-  asio::co_spawn(io_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+  asio::co_spawn(
+      io_, [self = shared_from_this()] { return self->run(); }, asio::detached);
 }
 
 void Connection::stop() {
@@ -146,20 +152,29 @@ asio::awaitable<std::optional<std::string>> Connection::open() {
   if (stopping_) co_return close_reason_;
   if (resolve_ec) co_return "cannot resolve " + url.host + ": " + resolve_ec.message();
 
-  auto& tcp_stream = std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, *stream_);
+  auto& tcp_stream = std::visit(
+      [](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, *stream_);
   tcp_stream.expires_after(timeout);  // connecting, the TLS handshake and the hello
   auto [connect_ec, endpoint] = co_await tcp_stream.async_connect(endpoints, kNoThrow);
   if (stopping_) co_return close_reason_;
-  if (connect_ec == beast::error::timeout) co_return "cannot connect: timed out after " + in_ms(timeout);
+  if (connect_ec == beast::error::timeout)
+    co_return "cannot connect: timed out after " + in_ms(timeout);
   if (connect_ec) co_return "cannot connect: " + connect_ec.message();
   boost::system::error_code ignored;
   tcp_stream.socket().set_option(tcp::no_delay(true), ignored);
 
   if (auto* tls = std::get_if<1>(stream_.get())) {
     // SNI only for names, never for IP literals (RFC 6066); the name is verified either way.
-    if (!is_ip_literal(url.host)) SSL_set_tlsext_host_name(tls->native_handle(), url.host.c_str());
+    // OpenSSL checks the name itself, so a mismatch reads "hostname mismatch" or "IP address
+    // mismatch" rather than a callback's "unspecified certificate verification error".
+    SSL* handle = tls->native_handle();
+    if (is_ip_literal(url.host)) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), url.host.c_str());
+    } else {
+      SSL_set_tlsext_host_name(handle, url.host.c_str());
+      SSL_set1_host(handle, url.host.c_str());
+    }
     tls->set_verify_mode(ssl::verify_peer);
-    tls->set_verify_callback(ssl::host_name_verification(url.host));
     auto [handshake_ec] = co_await tls->async_handshake(ssl::stream_base::client, kNoThrow);
     if (stopping_) co_return close_reason_;
     if (handshake_ec == beast::error::timeout)
@@ -266,8 +281,8 @@ void Connection::went_down(bool was_up, const std::string& why) {
   command_timer_.cancel();
   state_.connection_down(was_up, why, stopping_);
   for (Batch& batch : failed) {
-    batch.done(make_error(Reason::kSessionStoreUnavailable,
-                          "Redis " + state_.url.address + ": " + why));
+    batch.done(
+        make_error(Reason::kSessionStoreUnavailable, "Redis " + state_.url.address + ": " + why));
   }
 }
 
@@ -334,10 +349,9 @@ void Connection::arm_command_timer() {
   }
   timer_armed_ = true;
   command_timer_.expires_at(deadline);
-  command_timer_.async_wait(
-      [self = shared_from_this()](const boost::system::error_code& ec) {
-        self->on_command_timer(ec);
-      });
+  command_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->on_command_timer(ec);
+  });
 }
 
 void Connection::on_command_timer(const boost::system::error_code& ec) {
@@ -346,8 +360,8 @@ void Connection::on_command_timer(const boost::system::error_code& ec) {
     bool expired = false;
     {
       std::lock_guard lock(mutex_);
-      expired = !awaiting_.empty() &&
-                awaiting_.front().deadline <= std::chrono::steady_clock::now();
+      expired =
+          !awaiting_.empty() && awaiting_.front().deadline <= std::chrono::steady_clock::now();
     }
     if (expired) {
       close_stream("no reply within " + in_ms(state_.settings.command_timeout));

@@ -71,8 +71,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<std::string> enqueue(std::vector<Command>& commands, Done& done);
 
  private:
-  using Stream = std::variant<boost::beast::tcp_stream,
-                              boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+  using Stream =
+      std::variant<boost::beast::tcp_stream, boost::beast::ssl_stream<boost::beast::tcp_stream>>;
   struct Batch {
     std::size_t commands = 0;
     Replies replies;
@@ -113,8 +113,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Shared with the sending threads.
   std::mutex mutex_;
   bool up_ = false;
-  bool flush_due_ = false;    // a flush is posted, or a write in flight will flush when done
-  std::string pending_wire_;  // the commands of pending_, encoded
+  bool flush_due_ = false;      // a flush is posted, or a write in flight will flush when done
+  std::string pending_wire_;    // the commands of pending_, encoded
   std::deque<Batch> pending_;   // queued, not written yet
   std::deque<Batch> awaiting_;  // written (or being written), waiting for replies
 };

@@ -5,9 +5,9 @@
 #include <thread>
 #include <utility>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 #include "redis/connection.h"
 #include "redis/redis_url.h"
@@ -19,7 +19,8 @@ namespace ssl = asio::ssl;
 
 struct RedisClient::Impl {
   Impl(RedisSettings settings, RedisUrl url, std::optional<ssl::context> tls)
-      : work(asio::make_work_guard(io)), state(std::move(settings), std::move(url), std::move(tls)) {}
+      : work(asio::make_work_guard(io)),
+        state(std::move(settings), std::move(url), std::move(tls)) {}
 
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work;
@@ -37,7 +38,8 @@ struct RedisClient::Impl {
 
 namespace {
 
-Result<std::optional<ssl::context>> tls_context(const RedisSettings& settings, const RedisUrl& url) {
+Result<std::optional<ssl::context>> tls_context(const RedisSettings& settings,
+                                                const RedisUrl& url) {
   if (!url.tls) {
     if (!settings.ca_file.empty()) {
       return make_error(Reason::kConfigInvalid,
@@ -50,10 +52,15 @@ Result<std::optional<ssl::context>> tls_context(const RedisSettings& settings, c
   boost::system::error_code ec;
   if (settings.ca_file.empty()) {
     tls.set_default_verify_paths(ec);
-    if (ec) return make_error(Reason::kConfigInvalid, "cannot read the system's CA certificates: " + ec.message());
+    if (ec)
+      return make_error(Reason::kConfigInvalid,
+                        "cannot read the system's CA certificates: " + ec.message());
   } else {
     tls.load_verify_file(settings.ca_file, ec);
-    if (ec) return make_error(Reason::kFileUnreadable, settings.ca_file + ": not a readable PEM CA certificate (" + ec.message() + ")");
+    if (ec)
+      return make_error(
+          Reason::kFileUnreadable,
+          settings.ca_file + ": not a readable PEM CA certificate (" + ec.message() + ")");
   }
   return std::optional<ssl::context>(std::move(tls));
 }
@@ -146,9 +153,9 @@ Result<Replies> RedisClient::send_and_wait(std::vector<Command> commands) {
   // The connection's timer fails the batch at command_timeout; the margin covers its lateness.
   const auto timeout = impl_->state.settings.command_timeout;
   if (replies.wait_for(timeout + std::chrono::milliseconds(500)) != std::future_status::ready) {
-    return make_error(Reason::kSessionStoreUnavailable,
-                      "Redis " + address() + ": no reply within " +
-                          std::to_string(timeout.count()) + " ms");
+    return make_error(
+        Reason::kSessionStoreUnavailable,
+        "Redis " + address() + ": no reply within " + std::to_string(timeout.count()) + " ms");
   }
   return replies.get();
 }

@@ -27,7 +27,8 @@ Reply converted(const redisReply& from) {
   if (from.str != nullptr) reply.text.assign(from.str, from.len);
   if (from.type == REDIS_REPLY_ARRAY) {
     reply.elements.reserve(from.elements);
-    for (std::size_t i = 0; i < from.elements; ++i) reply.elements.push_back(converted(*from.element[i]));
+    for (std::size_t i = 0; i < from.elements; ++i)
+      reply.elements.push_back(converted(*from.element[i]));
   }
   return reply;
 }
@@ -44,8 +45,8 @@ void append_command(std::string& wire, const Command& command) {
     lengths.push_back(argument.size());
   }
   char* encoded = nullptr;
-  const int length = redisFormatCommandArgv(&encoded, static_cast<int>(argv.size()), argv.data(),
-                                            lengths.data());
+  const int length =
+      redisFormatCommandArgv(&encoded, static_cast<int>(argv.size()), argv.data(), lengths.data());
   if (length < 0) throw std::bad_alloc();  // hiredis fails only when out of memory
   wire.append(encoded, static_cast<std::size_t>(length));
   redisFreeCommand(encoded);
