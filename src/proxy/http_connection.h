@@ -357,9 +357,11 @@ class HttpConnection final : public ConnectionBase,
 
   // A shared store's round trip fails by itself within its command timeout; the limit here only
   // guards against a reply that never comes.
-  asio::awaitable<void> wait_for_store(const std::shared_ptr<Pending>& pending) {
-    co_await wait_for([pending](std::function<void()> done) { pending->when_finished(std::move(done)); },
-                      kStoreWaitLimit);
+  asio::awaitable<void> wait_for_store(std::shared_ptr<Pending> pending) {
+    // A named function, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+    const std::function<void(std::function<void()>)> when_finished =
+        [pending](std::function<void()> done) { pending->when_finished(std::move(done)); };
+    co_await wait_for(when_finished, kStoreWaitLimit);
   }
   static constexpr std::chrono::milliseconds kStoreWaitLimit{3000};
 
