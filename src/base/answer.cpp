@@ -99,6 +99,7 @@ int http_status(Reason reason) {
     case Reason::kCodingNotImplemented: return 501;
     case Reason::kUpstreamUnavailable: return 502;
     case Reason::kKeysUnavailable:
+    case Reason::kDatabaseUnavailable:
     case Reason::kKeysRefreshing: return 503;
     case Reason::kUpstreamTimeout: return 504;
     case Reason::kBadRequest:

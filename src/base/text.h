@@ -38,6 +38,10 @@ inline bool is_control(char c) {
 }
 bool has_control(std::string_view s);
 
+// A connection URL (postgresql://, redis://, ...) as logs and messages may show it: the password
+// of `user:password@` and a `password=` query parameter left out.
+std::string url_without_password(std::string_view url);
+
 // Calls f(element) for each element of a comma-separated list value, trimmed; empty elements
 // are skipped, as recipients must (RFC 9110 section 5.6.1).
 template <class F>

@@ -184,6 +184,18 @@ struct SessionStoreSettings {
   std::int64_t save_interval_seconds = 60;  // 0 = only at a graceful stop
 };
 
+// Where access allocations, seats and revocations live. sqlite: <data_dir>/jotgate.db (the
+// default); postgresql: a server shared by several gateway nodes.
+enum class DatabaseType { kSqlite, kPostgresql };
+
+struct DatabaseSettings {
+  DatabaseType type = DatabaseType::kSqlite;
+  std::string url;            // postgresql: a libpq connection URI (postgresql:// or postgres://)
+  std::string password_file;  // absolute path, "" = none
+  std::string password;       // read from password_file at load, trailing newline stripped
+  bool operator==(const DatabaseSettings&) const = default;
+};
+
 enum class LogFormat { kText, kJson };
 
 struct Limits {
@@ -226,6 +238,7 @@ struct GatewayConfig {
   std::vector<VirtualProxy> virtual_proxies;
   AccessSettings access;
   SessionStoreSettings session_store;
+  DatabaseSettings database;
   LogFormat log_format = LogFormat::kText;
   std::string access_log;          // "" = standard output
   bool access_log_enabled = true;  // false: `access_log: off`

@@ -459,6 +459,11 @@ std::vector<metrics::ReadinessProblem> Server::readiness() const {
   if (impl_->state.stopping.load()) problems.push_back({"gateway", "", "shutting down"});
   // Every listener in force is bound: a reload whose new listener cannot bind changes nothing.
   const std::shared_ptr<const Runtime> runtime = impl_->current();
+  // PostgreSQL unreachable: the allocations and revocations last read still apply, but grants
+  // and revocations fail until it is back.
+  if (std::string why = runtime->gates->database_problem(); !why.empty()) {
+    problems.push_back({"database", "postgresql", "unreachable (" + why + ")"});
+  }
   for (const VirtualProxyRuntime& vp : runtime->virtual_proxies) {
     if (vp.config.auth.method != config::AuthMethod::kJwt) continue;
     // A provider without keys (with several providers, the others may have theirs).

@@ -68,5 +68,19 @@ TEST(Text, ListElementsAreTrimmedAndEmptyOnesSkipped) {
   EXPECT_TRUE(seen.empty());
 }
 
+TEST(UrlWithoutPassword, LeavesOutThePasswordOnly) {
+  EXPECT_EQ(url_without_password("postgresql://jotgate:s3cret@db:5432/jotgate"),
+            "postgresql://jotgate@db:5432/jotgate");
+  EXPECT_EQ(url_without_password("redis://:s3cret@127.0.0.1:6379/0"), "redis://@127.0.0.1:6379/0");
+  EXPECT_EQ(url_without_password("postgresql://jotgate@db/jotgate"),
+            "postgresql://jotgate@db/jotgate");
+  EXPECT_EQ(url_without_password("postgresql://db/j?password=s3cret"), "postgresql://db/j");
+  EXPECT_EQ(url_without_password("postgresql://db/j?password=s3cret&sslmode=require"),
+            "postgresql://db/j?sslmode=require");
+  EXPECT_EQ(url_without_password("postgresql://db/j?sslmode=require&password=s3cret"),
+            "postgresql://db/j?sslmode=require");
+  EXPECT_EQ(url_without_password("postgresql://[::1]:5432/j"), "postgresql://[::1]:5432/j");
+}
+
 }  // namespace
 }  // namespace jotgate
