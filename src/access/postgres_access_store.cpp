@@ -86,9 +86,9 @@ Result<void> migrate(Connection& db) {
   return in_transaction<void>(db, [](Connection& tx) -> Result<void> {
     // One node migrates at a time; the others wait, then find nothing left to do.
     if (auto locked = tx.exec(kMigrationLock); !locked) return locked.error();
-    if (auto created = tx.exec(
-            "CREATE TABLE IF NOT EXISTS jotgate_schema_migrations ("
-            "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+    if (auto created =
+            tx.exec("CREATE TABLE IF NOT EXISTS jotgate_schema_migrations ("
+                    "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
         !created) {
       return created.error();
     }
@@ -180,8 +180,7 @@ void PostgresAccessStore::changed() {
 }
 
 template <class T>
-Result<T> PostgresAccessStore::with_connection(
-    const std::function<Result<T>(Connection&)>& work) {
+Result<T> PostgresAccessStore::with_connection(const std::function<Result<T>(Connection&)>& work) {
   std::lock_guard lock(connection_mutex_);
   if (!connection_) {
     // Within the backoff after a failure, fail at once with the last error.
@@ -318,10 +317,10 @@ Result<bool> PostgresAccessStore::take_seat(const UserIdentity& user, std::int64
           !seat) {
         return seat.error();
       }
-      if (auto allocation = tx.exec(
-              "INSERT INTO jotgate_allocations (directory, user_id, created_at, by_seat) "
-              "VALUES ($1, $2, $3, true) ON CONFLICT DO NOTHING",
-              {user.directory, user.id, param(now)});
+      if (auto allocation =
+              tx.exec("INSERT INTO jotgate_allocations (directory, user_id, created_at, by_seat) "
+                      "VALUES ($1, $2, $3, true) ON CONFLICT DO NOTHING",
+                      {user.directory, user.id, param(now)});
           !allocation) {
         return allocation.error();
       }

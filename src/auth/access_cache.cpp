@@ -6,7 +6,8 @@
 
 namespace jotgate::auth {
 
-AccessCache::AccessCache(config::AccessSettings settings, std::unique_ptr<access::AccessStore> store)
+AccessCache::AccessCache(config::AccessSettings settings,
+                         std::unique_ptr<access::AccessStore> store)
     : settings_(std::move(settings)), store_(std::move(store)) {
   if (store_->remote()) seat_thread_ = std::make_unique<DatabaseThread>();
 }

@@ -4,8 +4,8 @@
 // seat_wait() says when to check again). maintain() records last use in batches and reloads
 // when another process or node changed the database.
 //   auto cache = AccessCache::create(config.access, config.database, config.data_dir, now);
-//   if (cache->check(user, now) == Admit::kPending) cache->seat_wait(user)([&] { decide_again(); });
-//   cache->maintain([&](const UserIdentity& revoked) { end_sessions(revoked); });
+//   if (cache->check(user, now) == Admit::kPending) cache->seat_wait(user)([&] { decide_again();
+//   }); cache->maintain([&](const UserIdentity& revoked) { end_sessions(revoked); });
 #pragma once
 
 #include <functional>

@@ -260,8 +260,8 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
   const auto* before = dynamic_cast<const VirtualProxyGates*>(previous);
   std::shared_ptr<AccessCache> access = VirtualProxyGates::shared_access(before, config);
   if (!access) {
-    auto created = AccessCache::create(config.access, config.database, config.data_dir,
-                                       clock.now_seconds());
+    auto created =
+        AccessCache::create(config.access, config.database, config.data_dir, clock.now_seconds());
     if (!created) return created.error();
     access = std::move(*created);
   }
@@ -273,10 +273,9 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
   }
   SessionSaving saving{(std::filesystem::path(config.data_dir) / "sessions.db").string(),
                        config.session_store.save_interval_seconds};
-  auto set =
-      std::make_unique<VirtualProxyGates>(std::move(access), config.access, std::move(revocations),
-                                          config.database, config.data_dir, clock,
-                                          std::move(saving));
+  auto set = std::make_unique<VirtualProxyGates>(std::move(access), config.access,
+                                                 std::move(revocations), config.database,
+                                                 config.data_dir, clock, std::move(saving));
   for (const config::VirtualProxy& vp : config.virtual_proxies) {
     if (auto added = set->add(vp, before); !added) return added.error();
   }

@@ -31,7 +31,7 @@ namespace jotgate::auth {
 class Revocations {
  public:
   static Result<std::shared_ptr<Revocations>> open(const config::DatabaseSettings& database,
-                                                    const std::string& data_dir);
+                                                   const std::string& data_dir);
   // SQLite in data_dir.
   static Result<std::shared_ptr<Revocations>> open(const std::string& data_dir);
 

@@ -8,10 +8,12 @@
 namespace jotgate::cli {
 
 void add_data_dir_options(CLI::App* command, std::string& config_file, std::string& data_dir) {
-  auto* config = command
-                     ->add_option("--config", config_file,
-                                  "Gateway configuration (its database: PostgreSQL, or jotgate.db in its data_dir)")
-                     ->check(CLI::ExistingFile);
+  auto* config =
+      command
+          ->add_option(
+              "--config", config_file,
+              "Gateway configuration (its database: PostgreSQL, or jotgate.db in its data_dir)")
+          ->check(CLI::ExistingFile);
   command
       ->add_option("--data-dir", data_dir, "Data folder holding jotgate.db (default: jotgate-data)")
       ->excludes(config);

@@ -58,13 +58,22 @@ std::int64_t Rows::affected() const {
 Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionSettings& settings) {
   // A dead server fails in seconds: connect_timeout for the connection, keepalives and
   // tcp_user_timeout (Linux) for one that stops answering later.
-  const std::array<const char*, 10> keys = {"dbname",          "password",       "connect_timeout",
-                                            "keepalives",      "keepalives_idle", "keepalives_interval",
+  const std::array<const char*, 10> keys = {"dbname",           "password",
+                                            "connect_timeout",  "keepalives",
+                                            "keepalives_idle",  "keepalives_interval",
                                             "keepalives_count", "tcp_user_timeout",
                                             "application_name", nullptr};
   const std::array<const char*, 10> values = {
-      settings.url.c_str(), settings.password.empty() ? nullptr : settings.password.c_str(),
-      "3", "1", "5", "2", "3", "5000", "jotgate", nullptr};
+      settings.url.c_str(),
+      settings.password.empty() ? nullptr : settings.password.c_str(),
+      "3",
+      "1",
+      "5",
+      "2",
+      "3",
+      "5000",
+      "jotgate",
+      nullptr};
   // expand_dbname = 1: the URI in "dbname" sets host, port, user and database; the keywords
   // after it (the password file's password, the timeouts) are applied on top.
   pg_conn* conn = PQconnectdbParams(keys.data(), values.data(), 1);

@@ -221,7 +221,8 @@ TEST_F(PostgresAccessStoreTest, AnotherNodesChangeIsSeenWithinASecondAndLastUseI
 
 TEST_F(PostgresAccessStoreTest, PasswordFromThePasswordFileIsUsedAndNeverShown) {
   const std::string database = "passwordfromthepasswordfileisusedandnevershown";
-  auto store = PostgresAccessStore::open({server_->password_url(database), PostgresServer::kPassword});
+  auto store =
+      PostgresAccessStore::open({server_->password_url(database), PostgresServer::kPassword});
   ASSERT_TRUE(store.ok()) << store.error().message();
   EXPECT_TRUE(*(*store)->grant({"ACME", "alice"}, 1));
   auto refused = PostgresAccessStore::open({server_->password_url(database), "wrong-secret"});

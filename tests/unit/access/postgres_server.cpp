@@ -40,8 +40,8 @@ PostgresServer::PostgresServer() {
     return;
   }
   std::random_device random;
-  dir_ = fs::temp_directory_path() / ("jotgate-pg-" + std::to_string(::getpid()) + "-" +
-                                      std::to_string(random() % 1000000));
+  dir_ = fs::temp_directory_path() /
+         ("jotgate-pg-" + std::to_string(::getpid()) + "-" + std::to_string(random() % 1000000));
   fs::create_directories(dir_);
   if (::geteuid() == 0) {
     user_ = ::getpwnam("postgres") != nullptr ? "postgres" : "nobody";
