@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 #include <vector>
 
 #include "access/postgres_access_store.h"
+#include "auth/access_cache.h"
 #include "postgres/connection.h"
 #include "postgres_server.h"
 
@@ -232,6 +234,35 @@ TEST_F(PostgresAccessStoreTest, PasswordFromThePasswordFileIsUsedAndNeverShown) 
   EXPECT_TRUE(message.starts_with("database unavailable: ")) << message;
   EXPECT_NE(message.find("password authentication failed"), std::string::npos) << message;
   EXPECT_EQ(message.find("wrong-secret"), std::string::npos) << message;
+}
+
+// The gateway's cache never asks PostgreSQL for a seat on the request thread: check() answers
+// kPending, seat_wait() calls back once the seat was handed out, and check() then decides.
+TEST_F(PostgresAccessStoreTest, GatewayAsksForASeatWithoutWaitingOnTheRequestThread) {
+  config::AccessSettings settings;
+  settings.auto_allocate_seats = 1;
+  config::DatabaseSettings database;
+  database.type = config::DatabaseType::kPostgresql;
+  database.url = url_;
+  auto cache = auth::AccessCache::create(settings, database, "/nonexistent", 100);
+  ASSERT_TRUE(cache.ok()) << cache.error().message();
+  using Admit = auth::AccessCache::Admit;
+  const UserIdentity alice{"ACME", "alice"};
+  ASSERT_EQ((*cache)->check(alice, 100), Admit::kPending);
+  std::promise<void> answered;
+  (*cache)->seat_wait(alice)([&] { answered.set_value(); });
+  ASSERT_EQ(answered.get_future().wait_for(5s), std::future_status::ready);
+  EXPECT_EQ((*cache)->check(alice, 101), Admit::kAllowed);
+  // The one seat is gone: bob is asked for once, then refused without waiting again.
+  const UserIdentity bob{"ACME", "bob"};
+  if ((*cache)->check(bob, 102) == Admit::kPending) {
+    std::promise<void> done;
+    (*cache)->seat_wait(bob)([&] { done.set_value(); });
+    ASSERT_EQ(done.get_future().wait_for(5s), std::future_status::ready);
+  }
+  EXPECT_EQ((*cache)->check(bob, 103), Admit::kDenied);
+  auto store = open();
+  EXPECT_EQ(*store->seats_used(), 1);
 }
 
 // Last: stops and starts the suite's server.
