@@ -14,10 +14,10 @@ import time
 import pytest
 
 from gateway_harness import *  # noqa: F401,F403
+from test_revocation import within
 
 PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
 APPLIED_WITHIN = 1.5  # seconds: NOTIFY wakes the gateway at once; a margin for a loaded machine
-COOKIE = "X-Jotgate-Session-jwt"
 
 
 class Postgres:
@@ -77,15 +77,6 @@ def postgres(tmp_path_factory):
 def get(gw, token):
     return http(gw.port, "GET", "/jwt/x", {"Authorization": "Bearer " + token,
                                            "Accept": "application/json"})
-
-
-def within(seconds, request, status):
-    deadline = time.monotonic() + seconds
-    while True:
-        r = request()
-        if r.status == status or time.monotonic() > deadline:
-            return r
-        time.sleep(0.05)
 
 
 def postgres_config(pki, upstream, postgres):
