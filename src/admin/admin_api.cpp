@@ -296,6 +296,10 @@ std::optional<std::int64_t> revocation_id(const std::string& text) {
 
 Answer storage_failure(const Error& error) {
   spdlog::error("admin API: revocations: {}", error.message());
+  if (error.reason == Reason::kDatabaseUnavailable) {
+    // PostgreSQL unreachable: the revocations in force still apply; try again later.
+    return error_answer(503, reason_code(error.reason), error.message());
+  }
   return error_answer(500, reason_code(error.reason), "the revocations could not be stored");
 }
 

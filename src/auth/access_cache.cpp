@@ -2,12 +2,31 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth/database_thread.h"
+
 namespace jotgate::auth {
+
+AccessCache::AccessCache(config::AccessSettings settings,
+                         std::unique_ptr<access::AccessStore> store)
+    : settings_(std::move(settings)), store_(std::move(store)) {
+  if (store_->remote()) seat_thread_ = std::make_unique<DatabaseThread>();
+}
+
+AccessCache::~AccessCache() {
+  if (seat_thread_) seat_thread_->stop();  // answers the seat requests queued
+}
 
 Result<std::unique_ptr<AccessCache>> AccessCache::create(const config::AccessSettings& settings,
                                                          const std::string& data_dir,
                                                          UnixSeconds now) {
-  auto store = access::AccessStore::open(data_dir);
+  return create(settings, config::DatabaseSettings{}, data_dir, now);
+}
+
+Result<std::unique_ptr<AccessCache>> AccessCache::create(const config::AccessSettings& settings,
+                                                         const config::DatabaseSettings& database,
+                                                         const std::string& data_dir,
+                                                         UnixSeconds now) {
+  auto store = access::AccessStore::open(database, data_dir);
   if (!store) return store.error();
   for (const auto& text : settings.allocations) {
     auto user = config::parse_qualified_user(text);
@@ -35,7 +54,27 @@ Result<void> AccessCache::reload() {
   return {};
 }
 
-bool AccessCache::admit(const UserIdentity& user, UnixSeconds now) {
+bool AccessCache::take_seat(const UserIdentity& user, UnixSeconds now) {
+  const std::string qualified = user.qualified();
+  auto taken = store_->take_seat(user, settings_.auto_allocate_seats, now);
+  if (!taken) {
+    spdlog::error("access allocations: {}", taken.error().message());
+    return false;
+  }
+  if (*taken) {
+    std::unique_lock lock(allowed_mutex_);
+    allowed_.insert(qualified);
+    ++seats_used_;
+    return true;
+  }
+  // Seats ran out (perhaps in another process) or this user had one before.
+  auto used = store_->seats_used();
+  std::unique_lock lock(allowed_mutex_);
+  if (used) seats_used_ = *used;
+  return allowed_.contains(qualified);
+}
+
+AccessCache::Admit AccessCache::check(const UserIdentity& user, UnixSeconds now) {
   const std::string qualified = user.qualified();
   bool allowed = settings_.mode == config::AccessMode::kOpen;
   bool seats_left = false;
@@ -45,31 +84,65 @@ bool AccessCache::admit(const UserIdentity& user, UnixSeconds now) {
     seats_left = seats_used_ < settings_.auto_allocate_seats;
   }
   if (!allowed && seats_left) {
-    std::lock_guard store_lock(store_mutex_);
-    auto taken = store_->take_seat(user, settings_.auto_allocate_seats, now);
-    if (!taken) {
-      spdlog::error("access allocations: {}", taken.error().message());
-    } else if (*taken) {
-      std::unique_lock lock(allowed_mutex_);
-      allowed_.insert(qualified);
-      ++seats_used_;
-      allowed = true;
-    } else {
-      // Seats ran out (perhaps in another process) or this user had one before.
-      auto used = store_->seats_used();
-      std::unique_lock lock(allowed_mutex_);
-      if (used) seats_used_ = *used;
-      allowed = allowed_.contains(qualified);
+    if (seat_thread_) {
+      {
+        std::lock_guard lock(seats_mutex_);
+        if (seats_answered_.contains(qualified)) return Admit::kDenied;
+      }
+      request_seat(user, now);
+      return Admit::kPending;
     }
+    std::lock_guard store_lock(store_mutex_);
+    allowed = take_seat(user, now);
   }
   if (allowed) {
     std::lock_guard lock(uses_mutex_);
     pending_uses_[qualified] = {user, now};
   }
-  return allowed;
+  return allowed ? Admit::kAllowed : Admit::kDenied;
+}
+
+void AccessCache::request_seat(const UserIdentity& user, UnixSeconds now) {
+  const std::string qualified = user.qualified();
+  {
+    std::lock_guard lock(seats_mutex_);
+    if (!seat_requests_.try_emplace(qualified).second) return;  // already asked for
+  }
+  seat_thread_->post([this, user, qualified, now] {
+    {
+      std::lock_guard store_lock(store_mutex_);
+      take_seat(user, now);
+    }
+    std::vector<std::function<void()>> waiters;
+    {
+      std::lock_guard lock(seats_mutex_);
+      waiters = std::move(seat_requests_[qualified]);
+      seat_requests_.erase(qualified);
+      seats_answered_.insert(qualified);
+    }
+    for (auto& done : waiters) done();
+  });
+}
+
+AccessCache::StoreWait AccessCache::seat_wait(const UserIdentity& user) {
+  return [this, qualified = user.qualified()](std::function<void()> done) {
+    {
+      std::lock_guard lock(seats_mutex_);
+      auto running = seat_requests_.find(qualified);
+      if (running != seat_requests_.end()) {
+        running->second.push_back(std::move(done));
+        return;
+      }
+    }
+    done();  // answered already
+  };
 }
 
 void AccessCache::maintain(const std::function<void(const UserIdentity&)>& on_revoked) {
+  {
+    std::lock_guard lock(seats_mutex_);
+    seats_answered_.clear();
+  }
   std::vector<std::pair<UserIdentity, UnixSeconds>> uses;
   {
     std::lock_guard lock(uses_mutex_);
@@ -88,6 +161,7 @@ void AccessCache::maintain(const std::function<void(const UserIdentity&)>& on_re
     std::shared_lock lock(allowed_mutex_);
     before = allowed_;
   }
+  // A failed reload keeps the allocations last read in force.
   if (auto loaded = reload(); !loaded) {
     spdlog::warn("access allocations: could not reload: {}", loaded.error().message());
     return;

@@ -1,9 +1,11 @@
 // AccessCache: the gateway's in-memory view of access allocations, so the request path never
-// touches SQLite (except to hand out an auto-allocated seat, once per new user). maintain()
-// records last use in batches and reloads when another process changed the database.
-//   auto cache = AccessCache::create(config.access, config.data_dir, now);
-//   if (!cache->admit(user, now)) deny();
-//   cache->maintain(now, [&](const UserIdentity& revoked) { end_sessions(revoked); });
+// touches the database, except to hand out an auto-allocated seat, once per new user: with
+// SQLite at once; with PostgreSQL on a database thread of its own (check() answers kPending and
+// seat_wait() says when to check again). maintain() records last use in batches and reloads
+// when another process or node changed the database.
+//   auto cache = AccessCache::create(config.access, config.database, config.data_dir, now);
+//   if (cache->check(user, now) == Admit::kPending) cache->seat_wait(user)([&] { decide_again();
+//   }); cache->maintain([&](const UserIdentity& revoked) { end_sessions(revoked); });
 #pragma once
 
 #include <functional>
@@ -13,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "access/access_store.h"
 #include "base/result.h"
@@ -20,24 +23,56 @@
 
 namespace jotgate::auth {
 
+class DatabaseThread;
+
 class AccessCache {
  public:
   static Result<std::unique_ptr<AccessCache>> create(const config::AccessSettings& settings,
+                                                     const config::DatabaseSettings& database,
                                                      const std::string& data_dir, UnixSeconds now);
+  // SQLite in data_dir.
+  static Result<std::unique_ptr<AccessCache>> create(const config::AccessSettings& settings,
+                                                     const std::string& data_dir, UnixSeconds now);
+  ~AccessCache();
 
+  enum class Admit { kAllowed, kDenied, kPending };
   // Whether the user may pass (mode open, an allocation, or a seat taken now); records the use.
-  bool admit(const UserIdentity& user, UnixSeconds now);
+  // kPending (PostgreSQL only): a seat is being asked for; seat_wait(user) tells when it has
+  // been answered, and check() then decides (without kPending for that user until the next
+  // maintain()).
+  Admit check(const UserIdentity& user, UnixSeconds now);
+  // check() == kAllowed. With PostgreSQL a user waiting for a seat is refused this time (and
+  // admitted by the next request once the seat is taken).
+  bool admit(const UserIdentity& user, UnixSeconds now) {
+    return check(user, now) == Admit::kAllowed;
+  }
+  // A function that calls `done` (on a database thread, or at once when no seat request for
+  // `user` is running) once the seat request check() started for `user` has finished.
+  using StoreWait = std::function<void(std::function<void()> done)>;
+  StoreWait seat_wait(const UserIdentity& user);
+
   // Flushes last-use times; when another connection committed, reloads allocations and calls
-  // `on_revoked` for each user who lost theirs.
+  // `on_revoked` for each user who lost theirs. With PostgreSQL: call it away from the request
+  // and control threads (it waits on the network).
   void maintain(const std::function<void(const UserIdentity&)>& on_revoked);
 
+  // The database is PostgreSQL: every store call waits on the network.
+  bool remote() const { return store_->remote(); }
+  // Why the database cannot be reached now ("" when it can).
+  std::string unreachable() const { return store_->unreachable(); }
+  // Called from a database thread when another node changed allocations or seats.
+  void on_change(std::function<void()> wake) { store_->on_change(std::move(wake)); }
+
  private:
-  AccessCache(config::AccessSettings settings, std::unique_ptr<access::AccessStore> store)
-      : settings_(std::move(settings)), store_(std::move(store)) {}
+  AccessCache(config::AccessSettings settings, std::unique_ptr<access::AccessStore> store);
   Result<void> reload();
+  // Asks for a seat on seat_thread_ (once per user at a time).
+  void request_seat(const UserIdentity& user, UnixSeconds now);
+  // store_mutex_ held: take a seat; true when the user may pass.
+  bool take_seat(const UserIdentity& user, UnixSeconds now);
 
   const config::AccessSettings settings_;
-  std::mutex store_mutex_;  // one SQLite connection, used from maintain() and seat hand-outs
+  std::mutex store_mutex_;  // one connection, used from maintain() and seat hand-outs
   std::unique_ptr<access::AccessStore> store_;
   std::int64_t data_version_ = 0;
 
@@ -47,6 +82,12 @@ class AccessCache {
 
   std::mutex uses_mutex_;
   std::unordered_map<std::string, std::pair<UserIdentity, UnixSeconds>> pending_uses_;
+
+  // PostgreSQL: seat requests running (their waiters) and answered since the last maintain().
+  std::mutex seats_mutex_;
+  std::unordered_map<std::string, std::vector<std::function<void()>>> seat_requests_;
+  std::unordered_set<std::string> seats_answered_;
+  std::unique_ptr<DatabaseThread> seat_thread_;  // last: stopped first, while the rest exists
 };
 
 }  // namespace jotgate::auth

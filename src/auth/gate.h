@@ -172,6 +172,9 @@ class GateSet {
   // (ending the sessions they name, audited), records last use, and every
   // session_store.save_interval starts saving the sessions on a thread of its own.
   virtual void maintain() = 0;
+  // Why the access database (PostgreSQL) cannot be reached now, for readyz; "" when it can. The
+  // allocations and revocations last read stay in force meanwhile.
+  virtual std::string database_problem() const { return ""; }
   // Sessions across a restart, in <data_dir>/sessions.db. Once at start-up: reads the file into
   // the virtual proxies of the same prefix, dropping the expired; a missing or unreadable file
   // is logged and ignored.

@@ -13,6 +13,7 @@
 
 #include "auth/access_cache.h"
 #include "auth/audit.h"
+#include "auth/database_thread.h"
 #include "auth/gate_session_admin.h"
 #include "auth/rejection_audit.h"
 #include "auth/revocations.h"
@@ -40,18 +41,20 @@ class VirtualProxyGates final : public GateSet {
  public:
   VirtualProxyGates(std::shared_ptr<SessionBackend> backend, std::shared_ptr<AccessCache> access,
                     config::AccessSettings access_settings,
-                    std::shared_ptr<Revocations> revocations, std::string data_dir,
-                    const Clock& clock, SessionSaving saving)
+                    std::shared_ptr<Revocations> revocations, config::DatabaseSettings database,
+                    std::string data_dir, const Clock& clock, SessionSaving saving)
       : backend_(std::move(backend)),
         access_(std::move(access)),
         revocations_(std::move(revocations)),
         access_settings_(std::move(access_settings)),
+        database_(std::move(database)),
         data_dir_(std::move(data_dir)),
         clock_(clock),
         saving_(std::move(saving)),
         next_save_at_(clock.now_seconds() + saving_.interval),
         admin_(*access_, clock) {}
   ~VirtualProxyGates() override {
+    if (database_work_) database_work_->stop();  // its jobs use the gates
     if (periodic_save_.joinable()) periodic_save_.join();
   }
 
@@ -59,7 +62,7 @@ class VirtualProxyGates final : public GateSet {
   static std::shared_ptr<AccessCache> shared_access(const VirtualProxyGates* previous,
                                                     const config::GatewayConfig& config) {
     if (previous == nullptr || previous->access_settings_ != config.access ||
-        previous->data_dir_ != config.data_dir) {
+        previous->database_ != config.database || previous->data_dir_ != config.data_dir) {
       return nullptr;
     }
     return previous->access_;
@@ -77,7 +80,10 @@ class VirtualProxyGates final : public GateSet {
   // The revocations of `previous` when they come from the same database.
   static std::shared_ptr<Revocations> shared_revocations(const VirtualProxyGates* previous,
                                                          const config::GatewayConfig& config) {
-    if (previous == nullptr || previous->data_dir_ != config.data_dir) return nullptr;
+    if (previous == nullptr || previous->database_ != config.database ||
+        previous->data_dir_ != config.data_dir) {
+      return nullptr;
+    }
     return previous->revocations_;
   }
 
@@ -97,6 +103,15 @@ class VirtualProxyGates final : public GateSet {
 
   void activate() override {
     for (auto& gate : gates_) gate->apply_session_limits();
+    if (!access_->remote()) return;
+    // PostgreSQL: the access data is maintained on a thread of its own, at each tick and at
+    // once when another node changed it (the set in force is the one woken).
+    database_work_ = std::make_shared<DatabaseWork>();
+    auto wake = [work = std::weak_ptr<DatabaseWork>(database_work_), this] {
+      if (auto alive = work.lock()) wake_database_work(*alive);
+    };
+    access_->on_change(wake);
+    revocations_->on_change(wake);
   }
 
   void maintain() override {
@@ -104,13 +119,16 @@ class VirtualProxyGates final : public GateSet {
     for (auto& gate : gates_) gate->expire(now);
     rejections_.flush(now);
     start_periodic_save(now);
-    access_->maintain([&](const UserIdentity& user) {
-      std::size_t ended = 0;
-      for (auto& gate : gates_) ended += gate->sessions().remove_user(user);
-      audit("access_revoked",
-            {{"user", user.qualified()}, {"sessions_ended", std::to_string(ended)}});
-    });
-    end_revoked_sessions(now);
+    if (database_work_) {
+      wake_database_work(*database_work_);
+    } else {
+      maintain_access_data();
+    }
+  }
+
+  std::string database_problem() const override {
+    std::string why = access_->unreachable();
+    return why.empty() ? revocations_->unreachable() : why;
   }
 
   void restore_sessions() override;
@@ -118,6 +136,33 @@ class VirtualProxyGates final : public GateSet {
   std::string session_store_problem() const override { return backend_->problem(); }
 
  private:
+  // The thread maintaining the access data in PostgreSQL; a wake while one is queued is one.
+  struct DatabaseWork {
+    std::atomic<bool> queued{false};
+    DatabaseThread thread;
+    void stop() { thread.stop(); }
+  };
+
+  void wake_database_work(DatabaseWork& work) {
+    if (work.queued.exchange(true)) return;
+    work.thread.post([this, &work] {
+      work.queued.store(false);
+      maintain_access_data();
+    });
+  }
+
+  // Allocations (last use, changes from `jotgate access` or another node: a revoked user's
+  // sessions end) and revocations.
+  void maintain_access_data() {
+    access_->maintain([&](const UserIdentity& user) {
+      std::size_t ended = 0;
+      for (auto& gate : gates_) ended += gate->sessions().remove_user(user);
+      audit("access_revoked",
+            {{"user", user.qualified()}, {"sessions_ended", std::to_string(ended)}});
+    });
+    end_revoked_sessions(clock_.now_seconds());
+  }
+
   const VirtualProxyGate* find(const std::string& prefix) const {
     for (const auto& gate : gates_) {
       if (gate->prefix() == prefix) return gate.get();
@@ -132,6 +177,7 @@ class VirtualProxyGates final : public GateSet {
   const std::shared_ptr<AccessCache> access_;  // shared with the set it replaced, when unchanged
   const std::shared_ptr<Revocations> revocations_;  // shared likewise
   const config::AccessSettings access_settings_;
+  const config::DatabaseSettings database_;
   const std::string data_dir_;
   const Clock& clock_;
   RejectionAudit rejections_;
@@ -141,6 +187,7 @@ class VirtualProxyGates final : public GateSet {
   std::atomic<bool> periodic_save_running_{false};
   std::vector<std::unique_ptr<VirtualProxyGate>> gates_;
   GateSessionAdmin admin_;  // refers to gates_ and access_: declared after them
+  std::shared_ptr<DatabaseWork> database_work_;  // PostgreSQL, once activated
 };
 
 void VirtualProxyGates::start_periodic_save(UnixSeconds now) {
@@ -230,13 +277,14 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
   const auto* before = dynamic_cast<const VirtualProxyGates*>(previous);
   std::shared_ptr<AccessCache> access = VirtualProxyGates::shared_access(before, config);
   if (!access) {
-    auto created = AccessCache::create(config.access, config.data_dir, clock.now_seconds());
+    auto created =
+        AccessCache::create(config.access, config.database, config.data_dir, clock.now_seconds());
     if (!created) return created.error();
     access = std::move(*created);
   }
   std::shared_ptr<Revocations> revocations = VirtualProxyGates::shared_revocations(before, config);
   if (!revocations) {
-    auto opened = Revocations::open(config.data_dir);
+    auto opened = Revocations::open(config.database, config.data_dir);
     if (!opened) return opened.error();
     revocations = std::move(*opened);
   }
@@ -250,6 +298,7 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
                        config.session_store.save_interval_seconds};
   auto set = std::make_unique<VirtualProxyGates>(std::move(backend), std::move(access),
                                                  config.access, std::move(revocations),
+                                                 config.database,
                                                  config.data_dir, clock, std::move(saving));
   for (const config::VirtualProxy& vp : config.virtual_proxies) {
     if (auto added = set->add(vp, before); !added) return added.error();

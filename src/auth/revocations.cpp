@@ -5,7 +5,12 @@
 namespace jotgate::auth {
 
 Result<std::shared_ptr<Revocations>> Revocations::open(const std::string& data_dir) {
-  auto store = access::AccessStore::open(data_dir);
+  return open(config::DatabaseSettings{}, data_dir);
+}
+
+Result<std::shared_ptr<Revocations>> Revocations::open(const config::DatabaseSettings& database,
+                                                       const std::string& data_dir) {
+  auto store = access::AccessStore::open(database, data_dir);
   if (!store) return store.error();
   std::shared_ptr<Revocations> revocations(new Revocations(std::move(*store)));
   std::lock_guard lock(revocations->store_mutex_);

@@ -101,6 +101,7 @@ int http_status(Reason reason) {
     case Reason::kKeysUnavailable:
     case Reason::kKeysRefreshing:
     case Reason::kSessionStoreUnavailable:
+    case Reason::kDatabaseUnavailable:
     case Reason::kStorePending: return 503;
     case Reason::kUpstreamTimeout: return 504;
     case Reason::kBadRequest:

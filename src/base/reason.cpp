@@ -64,6 +64,7 @@ ReasonText text_of(Reason reason) {
     case Reason::kFileUnreadable: return {"FILE_UNREADABLE", "the file cannot be read"};
     case Reason::kFileExists: return {"FILE_EXISTS", "the file already exists"};
     case Reason::kFileUnwritable: return {"FILE_UNWRITABLE", "the file cannot be written"};
+    case Reason::kDatabaseUnavailable: return {"DATABASE_UNAVAILABLE", "database unavailable"};
     case Reason::kNoCredentials:
       return {"NO_CREDENTIALS",
               "Could not authenticate the request: Expected an authentication header"};

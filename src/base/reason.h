@@ -42,6 +42,7 @@ enum class Reason {
   kFileUnreadable,
   kFileExists,  // refusing to overwrite (certs generate without --force)
   kFileUnwritable,
+  kDatabaseUnavailable,  // PostgreSQL (database: type postgresql) unreachable or refusing
   // Gateway (auth, session, access).
   kNoCredentials,
   kSessionExpired,

@@ -4,7 +4,6 @@
 //   trim_ows("  chunked\t") == "chunked"          trim_whitespace(" tok\r\n") == "tok"
 //   iequals("Bearer", "bearer")                    istarts_with("X-Forwarded-For", "x-forwarded-")
 //   to_lower("Host.TEST") == "host.test"           has_control("a\nb") == true
-//   url_without_password("redis://u:pw@h/0") == "redis://u:***@h/0"
 //   for_each_list_element("gzip, ,chunked", [](std::string_view e) { ... });  // "gzip", "chunked"
 #pragma once
 
@@ -39,8 +38,8 @@ inline bool is_control(char c) {
 }
 bool has_control(std::string_view s);
 
-// A URL as logs and errors may show it: a password in its user part is replaced by "***"
-// ("redis://:s3cret@db:6379/0" -> "redis://:***@db:6379/0").
+// A connection URL (postgresql://, redis://, ...) as logs and messages may show it: the password
+// of `user:password@` and a `password=` query parameter left out.
 std::string url_without_password(std::string_view url);
 
 // Calls f(element) for each element of a comma-separated list value, trimmed; empty elements

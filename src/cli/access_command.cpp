@@ -1,6 +1,6 @@
-// `jotgate access list|grant|revoke`: manages access allocations in <data_dir>/jotgate.db. A
-// running gateway picks the change up within a few seconds; a revocation ends the user's
-// sessions there.
+// `jotgate access list|grant|revoke`: manages access allocations in the configured database
+// (<data_dir>/jotgate.db, or PostgreSQL). A running gateway picks the change up within a few
+// seconds (PostgreSQL: every node within a second); a revocation ends the user's sessions there.
 #include <CLI/CLI.hpp>
 #include <iomanip>
 #include <iostream>

@@ -1,5 +1,6 @@
-// The database options `jotgate access` and `jotgate revoke` share: --config FILE (its data_dir)
-// or --data-dir DIR (default jotgate-data), and opening <data_dir>/jotgate.db from them.
+// The database options `jotgate access` and `jotgate revoke` share: --config FILE (its
+// `database`: PostgreSQL, or SQLite in its data_dir) or --data-dir DIR (SQLite, default
+// jotgate-data), and opening the access database from them.
 //   add_data_dir_options(command, options.config_file, options.data_dir);
 //   auto store = open_access_store("access grant", options.config_file, options.data_dir);
 #pragma once

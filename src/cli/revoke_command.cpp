@@ -1,6 +1,7 @@
 // `jotgate revoke`: revokes a token (by its jti) or a user (every token issued up to now), lists
-// and lifts revocations, in <data_dir>/jotgate.db. A running gateway applies a change within
-// about a second: it refuses the tokens (401 TOKEN_REVOKED) and ends the sessions they name.
+// and lifts revocations, in the configured database (<data_dir>/jotgate.db, or PostgreSQL). A
+// running gateway (every node) applies a change within about a second: it refuses the tokens
+// (401 TOKEN_REVOKED) and ends the sessions they name.
 #include <CLI/CLI.hpp>
 #include <iomanip>
 #include <iostream>

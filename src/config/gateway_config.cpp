@@ -279,9 +279,10 @@ class ConfigParser {
     }
     std::set<int> expanded;
     expand_environment_references(yaml_text, root, "", expanded);
-    if (!reader_.map(root, "",
-                     {"data_dir", "listeners", "virtual_proxies", "access", "log_format",
-                      "access_log", "limits", "admin", "watch", "session_store", "ops"})) {
+    if (!reader_.map(
+            root, "",
+            {"data_dir", "listeners", "virtual_proxies", "access", "log_format", "access_log",
+             "limits", "admin", "watch", "session_store", "ops", "database"})) {
       return failure();
     }
     config_.data_dir =
@@ -291,6 +292,7 @@ class ConfigParser {
     parse_virtual_proxies(root);
     parse_access(root);
     parse_session_store(root);
+    parse_database(root);
     if (auto format = reader_.string(root, "", "log_format")) {
       if (*format == "text")
         config_.log_format = LogFormat::kText;
@@ -1305,6 +1307,69 @@ class ConfigParser {
       return std::nullopt;
     }
     return secret;
+  }
+
+  void parse_database(const YAML::Node& root) {
+    YAML::Node node = root["database"];
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!reader_.map(node, "database", {"type", "url", "password_file"})) return;
+    DatabaseSettings& d = config_.database;
+    if (auto type = reader_.string(node, "database", "type")) {
+      if (*type == "sqlite") {
+        d.type = DatabaseType::kSqlite;
+      } else if (*type == "postgresql") {
+        d.type = DatabaseType::kPostgresql;
+      } else {
+        reader_.error(node["type"], "database.type",
+                      in_quotes(*type) + " is not a database type (expected: sqlite, postgresql)");
+        return;
+      }
+    }
+    const auto url = reader_.string(node, "database", "url");
+    const auto password_file = reader_.string(node, "database", "password_file");
+    if (d.type == DatabaseType::kSqlite) {
+      for (const char* key : {"url", "password_file"}) {
+        if (node[key]) {
+          reader_.error(node[key], child("database", key),
+                        "only for type postgresql (sqlite keeps jotgate.db in data_dir)");
+        }
+      }
+      return;
+    }
+    if (!url) {
+      if (!node["url"]) {
+        reader_.error(node, "database.url",
+                      "required for type postgresql (postgresql://user@host:port/dbname)");
+      }
+    } else if (!(url->starts_with("postgresql://") || url->starts_with("postgres://")) ||
+               has_control(*url)) {
+      reader_.error(node["url"], "database.url",
+                    in_quotes(url_without_password(*url)) +
+                        " is not a postgresql:// or postgres:// connection URI");
+    } else {
+      d.url = *url;
+    }
+    if (password_file && !password_file->empty()) {
+      d.password_file = resolve(base_dir_, *password_file);
+      std::error_code ec;
+      auto text = fs::is_regular_file(d.password_file, ec)
+                      ? read_file(d.password_file)
+                      : Result<std::string>(make_error(Reason::kFileUnreadable));
+      if (!text) {
+        reader_.error(node["password_file"], "database.password_file",
+                      d.password_file + " does not exist or is not a readable file");
+      } else {
+        std::string password = std::move(*text);
+        while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+          password.pop_back();
+        }
+        if (password.empty()) {
+          reader_.error(node["password_file"], "database.password_file",
+                        d.password_file + " is empty");
+        }
+        d.password = std::move(password);
+      }
+    }
   }
 
   void parse_limits(const YAML::Node& root) {

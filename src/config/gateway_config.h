@@ -196,6 +196,18 @@ struct SessionStoreSettings {
   bool operator==(const SessionStoreSettings&) const = default;
 };
 
+// Where access allocations, seats and revocations live. sqlite: <data_dir>/jotgate.db (the
+// default); postgresql: a server shared by several gateway nodes.
+enum class DatabaseType { kSqlite, kPostgresql };
+
+struct DatabaseSettings {
+  DatabaseType type = DatabaseType::kSqlite;
+  std::string url;            // postgresql: a libpq connection URI (postgresql:// or postgres://)
+  std::string password_file;  // absolute path, "" = none
+  std::string password;       // read from password_file at load, trailing newline stripped
+  bool operator==(const DatabaseSettings&) const = default;
+};
+
 enum class LogFormat { kText, kJson };
 
 struct Limits {
@@ -238,6 +250,7 @@ struct GatewayConfig {
   std::vector<VirtualProxy> virtual_proxies;
   AccessSettings access;
   SessionStoreSettings session_store;
+  DatabaseSettings database;
   LogFormat log_format = LogFormat::kText;
   std::string access_log;          // "" = standard output
   bool access_log_enabled = true;  // false: `access_log: off`

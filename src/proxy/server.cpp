@@ -462,6 +462,11 @@ std::vector<metrics::ReadinessProblem> Server::readiness() const {
   if (std::string why = runtime->gates->session_store_problem(); !why.empty()) {
     problems.push_back({"session_store", "redis", std::move(why)});
   }
+  // PostgreSQL unreachable: the allocations and revocations last read still apply, but grants
+  // and revocations fail until it is back.
+  if (std::string why = runtime->gates->database_problem(); !why.empty()) {
+    problems.push_back({"database", "postgresql", "unreachable (" + why + ")"});
+  }
   for (const VirtualProxyRuntime& vp : runtime->virtual_proxies) {
     if (vp.config.auth.method != config::AuthMethod::kJwt) continue;
     // A provider without keys (with several providers, the others may have theirs).

@@ -171,7 +171,7 @@ TEST_F(ConfigTest, RedisSessionStoreErrors) {
             "t.yaml:17:18: session_store.save_interval: is only for type memory (Redis keeps the "
             "sessions)");
   EXPECT_EQ(e[1],
-            "t.yaml:15:8: session_store.url: \"http://u:***@r:6379\" is not a redis:// or "
+            "t.yaml:15:8: session_store.url: \"http://u@r:6379\" is not a redis:// or "
             "rediss:// URL");
   EXPECT_EQ(e[2], "t.yaml:16:18: session_store.password_file: " +
                       (dir_ / "missing.password").string() + " does not exist or cannot be read");
@@ -905,6 +905,80 @@ TEST_F(ConfigTest, NoAdminSectionMeansNoAdminListener) {
   auto config = parse(with(vp()));
   ASSERT_TRUE(config.ok()) << config.error().detail;
   EXPECT_FALSE(config->admin);
+}
+
+TEST_F(ConfigTest, DatabaseDefaultsToSqliteInDataDir) {
+  auto config = parse(with(vp()));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->database.type, DatabaseType::kSqlite);
+  EXPECT_EQ(config->database.url, "");
+  EXPECT_EQ(config->database.password, "");
+  auto sqlite = parse(with(vp(), "database: { type: sqlite }\n"));
+  ASSERT_TRUE(sqlite.ok()) << sqlite.error().detail;
+  EXPECT_EQ(sqlite->database.type, DatabaseType::kSqlite);
+}
+
+TEST_F(ConfigTest, DatabasePostgresqlWithPasswordFile) {
+  std::ofstream(dir_ / "db.password") << "s3cret\n";
+  auto config = parse(with(vp(),
+                           "database:\n  type: postgresql\n"
+                           "  url: postgresql://jotgate@db.example:5432/jotgate\n"
+                           "  password_file: db.password\n"));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->database.type, DatabaseType::kPostgresql);
+  EXPECT_EQ(config->database.url, "postgresql://jotgate@db.example:5432/jotgate");
+  EXPECT_EQ(config->database.password_file, (dir_ / "db.password").string());
+  EXPECT_EQ(config->database.password, "s3cret");  // the trailing newline stripped
+  auto short_scheme =
+      parse(with(vp(), "database: { type: postgresql, url: \"postgres://j@h/d\" }\n"));
+  ASSERT_TRUE(short_scheme.ok()) << short_scheme.error().detail;
+  EXPECT_EQ(short_scheme->database.password_file, "");
+}
+
+TEST_F(ConfigTest, DatabaseErrorsNameTheirPlace) {
+  auto e = errors(with(vp(), "database:\n  host: x\n"));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:14:3: database.host: unknown key (expected one of: type, url, password_file)");
+  e = errors(with(vp(), "database:\n  type: mysql\n"));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:14:9: database.type: \"mysql\" is not a database type (expected: sqlite, "
+            "postgresql)");
+  e = errors(with(vp(), "database:\n  type: postgresql\n"));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:14:3: database.url: required for type postgresql "
+            "(postgresql://user@host:port/dbname)");
+  e = errors(with(vp(), "database:\n  type: postgresql\n  url: mysql://u:hunter2@h/d\n"));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:15:8: database.url: \"mysql://u@h/d\" is not a postgresql:// or postgres:// "
+            "connection URI");  // the password left out
+  e = errors(with(vp(), "database:\n  url: postgresql://u@h/d\n  password_file: p\n"));
+  ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:14:8: database.url: only for type postgresql (sqlite keeps jotgate.db in "
+            "data_dir)");
+  EXPECT_EQ(e[1],
+            "t.yaml:15:18: database.password_file: only for type postgresql (sqlite keeps "
+            "jotgate.db in data_dir)");
+}
+
+TEST_F(ConfigTest, DatabasePasswordFileMissingOrEmpty) {
+  auto e = errors(with(vp(),
+                       "database:\n  type: postgresql\n  url: postgresql://u@h/d\n"
+                       "  password_file: missing.password\n"));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0], "t.yaml:16:18: database.password_file: " + (dir_ / "missing.password").string() +
+                      " does not exist or is not a readable file");
+  std::ofstream(dir_ / "empty.password") << "\n";
+  e = errors(with(vp(),
+                  "database:\n  type: postgresql\n  url: postgresql://u@h/d\n"
+                  "  password_file: empty.password\n"));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0], "t.yaml:16:18: database.password_file: " + (dir_ / "empty.password").string() +
+                      " is empty");
 }
 
 TEST_F(ConfigTest, AdminDefaultsAndResolvedFiles) {
