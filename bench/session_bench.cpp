@@ -1,5 +1,5 @@
-// Session store benchmark: memory and speed of the real jotgate::session::MemorySessionStore with 100k
-// and 1M live sessions of distinct users ("ACME\user123456"), without attributes and with two
+// Session store benchmark: memory and speed of the real jotgate::session::MemorySessionStore with
+// 100k and 1M live sessions of distinct users ("ACME\user123456"), without attributes and with two
 // forwarded-claim attributes. Each case runs in a forked child, so one case's freed memory does
 // not hide the next one's growth. Memory is the RSS delta (/proc/self/statm) and the malloc delta
 // (mallinfo2: in use, heap + mmapped) of filling the store; times are the CPU time of one thread.
@@ -30,8 +30,8 @@ namespace {
 using jotgate::UserIdentity;
 using jotgate::session::Attributes;
 using jotgate::session::LookupStatus;
-using jotgate::session::SessionLimits;
 using jotgate::session::MemorySessionStore;
+using jotgate::session::SessionLimits;
 
 // This thread's CPU time: figures stay comparable on a machine shared with other work (time
 // spent waiting for memory counts; time the thread was preempted does not).

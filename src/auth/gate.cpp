@@ -33,9 +33,9 @@ std::map<std::string, std::string> attribute_headers(const config::AuthSettings&
 }
 
 Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(
-    const config::VirtualProxy& vp, std::size_t index, SessionBackend& backend,
-    AccessCache& access, RejectionAudit& rejections, const Clock& clock,
-    const VirtualProxyGate* previous, const Revocations* revocations) {
+    const config::VirtualProxy& vp, std::size_t index, SessionBackend& backend, AccessCache& access,
+    RejectionAudit& rejections, const Clock& clock, const VirtualProxyGate* previous,
+    const Revocations* revocations) {
   std::unique_ptr<JwtAuthenticator> jwt;
   if (vp.auth.method == config::AuthMethod::kJwt) {
     auto created =
@@ -45,12 +45,10 @@ Result<std::unique_ptr<VirtualProxyGate>> VirtualProxyGate::create(
     jwt = std::move(*created);
     if (previous != nullptr && previous->jwt_) jwt->keep_cache_of(*previous->jwt_);
   }
-  return std::unique_ptr<VirtualProxyGate>(
-      new VirtualProxyGate(vp, std::move(jwt), backend, access, rejections, clock,
-                           // Sessions and tickets carry over only within the same store.
-                           previous != nullptr && previous->backend_ == &backend ? previous
-                                                                                 : nullptr,
-                           revocations));
+  return std::unique_ptr<VirtualProxyGate>(new VirtualProxyGate(
+      vp, std::move(jwt), backend, access, rejections, clock,
+      // Sessions and tickets carry over only within the same store.
+      previous != nullptr && previous->backend_ == &backend ? previous : nullptr, revocations));
 }
 
 VirtualProxyGate::VirtualProxyGate(const config::VirtualProxy& vp,
@@ -127,6 +125,7 @@ Decision VirtualProxyGate::check(const RequestView& request) {
     }
   }
   if (attempt.current) {
+    if (auto waiting = seat_pending(attempt.current->user, attempt)) return std::move(*waiting);
     if (!admitted(attempt.current->user, attempt.now)) {
       sessions_->remove(attempt.current->handle);
       return deny(attempt.current->user, attempt);
@@ -146,8 +145,8 @@ Decision VirtualProxyGate::redeem_ticket(const RequestView& request, std::string
   Attempt attempt = begin(request);
   if (auto waiting = store_not_ready(attempt)) return std::move(*waiting);
   std::shared_ptr<Pending> pending;
-  auto proven = ticket_authenticator_.authenticate(ticket, attempt.now,
-                                                   request.may_wait_for_store() ? &pending : nullptr);
+  auto proven = ticket_authenticator_.authenticate(
+      ticket, attempt.now, request.may_wait_for_store() ? &pending : nullptr);
   if (pending) {
     attempt.store_wait = std::move(pending);
     return std::move(*store_not_ready(attempt));
@@ -229,6 +228,7 @@ VirtualProxyGate::Attempt VirtualProxyGate::begin(const RequestView& request) {
   attempt.context = answer_context(request);
   attempt.cookie_headers = request.headers("Cookie");
   attempt.ids = request.ids();
+  attempt.may_wait = request.may_wait_for_store();
   attempt.current = find_session(attempt.cookie_headers, attempt.now, session::Refresh::kYes,
                                  attempt.ids, &attempt, request.may_wait_for_store());
   return attempt;
@@ -305,6 +305,7 @@ Decision VirtualProxyGate::sign_in_anonymous(const RequestView& request, Attempt
 std::optional<Decision> VirtualProxyGate::keep_or_end_session(const Credential& credential,
                                                               Reuse reuse, Attempt& attempt) {
   const std::optional<session::SessionView>& current = attempt.current;
+  if (auto waiting = seat_pending(credential.user, attempt)) return waiting;
   if (!admitted(credential.user, attempt.now)) {
     if (current) sessions_->remove(current->handle);
     return deny(credential.user, attempt);
@@ -331,6 +332,17 @@ Decision VirtualProxyGate::start_session(Credential credential, std::string_view
   d.session_created = true;
   d.store_commit = std::move(created.commit);
   return d;
+}
+
+// A user without an allocation whose seat is being asked for in a shared database: the request
+// waits for the answer (then asks again, and the seat is known here); nullopt: decide now.
+std::optional<Decision> VirtualProxyGate::seat_pending(const UserIdentity& user, Attempt& attempt) {
+  if (!attempt.may_wait || AnonymousAuthenticator::is_anonymous(user)) return std::nullopt;
+  if (access_.check(user, attempt.now) != AccessCache::Admit::kPending) return std::nullopt;
+  auto pending = std::make_shared<Pending>();
+  access_.seat_wait(user)([pending] { pending->finish(true); });
+  attempt.store_wait = std::move(pending);
+  return store_not_ready(attempt);
 }
 
 // Anonymous users need no allocation; everyone else does.

@@ -85,18 +85,18 @@ struct Decision {
 
   // When refused:
   Reason reason = Reason::kNoCredentials;
-  Answer refusal;                     // answer_for(reason): status, WWW-Authenticate, body
-  std::optional<KeysWait> keys_wait;  // reason kKeysRefreshing: wait, then decide again
+  Answer refusal;                       // answer_for(reason): status, WWW-Authenticate, body
+  std::optional<KeysWait> keys_wait;    // reason kKeysRefreshing: wait, then decide again
   std::shared_ptr<Pending> store_wait;  // reason kStorePending: wait, then decide again
-  std::shared_ptr<Pending> store_commit;  // when allowed: the new session's write (see DecisionStats)
+  std::shared_ptr<Pending>
+      store_commit;  // when allowed: the new session's write (see DecisionStats)
 
   // For the metrics (see DecisionStats).
   std::string_view signed_in_by;
   TokenCacheLookup token_cache = TokenCacheLookup::kNone;
   bool session_created = false;
   DecisionStats stats() const {
-    return {allowed,         reason,     signed_in_by, token_cache,
-            session_created, store_wait, store_commit};
+    return {allowed, reason, signed_in_by, token_cache, session_created, store_wait, store_commit};
   }
 };
 

@@ -296,10 +296,9 @@ Result<std::unique_ptr<GateSet>> GateSet::create(const config::GatewayConfig& co
   }
   SessionSaving saving{(std::filesystem::path(config.data_dir) / "sessions.db").string(),
                        config.session_store.save_interval_seconds};
-  auto set = std::make_unique<VirtualProxyGates>(std::move(backend), std::move(access),
-                                                 config.access, std::move(revocations),
-                                                 config.database,
-                                                 config.data_dir, clock, std::move(saving));
+  auto set = std::make_unique<VirtualProxyGates>(
+      std::move(backend), std::move(access), config.access, std::move(revocations), config.database,
+      config.data_dir, clock, std::move(saving));
   for (const config::VirtualProxy& vp : config.virtual_proxies) {
     if (auto added = set->add(vp, before); !added) return added.error();
   }

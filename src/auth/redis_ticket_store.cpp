@@ -1,9 +1,10 @@
 #include "auth/redis_ticket_store.h"
 
 #include <array>
+#include <utility>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "base/hex.h"
 #include "base/random.h"
@@ -56,8 +57,8 @@ struct RedisTicketStore::Taking {
 RedisTicketStore::RedisTicketStore(std::shared_ptr<redis::RedisClient> client,
                                    std::string key_prefix, const std::string& virtual_proxy_prefix)
     : client_(std::move(client)),
-      key_prefix_(std::move(key_prefix) + "ticket:" +
-                  (virtual_proxy_prefix.empty() ? "~" : virtual_proxy_prefix) + ":") {}
+      key_prefix_(std::move(key_prefix) +
+                  "ticket:" + (virtual_proxy_prefix.empty() ? "~" : virtual_proxy_prefix) + ":") {}
 
 std::string RedisTicketStore::key_of(std::string_view ticket) const {
   return key_prefix_ + hex_encode(ticket_digest(ticket));
@@ -68,8 +69,10 @@ Result<std::string> RedisTicketStore::issue(TicketGrant grant, UnixSeconds now) 
   random_bytes(bytes);
   std::string ticket =
       jose::base64url_encode({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
-  const std::string lifetime_ms = std::to_string(std::max<UnixSeconds>(grant.expires_at - now, 1) * 1000);
-  auto stored = client_->send_and_wait({{"SET", key_of(ticket), value_of(grant), "PX", lifetime_ms}});
+  const std::string lifetime_ms =
+      std::to_string(std::max<UnixSeconds>(grant.expires_at - now, 1) * 1000);
+  auto stored =
+      client_->send_and_wait({{"SET", key_of(ticket), value_of(grant), "PX", lifetime_ms}});
   if (!stored) return stored.error();
   if (stored->empty() || stored->front().type != redis::Reply::Type::kStatus) {
     return make_error(Reason::kSessionStoreUnavailable,
@@ -86,18 +89,24 @@ Redemption RedisTicketStore::take(std::string_view ticket, UnixSeconds now) {
   if (it != taking_.end()) {
     std::shared_ptr<Taking> taking = it->second;
     if (!taking->done->finished()) return {Redemption::Status::kPending, {}, taking->done};
-    taking_.erase(it);  // its outcome goes to this request, and to no other
-    if (!taking->done->ok()) return {Redemption::Status::kUnavailable, {}, nullptr};
-    if (!taking->grant || taking->grant->expires_at <= now) return {};
-    return {Redemption::Status::kRedeemed, std::move(*taking->grant), nullptr};
+    if (!taking->done->ok()) {
+      taking_.erase(it);  // the next request with this ticket asks Redis again
+      return {Redemption::Status::kUnavailable, {}, nullptr};
+    }
+    // The grant goes to the first request that comes back for it; the others that waited on
+    // the same GETDEL (and any later one, until expire() forgets it) find it used.
+    std::optional<TicketGrant> grant = std::exchange(taking->grant, std::nullopt);
+    if (!grant || grant->expires_at <= now) return {};
+    return {Redemption::Status::kRedeemed, std::move(*grant), nullptr};
   }
   if (!client_->connected()) return {Redemption::Status::kUnavailable, {}, nullptr};
   auto taking = std::make_shared<Taking>();
   taking_.emplace(digest, taking);
   client_->send({{"GETDEL", key_of(ticket)}}, [taking](Result<redis::Replies> replies) {
-    if (!replies) spdlog::warn("session store: redeeming a ticket failed: {}", replies.error().message());
-    const bool ok = replies && !replies->empty() &&
-                    replies->front().type != redis::Reply::Type::kError;
+    if (!replies)
+      spdlog::warn("session store: redeeming a ticket failed: {}", replies.error().message());
+    const bool ok =
+        replies && !replies->empty() && replies->front().type != redis::Reply::Type::kError;
     if (ok && replies->front().type == redis::Reply::Type::kString) {
       taking->grant = parse_grant(replies->front().text);
     }

@@ -56,8 +56,8 @@ Result<std::shared_ptr<SessionBackend>> SessionBackend::create(
                                             .password = settings.redis.password,
                                             .ca_file = settings.redis.ca});
   if (!client) return client.error();
-  return std::shared_ptr<SessionBackend>(
-      std::make_shared<RedisBackend>(settings, std::shared_ptr<redis::RedisClient>(std::move(*client))));
+  return std::shared_ptr<SessionBackend>(std::make_shared<RedisBackend>(
+      settings, std::shared_ptr<redis::RedisClient>(std::move(*client))));
 }
 
 }  // namespace jotgate::auth

@@ -20,7 +20,8 @@ namespace jotgate::auth {
 class SessionBackend {
  public:
   // Redis: connects in the background (a server that is down is not an error here).
-  static Result<std::shared_ptr<SessionBackend>> create(const config::SessionStoreSettings& settings);
+  static Result<std::shared_ptr<SessionBackend>> create(
+      const config::SessionStoreSettings& settings);
   virtual ~SessionBackend() = default;
 
   virtual std::shared_ptr<session::SessionStore> sessions(const std::string& prefix,

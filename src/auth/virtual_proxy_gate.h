@@ -95,6 +95,7 @@ class VirtualProxyGate final : public Gate {
     // store cannot be reached (503).
     std::shared_ptr<Pending> store_wait;
     bool store_unavailable = false;
+    bool may_wait = false;  // RequestView::may_wait_for_store
   };
   // The answer while the shared store has not said what the cookie names; nullopt: go on.
   std::optional<Decision> store_not_ready(const Attempt& attempt) const;
@@ -112,6 +113,7 @@ class VirtualProxyGate final : public Gate {
   Decision start_session(Credential credential, std::string_view method, const RequestView& request,
                          const Attempt& attempt, const VerifiedBearer* bearer = nullptr);
 
+  std::optional<Decision> seat_pending(const UserIdentity& user, Attempt& attempt);
   bool admitted(const UserIdentity& user, UnixSeconds now);
   // `attempt`: where a shared store's pending read or unavailability is noted (null: treated
   // as no session).
@@ -139,7 +141,7 @@ class VirtualProxyGate final : public Gate {
   // Who the client is: one authenticator per method (jwt_, header_: null unless auth.method).
   std::unique_ptr<JwtAuthenticator> jwt_;
   std::optional<HeaderAuthenticator> header_;
-  const SessionBackend* const backend_;    // where sessions_ and tickets_ come from
+  const SessionBackend* const backend_;   // where sessions_ and tickets_ come from
   std::shared_ptr<TicketStore> tickets_;  // shared with the gate it replaced on a reload
   TicketAuthenticator ticket_authenticator_{*tickets_};
   const AnonymousAuthenticator anonymous_;

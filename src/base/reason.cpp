@@ -101,8 +101,7 @@ ReasonText text_of(Reason reason) {
       return {"KEYS_REFRESHING", "the identity provider's keys are being fetched again"};
     case Reason::kFetchFailed:
       return {"FETCH_FAILED", "a document of the identity provider could not be fetched"};
-    case Reason::kStorePending:
-      return {"STORE_PENDING", "the session store is being asked"};
+    case Reason::kStorePending: return {"STORE_PENDING", "the session store is being asked"};
     case Reason::kRequestMalformed: return {"REQUEST_MALFORMED", "malformed HTTP request"};
     case Reason::kObsFold: return {"OBS_FOLD", "obsolete line folding (obs-fold) is not accepted"};
     case Reason::kRequestLineTooLong:

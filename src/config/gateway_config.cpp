@@ -1266,15 +1266,15 @@ class ConfigParser {
       }
     } else if (!url->starts_with("redis://") && !url->starts_with("rediss://")) {
       reader_.error(node["url"], "session_store.url",
-                    in_quotes(url_without_password(*url)) +
-                        " is not a redis:// or rediss:// URL");
+                    in_quotes(url_without_password(*url)) + " is not a redis:// or rediss:// URL");
     } else {
       redis.url = *url;
     }
     if (auto prefix = reader_.string(node, "session_store", "key_prefix")) {
       redis.key_prefix = *prefix;
     }
-    if (auto file = reader_.string(node, "session_store", "password_file"); file && !file->empty()) {
+    if (auto file = reader_.string(node, "session_store", "password_file");
+        file && !file->empty()) {
       redis.password_file = resolve(base_dir_, *file);
       if (auto secret = read_secret(node["password_file"], "session_store.password_file",
                                     redis.password_file)) {
@@ -1287,7 +1287,8 @@ class ConfigParser {
       if (!redis.url.empty() && !redis.url.starts_with("rediss://")) {
         reader_.error(node["ca"], "session_store.ca", "is only for a rediss:// (TLS) url");
       } else if (!fs::is_regular_file(redis.ca, ec)) {
-        reader_.error(node["ca"], "session_store.ca", redis.ca + " does not exist or is not a file");
+        reader_.error(node["ca"], "session_store.ca",
+                      redis.ca + " does not exist or is not a file");
       }
     }
   }

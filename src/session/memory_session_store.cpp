@@ -323,7 +323,7 @@ MemorySessionStore::MemorySessionStore(SessionLimits limits)
       users_(std::make_unique<UserIndex>()) {}
 
 void MemorySessionStore::unindex(const UserIdentity& user, std::uint64_t user_hash,
-                           std::uint64_t handle) {
+                                 std::uint64_t handle) {
   if (max_per_user_.load(std::memory_order_relaxed) > 0) users_->remove(user, user_hash, handle);
 }
 
@@ -387,7 +387,7 @@ void MemorySessionStore::set_limits(SessionLimits limits) {
 MemorySessionStore::~MemorySessionStore() = default;
 
 SessionStore::Created MemorySessionStore::create(const UserIdentity& user, Attributes attributes,
-                                           UnixSeconds now) {
+                                                 UnixSeconds now) {
   Entry entry;
   entry.created_at = now;
   entry.last_seen = now;
@@ -425,7 +425,8 @@ SessionStore::Created MemorySessionStore::create(const UserIdentity& user, Attri
   return created;
 }
 
-LookupResult MemorySessionStore::lookup(std::string_view cookie_value, UnixSeconds now, Refresh refresh) {
+LookupResult MemorySessionStore::lookup(std::string_view cookie_value, UnixSeconds now,
+                                        Refresh refresh) {
   LookupResult result;
   SessionId id;
   if (cookie_value.size() != kCookieSize || !jose::base64url_decode_into(cookie_value, id)) {
@@ -479,8 +480,8 @@ bool MemorySessionStore::remove(std::uint64_t handle) {
   return true;
 }
 
-std::vector<std::pair<std::string, SessionView>> MemorySessionStore::sessions_of(const UserIdentity& user,
-                                                                           UnixSeconds now) const {
+std::vector<std::pair<std::string, SessionView>> MemorySessionStore::sessions_of(
+    const UserIdentity& user, UnixSeconds now) const {
   const std::uint64_t hash = hash_of(user);
   std::vector<std::pair<std::string, SessionView>> out;
   for (std::size_t s = 0; s < kShards; ++s) {
@@ -519,7 +520,7 @@ std::size_t MemorySessionStore::remove_user(const UserIdentity& user, UnixSecond
 }
 
 std::size_t MemorySessionStore::expire(UnixSeconds now,
-                                 const std::function<void(const UserIdentity&)>& on_expired) {
+                                       const std::function<void(const UserIdentity&)>& on_expired) {
   std::size_t expired = 0;
   for (std::size_t s = 0; s < kShards; ++s) {
     Shard& shard = shards_[s];
@@ -565,7 +566,8 @@ std::vector<SavedSession> MemorySessionStore::export_sessions(UnixSeconds now) c
   return out;
 }
 
-ImportCounts MemorySessionStore::import_sessions(std::vector<SavedSession> sessions, UnixSeconds now) {
+ImportCounts MemorySessionStore::import_sessions(std::vector<SavedSession> sessions,
+                                                 UnixSeconds now) {
   ImportCounts counts;
   for (SavedSession& saved : sessions) {
     Entry entry;

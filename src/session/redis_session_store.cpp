@@ -6,8 +6,8 @@
 #include <mutex>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "base/hex.h"
 #include "base/random.h"
@@ -52,7 +52,7 @@ struct RedisSessionStore::Entry {
   UserIdentity user;
   Attributes attributes;
   UnixSeconds created_at = 0;
-  UnixSeconds expires_at = kNever;  // as this node knows it
+  UnixSeconds expires_at = kNever;   // as this node knows it
   UnixSeconds sent_expiry = kNever;  // the expiry Redis was last told (or told us)
   SteadyTime read_at;                // when this node last read or wrote it
   std::shared_ptr<Read> read;        // a read under way, or finished and not yet taken in
@@ -70,7 +70,7 @@ struct RedisSessionStore::Read {
 
 struct RedisSessionStore::Shard {
   std::mutex mutex;
-  std::unordered_map<std::string, Entry> by_id;          // the 32-byte id -> entry
+  std::unordered_map<std::string, Entry> by_id;              // the 32-byte id -> entry
   std::unordered_map<std::uint64_t, std::string> by_handle;  // handle -> id
 };
 
@@ -92,8 +92,8 @@ std::string value_of(const std::string& cookie, const UserIdentity& user,
                      const Attributes& attributes, UnixSeconds created_at) {
   nlohmann::json attrs = nlohmann::json::array();
   for (const auto& [name, value] : attributes) attrs.push_back({name, value});
-  return nlohmann::json{{"v", kFormat},          {"id", cookie},     {"dir", user.directory},
-                        {"user", user.id},       {"attrs", attrs},   {"created", created_at}}
+  return nlohmann::json{{"v", kFormat},    {"id", cookie},   {"dir", user.directory},
+                        {"user", user.id}, {"attrs", attrs}, {"created", created_at}}
       .dump();
 }
 
@@ -123,9 +123,9 @@ std::optional<Parsed> parse_value(const std::string& text) {
 
 // What a session's expiry is written as: the commands that put it on its keys.
 std::vector<redis::Command> expiry_commands(const std::string& session_key,
-                                            const std::string& user_key,
-                                            const std::string& all_key, const std::string& digest,
-                                            UnixSeconds expires_at, UnixSeconds now) {
+                                            const std::string& user_key, const std::string& all_key,
+                                            const std::string& digest, UnixSeconds expires_at,
+                                            UnixSeconds now) {
   std::vector<redis::Command> commands;
   const std::string score = expires_at == kNever ? "+inf" : std::to_string(expires_at);
   if (expires_at == kNever) {
@@ -308,8 +308,8 @@ LookupResult RedisSessionStore::lookup(std::string_view cookie_value, UnixSecond
       return result;
     }
   }
-  const bool fresh = it != shard.by_id.end() &&
-                     std::chrono::steady_clock::now() - it->second.read_at < kFreshFor;
+  const bool fresh =
+      it != shard.by_id.end() && std::chrono::steady_clock::now() - it->second.read_at < kFreshFor;
   if (!fresh) {
     if (!client_->connected()) {
       result.status = LookupStatus::kUnavailable;
@@ -351,9 +351,10 @@ void RedisSessionStore::extend(Entry& entry, UnixSeconds now) {
   const std::int64_t step = std::max<std::int64_t>(limits().inactivity_timeout_seconds / 10, 1);
   if (entry.sent_expiry != kNever && expires_at - entry.sent_expiry < step) return;
   entry.sent_expiry = expires_at;
-  client_->send(expiry_commands(keys_->session(entry.digest), keys_->user(entry.user),
-                                keys_->all(), entry.digest, expires_at, now),
-                [](Result<redis::Replies> replies) { log_failure(replies, "extending a session"); });
+  client_->send(
+      expiry_commands(keys_->session(entry.digest), keys_->user(entry.user), keys_->all(),
+                      entry.digest, expires_at, now),
+      [](Result<redis::Replies> replies) { log_failure(replies, "extending a session"); });
 }
 
 bool RedisSessionStore::touch(std::uint64_t handle, UnixSeconds now) {
@@ -396,7 +397,8 @@ std::vector<std::pair<std::string, SessionView>> RedisSessionStore::sessions_of(
   auto listed = client_->send_and_wait(
       {{"ZRANGEBYSCORE", keys_->user(user), "(" + std::to_string(now), "+inf"}});
   if (!listed || listed->empty() || listed->front().type != redis::Reply::Type::kArray) {
-    if (!listed) spdlog::warn("session store: listing sessions failed: {}", listed.error().message());
+    if (!listed)
+      spdlog::warn("session store: listing sessions failed: {}", listed.error().message());
     return sessions;
   }
   std::vector<redis::Command> reads;
@@ -461,8 +463,8 @@ std::size_t RedisSessionStore::remove_user(const UserIdentity& user, UnixSeconds
   return ended;
 }
 
-std::size_t RedisSessionStore::expire(UnixSeconds now,
-                                      const std::function<void(const UserIdentity&)>& /*on_expired*/) {
+std::size_t RedisSessionStore::expire(
+    UnixSeconds now, const std::function<void(const UserIdentity&)>& /*on_expired*/) {
   // Redis expires the sessions; this node forgets what it no longer needs: sessions past their
   // expiry, and what it read that is no longer fresh and no connection holds a handle of.
   const SteadyTime stale_before = std::chrono::steady_clock::now() - kFreshFor;
@@ -471,8 +473,8 @@ std::size_t RedisSessionStore::expire(UnixSeconds now,
     std::lock_guard lock(shard.mutex);
     for (auto it = shard.by_id.begin(); it != shard.by_id.end();) {
       const Entry& entry = it->second;
-      const bool gone = entry.exists ? entry.expires_at <= now
-                                     : !entry.read && entry.read_at < stale_before;
+      const bool gone =
+          entry.exists ? entry.expires_at <= now : !entry.read && entry.read_at < stale_before;
       if (gone && !entry.read) {
         if (entry.handle != 0) shard.by_handle.erase(entry.handle);
         it = shard.by_id.erase(it);
@@ -489,14 +491,13 @@ std::size_t RedisSessionStore::expire(UnixSeconds now,
 void RedisSessionStore::refresh_count(UnixSeconds now) {
   if (now < next_count_at_ || !client_->connected()) return;
   next_count_at_ = now + kCountEvery;
-  client_->send({{"ZREMRANGEBYSCORE", keys_->all(), "-inf", std::to_string(now)},
-                 {"ZCARD", keys_->all()}},
-                [count = count_](Result<redis::Replies> replies) {
-                  if (replies && replies->size() == 2) {
-                    count->store(static_cast<std::size_t>(std::max<std::int64_t>(
-                        (*replies)[1].integer, 0)));
-                  }
-                });
+  client_->send(
+      {{"ZREMRANGEBYSCORE", keys_->all(), "-inf", std::to_string(now)}, {"ZCARD", keys_->all()}},
+      [count = count_](Result<redis::Replies> replies) {
+        if (replies && replies->size() == 2) {
+          count->store(static_cast<std::size_t>(std::max<std::int64_t>((*replies)[1].integer, 0)));
+        }
+      });
 }
 
 }  // namespace jotgate::session

@@ -98,7 +98,8 @@ class SessionStore {
                                                                        UnixSeconds now) const = 0;
   // Ends every session of a user (revocation) created at or before `created_until`; returns how
   // many. May wait for a shared store: never on a request thread.
-  virtual std::size_t remove_user(const UserIdentity& user, UnixSeconds created_until = kForever) = 0;
+  virtual std::size_t remove_user(const UserIdentity& user,
+                                  UnixSeconds created_until = kForever) = 0;
   // Removes sessions past their deadline; calls `on_expired` for each (inside the store's lock:
   // it must be quick and must not call the store). A shared store expires its sessions itself
   // and only drops what this node remembers of them.
@@ -116,7 +117,8 @@ class SessionStore {
   virtual bool shared() const { return false; }
   // Copies of the live sessions, and adding saved ones back (a memory store across a restart).
   virtual std::vector<SavedSession> export_sessions(UnixSeconds /*now*/) const { return {}; }
-  virtual ImportCounts import_sessions(std::vector<SavedSession> /*sessions*/, UnixSeconds /*now*/) {
+  virtual ImportCounts import_sessions(std::vector<SavedSession> /*sessions*/,
+                                       UnixSeconds /*now*/) {
     return {};
   }
 

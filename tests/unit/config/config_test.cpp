@@ -149,8 +149,8 @@ TEST_F(ConfigTest, RedisSessionStore) {
   EXPECT_EQ(defaults->session_store.redis.key_prefix, "jotgate:");
   EXPECT_EQ(defaults->session_store.redis.password, "");
   write("ca.pem", "not checked here");
-  auto tls = parse(
-      with(vp(), "session_store: { type: redis, url: \"rediss://r:6380\", ca: ca.pem }\n"));
+  auto tls =
+      parse(with(vp(), "session_store: { type: redis, url: \"rediss://r:6380\", ca: ca.pem }\n"));
   ASSERT_TRUE(tls.ok()) << tls.error().detail;
   EXPECT_EQ(tls->session_store.redis.ca, (dir_ / "ca.pem").string());
 }
