@@ -1255,6 +1255,18 @@ class ConfigParser {
                     "is only for type memory (Redis keeps the sessions)");
     }
     parse_redis_store(node, s.redis);
+    // The Redis store keeps no per-user order of sessions to evict the oldest from.
+    YAML::Node vps = root["virtual_proxies"];
+    for (std::size_t i = 0; vps.IsSequence() && i < vps.size(); ++i) {
+      YAML::Node limit =
+          vps[i]["session"].IsMap() ? vps[i]["session"]["max_per_user"] : YAML::Node();
+      if (i < config_.virtual_proxies.size() &&
+          config_.virtual_proxies[i].session.max_per_user > 0) {
+        reader_.error(limit.IsDefined() ? limit : vps[i],
+                      item("virtual_proxies", i) + ".session.max_per_user",
+                      "is not supported with session_store type redis (leave it 0)");
+      }
+    }
   }
 
   void parse_redis_store(const YAML::Node& node, RedisStoreSettings& redis) {

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <random>
 
+#include "../free_port.h"
+
 namespace jotgate::testing {
 
 namespace fs = std::filesystem;
@@ -16,18 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kBin = "/usr/lib/postgresql/15/bin";
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 std::string quoted(const std::string& text) { return "'" + text + "'"; }
 

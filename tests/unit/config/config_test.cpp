@@ -182,6 +182,12 @@ TEST_F(ConfigTest, RedisSessionStoreErrors) {
   EXPECT_EQ(e[0], "t.yaml:16:18: session_store.password_file: " +
                       (dir_ / "empty.password").string() + " is empty");
   EXPECT_EQ(e[1], "t.yaml:17:7: session_store.ca: is only for a rediss:// (TLS) url");
+  e = errors(with(vp() + vp("    session: { max_per_user: 2 }\n", "b", "B"),
+                  "session_store: { type: redis, url: \"redis://r\" }\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0],
+            "t.yaml:21:30: virtual_proxies[1].session.max_per_user: is not supported with "
+            "session_store type redis (leave it 0)");
   e = errors(with(vp(), "session_store: { type: redis, url: \"rediss://r\", ca: nope.pem }\n"));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0], "t.yaml:13:54: session_store.ca: " + (dir_ / "nope.pem").string() +

@@ -25,6 +25,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include "../free_port.h"
 
 namespace jotgate::redis {
 
@@ -111,18 +112,7 @@ class RedisServer {
     return text.str();
   }
 
-  // A port nobody listens on now (redis-server cannot report a port 0 it bound).
-  static std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-  }
+  static std::uint16_t free_port() { return testing::free_port(); }
 
  private:
   bool accepts() const {

@@ -282,7 +282,7 @@ TEST(MemorySessionStore, ExportedSessionsComeBackWholeInAnotherStore) {
   auto saved = store.export_sessions(1040);
   ASSERT_EQ(saved.size(), 2u);
 
-  SessionStore restored(SessionLimits{60, 1000});
+  MemorySessionStore restored(SessionLimits{60, 1000});
   auto counts = restored.import_sessions(std::move(saved), 1050);
   EXPECT_EQ(counts.restored, 2u);
   EXPECT_EQ(counts.expired, 0u);
@@ -308,13 +308,13 @@ TEST(MemorySessionStore, ImportDropsSessionsExpiredUnderTheNewLimits) {
   ASSERT_EQ(saved.size(), 2u);
 
   // Shorter settings after the restart: alice's last use is too old, bob's is not.
-  SessionStore restored(SessionLimits{300, 0});
+  MemorySessionStore restored(SessionLimits{300, 0});
   auto counts = restored.import_sessions(saved, 1600);
   EXPECT_EQ(counts.restored, 1u);
   EXPECT_EQ(counts.expired, 1u);
   EXPECT_EQ(restored.lookup(recent.cookie_value, 1600).status, LookupStatus::kFound);
 
-  SessionStore lifetime(SessionLimits{0, 550});  // alice was created more than 550 s ago
+  MemorySessionStore lifetime(SessionLimits{0, 550});  // alice was created more than 550 s ago
   counts = lifetime.import_sessions(saved, 1600);
   EXPECT_EQ(counts.restored, 1u);
   EXPECT_EQ(counts.expired, 1u);

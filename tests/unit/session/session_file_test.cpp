@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "session/memory_session_store.h"
 #include "session/session_file.h"
 
 namespace jotgate::session {
