@@ -157,13 +157,14 @@ def test_save_interval_0_saves_only_at_a_graceful_stop(pki, upstream, start_gate
 
 def test_an_unknown_session_store_type_is_refused(pki, upstream, tmp_path):
     config = restartable(pki, upstream, tmp_path)
-    config["session_store"] = {"type": "redis"}
+    config["session_store"] = {"type": "disk"}
     gw = Gateway.start(tmp_path / "gw", config, wait=False)
     assert gw.proc.wait(20) == 1
     written = gw.config_path.read_text().splitlines()
-    line = next(i for i, text in enumerate(written) if '"redis"' in text)
-    column = written[line].index('"redis"') + 1
+    line = next(i for i, text in enumerate(written) if '"disk"' in text)
+    column = written[line].index('"disk"') + 1
     place = f"{gw.config_path}:{line + 1}:{column}"
     assert gw.stderr().splitlines()[1:] == [
-        f'  {place}: session_store.type: "redis" is not a session store type (expected: memory)'
+        f'  {place}: session_store.type: "disk" is not a session store type (expected: memory, '
+        'redis)'
     ], gw.stderr()
