@@ -125,8 +125,9 @@ Decision VirtualProxyGate::check(const RequestView& request) {
     }
   }
   if (attempt.current) {
-    if (auto waiting = seat_pending(attempt.current->user, attempt)) return std::move(*waiting);
-    if (!admitted(attempt.current->user, attempt.now)) {
+    const Access access = access_of(attempt.current->user, attempt);
+    if (access == Access::kPending) return std::move(*store_not_ready(attempt));
+    if (access == Access::kDenied) {
       sessions_->remove(attempt.current->handle);
       return deny(attempt.current->user, attempt);
     }
@@ -305,8 +306,9 @@ Decision VirtualProxyGate::sign_in_anonymous(const RequestView& request, Attempt
 std::optional<Decision> VirtualProxyGate::keep_or_end_session(const Credential& credential,
                                                               Reuse reuse, Attempt& attempt) {
   const std::optional<session::SessionView>& current = attempt.current;
-  if (auto waiting = seat_pending(credential.user, attempt)) return waiting;
-  if (!admitted(credential.user, attempt.now)) {
+  const Access access = access_of(credential.user, attempt);
+  if (access == Access::kPending) return store_not_ready(attempt);
+  if (access == Access::kDenied) {
     if (current) sessions_->remove(current->handle);
     return deny(credential.user, attempt);
   }
@@ -334,21 +336,23 @@ Decision VirtualProxyGate::start_session(Credential credential, std::string_view
   return d;
 }
 
-// A user without an allocation whose seat is being asked for in a shared database: the request
-// waits for the answer (then asks again, and the seat is known here); nullopt: decide now.
-std::optional<Decision> VirtualProxyGate::seat_pending(const UserIdentity& user, Attempt& attempt) {
-  if (!attempt.may_wait || AnonymousAuthenticator::is_anonymous(user)) return std::nullopt;
-  if (access_.check(user, attempt.now) != AccessCache::Admit::kPending) return std::nullopt;
+// Anonymous users need no allocation; everyone else does. kPending: the user's seat is being
+// asked for in a shared database, and the request may wait for the answer (attempt.store_wait;
+// it then asks again, and the seat is known here); a request that may not wait is refused.
+VirtualProxyGate::Access VirtualProxyGate::access_of(const UserIdentity& user, Attempt& attempt) {
+  if (AnonymousAuthenticator::is_anonymous(user)) {
+    return anonymous_.admits_anonymous() ? Access::kAllowed : Access::kDenied;
+  }
+  switch (access_.check(user, attempt.now)) {
+    case AccessCache::Admit::kAllowed: return Access::kAllowed;
+    case AccessCache::Admit::kDenied: return Access::kDenied;
+    case AccessCache::Admit::kPending: break;
+  }
+  if (!attempt.may_wait) return Access::kDenied;
   auto pending = std::make_shared<Pending>();
   access_.seat_wait(user)([pending] { pending->finish(true); });
   attempt.store_wait = std::move(pending);
-  return store_not_ready(attempt);
-}
-
-// Anonymous users need no allocation; everyone else does.
-bool VirtualProxyGate::admitted(const UserIdentity& user, UnixSeconds now) {
-  if (AnonymousAuthenticator::is_anonymous(user)) return anonymous_.admits_anonymous();
-  return access_.admit(user, now);
+  return Access::kPending;
 }
 
 // The session the cookie names, if any (a client-chosen value only ever finds an existing

@@ -113,8 +113,8 @@ class VirtualProxyGate final : public Gate {
   Decision start_session(Credential credential, std::string_view method, const RequestView& request,
                          const Attempt& attempt, const VerifiedBearer* bearer = nullptr);
 
-  std::optional<Decision> seat_pending(const UserIdentity& user, Attempt& attempt);
-  bool admitted(const UserIdentity& user, UnixSeconds now);
+  enum class Access { kAllowed, kDenied, kPending };
+  Access access_of(const UserIdentity& user, Attempt& attempt);
   // `attempt`: where a shared store's pending read or unavailability is noted (null: treated
   // as no session).
   std::optional<session::SessionView> find_session(const std::vector<std::string_view>& headers,

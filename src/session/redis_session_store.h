@@ -1,11 +1,11 @@
 // RedisSessionStore: one virtual proxy's sessions in the Redis server that every node of a
 // cluster shares, so a session made on one node works on every node and outlives any of them.
-// This node remembers what it read or wrote for at most kFreshFor (1 s): a busy user costs no
+// This node remembers what it read or wrote for at most kFreshFor (750 ms): a busy user costs no
 // round trip per request, and a logout or a session ended on another node is refused here within
-// that second. Redis expires sessions itself (PX); use pushes the expiry forward at most every
-// tenth of the inactivity timeout. Nothing here blocks a request thread: a session this node does
-// not know is read asynchronously (LookupStatus::kPending), and a new one is written while the
-// request waits on Created::commit.
+// a second, with room to spare for the round trip that notices it. Redis expires sessions itself
+// (PX); use pushes the expiry forward at most every tenth of the inactivity timeout. Nothing here
+// blocks a request thread: a session this node does not know is read asynchronously
+// (LookupStatus::kPending), and a new one is written while the request waits on Created::commit.
 //   RedisSessionStore store(client, "jotgate:", "sales", limits);
 //   auto found = store.lookup(cookie, now);   // kPending: wait on found.pending, look up again
 //   auto created = store.create(user, {}, now);   // answer once created.commit finished ok
@@ -33,7 +33,7 @@ namespace jotgate::session {
 
 class RedisSessionStore final : public SessionStore {
  public:
-  static constexpr std::chrono::milliseconds kFreshFor{1000};
+  static constexpr std::chrono::milliseconds kFreshFor{750};
 
   RedisSessionStore(std::shared_ptr<redis::RedisClient> client, std::string key_prefix,
                     const std::string& virtual_proxy_prefix, SessionLimits limits);

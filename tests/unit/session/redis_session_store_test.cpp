@@ -6,14 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <set>
 #include <future>
+#include <set>
 #include <thread>
 
+#include "../redis/redis_server.h"
 #include "auth/redis_ticket_store.h"
 #include "redis/redis_client.h"
 #include "session/redis_session_store.h"
-#include "../redis/redis_server.h"
 
 namespace jotgate::session {
 namespace {
@@ -206,8 +206,8 @@ TEST_F(RedisStoreTest, ATicketIsTakenOnceAcrossNodes) {
   auto taken = b.take(*ticket, kNow);
   ASSERT_EQ(taken.status, auth::Redemption::Status::kRedeemed);
   EXPECT_EQ(taken.grant.user, (UserIdentity{"ACME", "alice"}));
-  EXPECT_EQ(taken.grant.attributes, (std::vector<std::pair<std::string, std::string>>{
-                                        {"X-Team", "red"}}));
+  EXPECT_EQ(taken.grant.attributes,
+            (std::vector<std::pair<std::string, std::string>>{{"X-Team", "red"}}));
   EXPECT_EQ(b.take(*ticket, kNow).status, auth::Redemption::Status::kInvalid);
   auto on_a = a.take(*ticket, kNow);
   ASSERT_EQ(on_a.status, auth::Redemption::Status::kPending);
