@@ -391,9 +391,11 @@ bool RedisSessionStore::remove(std::uint64_t handle) {
   return true;
 }
 
-std::vector<std::pair<std::string, SessionView>> RedisSessionStore::sessions_of(
+// A user's live sessions as Redis holds them, with what sessions_of() does not show: the digest
+// each is filed under and when it was created (for remove_user).
+std::vector<RedisSessionStore::Stored> RedisSessionStore::stored_sessions_of(
     const UserIdentity& user, UnixSeconds now) const {
-  std::vector<std::pair<std::string, SessionView>> sessions;
+  std::vector<Stored> sessions;
   auto listed = client_->send_and_wait(
       {{"ZRANGEBYSCORE", keys_->user(user), "(" + std::to_string(now), "+inf"}});
   if (!listed || listed->empty() || listed->front().type != redis::Reply::Type::kArray) {
@@ -401,8 +403,9 @@ std::vector<std::pair<std::string, SessionView>> RedisSessionStore::sessions_of(
       spdlog::warn("session store: listing sessions failed: {}", listed.error().message());
     return sessions;
   }
+  const std::vector<redis::Reply>& digests = listed->front().elements;
   std::vector<redis::Command> reads;
-  for (const redis::Reply& digest : listed->front().elements) {
+  for (const redis::Reply& digest : digests) {
     reads.push_back({"GET", keys_->session(digest.text)});
     reads.push_back({"PTTL", keys_->session(digest.text)});
   }
@@ -412,16 +415,26 @@ std::vector<std::pair<std::string, SessionView>> RedisSessionStore::sessions_of(
     spdlog::warn("session store: reading sessions failed: {}", values.error().message());
     return sessions;
   }
-  for (std::size_t i = 0; i + 1 < values->size(); i += 2) {
-    const redis::Reply& value = (*values)[i];
+  for (std::size_t i = 0; 2 * i + 1 < values->size() && i < digests.size(); ++i) {
+    const redis::Reply& value = (*values)[2 * i];
     if (value.type != redis::Reply::Type::kString) continue;
     auto parsed = parse_value(value.text);
     if (!parsed || !(parsed->user == user)) continue;
-    const std::int64_t ttl_ms = (*values)[i + 1].integer;
+    const std::int64_t ttl_ms = (*values)[2 * i + 1].integer;
     if (ttl_ms == -2) continue;
     SessionView view{0, parsed->user, std::move(parsed->attributes),
                      ttl_ms < 0 ? kNever : now + (ttl_ms + 999) / 1000};
-    sessions.emplace_back(std::move(parsed->cookie), std::move(view));
+    sessions.push_back(
+        {std::move(parsed->cookie), digests[i].text, parsed->created_at, std::move(view)});
+  }
+  return sessions;
+}
+
+std::vector<std::pair<std::string, SessionView>> RedisSessionStore::sessions_of(
+    const UserIdentity& user, UnixSeconds now) const {
+  std::vector<std::pair<std::string, SessionView>> sessions;
+  for (Stored& stored : stored_sessions_of(user, now)) {
+    sessions.emplace_back(std::move(stored.cookie), std::move(stored.view));
   }
   return sessions;
 }
@@ -430,21 +443,21 @@ std::size_t RedisSessionStore::remove_user(const UserIdentity& user, UnixSeconds
   const UnixSeconds now = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
+  std::vector<redis::Command> deletes;
+  for (const Stored& stored : stored_sessions_of(user, now - 1)) {
+    if (stored.created_at > created_until) continue;
+    deletes.push_back({"DEL", keys_->session(stored.digest)});
+    deletes.push_back({"ZREM", keys_->user(user), stored.digest});
+    deletes.push_back({"ZREM", keys_->all(), stored.digest});
+  }
   std::size_t ended = 0;
-  for (auto& [cookie, view] : sessions_of(user, now - 1)) {
-    std::array<unsigned char, 32> bytes{};
-    if (!jose::base64url_decode_into(cookie, bytes)) continue;
-    const std::string id(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    const std::string digest = digest_of(id);
-    // created_until: read the creation time back from the value the listing parsed.
-    auto value = client_->send_and_wait({{"GET", keys_->session(digest)}});
-    if (!value || value->empty() || value->front().type != redis::Reply::Type::kString) continue;
-    auto parsed = parse_value(value->front().text);
-    if (!parsed || parsed->created_at > created_until) continue;
-    auto deleted = client_->send_and_wait({{"DEL", keys_->session(digest)},
-                                           {"ZREM", keys_->user(user), digest},
-                                           {"ZREM", keys_->all(), digest}});
-    if (deleted && !deleted->empty() && deleted->front().integer == 1) ++ended;
+  if (!deletes.empty()) {
+    auto deleted = client_->send_and_wait(std::move(deletes));
+    if (!deleted) {
+      spdlog::warn("session store: ending sessions failed: {}", deleted.error().message());
+    } else {
+      for (std::size_t i = 0; i < deleted->size(); i += 3) ended += (*deleted)[i].integer == 1;
+    }
   }
   // What this node remembers of the user: forgotten, so the next request asks Redis.
   for (std::size_t i = 0; i < kShardCount; ++i) {

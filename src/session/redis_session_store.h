@@ -63,6 +63,13 @@ class RedisSessionStore final : public SessionStore {
   // moved by a tenth of the inactivity timeout or more since it was last sent.
   void extend(Entry& entry, UnixSeconds now);
   UnixSeconds expiry_at(UnixSeconds created_at, UnixSeconds now) const;
+  struct Stored {
+    std::string cookie;
+    std::string digest;
+    UnixSeconds created_at = 0;
+    SessionView view;
+  };
+  std::vector<Stored> stored_sessions_of(const UserIdentity& user, UnixSeconds now) const;
   void start_read(Entry& entry);
   bool take_read(Shard& shard, Entry& entry, UnixSeconds now);
   void refresh_count(UnixSeconds now);
