@@ -7,8 +7,13 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "access/access_store.h"
+#include "admin/overview.h"
+#include "auth/access_cache.h"
 #include "auth/audit.h"
+#include "auth/audit_history.h"
 #include "auth/credential.h"
+#include "auth/gate.h"
 #include "base/percent_encoding.h"
 #include "base/text.h"
 #include "base/timestamp.h"
@@ -27,7 +32,11 @@ enum class RouteId {
   kUserSessions,
   kConfigReload,
   kRevocations,
-  kRevocation
+  kRevocation,
+  kOverview,
+  kAudit,
+  kAllocations,
+  kAllocation
 };
 
 // A matched route: which one, its template (what the audit log shows instead of the raw path,
@@ -70,7 +79,7 @@ Route match(std::string_view target, bool& malformed) {
     return {RouteId::kTickets, "/virtual-proxies/{prefix}/tickets", "POST", {s[1]}};
   }
   if (s[0] == "virtual-proxies" && s.size() == 3 && s[2] == "sessions") {
-    return {RouteId::kSessions, "/virtual-proxies/{prefix}/sessions", "POST", {s[1]}};
+    return {RouteId::kSessions, "/virtual-proxies/{prefix}/sessions", "GET, POST", {s[1]}};
   }
   if (s[0] == "virtual-proxies" && s.size() == 4 && s[2] == "sessions") {
     return {
@@ -84,6 +93,14 @@ Route match(std::string_view target, bool& malformed) {
   }
   if (s[0] == "revocations" && s.size() == 2) {
     return {RouteId::kRevocation, "/revocations/{id}", "DELETE", {s[1]}};
+  }
+  if (s[0] == "overview" && s.size() == 1) return {RouteId::kOverview, "/overview", "GET", {}};
+  if (s[0] == "audit" && s.size() == 1) return {RouteId::kAudit, "/audit", "GET", {}};
+  if (s[0] == "allocations" && s.size() == 1) {
+    return {RouteId::kAllocations, "/allocations", "GET, POST", {}};
+  }
+  if (s[0] == "allocations" && s.size() == 3) {
+    return {RouteId::kAllocation, "/allocations/{directory}/{id}", "DELETE", {s[1], s[2]}};
   }
   if (s[0] == "users" && s.size() == 4 && s[3] == "sessions") {
     return {
@@ -342,6 +359,223 @@ Answer revocations_answer(AdminBackend& backend, UnixSeconds now, const ApiReque
   return json_answer(201, revocation_json(*added));
 }
 
+// The percent-decoded value of query parameter `name` of the request's target ("" when absent;
+// nullopt for a broken percent-encoding).
+std::optional<std::string> query_value(const ApiRequest& request, std::string_view name) {
+  const std::size_t mark = request.target.find('?');
+  if (mark == std::string_view::npos) return std::string();
+  auto raw = query_param(request.target.substr(mark + 1), name);
+  if (!raw) return std::string();
+  return percent_decode(*raw, /*plus_is_space=*/true);
+}
+
+// `limit` of a listing: 1 to `most`, `fallback` when absent; nullopt when not such a number.
+std::optional<std::size_t> limit_value(const std::string& text, std::size_t fallback,
+                                       std::size_t most) {
+  if (text.empty()) return fallback;
+  std::size_t limit = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+  if (ec != std::errc() || end != text.data() + text.size() || limit == 0 || limit > most) {
+    return std::nullopt;
+  }
+  return limit;
+}
+
+// The query parameters `names` of a listing, decoded, in that order; or the answer refusing
+// them (400 VALIDATION_FAILED naming each broken one).
+std::variant<std::vector<std::string>, Answer> query_values(
+    const ApiRequest& request, std::initializer_list<std::string_view> names) {
+  std::vector<std::string> values;
+  std::vector<FieldError> errors;
+  for (std::string_view name : names) {
+    auto value = query_value(request, name);
+    if (!value) errors.push_back({std::string(name), "malformed percent-encoding"});
+    values.push_back(value.value_or(""));
+  }
+  if (!errors.empty()) return validation_failed(errors);
+  return values;
+}
+
+json optional_time(const std::optional<UnixSeconds>& t) { return t ? json(*t) : json(nullptr); }
+
+json overview_json(const Overview& overview) {
+  json listeners = json::array();
+  for (const auto& l : overview.listeners) {
+    listeners.push_back(
+        {{"name", l.name}, {"address", l.address}, {"tls", l.tls}, {"connections", l.connections}});
+  }
+  json vps = json::array();
+  for (const auto& vp : overview.virtual_proxies) {
+    json upstreams = json::array();
+    for (const auto& u : vp.upstreams)
+      upstreams.push_back({{"url", u.url}, {"healthy", u.healthy}});
+    json keys = json::array();
+    for (const auto& k : vp.keys) {
+      keys.push_back({{"source", k.source},
+                      {"location", k.location},
+                      {"count", k.count},
+                      {"loadedAt", optional_time(k.loaded_at)},
+                      {"nextRefreshAt", optional_time(k.next_refresh_at)},
+                      {"problem", k.problem}});
+    }
+    vps.push_back({{"name", vp.name},
+                   {"prefix", vp.prefix},
+                   {"source", vp.source},
+                   {"method", vp.method},
+                   {"listeners", vp.listeners},
+                   {"sessions", vp.sessions},
+                   {"upstreams", upstreams},
+                   {"keys", keys}});
+  }
+  json reasons = json::object();
+  for (const auto& [label, counts] : overview.decisions.reasons) reasons[label] = counts;
+  const auto& reload = overview.last_reload;
+  json last_reload = {
+      {"at", optional_time(reload.at)},
+      {"result", reload.at ? json(reload.report.applied ? "ok" : "error") : json(nullptr)},
+      {"problems", reload.report.problems},
+      {"warnings", reload.report.warnings}};
+  return {{"version", overview.version},
+          {"startedAt", overview.started_at},
+          {"listeners", listeners},
+          {"virtualProxies", vps},
+          {"decisions",
+           {{"bucketSeconds", overview.decisions.bucket_seconds},
+            {"start", overview.decisions.start},
+            {"reasons", reasons}}},
+          {"lastReload", last_reload}};
+}
+
+// GET /audit?user=&vp=&event=&reason=&limit=: the in-memory history, newest first.
+Answer audit_answer(const ApiRequest& request) {
+  auto values = query_values(request, {"user", "vp", "event", "reason", "limit"});
+  if (auto* refusal = std::get_if<Answer>(&values)) return std::move(*refusal);
+  auto& v = std::get<std::vector<std::string>>(values);
+  auto limit = limit_value(v[4], 100, auth::AuditHistory::kCapacity);
+  if (!limit) {
+    return validation_failed(
+        {{"limit", "must be a number from 1 to " + std::to_string(auth::AuditHistory::kCapacity)}});
+  }
+  json events = json::array();
+  for (const auth::AuditEvent& e : auth::audit_history().recent({v[0], v[1], v[2], v[3], *limit})) {
+    json fields = json::object();
+    for (const auto& [key, value] : e.fields) fields[key] = value;
+    // The administrator: named `admin` by the console's events, `client` by admin_call lines.
+    std::string_view admin = e.field("admin");
+    if (admin.empty() && e.event == "admin_call") admin = e.field("client");
+    events.push_back({{"time", utc_timestamp(e.time)},
+                      {"event", e.event},
+                      {"vp", e.field("vp")},
+                      {"user", e.field("user")},
+                      {"reason", e.field("reason")},
+                      {"admin", admin},
+                      {"fields", fields}});
+  }
+  return json_answer(200, {{"events", events}, {"capacity", auth::AuditHistory::kCapacity}});
+}
+
+json allocation_json(const access::Allocation& a) {
+  return {{"userDirectory", a.user.directory},
+          {"userId", a.user.id},
+          {"grantedAt", a.created_at},
+          {"lastUse", optional_time(a.last_used_at)},
+          {"auto", a.by_seat}};
+}
+
+Answer access_failure(const Error& error) {
+  spdlog::error("admin API: access allocations: {}", error.message());
+  if (error.reason == Reason::kDatabaseUnavailable) {
+    return error_answer(503, reason_code(error.reason), error.message());
+  }
+  return error_answer(500, reason_code(error.reason),
+                      "the access allocations could not be read or changed");
+}
+
+// GET/POST /allocations, DELETE /allocations/{directory}/{id}. `user_name`: for the audit.
+Answer allocations_answer(AdminBackend& backend, const ApiRequest& request, const Route& route,
+                          std::string& user_name) {
+  const std::shared_ptr<auth::GateSet> gates = backend.gates();
+  if (route.id == RouteId::kAllocation) {
+    const UserIdentity user{route.params[0], route.params[1]};
+    user_name = user.qualified();
+    auto revoked = gates->revoke_access(user);
+    if (!revoked) return access_failure(revoked.error());
+    if (*revoked) return {204, {}, ""};
+    return error_answer(404, "ALLOCATION_NOT_FOUND", user_name + " has no access allocation");
+  }
+  auth::AccessCache& access = gates->access();
+  if (request.method == "POST") {
+    auto object = json_object_body(request);
+    if (auto* refusal = std::get_if<Answer>(&object)) return std::move(*refusal);
+    const json& body = std::get<json>(object);
+    UserIdentity user;
+    std::vector<FieldError> errors;
+    read_required_string(body, "userDirectory", user.directory, errors);
+    read_required_string(body, "userId", user.id, errors);
+    for (const auto& [name, value] : body.items()) {
+      if (name != "userDirectory" && name != "userId")
+        errors.push_back({name, "is not a known field"});
+    }
+    if (errors.empty() && !auth::valid_identity(user)) {
+      errors.push_back({"(body)", std::string(reason_message(Reason::kIdentityInvalid))});
+    }
+    if (!errors.empty()) return validation_failed(errors);
+    user_name = user.qualified();
+    auto granted = gates->grant_access(user);
+    if (!granted) return access_failure(granted.error());
+    if (*granted)
+      auth::audit("access_granted", {{"user", user_name}, {"admin", request.client.client}});
+    auto list = access.allocations();
+    if (!list) return access_failure(list.error());
+    for (const auto& a : *list) {
+      if (a.user == user) return json_answer(*granted ? 201 : 200, allocation_json(a));
+    }
+    return error_answer(409, "ALLOCATION_NOT_FOUND", user_name + " was revoked meanwhile");
+  }
+  auto values = query_values(request, {"search", "limit"});
+  if (auto* refusal = std::get_if<Answer>(&values)) return std::move(*refusal);
+  auto& v = std::get<std::vector<std::string>>(values);
+  auto limit = limit_value(v[1], 1000, 100000);
+  if (!limit) return validation_failed({{"limit", "must be a number from 1 to 100000"}});
+  auto list = access.allocations();
+  if (!list) return access_failure(list.error());
+  json allocations = json::array();
+  std::size_t matching = 0;
+  for (const auto& a : *list) {
+    const std::string qualified = a.user.qualified();
+    if (!v[0].empty() && to_lower(qualified).find(to_lower(v[0])) == std::string::npos) continue;
+    if (++matching <= *limit) allocations.push_back(allocation_json(a));
+  }
+  const std::int64_t total = access.settings().auto_allocate_seats;
+  const std::int64_t used = access.seats_used();
+  return json_answer(
+      200, {{"mode", access.settings().mode == config::AccessMode::kOpen ? "open" : "allocated"},
+            {"seats",
+             {{"total", total}, {"used", used}, {"left", std::max<std::int64_t>(0, total - used)}}},
+            {"matching", matching},
+            {"allocations", allocations}});
+}
+
+// GET /virtual-proxies/{prefix}/sessions?user=DIR%5Cid&limit=: its live sessions.
+Answer virtual_proxy_sessions_answer(auth::SessionAdmin& admin, std::size_t vp,
+                                     const ApiRequest& request) {
+  auto values = query_values(request, {"user", "limit"});
+  if (auto* refusal = std::get_if<Answer>(&values)) return std::move(*refusal);
+  auto& v = std::get<std::vector<std::string>>(values);
+  std::optional<UserIdentity> user;
+  if (!v[0].empty()) {
+    user = config::parse_qualified_user(v[0]);
+    if (!user) return validation_failed({{"user", "must be DIRECTORY\\id"}});
+  }
+  auto limit = limit_value(v[1], 1000, 10000);
+  if (!limit) return validation_failed({{"limit", "must be a number from 1 to 10000"}});
+  json list = json::array();
+  for (const auto& session : admin.virtual_proxy_sessions(vp, user, *limit)) {
+    list.push_back(session_json(session));
+  }
+  return json_answer(200, {{"sessions", list}});
+}
+
 const Clock& system_clock() {
   static const SystemClock clock;
   return clock;
@@ -405,6 +639,11 @@ Answer AdminApi::handle(const ApiRequest& request) {
     if (route.id == RouteId::kRevocations || route.id == RouteId::kRevocation) {
       return revocations_answer(backend_, clock_.now_seconds(), request, route, user_name);
     }
+    if (route.id == RouteId::kOverview) return json_answer(200, overview_json(backend_.overview()));
+    if (route.id == RouteId::kAudit) return audit_answer(request);
+    if (route.id == RouteId::kAllocations || route.id == RouteId::kAllocation) {
+      return allocations_answer(backend_, request, route, user_name);
+    }
 
     // The sessions and tickets of the configuration in force, kept for this call.
     const std::shared_ptr<auth::SessionAdmin> sessions = backend_.sessions();
@@ -436,6 +675,9 @@ Answer AdminApi::handle(const ApiRequest& request) {
                           "no live session with this id in this virtual proxy");
     }
 
+    if (route.id == RouteId::kSessions && request.method == "GET") {
+      return virtual_proxy_sessions_answer(admin_, *vp, request);
+    }
     auto parsed = parse_user_request(request, route.id == RouteId::kTickets);
     if (auto* refusal = std::get_if<Answer>(&parsed)) return std::move(*refusal);
     UserRequest& body = std::get<UserRequest>(parsed);

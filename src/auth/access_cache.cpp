@@ -156,6 +156,10 @@ void AccessCache::maintain(const std::function<void(const UserIdentity&)>& on_re
   }
   auto version = store_->data_version();
   if (!version || *version == data_version_) return;
+  reload_reporting(on_revoked);
+}
+
+void AccessCache::reload_reporting(const std::function<void(const UserIdentity&)>& on_revoked) {
   std::unordered_set<std::string> before;
   {
     std::shared_lock lock(allowed_mutex_);
@@ -175,6 +179,32 @@ void AccessCache::maintain(const std::function<void(const UserIdentity&)>& on_re
     }
   }
   for (const auto& user : revoked) on_revoked(user);
+}
+
+Result<std::vector<access::Allocation>> AccessCache::allocations() {
+  std::lock_guard store_lock(store_mutex_);
+  return store_->list();
+}
+
+std::int64_t AccessCache::seats_used() const {
+  std::shared_lock lock(allowed_mutex_);
+  return seats_used_;
+}
+
+Result<bool> AccessCache::grant(const UserIdentity& user, UnixSeconds now,
+                                const std::function<void(const UserIdentity&)>& on_revoked) {
+  std::lock_guard store_lock(store_mutex_);
+  auto granted = store_->grant(user, now);
+  if (granted) reload_reporting(on_revoked);
+  return granted;
+}
+
+Result<bool> AccessCache::revoke(const UserIdentity& user,
+                                 const std::function<void(const UserIdentity&)>& on_revoked) {
+  std::lock_guard store_lock(store_mutex_);
+  auto revoked = store_->revoke(user);
+  if (revoked) reload_reporting(on_revoked);
+  return revoked;
 }
 
 }  // namespace jotgate::auth

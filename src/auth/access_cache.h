@@ -56,6 +56,17 @@ class AccessCache {
   // and control threads (it waits on the network).
   void maintain(const std::function<void(const UserIdentity&)>& on_revoked);
 
+  // The admin API's listing and changes, through this cache's connection and in force at once
+  // (never on a request thread: they wait on the database). `on_revoked` as for maintain(): the
+  // user a revoke took the allocation from, and any another process revoked meanwhile.
+  Result<std::vector<access::Allocation>> allocations();
+  Result<bool> grant(const UserIdentity& user, UnixSeconds now,
+                     const std::function<void(const UserIdentity&)>& on_revoked);
+  Result<bool> revoke(const UserIdentity& user,
+                      const std::function<void(const UserIdentity&)>& on_revoked);
+  const config::AccessSettings& settings() const { return settings_; }
+  std::int64_t seats_used() const;
+
   // The database is PostgreSQL: every store call waits on the network.
   bool remote() const { return store_->remote(); }
   // Why the database cannot be reached now ("" when it can).
@@ -66,6 +77,8 @@ class AccessCache {
  private:
   AccessCache(config::AccessSettings settings, std::unique_ptr<access::AccessStore> store);
   Result<void> reload();
+  // store_mutex_ held: reload, then call `on_revoked` for each user who lost an allocation.
+  void reload_reporting(const std::function<void(const UserIdentity&)>& on_revoked);
   // Asks for a seat on seat_thread_ (once per user at a time).
   void request_seat(const UserIdentity& user, UnixSeconds now);
   // store_mutex_ held: take a seat; true when the user may pass.
@@ -76,7 +89,7 @@ class AccessCache {
   std::unique_ptr<access::AccessStore> store_;
   std::int64_t data_version_ = 0;
 
-  std::shared_mutex allowed_mutex_;
+  mutable std::shared_mutex allowed_mutex_;
   std::unordered_set<std::string> allowed_;  // "DIRECTORY\\id"
   std::int64_t seats_used_ = 0;
 

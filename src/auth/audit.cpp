@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "auth/audit_history.h"
 #include "base/log_field.h"
 
 namespace jotgate::auth {
@@ -33,6 +34,7 @@ class StdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
 struct Line {
   spdlog::log_clock::time_point time;
   std::string text;
+  AuditEvent event;  // the same line, kept in the history once written
 };
 
 // The lines handed to the running AuditWriter.
@@ -53,8 +55,17 @@ Buffer& buffer() {
 
 std::atomic<bool> json_lines{false};
 
-void write(spdlog::logger& log, const Line& line) {
+void write(spdlog::logger& log, Line& line) {
   log.log(line.time, spdlog::source_loc{}, spdlog::level::info, line.text);
+  audit_history().record(std::move(line.event));
+}
+
+AuditEvent event_of(spdlog::log_clock::time_point time, std::string_view event,
+                    std::initializer_list<AuditField> fields) {
+  AuditEvent out{time, std::string(event), {}};
+  out.fields.reserve(fields.size());
+  for (const AuditField& field : fields) out.fields.emplace_back(field.key, field.value);
+  return out;
 }
 
 std::string text_line(std::string_view event, std::initializer_list<AuditField> fields) {
@@ -99,7 +110,8 @@ void set_audit_format(config::LogFormat format) {
 
 void audit(std::string_view event, std::initializer_list<AuditField> fields,
            const RequestIds& ids) {
-  Line line{spdlog::log_clock::now(), {}};
+  Line line{spdlog::log_clock::now(), {}, {}};
+  line.event = event_of(line.time, event, fields);
   line.text = json_lines.load(std::memory_order_relaxed) ? json_line(line.time, event, fields, ids)
                                                          : text_line(event, fields);
   Buffer& b = buffer();
@@ -150,7 +162,7 @@ AuditWriter::AuditWriter() {
       lock.unlock();
       b.room.notify_all();
       spdlog::logger& log = audit_log();
-      for (const Line& line : batch) write(log, line);
+      for (Line& line : batch) write(log, line);
       log.flush();
       batch.clear();
       lock.lock();

@@ -30,6 +30,7 @@ namespace jotgate::auth {
 
 class SessionAdmin;
 class Revocations;
+class AccessCache;
 
 using jotgate::HeaderList;
 
@@ -47,8 +48,10 @@ struct KeySourceStatus {
   std::string name;  // the configured jwks_uri, or the issuer with discovery
   std::uint64_t fetches_ok = 0;
   std::uint64_t fetches_failed = 0;
-  std::optional<UnixSeconds> fetched_at;  // of the keys in use; nullopt: never fetched
-  std::size_t keys = 0;                   // usable now
+  std::optional<UnixSeconds> fetched_at;     // of the keys in use; nullopt: never fetched
+  std::size_t keys = 0;                      // usable now
+  std::optional<UnixSeconds> next_fetch_at;  // the next scheduled fetch
+  std::string last_error;                    // of the last fetch; "" when it succeeded
 };
 
 // Whether a decision looked a bearer token up in the token cache, and found it.
@@ -167,6 +170,12 @@ class GateSet {
   virtual SessionAdmin& admin() = 0;
   // Revoked tokens and users (shared with the set it replaced when data_dir is unchanged).
   virtual Revocations& revocations() = 0;
+  // Access allocations (shared with the set it replaced when unchanged), and the admin API's
+  // changes to them: in force at once; a revoke ends the user's sessions (audited
+  // access_revoked). They wait on the database: never on a request thread.
+  virtual AccessCache& access() = 0;
+  virtual Result<bool> grant_access(const UserIdentity& user) = 0;
+  virtual Result<bool> revoke_access(const UserIdentity& user) = 0;
   // Called about once a second by the server: expires sessions, picks up allocation changes
   // made by `jotgate access` (revocations end sessions) and revocations of tokens and users
   // (ending the sessions they name, audited), records last use, and every

@@ -34,6 +34,9 @@ class GateSessionAdmin final : public SessionAdmin {
   bool end_session(std::size_t virtual_proxy, std::string_view id) override;
   std::vector<SessionRecord> user_sessions(const UserIdentity& user) override;
   std::size_t end_user_sessions(const UserIdentity& user) override;
+  std::vector<SessionRecord> virtual_proxy_sessions(std::size_t virtual_proxy,
+                                                    const std::optional<UserIdentity>& user,
+                                                    std::size_t limit) override;
 
  private:
   struct Target {

@@ -100,6 +100,14 @@ class VirtualProxyGates final : public GateSet {
   Gate& gate(std::size_t index) override { return *gates_.at(index); }
   SessionAdmin& admin() override { return admin_; }
   Revocations& revocations() override { return *revocations_; }
+  AccessCache& access() override { return *access_; }
+  Result<bool> grant_access(const UserIdentity& user) override {
+    return access_->grant(user, clock_.now_seconds(),
+                          [this](const UserIdentity& revoked) { end_sessions_of(revoked); });
+  }
+  Result<bool> revoke_access(const UserIdentity& user) override {
+    return access_->revoke(user, [this](const UserIdentity& revoked) { end_sessions_of(revoked); });
+  }
 
   void activate() override {
     for (auto& gate : gates_) gate->apply_session_limits();
@@ -154,13 +162,16 @@ class VirtualProxyGates final : public GateSet {
   // Allocations (last use, changes from `jotgate access` or another node: a revoked user's
   // sessions end) and revocations.
   void maintain_access_data() {
-    access_->maintain([&](const UserIdentity& user) {
-      std::size_t ended = 0;
-      for (auto& gate : gates_) ended += gate->sessions().remove_user(user);
-      audit("access_revoked",
-            {{"user", user.qualified()}, {"sessions_ended", std::to_string(ended)}});
-    });
+    access_->maintain([&](const UserIdentity& user) { end_sessions_of(user); });
     end_revoked_sessions(clock_.now_seconds());
+  }
+
+  // A user lost their allocation: their sessions end everywhere.
+  void end_sessions_of(const UserIdentity& user) {
+    std::size_t ended = 0;
+    for (auto& gate : gates_) ended += gate->sessions().remove_user(user);
+    audit("access_revoked",
+          {{"user", user.qualified()}, {"sessions_ended", std::to_string(ended)}});
   }
 
   const VirtualProxyGate* find(const std::string& prefix) const {

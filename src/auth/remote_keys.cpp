@@ -80,7 +80,8 @@ std::size_t RemoteKeys::keys_loaded() const {
 KeySourceStatus RemoteKeys::status() const {
   const jwks::KeySource::Figures figures = source_->figures();
   return {source_->settings().name(), figures.fetches_ok, figures.fetches_failed,
-          figures.fetched_at, figures.keys};
+          figures.fetched_at,         figures.keys,       figures.next_fetch_at,
+          figures.last_error};
 }
 
 }  // namespace jotgate::auth

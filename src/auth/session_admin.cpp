@@ -131,6 +131,18 @@ std::vector<SessionRecord> GateSessionAdmin::user_sessions(const UserIdentity& u
   return out;
 }
 
+std::vector<SessionRecord> GateSessionAdmin::virtual_proxy_sessions(
+    std::size_t virtual_proxy, const std::optional<UserIdentity>& user, std::size_t limit) {
+  const VirtualProxyGate& gate = targets_.at(virtual_proxy).gate;
+  const UnixSeconds now = clock_.now_seconds();
+  auto found =
+      user ? gate.sessions().sessions_of(*user, now) : gate.sessions().some_sessions(now, limit);
+  if (found.size() > limit) found.resize(limit);
+  std::vector<SessionRecord> out;
+  for (auto& [id, view] : found) out.push_back(record_of(gate, std::move(id), view));
+  return out;
+}
+
 std::size_t GateSessionAdmin::end_user_sessions(const UserIdentity& user) {
   std::size_t ended = 0;
   for (const Target& target : targets_) ended += target.gate.sessions().remove_user(user);

@@ -62,6 +62,10 @@ class SessionAdmin {
   // Every live session of a user, in every virtual proxy.
   virtual std::vector<SessionRecord> user_sessions(const UserIdentity& user) = 0;
   virtual std::size_t end_user_sessions(const UserIdentity& user) = 0;
+  // At most `limit` live sessions of one virtual proxy; with `user`, only that user's.
+  virtual std::vector<SessionRecord> virtual_proxy_sessions(std::size_t virtual_proxy,
+                                                            const std::optional<UserIdentity>& user,
+                                                            std::size_t limit) = 0;
 };
 
 }  // namespace jotgate::auth

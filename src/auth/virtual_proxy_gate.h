@@ -66,6 +66,7 @@ class VirtualProxyGate final : public Gate {
   const std::string& cookie_name() const { return cookie_.name; }
   const GateAudit& audit() const { return audit_; }
   session::SessionStore& sessions() { return *sessions_; }
+  const session::SessionStore& sessions() const { return *sessions_; }
   TicketStore& tickets() { return *tickets_; }
   // Puts this gate's session limits in force on the (possibly shared) session store.
   void apply_session_limits() { sessions_->set_limits(session_limits_); }

@@ -22,4 +22,8 @@ bool is_unreserved(unsigned char c);
 // `text` with every byte that `keep` refuses written as %XX (upper-case hex).
 std::string percent_encode(std::string_view text, bool (*keep)(unsigned char));
 
+// The value of parameter `name` in a query or form body ("a=1&b=2"): its first occurrence,
+// still percent-encoded ("" for a bare "name"); nullopt when absent.
+std::optional<std::string_view> query_param(std::string_view query, std::string_view name);
+
 }  // namespace jotgate

@@ -10,12 +10,14 @@
 #include <spdlog/spdlog.h>
 
 #include "admin/admin_server.h"
+#include "admin/overview.h"
 #include "auth/audit.h"
 #include "auth/gate.h"
 #include "base/service_notify.h"
 #include "base/version.h"
 #include "gateway/file_watch.h"
 #include "gateway/reload_record.h"
+#include "metrics/decision_history.h"
 #include "metrics/registry.h"
 #include "ops/ops_server.h"
 
@@ -80,6 +82,13 @@ struct Gateway::Impl final : admin::AdminBackend, ops::OpsSource {
   std::mutex reload_mutex;  // one reload at a time
   std::uint64_t reloads = 0;
 
+  // What the console's Overview shows besides the server's live figures.
+  metrics::DecisionHistory decisions;
+  std::mutex shown_mutex;                                 // guards what follows
+  std::shared_ptr<const config::GatewayConfig> in_force;  // the configuration last applied
+  UnixSeconds loaded_at = 0;                              // when it was read (its key files too)
+  admin::Overview::LastReload last_reload;
+
   // The reloader thread: reloads on SIGHUP (the server's control thread only raises a flag:
   // a reload takes a while) and, with watch: true, when a watched file changed.
   std::mutex mutex;
@@ -101,6 +110,13 @@ struct Gateway::Impl final : admin::AdminBackend, ops::OpsSource {
     return std::shared_ptr<auth::Revocations>(std::move(gates), &revocations);
   }
   admin::ReloadReport reload() override { return reload_now("admin"); }
+  std::shared_ptr<auth::GateSet> gates() override { return server->gates(); }
+  admin::Overview overview() override;
+  void remember_applied(const config::GatewayConfig& config) {
+    std::lock_guard lock(shown_mutex);
+    in_force = std::make_shared<const config::GatewayConfig>(config);
+    loaded_at = clock.now_seconds();
+  }
 
   // The ops listener's questions (on its thread).
   std::string metrics_text() override {
@@ -130,7 +146,82 @@ admin::ReloadReport Gateway::Impl::apply(const config::GatewayConfig& config) {
   }
   report.applied = true;
   report.warnings = key_warnings(config);
+  remember_applied(config);
   return report;
+}
+
+namespace {
+
+// Where each identity provider of a JWT virtual proxy gets its keys, and how they stand.
+std::vector<admin::Overview::Keys> key_status(const config::VirtualProxy& vp,
+                                              const std::vector<auth::KeySourceStatus>& sources,
+                                              UnixSeconds loaded_at) {
+  std::vector<admin::Overview::Keys> out;
+  if (vp.auth.method != config::AuthMethod::kJwt) return out;
+  for (const config::JwtProvider& provider : vp.auth.jwt.providers) {
+    admin::Overview::Keys keys;
+    if (provider.jwks) {
+      keys.source = "jwks";
+      keys.location = provider.jwks->discovery ? provider.verifier.issuer : provider.jwks->uri;
+      for (const auth::KeySourceStatus& status : sources) {
+        if (status.name != keys.location) continue;
+        keys.count = status.keys;
+        keys.loaded_at = status.fetched_at;
+        keys.next_refresh_at = status.next_fetch_at;
+        keys.problem = status.last_error;
+      }
+    } else {
+      keys.source = provider.key.empty() ? "pem" : "file";
+      keys.location = provider.key;
+      keys.count = provider.keys.keys().size();
+      keys.loaded_at = loaded_at;
+      keys.problem = provider.keys_problem;
+    }
+    out.push_back(std::move(keys));
+  }
+  return out;
+}
+
+}  // namespace
+
+admin::Overview Gateway::Impl::overview() {
+  admin::Overview out;
+  out.version = std::string(project_version());
+  out.started_at = registry.started_at();
+  std::shared_ptr<const config::GatewayConfig> config;
+  UnixSeconds keys_loaded_at = 0;
+  {
+    std::lock_guard lock(shown_mutex);
+    config = in_force;
+    keys_loaded_at = loaded_at;
+    out.last_reload = last_reload;
+  }
+  metrics::Scrape live;
+  server->collect(live);
+  for (const proxy::ListenerInfo& listener : server->listeners()) {
+    out.listeners.push_back({listener.name, listener.address,
+                             listener.address.starts_with("https:"), listener.open_connections});
+  }
+  for (std::size_t i = 0; i < live.virtual_proxies.size(); ++i) {
+    const metrics::Scrape::VirtualProxy& figures = live.virtual_proxies[i];
+    admin::Overview::VirtualProxy vp;
+    vp.name = figures.name;
+    vp.sessions = figures.sessions;
+    for (const auto& upstream : figures.upstreams)
+      vp.upstreams.push_back({upstream.name, upstream.healthy});
+    if (config && i < config->virtual_proxies.size()) {
+      const config::VirtualProxy& configured = config->virtual_proxies[i];
+      vp.prefix = configured.prefix;
+      vp.method = std::string(config::auth_method_name(configured.auth.method));
+      vp.listeners = configured.listeners;
+      vp.keys = key_status(configured, server->gates()->gate(i).key_sources(), keys_loaded_at);
+    }
+    out.virtual_proxies.push_back(std::move(vp));
+  }
+  const UnixSeconds now = clock.now_seconds();
+  auto chart = decisions.chart(now, registry.decision_totals());
+  out.decisions = {metrics::DecisionHistory::kBucketSeconds, chart.start, std::move(chart.reasons)};
+  return out;
 }
 
 admin::ReloadReport Gateway::Impl::reload_now(std::string_view trigger) {
@@ -147,6 +238,10 @@ admin::ReloadReport Gateway::Impl::reload_now(std::string_view trigger) {
       watch = loaded->watch;
       watched = FileWatch(watched_files(*loaded, options.config_path));
     }
+  }
+  {
+    std::lock_guard lock(shown_mutex);
+    last_reload = {clock.now_seconds(), report};
   }
   for (const auto& problem : report.problems) spdlog::error("{}", problem);
   for (const auto& warning : report.warnings) spdlog::warn("{}", warning);
@@ -168,6 +263,7 @@ void Gateway::Impl::reloader_loop() {
   for (;;) {
     wake.wait_for(lock, std::chrono::seconds(1), [this] { return hangup || stopping; });
     if (stopping) return;
+    decisions.sample(clock.now_seconds(), registry.decision_totals());
     const bool signalled = std::exchange(hangup, false);
     // Looked at every second even without watch: true, so that a later `watch: true` starts
     // from what the files were, not from the moment it was turned on.
@@ -198,21 +294,25 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& con
   if (!gates) return gates.error();
   (*gates)->restore_sessions();  // before any listener accepts; a reload shares them instead
   Impl* self = impl.get();
-  proxy::ServerOptions server_options{.threads = impl->options.threads,
-                                      .handle_signals = true,
-                                      .on_hangup =
-                                          [self] {
-                                            {
-                                              std::lock_guard lock(self->mutex);
-                                              self->hangup = true;
-                                            }
-                                            self->wake.notify_all();
-                                          },
-                                      .on_shutdown = notify_stopping,
-                                      .metrics = config.ops ? &impl->registry : nullptr};
+  proxy::ServerOptions server_options{
+      .threads = impl->options.threads,
+      .handle_signals = true,
+      .on_hangup =
+          [self] {
+            {
+              std::lock_guard lock(self->mutex);
+              self->hangup = true;
+            }
+            self->wake.notify_all();
+          },
+      .on_shutdown = notify_stopping,
+      // Counted for /metrics and the console's Overview.
+      .metrics = config.ops || config.admin ? &impl->registry : nullptr};
   auto server = proxy::Server::create(config, std::move(*gates), std::move(server_options));
   if (!server) return server.error();
   impl->server = std::move(*server);
+  impl->remember_applied(config);
+  impl->decisions.sample(clock.now_seconds(), impl->registry.decision_totals());
   if (config.admin) {
     auto admin = admin::AdminServer::create(*config.admin, config.limits, *impl);
     if (!admin) return admin.error();

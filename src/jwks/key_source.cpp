@@ -94,6 +94,7 @@ void KeySource::run() {
   for (;;) {
     const seconds next = fetch_now();
     std::unique_lock lock(mutex_);
+    next_fetch_at_ = clock_.now_seconds() + next.count();
     wake_.wait_for(lock, next, [this] { return stopping_ || refetch_asked_; });
     if (stopping_) return;
   }
@@ -117,9 +118,11 @@ KeySource::Figures KeySource::figures() const {
     std::lock_guard lock(mutex_);
     figures.fetches_ok = fetches_ok_;
     figures.fetches_failed = fetches_failed_;
+    figures.next_fetch_at = next_fetch_at_;
   }
   const std::shared_ptr<const Published> now = published_.load();
   if (now->keys) figures.fetched_at = now->fetched_at;
+  figures.last_error = now->last_error;
   if (auto usable = current().keys) figures.keys = usable->keys().size();
   return figures;
 }

@@ -64,8 +64,10 @@ class KeySource {
   struct Figures {
     std::uint64_t fetches_ok = 0;
     std::uint64_t fetches_failed = 0;
-    std::optional<UnixSeconds> fetched_at;  // of the keys in use
-    std::size_t keys = 0;                   // usable now (0 past max_stale)
+    std::optional<UnixSeconds> fetched_at;     // of the keys in use
+    std::size_t keys = 0;                      // usable now (0 past max_stale)
+    std::optional<UnixSeconds> next_fetch_at;  // the next scheduled fetch; none: not started
+    std::string last_error;                    // of the last fetch; "" when it succeeded
   };
   // A fetch to wait for (see refetch).
   using Ticket = std::uint64_t;
@@ -128,8 +130,9 @@ class KeySource {
   std::condition_variable wake_;
   std::uint64_t fetches_ok_ = 0;
   std::uint64_t fetches_failed_ = 0;
-  Ticket started_ = 0;    // fetches started
-  Ticket completed_ = 0;  // fetches ended
+  std::optional<UnixSeconds> next_fetch_at_;  // set by run() after each fetch
+  Ticket started_ = 0;                        // fetches started
+  Ticket completed_ = 0;                      // fetches ended
   bool refetch_asked_ = false;
   std::optional<std::chrono::steady_clock::time_point> last_refetch_;
   std::vector<std::pair<Ticket, std::function<void()>>> waiting_;

@@ -131,6 +131,22 @@ VirtualProxyMetrics::Totals VirtualProxyMetrics::totals() const {
 Registry::Registry(std::string version, UnixSeconds started_at)
     : version_(std::move(version)), started_at_(started_at), last_reload_success_(started_at) {}
 
+std::map<std::string, std::uint64_t> Registry::decision_totals() const {
+  std::map<std::string, std::uint64_t> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, vp] : virtual_proxies_) {
+    const VirtualProxyMetrics::Totals totals = vp->totals();
+    for (std::size_t i = 0; i < kAcceptedReasons.size(); ++i) {
+      if (totals.accepted[i] != 0) {
+        out["accepted:" + std::string(kAcceptedReasons[i])] += totals.accepted[i];
+      }
+    }
+    for (const auto& [reason, count] : totals.rejected)
+      out[std::string(reason_code(reason))] += count;
+  }
+  return out;
+}
+
 std::shared_ptr<VirtualProxyMetrics> Registry::virtual_proxy(const std::string& name,
                                                              std::size_t workers) {
   std::lock_guard lock(mutex_);

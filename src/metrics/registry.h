@@ -173,11 +173,16 @@ class Registry {
   // `version` labels jotgate_build_info; `started_at` is process_start_time_seconds and the
   // first "last successful reload" (the configuration loaded at start).
   Registry(std::string version, UnixSeconds started_at);
+  UnixSeconds started_at() const { return started_at_; }
 
   // The counters of virtual proxy `name` with one block per worker; the same object for the
   // same name, so a rebuilt runtime keeps them. The worker count is the process's: fixed by
   // the first call for a name. Requests that match no virtual proxy count under "".
   std::shared_ptr<VirtualProxyMetrics> virtual_proxy(const std::string& name, std::size_t workers);
+
+  // Every virtual proxy's auth decisions so far, summed, by label: "accepted:<what signed the
+  // request in>" (accepted:session, accepted:jwt, ...) or the refusal's reason code.
+  std::map<std::string, std::uint64_t> decision_totals() const;
 
   // A configuration reload (jotgate_config_reloads_total{result}).
   void count_reload(bool ok, UnixSeconds now);

@@ -25,21 +25,6 @@ Answer method_not_allowed(std::string allow) {
   return reply;
 }
 
-// The value of query parameter `name` (first occurrence, still percent-encoded).
-std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
-
 Answer me(auth::Gate& gate, const auth::RequestView& request, const config::VirtualProxy& vp) {
   auto info = gate.session_info(request);
   if (!info) {

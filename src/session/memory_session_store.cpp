@@ -480,15 +480,17 @@ bool MemorySessionStore::remove(std::uint64_t handle) {
   return true;
 }
 
-std::vector<std::pair<std::string, SessionView>> MemorySessionStore::sessions_of(
-    const UserIdentity& user, UnixSeconds now) const {
-  const std::uint64_t hash = hash_of(user);
+std::vector<std::pair<std::string, SessionView>> MemorySessionStore::collect(
+    UnixSeconds now, std::size_t limit,
+    const std::function<bool(std::uint64_t user_hash, const UserIdentity& user)>& wanted) const {
   std::vector<std::pair<std::string, SessionView>> out;
-  for (std::size_t s = 0; s < kShards; ++s) {
+  for (std::size_t s = 0; s < kShards && out.size() < limit; ++s) {
     Shard& shard = shards_[s];
     std::lock_guard lock(shard.mutex);
     for (const Entry& entry : shard.sessions.entries()) {
-      if (entry.user_hash != hash || !entry.user.is(user)) continue;
+      if (out.size() == limit) break;
+      const UserIdentity user = entry.user.user();
+      if (!wanted(entry.user_hash, user)) continue;
       const UnixSeconds deadline = deadline_of(entry, limits());
       if (deadline <= now) continue;
       out.emplace_back(cookie_value_of(entry.id),
@@ -496,6 +498,20 @@ std::vector<std::pair<std::string, SessionView>> MemorySessionStore::sessions_of
     }
   }
   return out;
+}
+
+std::vector<std::pair<std::string, SessionView>> MemorySessionStore::sessions_of(
+    const UserIdentity& user, UnixSeconds now) const {
+  const std::uint64_t hash = hash_of(user);
+  return collect(now, std::numeric_limits<std::size_t>::max(),
+                 [&](std::uint64_t user_hash, const UserIdentity& candidate) {
+                   return user_hash == hash && candidate == user;
+                 });
+}
+
+std::vector<std::pair<std::string, SessionView>> MemorySessionStore::some_sessions(
+    UnixSeconds now, std::size_t limit) const {
+  return collect(now, limit, [](std::uint64_t, const UserIdentity&) { return true; });
 }
 
 std::size_t MemorySessionStore::remove_user(const UserIdentity& user, UnixSeconds created_until) {

@@ -31,6 +31,8 @@ class MemorySessionStore final : public SessionStore {
   // A scan, like remove_user: rare.
   std::vector<std::pair<std::string, SessionView>> sessions_of(const UserIdentity& user,
                                                                UnixSeconds now) const override;
+  std::vector<std::pair<std::string, SessionView>> some_sessions(UnixSeconds now,
+                                                                 std::size_t limit) const override;
   std::size_t remove_user(const UserIdentity& user, UnixSeconds created_until = kForever) override;
   std::size_t expire(UnixSeconds now,
                      const std::function<void(const UserIdentity&)>& on_expired = {}) override;
@@ -53,6 +55,10 @@ class MemorySessionStore final : public SessionStore {
   // always taken before the index's).
   void unindex(const UserIdentity& user, std::uint64_t user_hash, std::uint64_t handle);
   void build_user_index();
+  // The live sessions `wanted` picks, at most `limit`, with their cookie values (a scan).
+  std::vector<std::pair<std::string, SessionView>> collect(
+      UnixSeconds now, std::size_t limit,
+      const std::function<bool(std::uint64_t user_hash, const UserIdentity& user)>& wanted) const;
   std::atomic<std::int64_t> inactivity_timeout_seconds_;
   std::atomic<std::int64_t> max_lifetime_seconds_;
   mutable std::unique_ptr<Shard[]> shards_;

@@ -21,6 +21,8 @@ namespace {
 
 constexpr std::size_t kShardCount = 16;
 constexpr std::size_t kCookieSize = 43;  // base64url of 32 bytes, no padding
+// No LIMIT to a listing: a user's sessions (ZRANGEBYSCORE ... LIMIT 0 -1 is all of them).
+constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
 constexpr UnixSeconds kNever = std::numeric_limits<UnixSeconds>::max();
 constexpr int kFormat = 1;  // of the JSON value; another one is treated as no session
 constexpr UnixSeconds kCountEvery = 5;
@@ -391,13 +393,14 @@ bool RedisSessionStore::remove(std::uint64_t handle) {
   return true;
 }
 
-// A user's live sessions as Redis holds them, with what sessions_of() does not show: the digest
-// each is filed under and when it was created (for remove_user).
-std::vector<RedisSessionStore::Stored> RedisSessionStore::stored_sessions_of(
-    const UserIdentity& user, UnixSeconds now) const {
+// Live sessions as Redis holds them, with what sessions_of() does not show: the digest each is
+// filed under and when it was created (for remove_user).
+std::vector<RedisSessionStore::Stored> RedisSessionStore::stored_sessions_in(
+    const std::string& index, UnixSeconds now, std::size_t limit, const UserIdentity* user) const {
   std::vector<Stored> sessions;
-  auto listed = client_->send_and_wait(
-      {{"ZRANGEBYSCORE", keys_->user(user), "(" + std::to_string(now), "+inf"}});
+  auto listed =
+      client_->send_and_wait({{"ZRANGEBYSCORE", index, "(" + std::to_string(now), "+inf", "LIMIT",
+                               "0", limit == kAll ? "-1" : std::to_string(limit)}});
   if (!listed || listed->empty() || listed->front().type != redis::Reply::Type::kArray) {
     if (!listed)
       spdlog::warn("session store: listing sessions failed: {}", listed.error().message());
@@ -419,7 +422,7 @@ std::vector<RedisSessionStore::Stored> RedisSessionStore::stored_sessions_of(
     const redis::Reply& value = (*values)[2 * i];
     if (value.type != redis::Reply::Type::kString) continue;
     auto parsed = parse_value(value.text);
-    if (!parsed || !(parsed->user == user)) continue;
+    if (!parsed || (user != nullptr && !(parsed->user == *user))) continue;
     const std::int64_t ttl_ms = (*values)[2 * i + 1].integer;
     if (ttl_ms == -2) continue;
     SessionView view{0, parsed->user, std::move(parsed->attributes),
@@ -433,7 +436,16 @@ std::vector<RedisSessionStore::Stored> RedisSessionStore::stored_sessions_of(
 std::vector<std::pair<std::string, SessionView>> RedisSessionStore::sessions_of(
     const UserIdentity& user, UnixSeconds now) const {
   std::vector<std::pair<std::string, SessionView>> sessions;
-  for (Stored& stored : stored_sessions_of(user, now)) {
+  for (Stored& stored : stored_sessions_in(keys_->user(user), now, kAll, &user)) {
+    sessions.emplace_back(std::move(stored.cookie), std::move(stored.view));
+  }
+  return sessions;
+}
+
+std::vector<std::pair<std::string, SessionView>> RedisSessionStore::some_sessions(
+    UnixSeconds now, std::size_t limit) const {
+  std::vector<std::pair<std::string, SessionView>> sessions;
+  for (Stored& stored : stored_sessions_in(keys_->all(), now, limit, nullptr)) {
     sessions.emplace_back(std::move(stored.cookie), std::move(stored.view));
   }
   return sessions;
@@ -444,7 +456,7 @@ std::size_t RedisSessionStore::remove_user(const UserIdentity& user, UnixSeconds
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
   std::vector<redis::Command> deletes;
-  for (const Stored& stored : stored_sessions_of(user, now - 1)) {
+  for (const Stored& stored : stored_sessions_in(keys_->user(user), now - 1, kAll, &user)) {
     if (stored.created_at > created_until) continue;
     deletes.push_back({"DEL", keys_->session(stored.digest)});
     deletes.push_back({"ZREM", keys_->user(user), stored.digest});

@@ -46,6 +46,8 @@ class RedisSessionStore final : public SessionStore {
   bool remove(std::uint64_t handle) override;
   std::vector<std::pair<std::string, SessionView>> sessions_of(const UserIdentity& user,
                                                                UnixSeconds now) const override;
+  std::vector<std::pair<std::string, SessionView>> some_sessions(UnixSeconds now,
+                                                                 std::size_t limit) const override;
   std::size_t remove_user(const UserIdentity& user, UnixSeconds created_until = kForever) override;
   std::size_t expire(UnixSeconds now,
                      const std::function<void(const UserIdentity&)>& on_expired = {}) override;
@@ -69,7 +71,10 @@ class RedisSessionStore final : public SessionStore {
     UnixSeconds created_at = 0;
     SessionView view;
   };
-  std::vector<Stored> stored_sessions_of(const UserIdentity& user, UnixSeconds now) const;
+  // The live sessions filed in sorted set `index` (a user's, or the virtual proxy's), at most
+  // `limit`; with `user`, only that user's.
+  std::vector<Stored> stored_sessions_in(const std::string& index, UnixSeconds now,
+                                         std::size_t limit, const UserIdentity* user) const;
   void start_read(Entry& entry);
   bool take_read(Shard& shard, Entry& entry, UnixSeconds now);
   void refresh_count(UnixSeconds now);

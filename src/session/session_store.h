@@ -96,6 +96,10 @@ class SessionStore {
   // wait for a shared store: never on a request thread).
   virtual std::vector<std::pair<std::string, SessionView>> sessions_of(const UserIdentity& user,
                                                                        UnixSeconds now) const = 0;
+  // At most `limit` live sessions of the virtual proxy, with their cookie values (the console's
+  // list; rare, and it may wait for a shared store as sessions_of does).
+  virtual std::vector<std::pair<std::string, SessionView>> some_sessions(
+      UnixSeconds now, std::size_t limit) const = 0;
   // Ends every session of a user (revocation) created at or before `created_until`; returns how
   // many. May wait for a shared store: never on a request thread.
   virtual std::size_t remove_user(const UserIdentity& user,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "admin/admin_backend.h"
+#include "admin/overview.h"
 #include "auth/session_admin.h"
 
 namespace jotgate::admin {
@@ -56,6 +57,18 @@ class FakeSessionAdmin : public auth::SessionAdmin {
   std::size_t end_user_sessions(const UserIdentity& user) override {
     return std::erase_if(sessions, [&](const auto& entry) { return entry.second.user == user; });
   }
+  std::vector<auth::SessionRecord> virtual_proxy_sessions(std::size_t vp,
+                                                          const std::optional<UserIdentity>& user,
+                                                          std::size_t limit) override {
+    std::vector<auth::SessionRecord> found;
+    for (const auto& [id, record] : sessions) {
+      if (found.size() == limit) break;
+      if (record.virtual_proxy == prefix_of(vp) && (!user || record.user == *user)) {
+        found.push_back(record);
+      }
+    }
+    return found;
+  }
 
   std::optional<auth::TicketRequest> last_ticket;
   std::optional<Error> next_error;
@@ -75,6 +88,10 @@ class FakeBackend final : public AdminBackend {
     ++reloads;
     return report;
   }
+  std::shared_ptr<auth::GateSet> gates() override { return gate_set; }
+  Overview overview() override { return shown; }
+  std::shared_ptr<auth::GateSet> gate_set;
+  Overview shown;
   ReloadReport report;
   int reloads = 0;
   std::shared_ptr<auth::Revocations> revocations_store;

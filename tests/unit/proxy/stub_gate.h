@@ -46,6 +46,13 @@ class StubGateSet final : public auth::GateSet {
   auth::Gate& gate(std::size_t) override { return gate_; }
   auth::SessionAdmin& admin() override { throw std::logic_error("no admin API here"); }
   auth::Revocations& revocations() override { throw std::logic_error("no admin API here"); }
+  auth::AccessCache& access() override { throw std::logic_error("no admin API here"); }
+  Result<bool> grant_access(const UserIdentity&) override {
+    throw std::logic_error("no admin API here");
+  }
+  Result<bool> revoke_access(const UserIdentity&) override {
+    throw std::logic_error("no admin API here");
+  }
   void maintain() override {}
   void activate() override {}
   void restore_sessions() override {}

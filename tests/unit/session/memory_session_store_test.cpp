@@ -27,6 +27,21 @@ TEST(MemorySessionStore, CreateThenLookupFindsTheUserAndAttributes) {
   EXPECT_EQ(store.size(), 1u);
 }
 
+TEST(MemorySessionStore, SomeSessionsListsLiveSessionsUpToTheLimit) {
+  MemorySessionStore store(SessionLimits{60, 0});
+  auto alice = store.create({"ACME", "alice"}, {{"X-Team", "red"}}, 1000);
+  auto bob = store.create({"ACME", "bob"}, {}, 1000);
+  store.create({"ACME", "old"}, {}, 900);  // idle past its 60 s at 1000
+  auto listed = store.some_sessions(1000, 10);
+  ASSERT_EQ(listed.size(), 2u);
+  std::map<std::string, std::string> users;
+  for (const auto& [id, view] : listed) users[id] = view.user.qualified();
+  EXPECT_EQ(users, (std::map<std::string, std::string>{{alice.cookie_value, "ACME\\alice"},
+                                                       {bob.cookie_value, "ACME\\bob"}}));
+  EXPECT_EQ(store.some_sessions(1000, 1).size(), 1u);
+  EXPECT_EQ(store.sessions_of({"ACME", "bob"}, 1000).size(), 1u);
+}
+
 TEST(MemorySessionStore, UnknownForgedAndNearMissIdsAreNotFound) {
   MemorySessionStore store(SessionLimits{});
   auto created = store.create(kAlice, {}, 1000);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -171,6 +172,25 @@ TEST_F(RedisStoreTest, UserSessionsAreListedAndRemovedOnEveryNode) {
   EXPECT_EQ(look_up(a, two.cookie_value, now).status, LookupStatus::kUnknown);
   EXPECT_EQ(look_up(b, one.cookie_value, now).status, LookupStatus::kUnknown);
   EXPECT_EQ(look_up(b, bob.cookie_value, now).status, LookupStatus::kFound);
+}
+
+TEST_F(RedisStoreTest, SomeSessionsListsTheVirtualProxysLiveSessionsUpToTheLimit) {
+  RedisSessionStore a = node();
+  RedisSessionStore other_vp(client_, "t:", "other", {600, 0, 0});
+  const UnixSeconds now = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  auto alice = a.create({"ACME", "alice"}, {{"X-Team", "red"}}, now);
+  auto bob = node().create({"ACME", "bob"}, {}, now);
+  auto elsewhere = other_vp.create({"ACME", "carol"}, {}, now);
+  for (auto* c : {&alice, &bob, &elsewhere}) wait_for(c->commit);
+  auto listed = a.some_sessions(now, 10);
+  ASSERT_EQ(listed.size(), 2u);
+  std::map<std::string, std::string> users;
+  for (const auto& [id, view] : listed) users[id] = view.user.qualified();
+  EXPECT_EQ(users, (std::map<std::string, std::string>{{alice.cookie_value, "ACME\\alice"},
+                                                       {bob.cookie_value, "ACME\\bob"}}));
+  EXPECT_EQ(a.some_sessions(now, 1).size(), 1u);
 }
 
 TEST_F(RedisStoreTest, AStoppedServerIsUnavailableNeverUnknownAndRecovers) {
