@@ -72,8 +72,8 @@ Answer Console::handle(const ConsoleRequest& request) {
       if (request.method == allow || (allow == "GET" && request.method == "HEAD")) {
         return std::nullopt;
       }
-      Answer refusal = error_answer(405, "METHOD_NOT_ALLOWED", "this page answers " +
-                                                                   std::string(allow));
+      Answer refusal =
+          error_answer(405, "METHOD_NOT_ALLOWED", "this page answers " + std::string(allow));
       refusal.headers.emplace_back("Allow", allow);
       return refusal;
     };
@@ -108,9 +108,10 @@ Answer Console::handle(const ConsoleRequest& request) {
     if (request.if_none_match && trim_ows(*request.if_none_match) == asset->etag) {
       return {304, {{"ETag", std::string(asset->etag)}}, ""};
     }
-    return {200,
-            {{"Content-Type", std::string(asset->content_type)}, {"ETag", std::string(asset->etag)}},
-            std::string(asset->bytes)};
+    return {
+        200,
+        {{"Content-Type", std::string(asset->content_type)}, {"ETag", std::string(asset->etag)}},
+        std::string(asset->bytes)};
   };
   Answer response = answer();
   add_security_headers(response);
@@ -130,12 +131,13 @@ Answer Console::sign_in(const ConsoleRequest& request) {
     if (body.is_object() && it != body.end() && it->is_string()) {
       token = it->get<std::string>();
     } else if (body.is_object() && it != body.end()) {
-      return json_answer(400, {{"error", "VALIDATION_FAILED"},
-                               {"errors", {{{"field", "token"}, {"message", "must be a string"}}}}});
-    } else if (!body.is_object()) {
       return json_answer(400,
                          {{"error", "VALIDATION_FAILED"},
-                          {"errors", {{{"field", "(body)"}, {"message", "must be a JSON object"}}}}});
+                          {"errors", {{{"field", "token"}, {"message", "must be a string"}}}}});
+    } else if (!body.is_object()) {
+      return json_answer(
+          400, {{"error", "VALIDATION_FAILED"},
+                {"errors", {{{"field", "(body)"}, {"message", "must be a JSON object"}}}}});
     }
   }
   const UnixSeconds now = clock_.now_seconds();
@@ -183,8 +185,8 @@ Answer Console::sign_out(const ConsoleRequest& request) {
   sessions_.close(id);
   auth::audit("console_sign_out", {{"admin", session->admin}, {"client", request.client_address}});
   return {204,
-          {{"Set-Cookie", std::string(kCookieName) +
-                              "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"}},
+          {{"Set-Cookie",
+            std::string(kCookieName) + "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"}},
           ""};
 }
 

@@ -12,10 +12,12 @@ std::string_view content_type_for(std::string_view path) {
     std::string_view extension;
     std::string_view content_type;
   };
-  static constexpr Type kTypes[] = {
-      {".html", "text/html; charset=utf-8"},     {".css", "text/css; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"}, {".svg", "image/svg+xml"},
-      {".png", "image/png"},                     {".json", "application/json"}};
+  static constexpr Type kTypes[] = {{".html", "text/html; charset=utf-8"},
+                                    {".css", "text/css; charset=utf-8"},
+                                    {".js", "text/javascript; charset=utf-8"},
+                                    {".svg", "image/svg+xml"},
+                                    {".png", "image/png"},
+                                    {".json", "application/json"}};
   for (const Type& type : kTypes) {
     if (path.ends_with(type.extension)) return type.content_type;
   }

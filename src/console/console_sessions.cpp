@@ -38,9 +38,9 @@ ConsoleSessions::Opened ConsoleSessions::open(std::string admin, UnixSeconds now
   std::lock_guard lock(mutex_);
   if (entries_.size() >= max_sessions_) forget_expired(now);
   while (entries_.size() >= max_sessions_) {
-    auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
-      return a.second.opened_at < b.second.opened_at;
-    });
+    auto oldest = std::min_element(
+        entries_.begin(), entries_.end(),
+        [](const auto& a, const auto& b) { return a.second.opened_at < b.second.opened_at; });
     entries_.erase(oldest);
   }
   entries_[digest_key(opened.id)] = Entry{std::move(admin), now, now};

@@ -38,8 +38,8 @@ TEST(ConsoleAssets, EveryFileHasItsOwnQuotedEtag) {
 }
 
 TEST(ConsoleAssets, UnknownPathsAreNotFound) {
-  for (std::string_view path : {"", "/index.html", "nope.js", "../index.html", "app.js/",
-                                "APP.JS"}) {
+  for (std::string_view path :
+       {"", "/index.html", "nope.js", "../index.html", "app.js/", "APP.JS"}) {
     EXPECT_EQ(find_asset(path), nullptr) << path;
   }
 }

@@ -6,9 +6,9 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace jotgate::console {
 namespace {
@@ -169,8 +169,9 @@ TEST_F(ConsoleTest, AWrongTokenIsRefusedAuditedAndLimitedPerAddress) {
   }
   Answer limited = console_.handle(r);
   EXPECT_EQ(limited.status, 429);
-  EXPECT_EQ(limited.body,
-            R"({"error":"TOO_MANY_FAILURES","message":"too many failed sign-ins from this address; try again later"})");
+  EXPECT_EQ(
+      limited.body,
+      R"({"error":"TOO_MANY_FAILURES","message":"too many failed sign-ins from this address; try again later"})");
   EXPECT_EQ(header(limited, "Retry-After"), "6");
   // The right token still works from another address.
   r.client_address = "192.0.2.8";
@@ -192,11 +193,13 @@ TEST_F(ConsoleTest, SignInBodiesThatAreNotATokenAreRefused) {
   r.body = R"({"token":42})";
   Answer number = console_.handle(r);
   EXPECT_EQ(number.status, 400);
-  EXPECT_EQ(number.body,
-            R"({"error":"VALIDATION_FAILED","errors":[{"field":"token","message":"must be a string"}]})");
+  EXPECT_EQ(
+      number.body,
+      R"({"error":"VALIDATION_FAILED","errors":[{"field":"token","message":"must be a string"}]})");
   r.body = "[1]";
-  EXPECT_EQ(console_.handle(r).body,
-            R"x({"error":"VALIDATION_FAILED","errors":[{"field":"(body)","message":"must be a JSON object"}]})x");
+  EXPECT_EQ(
+      console_.handle(r).body,
+      R"x({"error":"VALIDATION_FAILED","errors":[{"field":"(body)","message":"must be a JSON object"}]})x");
   // No body: only a trusted client certificate could sign in; the test's authenticate has none.
   r.body = "";
   Answer none = console_.handle(r);
@@ -229,8 +232,9 @@ TEST_F(ConsoleTest, SignOutNeedsTheCsrfTokenThenClearsTheCookie) {
   r.cookie_headers = {cookie};
   Answer refused = console_.handle(r);
   EXPECT_EQ(refused.status, 403);
-  EXPECT_EQ(refused.body,
-            R"({"error":"CSRF_REJECTED","message":"the X-CSRF-Token header is missing or not this session's"})");
+  EXPECT_EQ(
+      refused.body,
+      R"({"error":"CSRF_REJECTED","message":"the X-CSRF-Token header is missing or not this session's"})");
   EXPECT_EQ(console_.session_admin({cookie}), "token");
 
   r.csrf_token = csrf;
