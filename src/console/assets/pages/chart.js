@@ -10,8 +10,16 @@ function svg(tag, attributes = {}) {
   return node;
 }
 
+// Admissions green, each refusal reason a colour of its own.
+const ADMITTED = /^(SIGNED_IN|ADMITTED|ACCEPTED|SESSION)/;
+function seriesClass(reasons) {
+  let refusal = 0;
+  return Object.fromEntries(reasons.map((r) => [r, ADMITTED.test(r) ? 'series-0' : `series-${1 + (refusal++ % 7)}`]));
+}
+
 export function decisionChart(decisions) {
   const reasons = Object.keys(decisions.reasons ?? {}).sort();
+  const classes = seriesClass(reasons);
   const buckets = Math.max(0, ...reasons.map((r) => decisions.reasons[r].length));
   const figure = document.createElement('figure');
   figure.className = 'chart';
@@ -29,13 +37,13 @@ export function decisionChart(decisions) {
   chart.append(svg('line', { x1: 0, y1: HEIGHT, x2: WIDTH, y2: HEIGHT, class: 'axis' }));
   for (let i = 0; i < buckets; i++) {
     let y = HEIGHT;
-    reasons.forEach((reason, index) => {
+    reasons.forEach((reason) => {
       const count = decisions.reasons[reason][i] ?? 0;
       if (!count) return;
       const height = (count / highest) * (HEIGHT - 10);
       y -= height;
       const bar = svg('rect', { x: i * barWidth + 1, y, width: Math.max(1, barWidth - 2), height,
-        class: `series-${index % 8}` });
+        class: classes[reason] });
       const title = svg('title');
       title.textContent = `${reason}: ${count}`;
       bar.append(title);
@@ -52,10 +60,10 @@ export function decisionChart(decisions) {
   }
   const legend = document.createElement('ul');
   legend.className = 'legend';
-  reasons.forEach((reason, index) => {
+  reasons.forEach((reason) => {
     const item = document.createElement('li');
     const swatch = document.createElement('span');
-    swatch.className = `swatch series-${index % 8}`;
+    swatch.className = `swatch ${classes[reason]}`;
     const total = decisions.reasons[reason].reduce((a, b) => a + b, 0);
     item.append(swatch, ` ${reason} (${total})`);
     item.dataset.testid = `legend-${reason}`;

@@ -145,7 +145,7 @@ function fieldRow(field, value, disabled) {
   } else {
     input = el('input', { ...common, type: field.kind === 'number' ? 'number' : 'text', value: value ?? '' });
   }
-  return el('div', { class: 'field', 'data-method': field.method },
+  return el('div', { class: field.kind === 'textarea' ? 'field wide' : 'field', 'data-method': field.method },
     el('label', { for: id }, field.label),
     input,
     field.hint ? el('small', { class: 'hint' }, field.hint) : '',
