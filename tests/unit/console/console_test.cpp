@@ -3,12 +3,11 @@
 // the session and its cookie, sign-out with its CSRF token, and what a cookie admits for /api/v1.
 #include "console/console.h"
 
-#include <sstream>
-
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
+
+#include "../auth/audit_capture.h"
 
 namespace jotgate::console {
 namespace {
@@ -26,17 +25,8 @@ std::optional<std::string> header(const Answer& answer, std::string_view name) {
   return std::nullopt;
 }
 
-class ConsoleTest : public ::testing::Test {
+class ConsoleTest : public auth::AuditCaptureTest {
  protected:
-  void SetUp() override {
-    spdlog::drop("audit");
-    auto logger = std::make_shared<spdlog::logger>(
-        "audit", std::make_shared<spdlog::sinks::ostream_sink_mt>(audit_));
-    logger->set_pattern("%v");
-    spdlog::register_logger(logger);
-  }
-  void TearDown() override { spdlog::drop("audit"); }
-
   std::string audit() {
     spdlog::get("audit")->flush();
     return audit_.str();
@@ -68,7 +58,6 @@ class ConsoleTest : public ::testing::Test {
 
   FixedClock clock_{1'800'000'000};
   Console console_{clock_};
-  std::ostringstream audit_;
 };
 
 TEST_F(ConsoleTest, EveryAnswerCarriesTheSecurityHeaders) {
