@@ -23,6 +23,8 @@
 
 #include "admin/admin_api.h"
 #include "admin/client_auth.h"
+#include "console/console.h"
+#include "console/request_origin.h"
 #include "net/listen.h"
 #include "pki/server_tls.h"
 
@@ -39,6 +41,25 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // A few clients (authentication modules) call the admin API; more connections than this are
 // closed at once rather than holding memory and descriptors.
 constexpr std::size_t kMaxConnections = 256;
+
+const Clock& system_clock() {
+  static const SystemClock clock;
+  return clock;
+}
+
+std::optional<std::string_view> header_value(const http::request<http::string_body>& request,
+                                             http::field field) {
+  auto found = request.find(field);
+  if (found == request.end()) return std::nullopt;
+  return found->value();
+}
+
+std::optional<std::string_view> header_value(const http::request<http::string_body>& request,
+                                             std::string_view name) {
+  auto found = request.find(name);
+  if (found == request.end()) return std::nullopt;
+  return found->value();
+}
 
 // Client certificates are checked against the CA, but a failed check does not end the
 // handshake: the client then hears why (403) instead of seeing a bare TLS alert.
@@ -79,18 +100,21 @@ PresentedCertificate presented_certificate(SSL* ssl) {
 
 struct AdminServer::Impl {
   Impl(const config::Limits& l, AdminBackend& backend, ClientAuth a)
-      : limits(l), api(backend), client_auth(std::move(a)) {}
+      : limits(l), api(backend), client_auth(std::move(a)), console(system_clock()) {}
 
-  // One connection's stream and whether it is between requests, for the shutdown.
+  // One connection's stream and whether it is between requests, for the shutdown; its peer's
+  // address, for the console's sign-in failure limit.
   struct Connection {
     beast::tcp_stream* tcp = nullptr;
     bool idle = true;
+    std::string peer;
   };
 
   const config::Limits
       limits;  // of the start-up configuration (the admin listener is not reloaded)
   AdminApi api;
   ClientAuth client_auth;
+  console::Console console;
   // Before the io_context: connections it still holds at its end use the TLS context.
   std::unique_ptr<asio::ssl::context> tls;
   asio::io_context ioc{1};
@@ -134,7 +158,10 @@ asio::awaitable<void> AdminServer::Impl::accept_loop() {
 asio::awaitable<void> AdminServer::Impl::serve(tcp::socket socket) {
   TlsStream stream(std::move(socket), *tls);
   beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
-  Connection connection{&tcp};
+  Connection connection{&tcp, true, {}};
+  beast::error_code peer_ec;
+  const tcp::endpoint peer = tcp.socket().remote_endpoint(peer_ec);
+  if (!peer_ec) connection.peer = peer.address().to_string();
   connections.insert(&connection);
   beast::flat_buffer buffer;
   tcp.expires_after(limits.handshake_timeout);
@@ -194,12 +221,36 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
     co_return false;
   }
   const auto& request = parser.get();
-  auto authorization = request.find(http::field::authorization);
-  ClientVerdict verdict =
-      client_auth.check(certificate, authorization == request.end()
-                                         ? std::nullopt
-                                         : std::optional<std::string_view>(authorization->value()));
-  if (verdict.admitted && !too_large && !parser.is_done()) {
+  const auto authorization = header_value(request, http::field::authorization);
+  ClientVerdict verdict = client_auth.check(certificate, authorization);
+  // A page of another site may not change anything here, whatever the browser sends with it.
+  const bool cross_site =
+      console::is_cross_site_change({.method = request.method_string(),
+                                     .host = header_value(request, http::field::host).value_or(""),
+                                     .origin = header_value(request, http::field::origin),
+                                     .sec_fetch_site = header_value(request, "Sec-Fetch-Site")});
+  const bool for_console = console::Console::is_console_path(request.target());
+  std::vector<std::string_view> cookies;
+  for (auto [field, end] = request.equal_range(http::field::cookie); field != end; ++field) {
+    cookies.push_back(field->value());
+  }
+  const auto csrf_token = header_value(request, console::kCsrfHeader);
+  if (cross_site) {
+    verdict = refused(403, "CSRF_REJECTED",
+                      "a change sent from another site (Origin, Sec-Fetch-Site) is refused");
+  } else if (!for_console && !verdict.admitted && !authorization) {
+    // A browser signed in to the console: its cookie stands for the administrator, and every
+    // change must carry the session's CSRF token, which only the console's own page can read.
+    if (auto admin = console.session_admin(cookies)) {
+      const bool changes = console::is_unsafe_method(request.method_string());
+      verdict = changes && !console.csrf_accepted(cookies, csrf_token)
+                    ? refused(403, "CSRF_REJECTED",
+                              "a change from the console needs the session's X-CSRF-Token header")
+                    : admitted_as(*admin);
+    }
+  }
+  const bool read_body = verdict.admitted || (for_console && !cross_site);
+  if (read_body && !too_large && !parser.is_done()) {
     auto expect = request.find(http::field::expect);
     if (expect != request.end() && beast::iequals(expect->value(), "100-continue")) {
       http::response<http::empty_body> go_on{http::status::continue_, 11};
@@ -212,16 +263,38 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
   // A body left unread (refused client, too large) leaves the connection unusable.
   const bool keep_alive = request.keep_alive() && parser.is_done() && !too_large && !stopping;
 
-  auto content_type = request.find(http::field::content_type);
-  Answer answer =
-      api.handle({.method = request.method_string(),
-                  .target = request.target(),
-                  .content_type = content_type == request.end()
-                                      ? std::nullopt
-                                      : std::optional<std::string_view>(content_type->value()),
-                  .body = parser.is_done() ? std::string_view(request.body()) : std::string_view(),
-                  .body_too_large = too_large,
-                  .client = std::move(verdict)});
+  const auto content_type = header_value(request, http::field::content_type);
+  const std::string_view body =
+      parser.is_done() ? std::string_view(request.body()) : std::string_view();
+  Answer answer;
+  if (for_console && cross_site) {
+    answer = console::csrf_rejected(verdict.message);
+    console::add_security_headers(answer);
+  } else if (for_console) {
+    answer = console.handle(
+        {.method = request.method_string(),
+         .target = request.target(),
+         .content_type = content_type,
+         .body = body,
+         .body_too_large = too_large,
+         .cookie_headers = cookies,
+         .csrf_token = csrf_token,
+         .if_none_match = header_value(request, http::field::if_none_match),
+         .client_address = connection.peer,
+         .authenticate = [&](std::optional<std::string_view> token) -> std::optional<std::string> {
+           const std::string bearer = token ? "Bearer " + std::string(*token) : "";
+           ClientVerdict who = client_auth.check(
+               certificate, token ? std::optional<std::string_view>(bearer) : std::nullopt);
+           return who.admitted ? std::optional<std::string>(who.client) : std::nullopt;
+         }});
+  } else {
+    answer = api.handle({.method = request.method_string(),
+                         .target = request.target(),
+                         .content_type = content_type,
+                         .body = body,
+                         .body_too_large = too_large,
+                         .client = std::move(verdict)});
+  }
 
   http::response<http::string_body> response{static_cast<http::status>(answer.status),
                                              request.version()};

@@ -16,6 +16,8 @@
 
 #include "auth/audit.h"
 #include "base/clock.h"
+#include "base/file.h"
+#include "base/random.h"
 #include "base/service_notify.h"
 #include "cli/command_error.h"
 #include "cli/commands.h"
@@ -39,6 +41,7 @@ struct ServeOptions {
   std::string data_dir = "jotgate-data";
   std::uint16_t port = 8443;
   std::uint16_t ops_port = 9100;
+  std::optional<std::uint16_t> admin_port;  // the demo's admin listener (API and console)
 };
 
 [[noreturn]] void fail(std::string_view message) { cli::fail(kExitFailed, "serve", message); }
@@ -78,8 +81,21 @@ pki::BundleFiles demo_certificates(const fs::path& certs) {
   return *generated;
 }
 
+// The demo's admin token: generated on first start (readable by its owner only), reused after.
+std::string demo_admin_token_file(const fs::path& data_dir) {
+  const fs::path path = data_dir / "admin-token";
+  if (!fs::exists(path)) {
+    if (auto written = replace_file(path.string(), random_hex(32) + "\n"); !written) {
+      fail(written.error().describe());
+    }
+  }
+  return path.string();
+}
+
 std::string embedded_config(const fs::path& data_dir, const pki::BundleFiles& files,
-                            std::uint16_t port, std::uint16_t demo_port, std::uint16_t ops_port) {
+                            const ServeOptions& options, std::uint16_t demo_port) {
+  const std::uint16_t port = options.port;
+  const std::uint16_t ops_port = options.ops_port;
   std::ostringstream yaml;
   yaml << "data_dir: " << yaml_quote(data_dir.string()) << "\n"
        << "listeners:\n"
@@ -101,6 +117,13 @@ std::string embedded_config(const fs::path& data_dir, const pki::BundleFiles& fi
        << "  allocations: [\"ACME\\\\demo\"]\n"
        << "ops:\n"
        << "  address: " << yaml_quote("127.0.0.1:" + std::to_string(ops_port)) << "\n";
+  if (options.admin_port) {
+    yaml << "admin:\n"
+         << "  address: " << yaml_quote("127.0.0.1:" + std::to_string(*options.admin_port)) << "\n"
+         << "  tls: { certificate: " << yaml_quote(files.server_cert)
+         << ", key: " << yaml_quote(files.server_key) << " }\n"
+         << "  token_file: " << yaml_quote(demo_admin_token_file(data_dir)) << "\n";
+  }
   return yaml.str();
 }
 
@@ -134,8 +157,7 @@ void run_serve(const ServeOptions& options) {
     auto started = proxy::DemoUpstream::start();
     if (!started) fail(started.error().message());
     demo = std::move(*started);
-    std::string yaml =
-        embedded_config(data_dir, *demo_files, options.port, demo->port(), options.ops_port);
+    std::string yaml = embedded_config(data_dir, *demo_files, options, demo->port());
     auto parsed = config::parse_config(yaml, "<embedded default>", fs::current_path().string());
     if (!parsed) fail("embedded default configuration: " + parsed.error().detail);
     config = std::move(*parsed);
@@ -180,6 +202,14 @@ void run_serve(const ServeOptions& options) {
               << "Try it (the token is valid for 1 hour):\n"
               << "  curl --cacert " << ca.string() << " -H \"Authorization: Bearer " << token
               << "\" " << addresses.front() << "/jwt/\n";
+    if (auto admin = (*gateway)->admin_address()) {
+      // The path of the token, never the token: it stays in its file.
+      const fs::path token_file = fs::path(options.data_dir) / "admin-token";
+      std::cout << "The console: " << *admin << "/console/\n"
+                << "  sign in with the admin token in " << token_file.string()
+                << " (cat it; the browser trusts the certificate once " << ca.string()
+                << " is imported as a certificate authority)\n";
+    }
   }
   output.ready();
   notify_ready();       // systemd (Type=notify): the listeners are bound, connections are queued
@@ -214,12 +244,20 @@ void add_serve_command(CLI::App& root) {
                    "free port)")
       ->capture_default_str()
       ->excludes(config);
+  serve
+      ->add_option("--admin-port", options->admin_port,
+                   "Admin listener of the embedded demo: the admin API and the console on "
+                   "https://127.0.0.1:--admin-port/console/ (0: any free port); the token is "
+                   "generated in <data-dir>/admin-token. Without it: no admin listener")
+      ->excludes(config);
   serve->footer(
       "Without --config, jotgate serves an embedded demo: certificates and a token-signing key\n"
       "in --data-dir (generated on first start), HTTPS on 127.0.0.1:--port, the virtual proxy\n"
       "\"jwt\" in front of a built-in upstream that shows the identity it received, and the\n"
       "user ACME\\demo allocated; /healthz, /readyz and /metrics on http://127.0.0.1:--ops-port.\n"
-      "It prints a curl command with a fresh token for that user.\n"
+      "It prints a curl command with a fresh token for that user. With --admin-port, the admin\n"
+      "API and the console listen there too (scripts/run uses 4243); the token to sign in to\n"
+      "the console is in <data-dir>/admin-token.\n"
       "SIGTERM or Ctrl-C: stop accepting, finish requests in flight, save the sessions to\n"
       "<data_dir>/sessions.db (read back at the next start), exit 0.\n"
       "SIGHUP (or jotgate reload --config FILE): read the configuration, keys and certificates\n"
@@ -227,7 +265,8 @@ void add_serve_command(CLI::App& root) {
       "Examples:\n"
       "  jotgate serve\n"
       "  jotgate serve --config jotgate.yaml --threads 4\n"
-      "  jotgate serve --data-dir /tmp/demo --port 9443 --ops-port 0\n");
+      "  jotgate serve --data-dir /tmp/demo --port 9443 --ops-port 0\n"
+      "  jotgate serve --admin-port 4243\n");
   serve->callback([options] { run_serve(*options); });
 }
 

@@ -7,6 +7,7 @@
 //   const page = await env.newPage();
 //   await page.goto(env.siteUrl);
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -132,9 +133,10 @@ async function launchChromium(home, caFile) {
  * prints), example site (cross-site, on http://localhost:<port>) and a headless Chromium.
  * `vpOverrides` merge into the virtual proxy (`({ siteUrl, outDir }) => ({...})` to use the
  * site's URL); `topLevel` merges into the config's top level (an `admin` section on port 0 sets
- * `adminPort`).
+ * `adminPort`). `admin: true` adds the admin listener (port 0, the gateway's certificate, which
+ * Chromium trusts) with a token file: `adminUrl` and `adminToken`.
  */
-export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {} } = {}) {
+export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {}, admin = false } = {}) {
   const outDir = join(OUTPUT, name);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -176,6 +178,12 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
     virtual_proxies: [virtualProxy],
     access: { mode: 'allocated', allocations: [`${USER.directory}\\${USER.id}`] },
   }, typeof topLevel === 'function' ? topLevel(urls) : topLevel);
+  const adminToken = admin ? randomBytes(24).toString('hex') : null;
+  if (admin) {
+    writeFileSync(join(outDir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
+    config.admin = { address: '127.0.0.1:0', token_file: join(outDir, 'admin-token'),
+                     tls: { certificate: join(pki, 'server.pem'), key: join(pki, 'server_key.pem') } };
+  }
   const configFile = join(outDir, 'jotgate.yaml');
   writeFileSync(configFile, JSON.stringify(config, null, 2)); // JSON is YAML
   const gateway = startProcess(outDir, 'gateway', jotgateBin(), ['serve', '--config', configFile]);
@@ -189,7 +197,8 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
   });
   const { listeners, admin: adminPort } = printed();
   const gatewayUrl = `https://127.0.0.1:${listeners.https}`;
-  Object.assign(urls, { gatewayUrl, adminPort });
+  Object.assign(urls, { gatewayUrl, adminPort, upstreamUrl, adminToken,
+                        adminUrl: adminPort ? `https://127.0.0.1:${adminPort}` : null });
 
   const site = startProcess(outDir, 'site', process.execPath, [
     join(REPO, 'examples', 'embed', 'server.mjs'), '--gateway', gatewayUrl, '--prefix', PREFIX,
@@ -203,9 +212,10 @@ export async function startEnvironment(t, name, { vpOverrides = {}, topLevel = {
   stack.push(() => browser.close());
 
   // A fresh browser profile (its own cookie jar). Waits are short (5 s) so that `eventually`
-  // polls rather than blocks.
-  const newContext = async () => {
-    const context = await browser.newContext();
+  // polls rather than blocks. `options`: Playwright's (e.g. ignoreHTTPSErrors for a context whose
+  // `request` calls from Node, which does not trust the test CA).
+  const newContext = async (options = {}) => {
+    const context = await browser.newContext(options);
     context.setDefaultTimeout(5_000);
     return context;
   };
