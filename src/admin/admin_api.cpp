@@ -398,7 +398,7 @@ std::variant<std::vector<std::string>, Answer> query_values(
 
 json optional_time(const std::optional<UnixSeconds>& t) { return t ? json(*t) : json(nullptr); }
 
-json overview_json(const Overview& overview) {
+json overview_json(const Overview& overview, UnixSeconds now) {
   json listeners = json::array();
   for (const auto& l : overview.listeners) {
     listeners.push_back(
@@ -415,6 +415,7 @@ json overview_json(const Overview& overview) {
                       {"location", k.location},
                       {"count", k.count},
                       {"loadedAt", optional_time(k.loaded_at)},
+                      {"ageSeconds", k.loaded_at ? json(now - *k.loaded_at) : json(nullptr)},
                       {"nextRefreshAt", optional_time(k.next_refresh_at)},
                       {"problem", k.problem}});
     }
@@ -639,7 +640,7 @@ Answer AdminApi::handle(const ApiRequest& request) {
     if (route.id == RouteId::kRevocations || route.id == RouteId::kRevocation) {
       return revocations_answer(backend_, clock_.now_seconds(), request, route, user_name);
     }
-    if (route.id == RouteId::kOverview) return json_answer(200, overview_json(backend_.overview()));
+    if (route.id == RouteId::kOverview) return json_answer(200, overview_json(backend_.overview(), clock_.now_seconds()));
     if (route.id == RouteId::kAudit) return audit_answer(request);
     if (route.id == RouteId::kAllocations || route.id == RouteId::kAllocation) {
       return allocations_answer(backend_, request, route, user_name);

@@ -70,9 +70,11 @@ def test_the_overview_shows_listeners_virtual_proxies_keys_and_decisions(admin, 
                   "listeners": ["http"], "sessions": 1,
                   "upstreams": [{"url": upstream.url, "healthy": True}],
                   "keys": [{"source": "file", "location": str(pki.signer), "count": 1,
-                            "loadedAt": vp["keys"][0]["loadedAt"], "nextRefreshAt": None,
+                            "loadedAt": vp["keys"][0]["loadedAt"],
+                            "ageSeconds": vp["keys"][0]["ageSeconds"], "nextRefreshAt": None,
                             "problem": ""}]}
     assert abs(vp["keys"][0]["loadedAt"] - time.time()) < 120
+    assert 0 <= vp["keys"][0]["ageSeconds"] < 120
     d = o["decisions"]
     assert d["bucketSeconds"] == 60
     assert d["start"] % 60 == 0 and d["start"] <= time.time() - 59 * 60 + 60
