@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/gate.h"
 #include "auth/revocations.h"
 #include "auth/session_admin.h"
 
@@ -31,6 +32,8 @@ class AdminBackend {
   virtual std::shared_ptr<auth::SessionAdmin> sessions() = 0;
   // The revoked tokens and users of the gates in force (kept alive likewise).
   virtual std::shared_ptr<auth::Revocations> revocations() = 0;
+  // The gates in force (the token workbench asks one of them), kept alive while a call uses them.
+  virtual std::shared_ptr<auth::GateSet> gates() = 0;
   // Reads the configuration again and applies it, or changes nothing (see ReloadReport).
   virtual ReloadReport reload() = 0;
 };

@@ -100,6 +100,7 @@ struct Gateway::Impl final : admin::AdminBackend, ops::OpsSource {
     auth::Revocations& revocations = gates->revocations();
     return std::shared_ptr<auth::Revocations>(std::move(gates), &revocations);
   }
+  std::shared_ptr<auth::GateSet> gates() override { return server->gates(); }
   admin::ReloadReport reload() override { return reload_now("admin"); }
 
   // The ops listener's questions (on its thread).

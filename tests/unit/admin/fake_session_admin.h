@@ -71,6 +71,7 @@ class FakeBackend final : public AdminBackend {
     return std::shared_ptr<auth::SessionAdmin>(std::shared_ptr<void>(), &sessions_);
   }
   std::shared_ptr<auth::Revocations> revocations() override { return revocations_store; }
+  std::shared_ptr<auth::GateSet> gates() override { return nullptr; }
   ReloadReport reload() override {
     ++reloads;
     return report;
