@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "auth/credential.h"
 #include "auth/jwt_authenticator.h"
@@ -21,8 +21,8 @@ namespace jotgate::auth {
 namespace {
 
 constexpr std::array<std::string_view, kCheckStepCount> kStepNames = {
-    "format", "algorithm",       "key",      "signature",  "exp",       "nbf",       "iat",
-    "issuer", "audience", "required_claims", "identity", "revocation", "allocation"};
+    "format",   "algorithm",       "key",      "signature",  "exp",       "nbf", "iat", "issuer",
+    "audience", "required_claims", "identity", "revocation", "allocation"};
 
 std::optional<nlohmann::json> decode_part(std::string_view part) {
   auto text = jose::base64url_decode(part);
@@ -127,9 +127,9 @@ void JwtAuthenticator::diagnose(std::string_view token, UnixSeconds now, TokenCh
                iss ? "no identity provider of auth.jwt.providers has the issuer " + in_quotes(*iss)
                    : "the token has no string \"iss\" to choose an identity provider by");
     const std::string why = "not reached: no identity provider for this token's issuer";
-    for (CheckStep step : {CheckStep::kKey, CheckStep::kSignature, CheckStep::kExp, CheckStep::kNbf,
-                           CheckStep::kIat, CheckStep::kAudience, CheckStep::kRequiredClaims,
-                           CheckStep::kIdentity}) {
+    for (CheckStep step :
+         {CheckStep::kKey, CheckStep::kSignature, CheckStep::kExp, CheckStep::kNbf, CheckStep::kIat,
+          CheckStep::kAudience, CheckStep::kRequiredClaims, CheckStep::kIdentity}) {
       check.skip(step, why);
     }
     if (jws) check.skip(CheckStep::kAlgorithm, why);
@@ -184,9 +184,9 @@ void JwtAuthenticator::diagnose(std::string_view token, UnixSeconds now, TokenCh
 
   // The claims: as validate_claims, each step alone, whatever the signature said.
   if (claims == nullptr) {
-    for (CheckStep step : {CheckStep::kExp, CheckStep::kNbf, CheckStep::kIat, CheckStep::kIssuer,
-                           CheckStep::kAudience, CheckStep::kRequiredClaims,
-                           CheckStep::kIdentity}) {
+    for (CheckStep step :
+         {CheckStep::kExp, CheckStep::kNbf, CheckStep::kIat, CheckStep::kIssuer,
+          CheckStep::kAudience, CheckStep::kRequiredClaims, CheckStep::kIdentity}) {
       check.skip(step, "not reached: the payload is not a JSON object");
     }
     return;

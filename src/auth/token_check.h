@@ -70,9 +70,7 @@ struct TokenCheck {
   std::optional<UnixSeconds> issued_at;
 
   CheckOutcome& step(CheckStep which) { return steps[static_cast<std::size_t>(which)]; }
-  const CheckOutcome& step(CheckStep which) const {
-    return steps[static_cast<std::size_t>(which)];
-  }
+  const CheckOutcome& step(CheckStep which) const { return steps[static_cast<std::size_t>(which)]; }
   void pass(CheckStep which, std::string detail);
   void fail(CheckStep which, Reason reason, std::string detail);
   void skip(CheckStep which, std::string detail);  // not reached or not applicable

@@ -22,7 +22,9 @@ using json = nlohmann::json;
 
 constexpr UnixSeconds kNow = 1'800'000'000;
 
-std::string data(std::string_view file) { return std::string(JOTGATE_TEST_DATA) + "/" + std::string(file); }
+std::string data(std::string_view file) {
+  return std::string(JOTGATE_TEST_DATA) + "/" + std::string(file);
+}
 
 class TokenCheckTest : public ::testing::Test {
  protected:
@@ -33,7 +35,8 @@ class TokenCheckTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     signer_ = std::make_unique<jose::Key>(*jose::load_signing_key(data("keys/rsa_private.pem")));
-    other_ = std::make_unique<jose::Key>(*jose::load_signing_key(data("keys/rsa_other_private.pem")));
+    other_ =
+        std::make_unique<jose::Key>(*jose::load_signing_key(data("keys/rsa_other_private.pem")));
   }
   void TearDown() override {
     gates_.reset();
@@ -63,9 +66,15 @@ class TokenCheckTest : public ::testing::Test {
   }
 
   static json good_claims() {
-    return {{"iss", "https://idp.example"}, {"aud", "app"},        {"sid", "s-1"},
-            {"userId", "alice"},            {"userDirectory", "ACME"}, {"exp", kNow + 3600},
-            {"nbf", kNow - 10},             {"iat", kNow - 10},    {"jti", "j-1"}};
+    return {{"iss", "https://idp.example"},
+            {"aud", "app"},
+            {"sid", "s-1"},
+            {"userId", "alice"},
+            {"userDirectory", "ACME"},
+            {"exp", kNow + 3600},
+            {"nbf", kNow - 10},
+            {"iat", kNow - 10},
+            {"jti", "j-1"}};
   }
   std::string token(const json& claims, const jose::Key* key = nullptr,
                     const std::string& header = R"({"alg":"RS256","kid":"rsa-1"})") {
@@ -172,8 +181,8 @@ TEST_F(TokenCheckTest, OtherKeyFailsSignatureAndTheClaimsAreStillChecked) {
   start();
   const std::string t = token(with(good_claims(), "aud", "other-app"), other_.get());
   const TokenCheck check = check_token(t);
-  EXPECT_EQ(failures(check),
-            (std::vector<std::string>{"signature SIGNATURE_MISMATCH", "audience AUDIENCE_MISMATCH"}));
+  EXPECT_EQ(failures(check), (std::vector<std::string>{"signature SIGNATURE_MISMATCH",
+                                                       "audience AUDIENCE_MISMATCH"}));
   EXPECT_EQ(check.step(CheckStep::kAudience).detail, "the audience must include one of: app");
   EXPECT_EQ(reason_code(*check.reason), "SIGNATURE_MISMATCH");
   EXPECT_EQ(check.claims->at("aud"), "other-app");  // decoded though the signature is bad
@@ -191,7 +200,8 @@ TEST_F(TokenCheckTest, AlgorithmNotAllowedAndAlgNone) {
   EXPECT_EQ(check.step(CheckStep::kAlgorithm).detail, "RS384 is not among the allowed algorithms");
   expect_same_verdict(check, t);
 
-  const std::string none = "eyJhbGciOiJub25lIn0." + t.substr(t.find('.') + 1, t.rfind('.') - t.find('.'));
+  const std::string none =
+      "eyJhbGciOiJub25lIn0." + t.substr(t.find('.') + 1, t.rfind('.') - t.find('.'));
   check = check_token(none);
   EXPECT_EQ(check.step(CheckStep::kFormat).passed, std::optional<bool>(true));
   EXPECT_EQ(reason_code(*check.step(CheckStep::kAlgorithm).reason), "ALG_NONE");
@@ -221,9 +231,9 @@ TEST_F(TokenCheckTest, WrongIssuerMissingRequiredAndIdentityClaims) {
   const std::string t = token(
       with(with(with(good_claims(), "iss", "https://evil.example"), "sid", nullptr), "userId", 7));
   const TokenCheck check = check_token(t);
-  EXPECT_EQ(failures(check),
-            (std::vector<std::string>{"issuer ISSUER_MISMATCH", "required_claims REQUIRED_CLAIM_MISSING",
-                                      "identity IDENTITY_CLAIM_MISSING"}));
+  EXPECT_EQ(failures(check), (std::vector<std::string>{"issuer ISSUER_MISMATCH",
+                                                       "required_claims REQUIRED_CLAIM_MISSING",
+                                                       "identity IDENTITY_CLAIM_MISSING"}));
   EXPECT_EQ(check.step(CheckStep::kRequiredClaims).detail, "the claim \"sid\" is missing");
   EXPECT_EQ(check.step(CheckStep::kIdentity).detail,
             "the claim \"userId\" is missing or not a string");
@@ -293,11 +303,11 @@ TEST_F(TokenCheckTest, AFreeSeatWouldBeTakenButIsNot) {
 
 TEST_F(TokenCheckTest, MalformedTokensFailFormat) {
   start();
-  for (const auto& [text, code] : std::vector<std::pair<std::string, std::string>>{
-           {"not-a-token", "TOKEN_MALFORMED"},
-           {"a.b.c.d.e", "TOKEN_ENCRYPTED"},
-           {"e30.e30.!!", "BASE64URL_MALFORMED"},
-           {"WzFd.e30.", "HEADER_NOT_JSON_OBJECT"}}) {
+  for (const auto& [text, code] :
+       std::vector<std::pair<std::string, std::string>>{{"not-a-token", "TOKEN_MALFORMED"},
+                                                        {"a.b.c.d.e", "TOKEN_ENCRYPTED"},
+                                                        {"e30.e30.!!", "BASE64URL_MALFORMED"},
+                                                        {"WzFd.e30.", "HEADER_NOT_JSON_OBJECT"}}) {
     const TokenCheck check = check_token(text);
     EXPECT_EQ(failures(check).front(), "format " + code) << text;
     expect_same_verdict(check, text);
@@ -321,8 +331,10 @@ TEST_F(TokenCheckTest, VirtualProxyWithoutTokensSaysCredentialsNotAccepted) {
 }
 
 TEST_F(TokenCheckTest, ProvidersByIssuerUnknownIssuer) {
-  start("    auth:\n      method: jwt\n      jwt:\n        providers:\n"
-        "          - issuer: https://idp.example\n            key: " + data("keys/jwks.json") + "\n");
+  start(
+      "    auth:\n      method: jwt\n      jwt:\n        providers:\n"
+      "          - issuer: https://idp.example\n            key: " +
+      data("keys/jwks.json") + "\n");
   const std::string t = token(with(good_claims(), "iss", "https://else.example"));
   const TokenCheck check = check_token(t);
   EXPECT_EQ(failures(check), std::vector<std::string>{"issuer ISSUER_UNKNOWN"});
