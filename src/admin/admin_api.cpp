@@ -36,7 +36,8 @@ enum class RouteId {
   kOverview,
   kAudit,
   kAllocations,
-  kAllocation
+  kAllocation,
+  kTokenCheck
 };
 
 // A matched route: which one, its template (what the audit log shows instead of the raw path,
@@ -84,6 +85,9 @@ Route match(std::string_view target, bool& malformed) {
   if (s[0] == "virtual-proxies" && s.size() == 4 && s[2] == "sessions") {
     return {
         RouteId::kSession, "/virtual-proxies/{prefix}/sessions/{id}", "GET, DELETE", {s[1], s[3]}};
+  }
+  if (s[0] == "virtual-proxies" && s.size() == 3 && s[2] == "token-check") {
+    return {RouteId::kTokenCheck, "/virtual-proxies/{prefix}/token-check", "POST", {s[1]}};
   }
   if (s[0] == "config" && s.size() == 2 && s[1] == "reload") {
     return {RouteId::kConfigReload, "/config/reload", "POST", {}};
@@ -577,6 +581,54 @@ Answer virtual_proxy_sessions_answer(auth::SessionAdmin& admin, std::size_t vp,
   return json_answer(200, {{"sessions", list}});
 }
 
+Answer virtual_proxy_not_found() {
+  return error_answer(404, "VIRTUAL_PROXY_NOT_FOUND",
+                      "no virtual proxy has this prefix (\"~\" names the one at the root)");
+}
+
+json token_check_json(std::string_view prefix, const auth::TokenCheck& check) {
+  const auto reason_json = [](std::optional<Reason> reason) {
+    return reason ? json(reason_code(*reason)) : json(nullptr);
+  };
+  json checks = json::array();
+  for (std::size_t i = 0; i < auth::kCheckStepCount; ++i) {
+    const auth::CheckOutcome& outcome = check.steps[i];
+    checks.push_back({{"check", auth::check_step_name(static_cast<auth::CheckStep>(i))},
+                      {"passed", outcome.passed ? json(*outcome.passed) : json(nullptr)},
+                      {"reason", reason_json(outcome.reason)},
+                      {"detail", outcome.detail}});
+  }
+  return {{"virtualProxy", prefix},
+          {"header", check.header ? *check.header : json(nullptr)},
+          {"claims", check.claims ? *check.claims : json(nullptr)},
+          {"checks", checks},
+          {"result",
+           {{"accepted", check.accepted},
+            {"status", check.status},
+            {"reason", reason_json(check.reason)},
+            {"message", check.message}}}};
+}
+
+// POST /virtual-proxies/{prefix}/token-check {"token"}: the token workbench. The token is read
+// from the body and checked by the gate in force; it is never stored, cached or logged.
+Answer token_check_answer(AdminBackend& backend, const ApiRequest& request, const Route& route) {
+  const std::shared_ptr<auth::GateSet> gates = backend.gates();
+  auto vp = gates->admin().find_virtual_proxy(route.params[0]);
+  if (!vp) return virtual_proxy_not_found();
+  auto object = json_object_body(request);
+  if (auto* refusal = std::get_if<Answer>(&object)) return std::move(*refusal);
+  const json& body = std::get<json>(object);
+  std::string token;
+  std::vector<FieldError> errors;
+  read_required_string(body, "token", token, errors);
+  for (const auto& [name, value] : body.items()) {
+    if (name != "token") errors.push_back({name, "is not a known field"});
+  }
+  if (!errors.empty()) return validation_failed(errors);
+  const auth::TokenCheck check = gates->gate(*vp).check_token(token);
+  return json_answer(200, token_check_json(gates->admin().prefix_of(*vp), check));
+}
+
 const Clock& system_clock() {
   static const SystemClock clock;
   return clock;
@@ -640,11 +692,14 @@ Answer AdminApi::handle(const ApiRequest& request) {
     if (route.id == RouteId::kRevocations || route.id == RouteId::kRevocation) {
       return revocations_answer(backend_, clock_.now_seconds(), request, route, user_name);
     }
-    if (route.id == RouteId::kOverview) return json_answer(200, overview_json(backend_.overview(), clock_.now_seconds()));
+    if (route.id == RouteId::kOverview)
+      return json_answer(200, overview_json(backend_.overview(), clock_.now_seconds()));
     if (route.id == RouteId::kAudit) return audit_answer(request);
     if (route.id == RouteId::kAllocations || route.id == RouteId::kAllocation) {
       return allocations_answer(backend_, request, route, user_name);
     }
+
+    if (route.id == RouteId::kTokenCheck) return token_check_answer(backend_, request, route);
 
     // The sessions and tickets of the configuration in force, kept for this call.
     const std::shared_ptr<auth::SessionAdmin> sessions = backend_.sessions();
@@ -660,10 +715,7 @@ Answer AdminApi::handle(const ApiRequest& request) {
     }
 
     auto vp = admin_.find_virtual_proxy(route.params[0]);
-    if (!vp) {
-      return error_answer(404, "VIRTUAL_PROXY_NOT_FOUND",
-                          "no virtual proxy has this prefix (\"~\" names the one at the root)");
-    }
+    if (!vp) return virtual_proxy_not_found();
     if (route.id == RouteId::kSession) {
       const std::string& id = route.params[1];
       if (request.method == "DELETE") {

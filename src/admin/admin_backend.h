@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/gate.h"
 #include "auth/revocations.h"
 #include "auth/session_admin.h"
 
@@ -37,10 +38,11 @@ class AdminBackend {
   virtual std::shared_ptr<auth::SessionAdmin> sessions() = 0;
   // The revoked tokens and users of the gates in force (kept alive likewise).
   virtual std::shared_ptr<auth::Revocations> revocations() = 0;
+  // The gates in force (access allocations, the token workbench), kept alive while a call uses
+  // them.
+  virtual std::shared_ptr<auth::GateSet> gates() = 0;
   // Reads the configuration again and applies it, or changes nothing (see ReloadReport).
   virtual ReloadReport reload() = 0;
-  // The gates in force (access allocations, live keys); kept alive while a call uses them.
-  virtual std::shared_ptr<auth::GateSet> gates() = 0;
   // What the console's Overview page shows (admin/overview.h).
   virtual Overview overview() = 0;
 };

@@ -31,12 +31,12 @@ struct Overview {
   };
   // Where one identity provider's keys come from, and how they stand.
   struct Keys {
-    std::string source;    // "file" (jwt.key), "pem" (jwt.key_pem) or "jwks" (jwks_uri, discovery)
-    std::string location;  // the file's path, the jwks_uri (or issuer with discovery); "" for pem
-    std::size_t count = 0;                        // usable now
-    std::optional<UnixSeconds> loaded_at;         // read (file, pem: the load) or fetched (jwks)
-    std::optional<UnixSeconds> next_refresh_at;   // jwks: the next fetch; files: at a reload
-    std::string problem;                          // why none are usable, or the last fetch failed
+    std::string source;     // "file" (jwt.key), "pem" (jwt.key_pem) or "jwks" (jwks_uri, discovery)
+    std::string location;   // the file's path, the jwks_uri (or issuer with discovery); "" for pem
+    std::size_t count = 0;  // usable now
+    std::optional<UnixSeconds> loaded_at;        // read (file, pem: the load) or fetched (jwks)
+    std::optional<UnixSeconds> next_refresh_at;  // jwks: the next fetch; files: at a reload
+    std::string problem;                         // why none are usable, or the last fetch failed
   };
   struct VirtualProxy {
     std::string name;

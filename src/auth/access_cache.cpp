@@ -74,15 +74,23 @@ bool AccessCache::take_seat(const UserIdentity& user, UnixSeconds now) {
   return allowed_.contains(qualified);
 }
 
+AccessCache::Admission AccessCache::admission(const std::string& qualified) {
+  Admission out{settings_.mode == config::AccessMode::kOpen, false};
+  std::shared_lock lock(allowed_mutex_);
+  if (allowed_.contains(qualified)) out.allowed = true;
+  out.seats_left = seats_used_ < settings_.auto_allocate_seats;
+  return out;
+}
+
+AccessCache::Standing AccessCache::standing(const UserIdentity& user) {
+  const Admission now = admission(user.qualified());
+  if (now.allowed) return Standing::kAllowed;
+  return now.seats_left ? Standing::kWouldTakeSeat : Standing::kDenied;
+}
+
 AccessCache::Admit AccessCache::check(const UserIdentity& user, UnixSeconds now) {
   const std::string qualified = user.qualified();
-  bool allowed = settings_.mode == config::AccessMode::kOpen;
-  bool seats_left = false;
-  {
-    std::shared_lock lock(allowed_mutex_);
-    if (allowed_.contains(qualified)) allowed = true;
-    seats_left = seats_used_ < settings_.auto_allocate_seats;
-  }
+  auto [allowed, seats_left] = admission(qualified);
   if (!allowed && seats_left) {
     if (seat_thread_) {
       {

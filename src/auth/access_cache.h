@@ -41,6 +41,9 @@ class AccessCache {
   // been answered, and check() then decides (without kPending for that user until the next
   // maintain()).
   Admit check(const UserIdentity& user, UnixSeconds now);
+  // What check() would do for the user, changing nothing (no seat taken, no use recorded).
+  enum class Standing { kAllowed, kWouldTakeSeat, kDenied };
+  Standing standing(const UserIdentity& user);
   // check() == kAllowed. With PostgreSQL a user waiting for a seat is refused this time (and
   // admitted by the next request once the seat is taken).
   bool admit(const UserIdentity& user, UnixSeconds now) {
@@ -79,6 +82,11 @@ class AccessCache {
   Result<void> reload();
   // store_mutex_ held: reload, then call `on_revoked` for each user who lost an allocation.
   void reload_reporting(const std::function<void(const UserIdentity&)>& on_revoked);
+  struct Admission {
+    bool allowed = false;     // mode open, or an allocation
+    bool seats_left = false;  // auto_allocate_seats not all taken
+  };
+  Admission admission(const std::string& qualified);
   // Asks for a seat on seat_thread_ (once per user at a time).
   void request_seat(const UserIdentity& user, UnixSeconds now);
   // store_mutex_ held: take a seat; true when the user may pass.

@@ -446,3 +446,76 @@ Decision VirtualProxyGate::deny(const UserIdentity& user, const Attempt& attempt
 }
 
 }  // namespace jotgate::auth
+
+namespace jotgate::auth {
+
+// The token workbench: sign_in_with_token's path step by step, changing nothing. The verdict
+// (`result`) is the gateway's own: the token verified as authenticate() does (without its cache
+// and without a refetch of keys), then the revocations and the allocation as the gate asks them.
+TokenCheck VirtualProxyGate::check_token(std::string_view token) {
+  const UnixSeconds now = clock_.now_seconds();
+  const AnswerContext context{prefix_, true, nullptr};
+  TokenCheck check;
+  decode_token(token, check);
+  if (!jwt_) {
+    for (auto& outcome : check.steps) {
+      outcome.detail = "not applicable: this virtual proxy does not sign users in with tokens";
+    }
+    check.refuse(Reason::kCredentialsNotAccepted, context);
+  } else {
+    jwt_->diagnose(token, now, check);
+  }
+
+  if (!check.user || revocations_ == nullptr) {
+    check.skip(CheckStep::kRevocation, "not reached: no user");
+  } else if (revocations_->refuses(check.token_id, check.issued_at, {}, now)) {
+    check.fail(CheckStep::kRevocation, Reason::kTokenRevoked,
+               "the token's jti " + check.token_id + " is revoked");
+  } else if (revocations_->refuses({}, check.issued_at, *check.user, now)) {
+    check.fail(CheckStep::kRevocation, Reason::kTokenRevoked,
+               "the user's tokens issued until their revocation are revoked");
+  } else {
+    check.pass(CheckStep::kRevocation, "neither the jti nor the user is revoked");
+  }
+
+  if (!check.user) {
+    check.skip(CheckStep::kAllocation, "not reached: no user");
+  } else {
+    switch (access_.standing(*check.user)) {
+      case AccessCache::Standing::kAllowed:
+        check.pass(CheckStep::kAllocation, check.user->qualified() + " may pass");
+        break;
+      case AccessCache::Standing::kWouldTakeSeat:
+        check.pass(CheckStep::kAllocation, check.user->qualified() +
+                                               " has no allocation and would take a seat "
+                                               "(access.auto_allocate_seats)");
+        break;
+      case AccessCache::Standing::kDenied:
+        check.fail(CheckStep::kAllocation, Reason::kAccessDenied,
+                   check.user->qualified() + " has no access allocation and no seat is left");
+        break;
+    }
+  }
+  if (!jwt_) return check;
+
+  if (anonymous_.always()) {
+    check.accept("auth.anonymous is always: every request signs in anonymously, tokens unread");
+    return check;
+  }
+  auto bearer = jwt_->verify_uncached(token, now);
+  if (!bearer) {
+    check.refuse(bearer.error().reason, context);
+  } else if (revocations_ != nullptr && revocations_->refuses(bearer->token_id, bearer->issued_at,
+                                                              bearer->credential.user, now)) {
+    check.refuse(Reason::kTokenRevoked, context);
+  } else if (access_.standing(bearer->credential.user) == AccessCache::Standing::kDenied) {
+    AnswerContext denied = context;
+    denied.user = &bearer->credential.user;
+    check.refuse(Reason::kAccessDenied, denied);
+  } else {
+    check.accept("signed in as " + bearer->credential.user.qualified());
+  }
+  return check;
+}
+
+}  // namespace jotgate::auth

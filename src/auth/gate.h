@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "auth/request_view.h"
+#include "auth/token_check.h"
 #include "base/answer.h"
 #include "base/clock.h"
 #include "base/identity.h"
@@ -132,6 +133,9 @@ class Gate {
   virtual std::shared_ptr<Pending> prefetch_session(const RequestView& /*request*/) {
     return nullptr;
   }
+  // The token workbench: every check a request carrying this bearer token would meet, and the
+  // answer it would get, changing nothing (no session, no seat taken, no token cached, no audit).
+  virtual TokenCheck check_token(std::string_view token) = 0;
   // Keeps a session alive (WebSocket traffic after the upgrade).
   virtual void touch(std::uint64_t session_handle) = 0;
   // Header names the proxy removes from every client request before forwarding: identity

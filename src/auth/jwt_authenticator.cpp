@@ -77,7 +77,11 @@ const TokenProvider* JwtAuthenticator::provider_for(const jose::ParsedJws& jws) 
   if (!by_issuer_) return providers_.front().get();
   // Read before the signature is checked, only to choose: the chosen provider's verifier then
   // checks the signature and the iss claim itself against its issuer.
-  const std::optional<std::string> iss = jose::unverified_issuer(jws);
+  return provider_of(jose::unverified_issuer(jws));
+}
+
+const TokenProvider* JwtAuthenticator::provider_of(const std::optional<std::string>& iss) const {
+  if (!by_issuer_) return providers_.front().get();
   if (!iss) return nullptr;
   for (const auto& provider : providers_) {
     if (provider->issuer() == *iss) return provider.get();
@@ -85,17 +89,27 @@ const TokenProvider* JwtAuthenticator::provider_for(const jose::ParsedJws& jws) 
   return nullptr;
 }
 
+bool JwtAuthenticator::no_keys() const {
+  return providers_.size() == 1 && providers_.front()->keys_loaded() == 0;
+}
+
+Result<VerifiedBearer> JwtAuthenticator::verify_uncached(std::string_view token,
+                                                         UnixSeconds now) const {
+  if (no_keys()) return make_error(Reason::kKeysUnavailable);
+  return prove(token, now, nullptr);
+}
+
 Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, UnixSeconds now,
                                                       TokenCacheLookup* lookup, KeysWait* wait) {
-  if (providers_.size() == 1 && providers_.front()->keys_loaded() == 0) {
-    return make_error(Reason::kKeysUnavailable);
-  }
-  VerifiedBearer out;
+  if (no_keys()) return make_error(Reason::kKeysUnavailable);
+  std::optional<TokenCache::Digest> cache_key;
   if (tokens_) {
-    out.cache_key = TokenCache::digest(token);
-    auto hit = tokens_->find(*out.cache_key, now);
+    cache_key = TokenCache::digest(token);
+    auto hit = tokens_->find(*cache_key, now);
     if (lookup != nullptr) *lookup = hit ? TokenCacheLookup::kHit : TokenCacheLookup::kMiss;
     if (hit) {
+      VerifiedBearer out;
+      out.cache_key = cache_key;
       out.credential = {std::move(hit->user), std::move(hit->attributes)};
       out.session_handle = hit->session_handle;
       out.session_cookie = std::move(hit->session_cookie);
@@ -104,26 +118,14 @@ Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, Un
       return out;
     }
   }
-  auto jws = jose::parse_compact(token, max_token_size_);
-  if (!jws) return jws.error();
-  const TokenProvider* provider = provider_for(*jws);
-  if (provider == nullptr) return make_error(Reason::kIssuerUnknown);
-  auto jwt = provider->verify(*jws, now, wait);
-  if (!jwt) return jwt.error();
-  if (!valid_identity(jwt->user())) return make_error(Reason::kIdentityInvalid);
-  out.credential = {jwt->user(), provider->forwarded_claims(jwt->claims())};
-  // The verifier checked iat's type; jti is only read when it is a string.
-  if (auto jti = jwt->claims().find("jti"); jti != jwt->claims().end() && jti->is_string()) {
-    out.token_id = jti->get<std::string>();
-  }
-  if (auto iat = jwt->claims().find("iat"); iat != jwt->claims().end() && iat->is_number()) {
-    // Clamped: a far-off value stays far off without overflowing the conversion.
-    out.issued_at =
-        static_cast<UnixSeconds>(std::floor(std::clamp(iat->get<double>(), -1e15, 1e15)));
-  }
+  std::optional<UnixSeconds> expires_at;
+  auto proven = prove(token, now, wait, &expires_at);
+  if (!proven) return proven;
+  VerifiedBearer& out = *proven;
+  out.cache_key = cache_key;
   if (tokens_) {
     // Never past exp; a token without exp is re-verified every few minutes.
-    const UnixSeconds until = jwt->expires_at().value_or(now + kNoExpiryCacheSeconds);
+    const UnixSeconds until = expires_at.value_or(now + kNoExpiryCacheSeconds);
     if (until > now) {
       tokens_->insert(*out.cache_key, {out.credential.user,
                                        out.credential.attributes,
@@ -134,7 +136,36 @@ Result<VerifiedBearer> JwtAuthenticator::authenticate(std::string_view token, Un
                                        out.issued_at});
     }
   }
+  return proven;
+}
+
+Result<VerifiedBearer> JwtAuthenticator::prove(std::string_view token, UnixSeconds now,
+                                               KeysWait* wait,
+                                               std::optional<UnixSeconds>* expires_at) const {
+  auto jws = jose::parse_compact(token, max_token_size_);
+  if (!jws) return jws.error();
+  const TokenProvider* provider = provider_for(*jws);
+  if (provider == nullptr) return make_error(Reason::kIssuerUnknown);
+  auto jwt = provider->verify(*jws, now, wait);
+  if (!jwt) return jwt.error();
+  if (!valid_identity(jwt->user())) return make_error(Reason::kIdentityInvalid);
+  VerifiedBearer out;
+  out.credential = {jwt->user(), provider->forwarded_claims(jwt->claims())};
+  read_revocation_claims(jwt->claims(), out);
+  if (expires_at != nullptr) *expires_at = jwt->expires_at();
   return out;
+}
+
+void read_revocation_claims(const nlohmann::json& claims, VerifiedBearer& bearer) {
+  // The verifier checked iat's type; jti is only read when it is a string.
+  if (auto jti = claims.find("jti"); jti != claims.end() && jti->is_string()) {
+    bearer.token_id = jti->get<std::string>();
+  }
+  if (auto iat = claims.find("iat"); iat != claims.end() && iat->is_number()) {
+    // Clamped: a far-off value stays far off without overflowing the conversion.
+    bearer.issued_at =
+        static_cast<UnixSeconds>(std::floor(std::clamp(iat->get<double>(), -1e15, 1e15)));
+  }
 }
 
 void JwtAuthenticator::remember_session(const VerifiedBearer& bearer, std::uint64_t session_handle,

@@ -19,6 +19,7 @@
 #include "auth/credential.h"
 #include "auth/gate.h"
 #include "auth/token_cache.h"
+#include "auth/token_check.h"
 #include "auth/token_provider.h"
 #include "base/clock.h"
 #include "base/result.h"
@@ -35,6 +36,10 @@ struct VerifiedBearer {
   std::string token_id;                         // its jti ("" without one): revocation
   std::optional<UnixSeconds> issued_at;         // its iat
 };
+
+// What a revocation is matched on: the token's jti (a string) and iat (a number), as read from
+// its claims into `bearer`.
+void read_revocation_claims(const nlohmann::json& claims, VerifiedBearer& bearer);
 
 class JwtAuthenticator {
  public:
@@ -56,6 +61,12 @@ class JwtAuthenticator {
   // refetch (kKeysRefreshing, `wait` filled; see TokenProvider::verify).
   Result<VerifiedBearer> authenticate(std::string_view token, UnixSeconds now,
                                       TokenCacheLookup* lookup = nullptr, KeysWait* wait = nullptr);
+  // The same verdict without the token cache (neither read nor written) and without asking for
+  // a refetch of keys (a kid fetched keys lack is KEY_NOT_FOUND): the token workbench's.
+  Result<VerifiedBearer> verify_uncached(std::string_view token, UnixSeconds now) const;
+  // Each check authenticate() makes, one by one, into `check` (auth/token_check.h): later checks
+  // still run after a failure where they mean something.
+  void diagnose(std::string_view token, UnixSeconds now, TokenCheck& check) const;
   // Shares `previous`'s verified-token cache when nothing that decided its verdicts changed
   // (keys, algorithms and claim rules, forwarded claims, cache size), so a reload keeps it warm;
   // otherwise this one starts empty.
@@ -81,6 +92,14 @@ class JwtAuthenticator {
   explicit JwtAuthenticator(const config::JwtSettings& settings);
   // The provider whose keys and rules verify this token; nullptr: ISSUER_UNKNOWN.
   const TokenProvider* provider_for(const jose::ParsedJws& jws) const;
+  // The same by the token's (unverified) iss.
+  const TokenProvider* provider_of(const std::optional<std::string>& iss) const;
+  // The only provider has no usable keys: KEYS_UNAVAILABLE before the token is read.
+  bool no_keys() const;
+  // The verification of a token the cache does not know; `wait` as for authenticate().
+  // `expires_at` (if given): the token's exp, for the cache.
+  Result<VerifiedBearer> prove(std::string_view token, UnixSeconds now, KeysWait* wait,
+                               std::optional<UnixSeconds>* expires_at = nullptr) const;
 
   const bool by_issuer_;  // auth.jwt.providers: the token's iss picks its provider
   std::vector<std::unique_ptr<TokenProvider>> providers_;

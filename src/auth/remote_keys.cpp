@@ -14,14 +14,16 @@ std::chrono::milliseconds wait_limit(const jwks::SourceSettings& settings) {
   return 2 * settings.timeout + std::chrono::milliseconds(1000);
 }
 
-// The token names a kid and no key of `keys` has it.
-bool kid_unknown(const jose::ParsedJws& jws, const jose::KeySet& keys) {
-  if (jws.kid.empty()) return false;
+}  // namespace
+
+bool key_missing(const Error& error, const jose::ParsedJws& jws, const jose::KeySet& keys) {
+  // No key to try (of the kid, or of the algorithm's type: a provider may rotate to another).
+  const bool no_key =
+      error.reason == Reason::kNoMatchingKey || error.reason == Reason::kAlgKeyMismatch;
+  if (!no_key || jws.kid.empty()) return false;
   return std::none_of(keys.keys().begin(), keys.keys().end(),
                       [&](const jose::Key& key) { return key.kid == jws.kid; });
 }
-
-}  // namespace
 
 jwks::SourceSettings source_settings(const config::JwksSettings& jwks, const std::string& issuer) {
   jwks::SourceSettings out;
@@ -57,10 +59,7 @@ Result<jose::VerifiedJwt> RemoteKeys::verify(jose::ParsedJws& jws, UnixSeconds n
   const auto built = verifier_for(current.keys);
   if (!built->verifier) return make_error(Reason::kKeysUnavailable);  // none fits the algorithms
   auto jwt = built->verifier->verify(jws, now);
-  // No key to try (of the kid, or of the algorithm's type: a provider may rotate to another).
-  const bool no_key = !jwt && (jwt.error().reason == Reason::kNoMatchingKey ||
-                               jwt.error().reason == Reason::kAlgKeyMismatch);
-  if (!no_key || !kid_unknown(jws, *current.keys)) return jwt;
+  if (jwt || !key_missing(jwt.error(), jws, *current.keys)) return jwt;
   if (wait == nullptr) return make_error(Reason::kKeyNotFound);
   auto ticket = source_->refetch();
   if (!ticket) return make_error(Reason::kKeyNotFound);  // fetched a moment ago: it is unknown
@@ -72,9 +71,14 @@ Result<jose::VerifiedJwt> RemoteKeys::verify(jose::ParsedJws& jws, UnixSeconds n
 }
 
 std::size_t RemoteKeys::keys_loaded() const {
-  const auto keys = source_->current().keys;
-  if (!keys) return 0;
-  return verifier_for(keys)->verifier ? keys->keys().size() : 0;
+  const auto keys = usable_keys();
+  return keys ? keys->keys().size() : 0;
+}
+
+std::shared_ptr<const jose::KeySet> RemoteKeys::usable_keys() const {
+  auto keys = source_->current().keys;
+  if (!keys || !verifier_for(keys)->verifier) return nullptr;
+  return keys;
 }
 
 KeySourceStatus RemoteKeys::status() const {

@@ -33,6 +33,8 @@ class RemoteKeys {
   Result<jose::VerifiedJwt> verify(jose::ParsedJws& jws, UnixSeconds now, KeysWait* wait) const;
 
   std::size_t keys_loaded() const;
+  // The keys it verifies with now; null when none is usable (keys_loaded() == 0).
+  std::shared_ptr<const jose::KeySet> usable_keys() const;
   std::string problem() const { return source_->current().problem; }
   KeySourceStatus status() const;
   const std::shared_ptr<jwks::KeySource>& source() const { return source_; }
@@ -49,6 +51,11 @@ class RemoteKeys {
   const std::shared_ptr<jwks::KeySource> source_;
   mutable std::atomic<std::shared_ptr<const Verifier>> verifier_;
 };
+
+// Whether `error`, of verifying `jws` with `keys`, means that the keys lack the token's key: no
+// key to try, and a kid they do not know (the provider may have a new key: KEY_NOT_FOUND unless a
+// refetch brings it).
+bool key_missing(const Error& error, const jose::ParsedJws& jws, const jose::KeySet& keys);
 
 // The key source's settings of a provider with remote keys (issuer: its verifier's).
 jwks::SourceSettings source_settings(const config::JwksSettings& jwks, const std::string& issuer);

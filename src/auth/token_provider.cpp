@@ -84,6 +84,14 @@ std::size_t TokenProvider::keys_loaded() const {
   return verifier_ ? verifier_->keys().keys().size() : 0;
 }
 
+std::shared_ptr<const jose::KeySet> TokenProvider::usable_keys() const {
+  if (remote_) return remote_->usable_keys();
+  if (!verifier_) return nullptr;
+  // The provider outlives its callers' use (they hold the gates); nothing to own here.
+  return std::shared_ptr<const jose::KeySet>(std::shared_ptr<const jose::KeySet>(),
+                                             &verifier_->keys());
+}
+
 std::string TokenProvider::keys_problem() const {
   return remote_ ? remote_->problem() : keys_problem_;
 }

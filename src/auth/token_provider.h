@@ -49,6 +49,11 @@ class TokenProvider {
   HeaderList forwarded_claims(const nlohmann::json& claims) const;
 
   std::size_t keys_loaded() const;
+  // Its claim rules, and the keys it verifies with now (null: none usable, keys_problem() says
+  // why); fetched keys (jwks_uri, discovery) answer KEY_NOT_FOUND for a kid they lack.
+  const jose::VerifierSettings& settings() const { return settings_; }
+  std::shared_ptr<const jose::KeySet> usable_keys() const;
+  bool keys_fetched() const { return remote_ != nullptr; }
   // Why it has no usable keys, or why its last fetch failed ("" when all is well).
   std::string keys_problem() const;
   // Fetched keys: their source (for a reload to keep) and its figures (for the metrics).

@@ -53,6 +53,7 @@ class VirtualProxyGate final : public Gate {
   Decision redeem_ticket(const RequestView& request, std::string_view ticket) override;
   std::optional<SessionInfo> session_info(const RequestView& request) override;
   std::string end_session(const RequestView& request) override;
+  TokenCheck check_token(std::string_view token) override;
   void touch(std::uint64_t session_handle) override;
   std::shared_ptr<Pending> prefetch_session(const RequestView& request) override;
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }

@@ -109,8 +109,8 @@ struct Gateway::Impl final : admin::AdminBackend, ops::OpsSource {
     auth::Revocations& revocations = gates->revocations();
     return std::shared_ptr<auth::Revocations>(std::move(gates), &revocations);
   }
-  admin::ReloadReport reload() override { return reload_now("admin"); }
   std::shared_ptr<auth::GateSet> gates() override { return server->gates(); }
+  admin::ReloadReport reload() override { return reload_now("admin"); }
   admin::Overview overview() override;
   void remember_applied(const config::GatewayConfig& config) {
     std::lock_guard lock(shown_mutex);

@@ -349,31 +349,53 @@ Result<ParsedJws> parse_compact(std::string_view token, std::size_t max_size) {
   return jws;
 }
 
-Result<void> verify_signature(const ParsedJws& jws, const KeySet& keys,
-                              const std::vector<Algorithm>& allowed) {
-  const Algorithm alg = jws.alg;
-  if (std::find(allowed.begin(), allowed.end(), alg) == allowed.end()) {
-    return make_error(Reason::kAlgNotAllowed, std::string(algorithm_name(alg)));
+Result<void> check_algorithm(const ParsedJws& jws, const std::vector<Algorithm>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), jws.alg) == allowed.end()) {
+    return make_error(Reason::kAlgNotAllowed, std::string(algorithm_name(jws.alg)));
   }
+  return {};
+}
+
+Result<void> check_signature_form(const ParsedJws& jws) {
+  const Algorithm alg = jws.alg;
   if (key_type_for(alg) == KeyType::kEc && jws.signature.size() != 2 * ec_coordinate_size(alg)) {
     return make_error(Reason::kSignatureMalformed, "ECDSA signature must be raw R||S");
   }
   if ((alg == Algorithm::kEdDSA || alg == Algorithm::kEd25519) && jws.signature.size() != 64) {
     return make_error(Reason::kSignatureMalformed, "Ed25519 signature must be 64 bytes");
   }
-  const auto candidates = keys.candidates(alg, jws.kid);
+  return {};
+}
+
+Result<std::vector<const Key*>> keys_for(const ParsedJws& jws, const KeySet& keys) {
+  auto candidates = keys.candidates(jws.alg, jws.kid);
   if (candidates.empty()) {
     // Tell algorithm confusion (no key of that type at all) from a kid/alg metadata miss.
     const bool type_fits = std::any_of(keys.keys().begin(), keys.keys().end(),
-                                       [&](const Key& key) { return material_fits(key, alg); });
-    if (!type_fits) return make_error(Reason::kAlgKeyMismatch, std::string(algorithm_name(alg)));
+                                       [&](const Key& key) { return material_fits(key, jws.alg); });
+    if (!type_fits) {
+      return make_error(Reason::kAlgKeyMismatch, std::string(algorithm_name(jws.alg)));
+    }
     return make_error(Reason::kNoMatchingKey);
   }
+  return candidates;
+}
+
+Result<void> verify_with_keys(const ParsedJws& jws, const std::vector<const Key*>& candidates) {
   for (const Key* key : candidates) {
-    if (verify_with(*key, alg, jws.signing_input, jws.signature)) return {};
+    if (verify_with(*key, jws.alg, jws.signing_input, jws.signature)) return {};
   }
   ERR_clear_error();  // failed verifies leave entries on this thread's queue
   return make_error(Reason::kSignatureMismatch);
+}
+
+Result<void> verify_signature(const ParsedJws& jws, const KeySet& keys,
+                              const std::vector<Algorithm>& allowed) {
+  if (auto allowed_alg = check_algorithm(jws, allowed); !allowed_alg) return allowed_alg;
+  if (auto form = check_signature_form(jws); !form) return form;
+  auto candidates = keys_for(jws, keys);
+  if (!candidates) return candidates.error();
+  return verify_with_keys(jws, *candidates);
 }
 
 Result<std::string> sign_compact(std::string_view header_json, std::string_view payload,

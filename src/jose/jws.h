@@ -47,6 +47,15 @@ Result<nlohmann::json> parse_json_object(std::string_view text, Reason not_objec
 Result<void> verify_signature(const ParsedJws& jws, const KeySet& keys,
                               const std::vector<Algorithm>& allowed);
 
+// The steps of verify_signature, in its order, for a diagnosis that shows each one (the token
+// workbench): the algorithm allowed (kAlgNotAllowed), the signature's form for its algorithm
+// (kSignatureMalformed), the keys that may have signed it by kid and algorithm
+// (kAlgKeyMismatch: none of its key type; kNoMatchingKey), and the signature (kSignatureMismatch).
+Result<void> check_algorithm(const ParsedJws& jws, const std::vector<Algorithm>& allowed);
+Result<void> check_signature_form(const ParsedJws& jws);
+Result<std::vector<const Key*>> keys_for(const ParsedJws& jws, const KeySet& keys);
+Result<void> verify_with_keys(const ParsedJws& jws, const std::vector<const Key*>& candidates);
+
 // Signs header and payload (JSON texts used verbatim, base64url-encoded) with `key`. The header
 // must be a JSON object with an "alg" that fits the key.
 Result<std::string> sign_compact(std::string_view header_json, std::string_view payload,

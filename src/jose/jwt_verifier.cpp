@@ -7,17 +7,6 @@ namespace jotgate::jose {
 
 namespace {
 
-// A NumericDate (RFC 7519 section 2): any JSON number, integer or not.
-Result<std::optional<double>> numeric_date(const nlohmann::json& claims, const char* name) {
-  const auto it = claims.find(name);
-  if (it == claims.end()) return std::optional<double>();
-  if (!it->is_number()) {
-    return make_error(Reason::kClaimMalformed,
-                      std::string("\"") + name + "\" is not a NumericDate");
-  }
-  return std::optional<double>(it->get<double>());
-}
-
 // The claim as a non-empty string, or nullptr.
 const std::string* string_claim(const nlohmann::json& claims, const std::string& name) {
   const auto it = claims.find(name);
@@ -28,33 +17,48 @@ const std::string* string_claim(const nlohmann::json& claims, const std::string&
 
 }  // namespace
 
-Result<UserIdentity> validate_claims(const nlohmann::json& claims, const VerifierSettings& settings,
-                                     UnixSeconds now) {
-  if (!claims.is_object()) return make_error(Reason::kPayloadNotJsonObject);
-  const double now_d = static_cast<double>(now);
-  const double leeway = static_cast<double>(settings.leeway_seconds);
+Result<std::optional<double>> numeric_date(const nlohmann::json& claims, const char* name) {
+  const auto it = claims.find(name);
+  if (it == claims.end()) return std::optional<double>();
+  if (!it->is_number()) {
+    return make_error(Reason::kClaimMalformed,
+                      std::string("\"") + name + "\" is not a NumericDate");
+  }
+  return std::optional<double>(it->get<double>());
+}
 
-  auto exp = numeric_date(claims, "exp");
-  if (!exp) return exp.error();
-  auto nbf = numeric_date(claims, "nbf");
-  if (!nbf) return nbf.error();
-  auto iat = numeric_date(claims, "iat");
-  if (!iat) return iat.error();
+Result<void> check_expiry(std::optional<double> exp, const VerifierSettings& settings,
+                          UnixSeconds now) {
   // RFC 7519 4.1.4: the token is valid only before exp.
-  if (*exp && now_d >= **exp + leeway) return make_error(Reason::kTokenExpired);
-  if (*nbf && now_d + leeway < **nbf) return make_error(Reason::kTokenNotYetValid);
+  if (exp && static_cast<double>(now) >= *exp + static_cast<double>(settings.leeway_seconds)) {
+    return make_error(Reason::kTokenExpired);
+  }
+  return {};
+}
 
-  if (const auto it = claims.find("iss"); it != claims.end() && !it->is_string()) {
+Result<void> check_not_before(std::optional<double> nbf, const VerifierSettings& settings,
+                              UnixSeconds now) {
+  if (nbf && static_cast<double>(now) + static_cast<double>(settings.leeway_seconds) < *nbf) {
+    return make_error(Reason::kTokenNotYetValid);
+  }
+  return {};
+}
+
+Result<void> check_issuer(const nlohmann::json& claims, const VerifierSettings& settings) {
+  const auto it = claims.find("iss");
+  if (it != claims.end() && !it->is_string()) {
     return make_error(Reason::kClaimMalformed, "\"iss\" is not a string");
   }
-  if (!settings.issuer.empty()) {
-    const auto it = claims.find("iss");
-    if (it == claims.end() || it->get_ref<const std::string&>() != settings.issuer) {
-      return make_error(Reason::kIssuerMismatch);
-    }
+  if (!settings.issuer.empty() &&
+      (it == claims.end() || it->get_ref<const std::string&>() != settings.issuer)) {
+    return make_error(Reason::kIssuerMismatch);
   }
+  return {};
+}
 
-  if (const auto it = claims.find("aud"); it != claims.end()) {
+Result<void> check_audience(const nlohmann::json& claims, const VerifierSettings& settings) {
+  const auto it = claims.find("aud");
+  if (it != claims.end()) {
     const bool well_formed =
         it->is_string() ||
         (it->is_array() &&
@@ -64,7 +68,6 @@ Result<UserIdentity> validate_claims(const nlohmann::json& claims, const Verifie
     }
   }
   if (!settings.audiences.empty()) {
-    const auto it = claims.find("aud");
     bool found = false;
     if (it != claims.end()) {
       const auto expected = [&](const nlohmann::json& value) {
@@ -76,11 +79,18 @@ Result<UserIdentity> validate_claims(const nlohmann::json& claims, const Verifie
     }
     if (!found) return make_error(Reason::kAudienceMismatch);
   }
+  return {};
+}
 
+Result<void> check_required_claims(const nlohmann::json& claims, const VerifierSettings& settings) {
   for (const auto& name : settings.required_claims) {
     if (!claims.contains(name)) return make_error(Reason::kRequiredClaimMissing, name);
   }
+  return {};
+}
 
+Result<UserIdentity> identity_claims(const nlohmann::json& claims,
+                                     const VerifierSettings& settings) {
   UserIdentity user;
   const auto* id = string_claim(claims, settings.user_id_claim);
   if (!id) return make_error(Reason::kIdentityClaimMissing, settings.user_id_claim);
@@ -93,6 +103,23 @@ Result<UserIdentity> validate_claims(const nlohmann::json& claims, const Verifie
     user.directory = *directory;
   }
   return user;
+}
+
+Result<UserIdentity> validate_claims(const nlohmann::json& claims, const VerifierSettings& settings,
+                                     UnixSeconds now) {
+  if (!claims.is_object()) return make_error(Reason::kPayloadNotJsonObject);
+  // Every NumericDate's type before any of their values.
+  auto exp = numeric_date(claims, "exp");
+  if (!exp) return exp.error();
+  auto nbf = numeric_date(claims, "nbf");
+  if (!nbf) return nbf.error();
+  if (auto iat = numeric_date(claims, "iat"); !iat) return iat.error();
+  if (auto valid = check_expiry(*exp, settings, now); !valid) return valid.error();
+  if (auto valid = check_not_before(*nbf, settings, now); !valid) return valid.error();
+  if (auto valid = check_issuer(claims, settings); !valid) return valid.error();
+  if (auto valid = check_audience(claims, settings); !valid) return valid.error();
+  if (auto valid = check_required_claims(claims, settings); !valid) return valid.error();
+  return identity_claims(claims, settings);
 }
 
 Result<JwtVerifier> JwtVerifier::create(VerifierSettings settings, KeySet keys) {

@@ -81,4 +81,19 @@ std::optional<std::string> unverified_issuer(const ParsedJws& jws);
 Result<UserIdentity> validate_claims(const nlohmann::json& claims, const VerifierSettings& settings,
                                      UnixSeconds now);
 
+// The steps of validate_claims, in its order, for a diagnosis that shows each one (the token
+// workbench): the type of exp, nbf and iat (kClaimMalformed; nullopt when absent), exp and nbf
+// against `now` with the leeway, iss and aud (type, then the expected value), required claims,
+// and the user (kIdentityClaimMissing naming the claim).
+Result<std::optional<double>> numeric_date(const nlohmann::json& claims, const char* name);
+Result<void> check_expiry(std::optional<double> exp, const VerifierSettings& settings,
+                          UnixSeconds now);
+Result<void> check_not_before(std::optional<double> nbf, const VerifierSettings& settings,
+                              UnixSeconds now);
+Result<void> check_issuer(const nlohmann::json& claims, const VerifierSettings& settings);
+Result<void> check_audience(const nlohmann::json& claims, const VerifierSettings& settings);
+Result<void> check_required_claims(const nlohmann::json& claims, const VerifierSettings& settings);
+Result<UserIdentity> identity_claims(const nlohmann::json& claims,
+                                     const VerifierSettings& settings);
+
 }  // namespace jotgate::jose

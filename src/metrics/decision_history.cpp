@@ -37,7 +37,8 @@ DecisionHistory::Chart DecisionHistory::chart(UnixSeconds now, const Totals& tot
   const Totals* latest = nullptr;
   for (std::size_t b = 0; b < kBuckets; ++b) {
     const UnixSeconds begins = chart.start + static_cast<UnixSeconds>(b) * kBucketSeconds;
-    while (next < minutes_.size() && minutes_[next].first <= begins) latest = &minutes_[next++].second;
+    while (next < minutes_.size() && minutes_[next].first <= begins)
+      latest = &minutes_[next++].second;
     at_start[b] = latest;
   }
   at_start[kBuckets] = &totals;

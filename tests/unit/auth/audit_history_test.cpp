@@ -70,7 +70,8 @@ TEST_F(AuditHistoryTest, LinesWrittenByTheWriterThreadAreKeptToo) {
     AuditWriter writer;
     audit("logout", {{"vp", "jwt"}, {"user", "ACME\\carol"}});
   }  // stop(): every line written
-  EXPECT_EQ(events_of(audit_history().recent({})), (std::vector<std::string>{"logout ACME\\carol"}));
+  EXPECT_EQ(events_of(audit_history().recent({})),
+            (std::vector<std::string>{"logout ACME\\carol"}));
 }
 
 }  // namespace

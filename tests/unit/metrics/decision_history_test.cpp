@@ -44,7 +44,8 @@ TEST(DecisionHistoryTest, AnHourLaterOldDecisionsAreGoneAndQuietLabelsAreLeftOut
   for (UnixSeconds t = kHour + 120; t <= kHour + 2 * 3600; t += 60) {
     history.sample(t, {{"TOKEN_EXPIRED", 4}, {"accepted:session", 1}});
   }
-  auto chart = history.chart(kHour + 2 * 3600 + 10, {{"TOKEN_EXPIRED", 4}, {"accepted:session", 1}});
+  auto chart =
+      history.chart(kHour + 2 * 3600 + 10, {{"TOKEN_EXPIRED", 4}, {"accepted:session", 1}});
   EXPECT_TRUE(chart.reasons.empty());
 }
 

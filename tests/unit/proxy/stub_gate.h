@@ -31,6 +31,7 @@ class StubGate : public auth::Gate {
   auth::Decision redeem_ticket(const auth::RequestView& request, std::string_view) override {
     return check(request);
   }
+  auth::TokenCheck check_token(std::string_view) override { return {}; }
   const std::vector<std::string>& reserved_request_headers() const override { return reserved_; }
   std::size_t live_sessions() const override { return 0; }
   std::size_t keys_loaded() const override { return 0; }
