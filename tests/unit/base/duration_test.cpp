@@ -48,9 +48,6 @@ TEST(ParseDuration, RefusesEverythingElse) {
   }
 }
 
-}  // namespace
-}  // namespace jotgate
-
 TEST(FormatDuration, UsesTheLargestWholeUnit) {
   EXPECT_EQ(format_duration_seconds(0), "0s");
   EXPECT_EQ(format_duration_seconds(90), "90s");
@@ -70,3 +67,6 @@ TEST(FormatDuration, ReadsBackToTheSameValue) {
               std::chrono::milliseconds(ms));
   }
 }
+
+}  // namespace
+}  // namespace jotgate
