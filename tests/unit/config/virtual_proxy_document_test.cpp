@@ -77,15 +77,14 @@ TEST_F(VirtualProxyDocumentTest, AMinimalDocumentGetsTheDefaultsOfTheFile) {
   EXPECT_EQ(document["identity_header"], "X-Jotgate-User");
   EXPECT_EQ(document["connect_timeout"], "5s");
   EXPECT_EQ(document["read_timeout"], "1m");
-  EXPECT_EQ(document["session"],
-            json({{"cookie_name", "X-Jotgate-Session-sales"},
-                  {"inactivity_timeout", "30m"},
-                  {"max_lifetime", "0s"},
-                  {"max_per_user", 0},
-                  {"same_site", "lax"},
-                  {"secure", "auto"},
-                  {"domain", ""},
-                  {"partitioned", false}}));
+  EXPECT_EQ(document["session"], json({{"cookie_name", "X-Jotgate-Session-sales"},
+                                       {"inactivity_timeout", "30m"},
+                                       {"max_lifetime", "0s"},
+                                       {"max_per_user", 0},
+                                       {"same_site", "lax"},
+                                       {"secure", "auto"},
+                                       {"domain", ""},
+                                       {"partitioned", false}}));
   EXPECT_EQ(document["auth"]["method"], "jwt");
   EXPECT_EQ(document["auth"]["ticket_lifetime"], "1m");
   EXPECT_EQ(document["auth"]["failure_limit"], "60/m");
@@ -106,9 +105,9 @@ TEST_F(VirtualProxyDocumentTest, WrittenDocumentsReadBackTheSame) {
   json full = minimal();
   full["prefix"] = "";
   full["strip_prefix"] = false;
-  full["session"] = {{"cookie_name", "sid"},       {"inactivity_timeout", "90s"},
-                     {"max_lifetime", "8h"},       {"max_per_user", 3},
-                     {"same_site", "none"},        {"secure", "always"},
+  full["session"] = {{"cookie_name", "sid"},    {"inactivity_timeout", "90s"},
+                     {"max_lifetime", "8h"},    {"max_per_user", 3},
+                     {"same_site", "none"},     {"secure", "always"},
                      {"domain", "example.test"}};
   full["auth"] = {{"method", "jwt"},
                   {"anonymous", "allow"},
@@ -143,9 +142,8 @@ TEST_F(VirtualProxyDocumentTest, WrittenDocumentsReadBackTheSame) {
 
   for (const json& document : documents) {
     auto first = parse(document);
-    ASSERT_TRUE(first.virtual_proxy)
-        << document.dump() << ": " << first.problems.at(0).field << ": "
-        << first.problems.at(0).message;
+    ASSERT_TRUE(first.virtual_proxy) << document.dump() << ": " << first.problems.at(0).field
+                                     << ": " << first.problems.at(0).message;
     const json written = virtual_proxy_document(*first.virtual_proxy);
     auto second = parse(written);
     ASSERT_TRUE(second.virtual_proxy) << written.dump() << ": " << second.problems.at(0).field
@@ -204,7 +202,8 @@ TEST_F(VirtualProxyDocumentTest, RequiredFieldsAndTheWholeDocument) {
   auto broken = parse_virtual_proxy_document("{\"name\": ", base_, "<document>");
   ASSERT_EQ(broken.problems.size(), 1u);
   EXPECT_EQ(broken.problems[0].field, "");
-  EXPECT_TRUE(broken.problems[0].message.starts_with("not valid JSON: ")) << broken.problems[0].message;
+  EXPECT_TRUE(broken.problems[0].message.starts_with("not valid JSON: "))
+      << broken.problems[0].message;
 }
 
 TEST_F(VirtualProxyDocumentTest, EnvironmentReferencesAreNotReplaced) {
