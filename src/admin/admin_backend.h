@@ -1,16 +1,19 @@
 // AdminBackend: what the admin API acts on, supplied by the process that runs the gateway: the
 // sessions and tickets of the configuration in force (a reload replaces them), the revocations
-// and the reload.
+// and the reload; the virtual proxies in force and the change of those kept in the database.
 //   std::shared_ptr<auth::SessionAdmin> sessions = backend.sessions();   // kept for one call
 //   ReloadReport report = backend.reload();   // POST /api/v1/config/reload
+//   auto done = backend.change_virtual_proxy({VirtualProxyChange::Kind::kCreate, "", json, cn});
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "auth/revocations.h"
 #include "auth/session_admin.h"
+#include "config/gateway_config.h"
 
 namespace jotgate::admin {
 
@@ -24,6 +27,34 @@ struct ReloadReport {
   std::vector<std::string> warnings;
 };
 
+// A change of the virtual proxies kept in the database (POST, PUT, DELETE
+// /api/v1/virtual-proxies).
+struct VirtualProxyChange {
+  enum class Kind { kCreate, kReplace, kRemove };
+  Kind kind = Kind::kCreate;
+  std::string prefix;    // kReplace, kRemove: the prefix of the path ("" is the root)
+  std::string document;  // kCreate, kReplace: the document (JSON) with its prefix
+  std::string admin;     // who asks: a client certificate's CN, or "token"
+};
+
+// How it went. Only kApplied changed anything: stored, then applied by a reload.
+struct VirtualProxyChangeResult {
+  enum class Outcome {
+    kApplied,
+    kInvalid,         // `problems`: the document's, by field
+    kPrefixConflict,  // the prefix is the file's or stored already; `problems` names "prefix"
+    kReadOnly,        // a virtual proxy of the configuration file
+    kNotFound,
+    kConfigInvalid,  // the configuration file no longer loads: `report.problems`
+    kStoreFailed     // `error`: the database could not be read or written
+  };
+  Outcome outcome = Outcome::kStoreFailed;
+  std::vector<config::FieldProblem> problems;
+  std::optional<config::VirtualProxy> virtual_proxy;  // kApplied (not kRemove): as in force
+  ReloadReport report;  // kApplied: the reload's; kConfigInvalid: why the file does not load
+  Error error{Reason::kDatabaseUnavailable, {}, {}};  // kStoreFailed
+};
+
 class AdminBackend {
  public:
   virtual ~AdminBackend() = default;
@@ -33,6 +64,17 @@ class AdminBackend {
   virtual std::shared_ptr<auth::Revocations> revocations() = 0;
   // Reads the configuration again and applies it, or changes nothing (see ReloadReport).
   virtual ReloadReport reload() = 0;
+  // The configuration in force: the file's virtual proxies and the stored ones. Null when the
+  // backend has none to show.
+  virtual std::shared_ptr<const config::GatewayConfig> configuration() { return nullptr; }
+  // Validates the change against the configuration file and the other stored virtual proxies,
+  // stores it and applies it (a reload), or changes nothing.
+  virtual VirtualProxyChangeResult change_virtual_proxy(const VirtualProxyChange& change) {
+    (void)change;
+    VirtualProxyChangeResult refused;
+    refused.error = make_error(Reason::kBadRequest, "virtual proxies cannot be changed here");
+    return refused;
+  }
 };
 
 }  // namespace jotgate::admin

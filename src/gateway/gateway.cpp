@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "base/version.h"
 #include "gateway/file_watch.h"
 #include "gateway/reload_record.h"
+#include "gateway/stored_virtual_proxies.h"
 #include "metrics/registry.h"
 #include "ops/ops_server.h"
 
@@ -77,17 +79,26 @@ struct Gateway::Impl final : admin::AdminBackend, ops::OpsSource {
   std::unique_ptr<admin::AdminServer> admin_server;
   std::unique_ptr<ops::OpsServer> ops_server;
 
-  std::mutex reload_mutex;  // one reload at a time
+  std::mutex reload_mutex;  // one reload (or change of the stored virtual proxies) at a time
   std::uint64_t reloads = 0;
+  // The stored virtual proxies of the last reload (under reload_mutex): kept when the database
+  // cannot be read, and what a change notified by PostgreSQL is compared with.
+  std::vector<access::StoredVirtualProxy> stored_in_force;
+
+  std::mutex config_mutex;
+  std::shared_ptr<const config::GatewayConfig> in_force;  // file and stored virtual proxies
 
   // The reloader thread: reloads on SIGHUP (the server's control thread only raises a flag:
   // a reload takes a while) and, with watch: true, when a watched file changed.
   std::mutex mutex;
   std::condition_variable wake;
   bool hangup = false;
+  bool stored_changed = false;  // PostgreSQL: another node changed the stored virtual proxies
   bool stopping = false;
   bool watch = false;
   FileWatch watched;
+  // After what its wake-up uses: destroyed (its listener stopped) before them.
+  std::unique_ptr<access::VirtualProxyStore> store;
   std::thread reloader;
 
   std::shared_ptr<auth::SessionAdmin> sessions() override {
@@ -101,6 +112,12 @@ struct Gateway::Impl final : admin::AdminBackend, ops::OpsSource {
     return std::shared_ptr<auth::Revocations>(std::move(gates), &revocations);
   }
   admin::ReloadReport reload() override { return reload_now("admin"); }
+  std::shared_ptr<const config::GatewayConfig> configuration() override {
+    std::lock_guard lock(config_mutex);
+    return in_force;
+  }
+  admin::VirtualProxyChangeResult change_virtual_proxy(
+      const admin::VirtualProxyChange& change) override;
 
   // The ops listener's questions (on its thread).
   std::string metrics_text() override {
@@ -111,9 +128,164 @@ struct Gateway::Impl final : admin::AdminBackend, ops::OpsSource {
   std::vector<metrics::ReadinessProblem> readiness() override { return server->readiness(); }
 
   admin::ReloadReport reload_now(std::string_view trigger);
+  admin::ReloadReport reload_locked(std::string_view trigger);
   admin::ReloadReport apply(const config::GatewayConfig& config);
+  // The file's configuration with the stored virtual proxies (those in force when the database
+  // cannot be read), warnings added to `warnings`.
+  config::GatewayConfig with_stored(config::GatewayConfig file, std::vector<std::string>& warnings);
+  // PostgreSQL said the stored virtual proxies changed: reloads unless they are those in force
+  // (this node's own change comes back too).
+  void reload_if_stored_changed();
   void reloader_loop();
 };
+
+void Gateway::Impl::reload_if_stored_changed() {
+  std::lock_guard one_at_a_time(reload_mutex);
+  auto stored = store->list_virtual_proxies();
+  if (!stored || *stored == stored_in_force) return;
+  reload_locked("database");
+}
+
+admin::VirtualProxyChangeResult Gateway::Impl::change_virtual_proxy(
+    const admin::VirtualProxyChange& change) {
+  using Kind = admin::VirtualProxyChange::Kind;
+  using Outcome = admin::VirtualProxyChangeResult::Outcome;
+  std::lock_guard one_at_a_time(reload_mutex);
+  admin::VirtualProxyChangeResult result;
+  auto file = options.load();
+  if (!file) {
+    result.outcome = Outcome::kConfigInvalid;
+    result.report.problems = problem_lines(file.error());
+    return result;
+  }
+  auto stored = store->list_virtual_proxies();
+  if (!stored) {
+    result.error = stored.error();
+    return result;
+  }
+  const auto stored_at = [&](const std::string& prefix) {
+    return std::find_if(stored->begin(), stored->end(),
+                        [&](const access::StoredVirtualProxy& s) { return s.prefix == prefix; });
+  };
+  // A PUT or DELETE names a virtual proxy that must be a stored one.
+  if (change.kind != Kind::kCreate) {
+    if (find_virtual_proxy(*file, change.prefix) != nullptr) {
+      result.outcome = Outcome::kReadOnly;
+      return result;
+    }
+    if (stored_at(change.prefix) == stored->end()) {
+      result.outcome = Outcome::kNotFound;
+      return result;
+    }
+  }
+  std::vector<access::StoredVirtualProxy> after = *stored;
+  std::optional<config::VirtualProxy> changed;
+  if (change.kind == Kind::kRemove) {
+    after.erase(after.begin() + (stored_at(change.prefix) - stored->begin()));
+  } else {
+    // Read as the file's virtual proxies are at start: its key files must be usable now.
+    auto parsed = config::parse_virtual_proxy_document(change.document, *file, "<document>");
+    if (!parsed.virtual_proxy) {
+      result.outcome = Outcome::kInvalid;
+      result.problems = std::move(parsed.problems);
+      return result;
+    }
+    changed = std::move(parsed.virtual_proxy);
+    const std::string& prefix = changed->prefix;
+    const bool in_file = find_virtual_proxy(*file, prefix) != nullptr;
+    if (change.kind == Kind::kCreate && (in_file || stored_at(prefix) != stored->end())) {
+      result.outcome = Outcome::kPrefixConflict;
+      result.problems = {{"prefix", "\"" + prefix + "\" is already used by " +
+                                        (in_file ? "a virtual proxy of the configuration file"
+                                                 : "a virtual proxy in the database")}};
+      return result;
+    }
+    // Unique names, as in the file: among the file's and the other stored ones in force.
+    for (const config::VirtualProxy& other : configuration()->virtual_proxies) {
+      if (other.name == changed->name && other.prefix != prefix) {
+        result.outcome = Outcome::kInvalid;
+        result.problems = {{"name", "\"" + other.name +
+                                        "\" is already used by the virtual proxy "
+                                        "with prefix \"" +
+                                        other.prefix + "\""}};
+        return result;
+      }
+    }
+    for (const config::VirtualProxy& other : file->virtual_proxies) {
+      if (other.name == changed->name) {
+        result.outcome = Outcome::kInvalid;
+        result.problems = {{"name", "\"" + other.name +
+                                        "\" is already used by the virtual proxy "
+                                        "with prefix \"" +
+                                        other.prefix + "\""}};
+        return result;
+      }
+    }
+    const access::StoredVirtualProxy record{prefix, change.document, clock.now_seconds(),
+                                            change.admin};
+    if (change.kind == Kind::kCreate) {
+      after.push_back(record);
+    } else {
+      *(after.begin() + (stored_at(prefix) - stored->begin())) = record;
+    }
+  }
+  // Stored, then applied as a reload of the file and the database would apply it.
+  Result<bool> written = false;
+  const std::string prefix = changed ? changed->prefix : change.prefix;
+  const auto record =
+      std::find_if(after.begin(), after.end(),
+                   [&](const access::StoredVirtualProxy& s) { return s.prefix == prefix; });
+  switch (change.kind) {
+    case Kind::kCreate: written = store->create_virtual_proxy(*record); break;
+    case Kind::kReplace: written = store->replace_virtual_proxy(*record); break;
+    case Kind::kRemove: written = store->remove_virtual_proxy(prefix); break;
+  }
+  if (!written) {
+    result.error = written.error();
+    return result;
+  }
+  if (!*written) {  // another node was quicker
+    result.outcome = change.kind == Kind::kCreate ? Outcome::kPrefixConflict : Outcome::kNotFound;
+    if (change.kind == Kind::kCreate) {
+      result.problems = {{"prefix", "\"" + prefix +
+                                        "\" is already used by a virtual proxy in the "
+                                        "database"}};
+    }
+    return result;
+  }
+  result.report = reload_locked("admin");
+  if (!result.report.applied) {
+    // The file changed meanwhile and no longer loads: the database goes back to what it was.
+    const auto before = stored_at(prefix);
+    if (change.kind == Kind::kCreate) (void)store->remove_virtual_proxy(prefix);
+    if (change.kind == Kind::kReplace) (void)store->replace_virtual_proxy(*before);
+    if (change.kind == Kind::kRemove) (void)store->create_virtual_proxy(*before);
+    result.outcome = Outcome::kConfigInvalid;
+    return result;
+  }
+  result.outcome = Outcome::kApplied;
+  if (changed) {
+    const auto in_force_now = configuration();
+    if (const config::VirtualProxy* applied = find_virtual_proxy(*in_force_now, prefix)) {
+      changed = *applied;
+    }
+  }
+  result.virtual_proxy = std::move(changed);
+  return result;
+}
+
+config::GatewayConfig Gateway::Impl::with_stored(config::GatewayConfig file,
+                                                 std::vector<std::string>& warnings) {
+  if (auto stored = store->list_virtual_proxies(); stored) {
+    stored_in_force = std::move(*stored);
+  } else {
+    warnings.push_back("the stored virtual proxies cannot be read (those in force are kept): " +
+                       stored.error().message());
+  }
+  auto left_out = add_stored_virtual_proxies(file, stored_in_force, config::KeyFiles::kMayFail);
+  warnings.insert(warnings.end(), left_out.begin(), left_out.end());
+  return file;
+}
 
 admin::ReloadReport Gateway::Impl::apply(const config::GatewayConfig& config) {
   admin::ReloadReport report;
@@ -130,22 +302,31 @@ admin::ReloadReport Gateway::Impl::apply(const config::GatewayConfig& config) {
   }
   report.applied = true;
   report.warnings = key_warnings(config);
+  std::lock_guard lock(config_mutex);
+  in_force = std::make_shared<const config::GatewayConfig>(config);
   return report;
 }
 
 admin::ReloadReport Gateway::Impl::reload_now(std::string_view trigger) {
   std::lock_guard one_at_a_time(reload_mutex);
+  return reload_locked(trigger);
+}
+
+admin::ReloadReport Gateway::Impl::reload_locked(std::string_view trigger) {
   notify_reloading();  // systemd: RELOADING=1 ... READY=1 around the reload
   admin::ReloadReport report;
   auto loaded = options.load();
   if (!loaded) {
     report.problems = problem_lines(loaded.error());
   } else {
-    report = apply(*loaded);
+    std::vector<std::string> stored_warnings;
+    const config::GatewayConfig merged = with_stored(std::move(*loaded), stored_warnings);
+    report = apply(merged);
+    report.warnings.insert(report.warnings.end(), stored_warnings.begin(), stored_warnings.end());
     if (report.applied) {
       std::lock_guard lock(mutex);
-      watch = loaded->watch;
-      watched = FileWatch(watched_files(*loaded, options.config_path));
+      watch = merged.watch;
+      watched = FileWatch(watched_files(merged, options.config_path));
     }
   }
   for (const auto& problem : report.problems) spdlog::error("{}", problem);
@@ -166,8 +347,14 @@ admin::ReloadReport Gateway::Impl::reload_now(std::string_view trigger) {
 void Gateway::Impl::reloader_loop() {
   std::unique_lock lock(mutex);
   for (;;) {
-    wake.wait_for(lock, std::chrono::seconds(1), [this] { return hangup || stopping; });
+    wake.wait_for(lock, std::chrono::seconds(1),
+                  [this] { return hangup || stored_changed || stopping; });
     if (stopping) return;
+    if (std::exchange(stored_changed, false)) {
+      lock.unlock();
+      reload_if_stored_changed();
+      lock.lock();
+    }
     const bool signalled = std::exchange(hangup, false);
     // Looked at every second even without watch: true, so that a later `watch: true` starts
     // from what the files were, not from the moment it was turned on.
@@ -193,8 +380,20 @@ Gateway::~Gateway() {
 
 Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& config,
                                                 GatewayOptions options, const Clock& clock) {
+  auto opened = access::VirtualProxyStore::open(config.database, config.data_dir);
+  if (!opened) return opened.error();
+  std::vector<std::string> stored_warnings;
   auto impl = std::make_unique<Impl>(std::move(options), clock, config);
-  auto gates = auth::GateSet::create(config, clock);
+  impl->store = std::move(*opened);
+  // The file's configuration was checked with its key files required; the stored virtual
+  // proxies are read as at a reload (one that cannot be served is left out, with a warning).
+  const config::GatewayConfig merged = impl->with_stored(config, stored_warnings);
+  for (const auto& warning : stored_warnings) spdlog::warn("{}", warning);
+  {
+    std::lock_guard lock(impl->config_mutex);
+    impl->in_force = std::make_shared<const config::GatewayConfig>(merged);
+  }
+  auto gates = auth::GateSet::create(merged, clock);
   if (!gates) return gates.error();
   (*gates)->restore_sessions();  // before any listener accepts; a reload shares them instead
   Impl* self = impl.get();
@@ -210,7 +409,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& con
                                           },
                                       .on_shutdown = notify_stopping,
                                       .metrics = config.ops ? &impl->registry : nullptr};
-  auto server = proxy::Server::create(config, std::move(*gates), std::move(server_options));
+  auto server = proxy::Server::create(merged, std::move(*gates), std::move(server_options));
   if (!server) return server.error();
   impl->server = std::move(*server);
   if (config.admin) {
@@ -226,6 +425,13 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const config::GatewayConfig& con
   if (auto written = write_pid_file(config.data_dir, impl->options.config_path); !written) {
     spdlog::warn("{} (jotgate reload cannot find this gateway)", written.error().message());
   }
+  impl->store->on_virtual_proxies_change([self] {
+    {
+      std::lock_guard lock(self->mutex);
+      self->stored_changed = true;
+    }
+    self->wake.notify_all();
+  });
   impl->reloader = std::thread([self] { self->reloader_loop(); });
   return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
 }
