@@ -35,9 +35,9 @@ std::vector<std::string> add_stored_virtual_proxies(
       continue;
     }
     config::VirtualProxy& vp = *parsed.virtual_proxy;
-    const bool name_taken = std::any_of(
-        config.virtual_proxies.begin(), config.virtual_proxies.end(),
-        [&](const config::VirtualProxy& other) { return other.name == vp.name; });
+    const bool name_taken =
+        std::any_of(config.virtual_proxies.begin(), config.virtual_proxies.end(),
+                    [&](const config::VirtualProxy& other) { return other.name == vp.name; });
     if (vp.prefix != one.prefix || name_taken) {
       left_out(name_taken ? "its name \"" + vp.name + "\" is used by the configuration file"
                           : "its document names another prefix");
