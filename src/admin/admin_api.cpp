@@ -367,12 +367,16 @@ json shown_virtual_proxy(const config::VirtualProxy& vp) {
 }
 
 // The body of POST (`path_prefix` none) or PUT: a JSON object whose prefix, for a PUT, is the
-// path's or left out (then it is the path's). The document to store, or the answer refusing it.
+// path's or left out (then it is the path's); "source" and "readOnly" are ignored. The document
+// to store, or the answer refusing it.
 std::variant<std::string, Answer> virtual_proxy_body(
     const ApiRequest& request, const std::optional<std::string>& path_prefix) {
   auto object = json_object_body(request);
   if (auto* refusal = std::get_if<Answer>(&object)) return std::move(*refusal);
   json& body = std::get<json>(object);
+  // What GET adds: a document read, edited and sent back is accepted as it is.
+  body.erase("source");
+  body.erase("readOnly");
   if (path_prefix) {
     auto prefix = body.find("prefix");
     if (prefix == body.end()) {

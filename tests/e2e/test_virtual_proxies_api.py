@@ -125,8 +125,10 @@ def test_a_shorter_inactivity_timeout_applies_and_other_sessions_survive(admin, 
     cookie = first.cookie(SALES_COOKIE)
     assert cookie, first
 
-    # PUT: the whole document; its prefix may be left out (it is the path's).
-    document = sales(pki2, upstream, session={"inactivity_timeout": "3s"})
+    # PUT: the whole document, here as GET shows it (source and readOnly are ignored); its
+    # prefix may be left out (it is the path's).
+    document = call(admin, "GET", API + "/sales").json()
+    document["session"]["inactivity_timeout"] = "3s"
     del document["prefix"]
     r = call(admin, "PUT", API + "/sales", document)
     assert r.status == 200, r
