@@ -201,22 +201,15 @@ admin::VirtualProxyChangeResult Gateway::Impl::change_virtual_proxy(
       return result;
     }
     // Unique names, as in the file: among the file's and the other stored ones in force.
-    for (const config::VirtualProxy& other : configuration()->virtual_proxies) {
-      if (other.name == changed->name && other.prefix != prefix) {
-        result.outcome = Outcome::kInvalid;
-        result.problems = {{"name", "\"" + other.name +
-                                        "\" is already used by the virtual proxy "
-                                        "with prefix \"" +
-                                        other.prefix + "\""}};
-        return result;
-      }
+    std::vector<config::VirtualProxy> others = file->virtual_proxies;
+    for (const config::VirtualProxy& vp : configuration()->virtual_proxies) {
+      if (vp.from_database && vp.prefix != prefix) others.push_back(vp);
     }
-    for (const config::VirtualProxy& other : file->virtual_proxies) {
+    for (const config::VirtualProxy& other : others) {
       if (other.name == changed->name) {
         result.outcome = Outcome::kInvalid;
         result.problems = {{"name", "\"" + other.name +
-                                        "\" is already used by the virtual proxy "
-                                        "with prefix \"" +
+                                        "\" is already used by the virtual proxy with prefix \"" +
                                         other.prefix + "\""}};
         return result;
       }

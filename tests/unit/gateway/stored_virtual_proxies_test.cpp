@@ -16,9 +16,8 @@ class StoredVirtualProxiesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("jotgate-stored-vps-" + std::string(::testing::UnitTest::GetInstance()
-                                                    ->current_test_info()
-                                                    ->name()));
+           ("jotgate-stored-vps-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::create_directories(dir_);
     fs::copy_file(std::string(JOTGATE_TEST_DATA) + "/keys/rsa_cert.pem", dir_ / "signer.pem",
                   fs::copy_options::overwrite_existing);
@@ -43,8 +42,8 @@ class StoredVirtualProxiesTest : public ::testing::Test {
 };
 
 TEST_F(StoredVirtualProxiesTest, AddedAfterTheFilesAndMarked) {
-  auto warnings = add_stored_virtual_proxies(config_, {stored("Root", ""), stored("Sales", "sales")},
-                                             config::KeyFiles::kMayFail);
+  auto warnings = add_stored_virtual_proxies(
+      config_, {stored("Root", ""), stored("Sales", "sales")}, config::KeyFiles::kMayFail);
   EXPECT_TRUE(warnings.empty());
   ASSERT_EQ(config_.virtual_proxies.size(), 3u);
   EXPECT_FALSE(config_.virtual_proxies[0].from_database);
