@@ -15,6 +15,18 @@ Result<std::unique_ptr<AccessStore>> AccessStore::open(const config::DatabaseSet
   return open(data_dir);
 }
 
+Result<std::unique_ptr<VirtualProxyStore>> VirtualProxyStore::open(
+    const config::DatabaseSettings& database, const std::string& data_dir) {
+  if (database.type == config::DatabaseType::kPostgresql) {
+    auto store = PostgresAccessStore::open({database.url, database.password});
+    if (!store) return store.error();
+    return std::unique_ptr<VirtualProxyStore>(std::move(*store));
+  }
+  auto store = SqliteAccessStore::open(data_dir);
+  if (!store) return store.error();
+  return std::unique_ptr<VirtualProxyStore>(std::move(*store));
+}
+
 Result<std::unique_ptr<AccessStore>> AccessStore::open(const std::string& data_dir) {
   auto store = SqliteAccessStore::open(data_dir);
   if (!store) return store.error();

@@ -17,6 +17,7 @@ using postgres::Rows;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kChannel = "jotgate_access_changed";
+constexpr const char* kVirtualProxiesChannel = "jotgate_virtual_proxies_changed";
 // Advisory lock keys (any 64-bit numbers other applications are unlikely to pick).
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7093615048360017921)";
 constexpr const char* kSeatLock = "SELECT pg_advisory_xact_lock(7093615048360017922)";
@@ -29,7 +30,7 @@ struct Migration {
   int version;
   const char* sql;
 };
-constexpr std::array<Migration, 1> kMigrations = {{
+constexpr std::array<Migration, 2> kMigrations = {{
     {1, R"sql(
 CREATE TABLE jotgate_allocations (
   directory TEXT NOT NULL,
@@ -66,6 +67,23 @@ CREATE TRIGGER jotgate_seats_changed AFTER INSERT OR DELETE OR UPDATE
   ON jotgate_seats FOR EACH ROW EXECUTE FUNCTION jotgate_notify_access_changed();
 CREATE TRIGGER jotgate_revocations_changed AFTER INSERT OR DELETE OR UPDATE
   ON jotgate_revocations FOR EACH ROW EXECUTE FUNCTION jotgate_notify_access_changed();
+)sql"},
+    {2, R"sql(
+-- The virtual proxies created through the admin API: every node serves them, and reloads
+-- when one changes (its own channel: an access change needs no reload).
+CREATE TABLE jotgate_virtual_proxies (
+  prefix TEXT PRIMARY KEY,
+  document TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  updated_by TEXT NOT NULL);
+CREATE FUNCTION jotgate_notify_virtual_proxies_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('jotgate_virtual_proxies_changed', '');
+  RETURN NULL;
+END $$;
+CREATE TRIGGER jotgate_virtual_proxies_changed AFTER INSERT OR DELETE OR UPDATE
+  ON jotgate_virtual_proxies FOR EACH ROW
+  EXECUTE FUNCTION jotgate_notify_virtual_proxies_changed();
 )sql"},
 }};
 
@@ -112,8 +130,10 @@ Result<std::unique_ptr<Connection>> listening_connection(
     const postgres::ConnectionSettings& settings) {
   auto db = Connection::connect(settings);
   if (!db) return db.error();
-  if (auto listening = (*db)->exec((std::string("LISTEN ") + kChannel).c_str()); !listening) {
-    return listening.error();
+  for (const char* channel : {kChannel, kVirtualProxiesChannel}) {
+    if (auto listening = (*db)->exec((std::string("LISTEN ") + channel).c_str()); !listening) {
+      return listening.error();
+    }
   }
   return db;
 }
@@ -233,7 +253,10 @@ void PostgresAccessStore::listen_loop(std::unique_ptr<Connection> db) {
       db = std::move(*connected);
       backoff = std::chrono::milliseconds(0);
       note_problem("");
-      if (lost) changed();
+      if (lost) {
+        changed();
+        virtual_proxies_changed();
+      }
       lost = false;
     }
     if (!wait(std::chrono::milliseconds(1000))) continue;
@@ -244,7 +267,12 @@ void PostgresAccessStore::listen_loop(std::unique_ptr<Connection> db) {
       lost = true;
       continue;
     }
-    if (*notifications > 0) changed();
+    const auto on = [&](const char* channel) {
+      return std::find(notifications->begin(), notifications->end(), channel) !=
+             notifications->end();
+    };
+    if (on(kChannel)) changed();
+    if (on(kVirtualProxiesChannel)) virtual_proxies_changed();
   }
 }
 
@@ -405,6 +433,66 @@ Result<std::int64_t> PostgresAccessStore::prune_revocations(UnixSeconds now) {
         "DELETE FROM jotgate_revocations WHERE until IS NOT NULL AND until <= $1", {param(now)});
     if (!removed) return removed.error();
     return removed->affected();
+  });
+}
+
+void PostgresAccessStore::on_virtual_proxies_change(std::function<void()> wake) {
+  std::lock_guard lock(wake_mutex_);
+  virtual_proxies_wake_ = std::move(wake);
+}
+
+void PostgresAccessStore::virtual_proxies_changed() {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(wake_mutex_);
+    wake = virtual_proxies_wake_;
+  }
+  if (wake) wake();
+}
+
+Result<std::vector<StoredVirtualProxy>> PostgresAccessStore::list_virtual_proxies() {
+  return with_connection<
+      std::vector<StoredVirtualProxy>>([](Connection& db)
+                                           -> Result<std::vector<StoredVirtualProxy>> {
+    auto rows = db.exec(
+        "SELECT prefix, document, updated_at, updated_by FROM jotgate_virtual_proxies "
+        "ORDER BY prefix");
+    if (!rows) return rows.error();
+    std::vector<StoredVirtualProxy> out;
+    for (int r = 0; r < rows->size(); ++r) {
+      out.push_back({rows->text(r, 0), rows->text(r, 1), rows->integer(r, 2), rows->text(r, 3)});
+    }
+    return out;
+  });
+}
+
+Result<bool> PostgresAccessStore::create_virtual_proxy(const StoredVirtualProxy& stored) {
+  return with_connection<bool>([&](Connection& db) -> Result<bool> {
+    auto rows = db.exec(
+        "INSERT INTO jotgate_virtual_proxies (prefix, document, updated_at, updated_by) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (prefix) DO NOTHING",
+        {stored.prefix, stored.document, param(stored.updated_at), stored.updated_by});
+    if (!rows) return rows.error();
+    return rows->affected() > 0;
+  });
+}
+
+Result<bool> PostgresAccessStore::replace_virtual_proxy(const StoredVirtualProxy& stored) {
+  return with_connection<bool>([&](Connection& db) -> Result<bool> {
+    auto rows = db.exec(
+        "UPDATE jotgate_virtual_proxies SET document = $2, updated_at = $3, updated_by = $4 "
+        "WHERE prefix = $1",
+        {stored.prefix, stored.document, param(stored.updated_at), stored.updated_by});
+    if (!rows) return rows.error();
+    return rows->affected() > 0;
+  });
+}
+
+Result<bool> PostgresAccessStore::remove_virtual_proxy(const std::string& prefix) {
+  return with_connection<bool>([&](Connection& db) -> Result<bool> {
+    auto rows = db.exec("DELETE FROM jotgate_virtual_proxies WHERE prefix = $1", {prefix});
+    if (!rows) return rows.error();
+    return rows->affected() > 0;
   });
 }
 

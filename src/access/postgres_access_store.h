@@ -1,8 +1,10 @@
-// PostgresAccessStore: the AccessStore in PostgreSQL, shared by several gateway nodes. The schema
+// PostgresAccessStore: the AccessStore and the VirtualProxyStore in PostgreSQL, shared by several
+// gateway nodes. The schema
 // is created and migrated at open (versioned, under an advisory lock: nodes may start at once);
 // seats are handed out under an advisory lock, so never more than configured; every commit that
 // changes allocations, seats or revocations sends NOTIFY jotgate_access_changed (recording last
-// use does not), which a listening connection turns into a new data_version() and a wake-up.
+// use does not), which a listening connection turns into a new data_version() and a wake-up;
+// a change to the virtual proxies sends NOTIFY jotgate_virtual_proxies_changed, its own wake-up.
 // A lost connection fails the call ("database unavailable: ..."); the next call after a backoff
 // connects again.
 //   auto store = PostgresAccessStore::open({"postgresql://jotgate@db/jotgate", password});
@@ -19,11 +21,12 @@
 #include <thread>
 
 #include "access/access_store.h"
+#include "access/virtual_proxy_store.h"
 #include "postgres/connection.h"
 
 namespace jotgate::access {
 
-class PostgresAccessStore final : public AccessStore {
+class PostgresAccessStore final : public AccessStore, public VirtualProxyStore {
  public:
   static Result<std::unique_ptr<PostgresAccessStore>> open(
       const postgres::ConnectionSettings& settings);
@@ -46,6 +49,12 @@ class PostgresAccessStore final : public AccessStore {
   std::string unreachable() const override;
   void on_change(std::function<void()> wake) override;
 
+  Result<std::vector<StoredVirtualProxy>> list_virtual_proxies() override;
+  Result<bool> create_virtual_proxy(const StoredVirtualProxy& stored) override;
+  Result<bool> replace_virtual_proxy(const StoredVirtualProxy& stored) override;
+  Result<bool> remove_virtual_proxy(const std::string& prefix) override;
+  void on_virtual_proxies_change(std::function<void()> wake) override;
+
  private:
   explicit PostgresAccessStore(postgres::ConnectionSettings settings);
 
@@ -55,6 +64,7 @@ class PostgresAccessStore final : public AccessStore {
   Result<T> with_connection(const std::function<Result<T>(postgres::Connection&)>& work);
   void listen_loop(std::unique_ptr<postgres::Connection> db);
   void changed();
+  void virtual_proxies_changed();
   void note_problem(const std::string& problem);
 
   const postgres::ConnectionSettings settings_;
@@ -71,6 +81,7 @@ class PostgresAccessStore final : public AccessStore {
   std::atomic<std::int64_t> version_{1};
   std::mutex wake_mutex_;
   std::function<void()> wake_;
+  std::function<void()> virtual_proxies_wake_;
 
   std::atomic<bool> stopping_{false};
   int stop_pipe_[2] = {-1, -1};  // written at destruction: the listener's poll returns at once

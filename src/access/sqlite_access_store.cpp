@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS revocations (
   user_id TEXT,
   revoked_at INTEGER NOT NULL,
   until INTEGER);
+CREATE TABLE IF NOT EXISTS virtual_proxies (
+  prefix TEXT PRIMARY KEY,
+  document TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL);
 )sql";
 
 using sqlite::Statement;
@@ -239,6 +244,54 @@ Result<std::int64_t> SqliteAccessStore::data_version() {
   Statement pragma(db_, "PRAGMA data_version");
   if (!pragma.ok() || pragma.step() != SQLITE_ROW) return failure("data_version");
   return pragma.integer(0);
+}
+
+Result<std::vector<StoredVirtualProxy>> SqliteAccessStore::list_virtual_proxies() {
+  Statement select(db_,
+                   "SELECT prefix, document, updated_at, updated_by FROM virtual_proxies "
+                   "ORDER BY prefix");
+  if (!select.ok()) return failure("list virtual proxies");
+  std::vector<StoredVirtualProxy> out;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) {
+    out.push_back({select.text(0), select.text(1), select.integer(2), select.text(3)});
+  }
+  if (rc != SQLITE_DONE) return failure("list virtual proxies");
+  return out;
+}
+
+Result<bool> SqliteAccessStore::create_virtual_proxy(const StoredVirtualProxy& stored) {
+  Statement insert(db_,
+                   "INSERT OR IGNORE INTO virtual_proxies (prefix, document, updated_at, "
+                   "updated_by) VALUES (?1, ?2, ?3, ?4)");
+  if (!insert.ok()) return failure("store a virtual proxy");
+  insert.bind(1, stored.prefix)
+      .bind(2, stored.document)
+      .bind(3, stored.updated_at)
+      .bind(4, stored.updated_by);
+  if (insert.step() != SQLITE_DONE) return failure("store a virtual proxy");
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<bool> SqliteAccessStore::replace_virtual_proxy(const StoredVirtualProxy& stored) {
+  Statement update(db_,
+                   "UPDATE virtual_proxies SET document = ?2, updated_at = ?3, updated_by = ?4 "
+                   "WHERE prefix = ?1");
+  if (!update.ok()) return failure("store a virtual proxy");
+  update.bind(1, stored.prefix)
+      .bind(2, stored.document)
+      .bind(3, stored.updated_at)
+      .bind(4, stored.updated_by);
+  if (update.step() != SQLITE_DONE) return failure("store a virtual proxy");
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<bool> SqliteAccessStore::remove_virtual_proxy(const std::string& prefix) {
+  Statement remove(db_, "DELETE FROM virtual_proxies WHERE prefix = ?1");
+  if (!remove.ok()) return failure("remove a virtual proxy");
+  remove.bind(1, prefix);
+  if (remove.step() != SQLITE_DONE) return failure("remove a virtual proxy");
+  return sqlite3_changes(db_) > 0;
 }
 
 }  // namespace jotgate::access

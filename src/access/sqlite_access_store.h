@@ -1,5 +1,6 @@
-// SqliteAccessStore: the AccessStore in SQLite at <data_dir>/jotgate.db (WAL mode), the embedded
-// default. Another process (`jotgate access`) writing the file is seen through data_version.
+// SqliteAccessStore: the AccessStore and the VirtualProxyStore in SQLite at <data_dir>/jotgate.db
+// (WAL mode), the embedded default. Another process (`jotgate access`) writing the file is seen
+// through data_version.
 //   auto store = SqliteAccessStore::open(data_dir);
 //   store->grant({"ACME", "alice"}, now);
 //   if (*store->data_version() != seen) reload();
@@ -9,12 +10,13 @@
 #include <string>
 
 #include "access/access_store.h"
+#include "access/virtual_proxy_store.h"
 
 struct sqlite3;
 
 namespace jotgate::access {
 
-class SqliteAccessStore final : public AccessStore {
+class SqliteAccessStore final : public AccessStore, public VirtualProxyStore {
  public:
   // Opens (creating the folder, file and tables when missing) <data_dir>/jotgate.db.
   static Result<std::unique_ptr<SqliteAccessStore>> open(const std::string& data_dir);
@@ -32,6 +34,11 @@ class SqliteAccessStore final : public AccessStore {
   Result<bool> lift_revocation(std::int64_t id) override;
   Result<std::int64_t> prune_revocations(UnixSeconds now) override;
   Result<std::int64_t> data_version() override;
+
+  Result<std::vector<StoredVirtualProxy>> list_virtual_proxies() override;
+  Result<bool> create_virtual_proxy(const StoredVirtualProxy& stored) override;
+  Result<bool> replace_virtual_proxy(const StoredVirtualProxy& stored) override;
+  Result<bool> remove_virtual_proxy(const std::string& prefix) override;
 
   const std::string& path() const { return path_; }
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <limits>
+#include <utility>
 
 namespace jotgate {
 
@@ -43,6 +44,18 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   }
   if (!milliseconds) return std::nullopt;
   return std::chrono::milliseconds(*milliseconds);
+}
+
+std::string format_duration_seconds(std::int64_t seconds) {
+  for (auto [unit, letter] : {std::pair<std::int64_t, char>{86400, 'd'}, {3600, 'h'}, {60, 'm'}}) {
+    if (seconds != 0 && seconds % unit == 0) return std::to_string(seconds / unit) + letter;
+  }
+  return std::to_string(seconds) + "s";
+}
+
+std::string format_duration(std::chrono::milliseconds duration) {
+  if (duration.count() % 1000 != 0) return std::to_string(duration.count()) + "ms";
+  return format_duration_seconds(duration.count() / 1000);
 }
 
 }  // namespace jotgate

@@ -94,6 +94,7 @@ class Reader {
   void error_at(const YAML::Mark& mark, const std::string& path, const std::string& message) {
     if (mark.pos >= 0 && unresolved_.contains(mark.pos)) return;
     errors_.push_back(problem_line(mark, path, message));
+    problems_.push_back({path, message});
   }
   // "<file>:<line>:<column>: <yaml.path>: <message>", the form of every problem.
   std::string problem_line(const YAML::Mark& mark, const std::string& path,
@@ -105,6 +106,8 @@ class Reader {
     return place + ": " + (path.empty() ? "" : path + ": ") + message;
   }
   const std::vector<std::string>& errors() const { return errors_; }
+  // The same problems as {yaml.path, message}, without their place in the text.
+  const std::vector<FieldProblem>& problems() const { return problems_; }
 
   // A value whose environment reference failed is reported once, for that reason: what else
   // its unreplaced text would cause is not (the value it was meant to have is unknown).
@@ -225,6 +228,7 @@ class Reader {
  private:
   std::string source_;
   std::vector<std::string> errors_;
+  std::vector<FieldProblem> problems_;
   std::set<int> unresolved_;  // marks' positions
 };
 
@@ -264,6 +268,26 @@ class ConfigParser {
  public:
   ConfigParser(std::string source, std::string base_dir, KeyFiles key_files)
       : reader_(std::move(source)), base_dir_(std::move(base_dir)), key_files_(key_files) {}
+
+  // One virtual proxy document, in the setting of `base`. Unlike the file, no ${NAME} is
+  // replaced: a document is data from the admin API, and the gateway's environment is not its
+  // to read.
+  VirtualProxyDocument parse_document(std::string_view text, const GatewayConfig& base) {
+    YAML::Node node;
+    try {
+      node = YAML::Load(std::string(text));
+    } catch (const YAML::ParserException& e) {
+      return {std::nullopt, {{"", "not valid JSON: " + e.msg}}};
+    }
+    config_.listeners = base.listeners;
+    config_.data_dir = base.data_dir;
+    auto vp = parse_virtual_proxy(node, "");
+    if (vp && base.session_store.type == SessionStoreType::kRedis) {
+      check_redis_sessions(node, "", *vp);
+    }
+    if (!vp || !reader_.problems().empty()) return {std::nullopt, reader_.problems()};
+    return {std::move(vp), {}};
+  }
 
   Result<GatewayConfig> parse(const std::string& yaml_text) {
     YAML::Node root;
@@ -511,73 +535,85 @@ class ConfigParser {
     for (std::size_t i = 0; i < list.size(); ++i) {
       const YAML::Node node = list[i];
       const std::string path = item("virtual_proxies", i);
-      if (!reader_.map(
-              node, path,
-              {"name", "prefix", "listeners", "upstreams", "strip_prefix", "session", "auth",
-               "identity_header", "response_headers", "host_allow_list", "connect_timeout",
-               "read_timeout", "logout_redirect_uri", "cors", "allow_underscores_in_headers"})) {
-        continue;
-      }
-      VirtualProxy vp;
-      if (auto name = reader_.string(node, path, "name"); name && !name->empty()) {
-        vp.name = *name;
-        auto [it, fresh] = names.emplace(*name, i);
+      auto vp = parse_virtual_proxy(node, path);
+      if (!vp) continue;
+      if (!vp->name.empty()) {
+        auto [it, fresh] = names.emplace(vp->name, i);
         if (!fresh) {
           reader_.error(
               node["name"], child(path, "name"),
-              in_quotes(*name) + " is already used by " + item("virtual_proxies", it->second));
-        }
-      } else {
-        reader_.error(node, child(path, "name"), "a name is required");
-      }
-      if (auto prefix = reader_.string(node, path, "prefix")) {
-        vp.prefix = *prefix;
-        if (!valid_prefix(*prefix)) {
-          reader_.error(node["prefix"], child(path, "prefix"),
-                        in_quotes(*prefix) +
-                            " may only contain a-z, 0-9, '.', '_' and '-' (\"\" serves the root)");
-        } else {
-          auto [it, fresh] = prefixes.emplace(*prefix, i);
-          if (!fresh) {
-            reader_.error(
-                node["prefix"], child(path, "prefix"),
-                in_quotes(*prefix) + " is already used by " + item("virtual_proxies", it->second));
-          }
-        }
-      } else {
-        reader_.error(node, child(path, "prefix"), "a prefix is required (\"\" serves the root)");
-      }
-      parse_vp_listeners(node, path, vp);
-      parse_upstreams(node, path, vp);
-      vp.strip_prefix = reader_.boolean(node, path, "strip_prefix").value_or(true);
-      parse_session(node, path, vp);
-      parse_auth(node, path, vp);
-      if (auto header = reader_.string(node, path, "identity_header")) {
-        vp.identity_header = *header;
-        if (!is_token(*header)) {
-          reader_.error(node["identity_header"], child(path, "identity_header"),
-                        in_quotes(*header) + " is not a valid header name");
+              in_quotes(vp->name) + " is already used by " + item("virtual_proxies", it->second));
         }
       }
-      vp.allow_underscores_in_headers =
-          reader_.boolean(node, path, "allow_underscores_in_headers").value_or(false);
-      parse_response_headers(node, path, vp);
-      if (auto uri = redirect_uri(node, path, "logout_redirect_uri")) vp.logout_redirect_uri = *uri;
-      if (auto hosts = reader_.strings(node, path, "host_allow_list")) {
-        for (std::size_t h = 0; h < hosts->size(); ++h) {
-          const auto& host = (*hosts)[h];
-          if (host.empty() || has_control(host) || host.find(' ') != std::string::npos) {
-            reader_.error(node["host_allow_list"][h], item(child(path, "host_allow_list"), h),
-                          in_quotes(host) + " is not a host name (host or host:port)");
-          }
+      if (node["prefix"].IsScalar() && valid_prefix(vp->prefix)) {
+        auto [it, fresh] = prefixes.emplace(vp->prefix, i);
+        if (!fresh) {
+          reader_.error(
+              node["prefix"], child(path, "prefix"),
+              in_quotes(vp->prefix) + " is already used by " + item("virtual_proxies", it->second));
         }
-        vp.host_allow_list = std::move(*hosts);
       }
-      parse_cors(node, path, vp);
-      if (auto t = reader_.timeout(node, path, "connect_timeout")) vp.connect_timeout = *t;
-      if (auto t = reader_.timeout(node, path, "read_timeout")) vp.read_timeout = *t;
-      config_.virtual_proxies.push_back(std::move(vp));
+      config_.virtual_proxies.push_back(std::move(*vp));
     }
+  }
+
+  // One item of virtual_proxies (of the file, or a document of the admin API with `path` ""):
+  // everything but what depends on the other virtual proxies (unique names and prefixes).
+  // nullopt when it is not a mapping (reported).
+  std::optional<VirtualProxy> parse_virtual_proxy(const YAML::Node& node, const std::string& path) {
+    if (!reader_.map(
+            node, path,
+            {"name", "prefix", "listeners", "upstreams", "strip_prefix", "session", "auth",
+             "identity_header", "response_headers", "host_allow_list", "connect_timeout",
+             "read_timeout", "logout_redirect_uri", "cors", "allow_underscores_in_headers"})) {
+      return std::nullopt;
+    }
+    VirtualProxy vp;
+    if (auto name = reader_.string(node, path, "name"); name && !name->empty()) {
+      vp.name = *name;
+    } else {
+      reader_.error(node, child(path, "name"), "a name is required");
+    }
+    if (auto prefix = reader_.string(node, path, "prefix")) {
+      vp.prefix = *prefix;
+      if (!valid_prefix(*prefix)) {
+        reader_.error(node["prefix"], child(path, "prefix"),
+                      in_quotes(*prefix) +
+                          " may only contain a-z, 0-9, '.', '_' and '-' (\"\" serves the root)");
+      }
+    } else {
+      reader_.error(node, child(path, "prefix"), "a prefix is required (\"\" serves the root)");
+    }
+    parse_vp_listeners(node, path, vp);
+    parse_upstreams(node, path, vp);
+    vp.strip_prefix = reader_.boolean(node, path, "strip_prefix").value_or(true);
+    parse_session(node, path, vp);
+    parse_auth(node, path, vp);
+    if (auto header = reader_.string(node, path, "identity_header")) {
+      vp.identity_header = *header;
+      if (!is_token(*header)) {
+        reader_.error(node["identity_header"], child(path, "identity_header"),
+                      in_quotes(*header) + " is not a valid header name");
+      }
+    }
+    vp.allow_underscores_in_headers =
+        reader_.boolean(node, path, "allow_underscores_in_headers").value_or(false);
+    parse_response_headers(node, path, vp);
+    if (auto uri = redirect_uri(node, path, "logout_redirect_uri")) vp.logout_redirect_uri = *uri;
+    if (auto hosts = reader_.strings(node, path, "host_allow_list")) {
+      for (std::size_t h = 0; h < hosts->size(); ++h) {
+        const auto& host = (*hosts)[h];
+        if (host.empty() || has_control(host) || host.find(' ') != std::string::npos) {
+          reader_.error(node["host_allow_list"][h], item(child(path, "host_allow_list"), h),
+                        in_quotes(host) + " is not a host name (host or host:port)");
+        }
+      }
+      vp.host_allow_list = std::move(*hosts);
+    }
+    parse_cors(node, path, vp);
+    if (auto t = reader_.timeout(node, path, "connect_timeout")) vp.connect_timeout = *t;
+    if (auto t = reader_.timeout(node, path, "read_timeout")) vp.read_timeout = *t;
+    return vp;
   }
 
   void parse_vp_listeners(const YAML::Node& node, const std::string& path, VirtualProxy& vp) {
@@ -917,6 +953,7 @@ class ConfigParser {
   // What each provider sets (in the single-provider form: directly under auth.jwt).
   static std::vector<std::string_view> provider_keys() {
     return {"key",
+            "key_pem",
             "jwks_uri",
             "discovery",
             "jwks_ca",
@@ -965,7 +1002,7 @@ class ConfigParser {
     }
     settings.by_issuer = true;
     const std::string list_path = child(jwt_path, "providers");
-    for (std::string_view key : {"issuer", "key", "jwks_uri", "discovery"}) {
+    for (std::string_view key : {"issuer", "key", "key_pem", "jwks_uri", "discovery"}) {
       if (jwt[std::string(key)].IsDefined()) {
         reader_.error(jwt[std::string(key)], child(jwt_path, key),
                       "set it in each entry of providers, not beside them");
@@ -1071,15 +1108,26 @@ class ConfigParser {
     header_map(node, path, "forward_claims", provider.forward_claims);
   }
 
-  // Exactly one of: key (a file), jwks_uri, or discovery from the issuer.
+  // Exactly one of: key (a file), key_pem (the PEM text), jwks_uri, or discovery from the
+  // issuer.
   void parse_key_source(const YAML::Node& node, const std::string& path, JwtProvider& provider,
                         const JwksSettings& default_fetch) {
     auto key = reader_.string(node, path, "key");
+    auto pem = reader_.string(node, path, "key_pem");
     auto uri = reader_.string(node, path, "jwks_uri");
     const bool discovery = reader_.boolean(node, path, "discovery").value_or(false);
     const int sources = (key ? 1 : 0) + (uri ? 1 : 0) + (discovery ? 1 : 0);
+    if (pem && sources > 0) {
+      reader_.error(node["key_pem"], child(path, "key_pem"),
+                    "set one of key, key_pem, jwks_uri or discovery: true, not several");
+      return;
+    }
     if (sources > 1) {
       reader_.error(node, path, "set one of key, jwks_uri or discovery: true, not several");
+      return;
+    }
+    if (pem) {
+      parse_key_pem(node, path, *pem, provider);
       return;
     }
     if (!uri && !discovery) {
@@ -1146,7 +1194,8 @@ class ConfigParser {
     if (!key || key->empty()) {
       reader_.error(node, child(path, "key"),
                     "a verification key file (PEM certificate, PEM public key or JWKS) is "
-                    "required, or jwks_uri, or issuer with discovery: true");
+                    "required, or key_pem (the PEM text), or jwks_uri, or issuer with discovery: "
+                    "true");
       return;
     }
     provider.key = resolve(base_dir_, *key);
@@ -1161,11 +1210,43 @@ class ConfigParser {
       reader_.error(node["key"], child(path, "key"), keys.error().message());
       return;
     }
-    provider.keys = std::move(*keys);
+    use_keys(node, path, "key", std::move(*keys), provider);
+  }
+
+  // key_pem: a PEM certificate or public key given as text. Unlike a file it cannot change
+  // before the next reload, so a bad one is an error even then. Messages never quote the text.
+  void parse_key_pem(const YAML::Node& node, const std::string& path, const std::string& pem,
+                     JwtProvider& provider) {
+    for (std::string_view fetch_key :
+         {"jwks_ca", "jwks_timeout", "jwks_refresh", "jwks_min_refetch", "jwks_max_stale"}) {
+      if (node[std::string(fetch_key)].IsDefined()) {
+        reader_.error(node[std::string(fetch_key)], child(path, fetch_key),
+                      "applies only with jwks_uri or discovery: true");
+      }
+    }
+    if (pem.find("-----BEGIN ") == std::string::npos) {
+      reader_.error(node["key_pem"], child(path, "key_pem"),
+                    "expected PEM text: a certificate (-----BEGIN CERTIFICATE-----) or a public "
+                    "key (-----BEGIN PUBLIC KEY-----)");
+      return;
+    }
+    auto keys = jose::parse_verification_keys(pem);
+    if (!keys) {
+      reader_.error(node["key_pem"], child(path, "key_pem"), keys.error().message());
+      return;
+    }
+    provider.key_pem = pem;
+    use_keys(node, path, "key_pem", std::move(*keys), provider);
+  }
+
+  // Keys read from `key_name`: they must suit the algorithms configured.
+  void use_keys(const YAML::Node& node, const std::string& path, const std::string& key_name,
+                jose::KeySet keys, JwtProvider& provider) {
+    provider.keys = std::move(keys);
     if (!provider.verifier.algorithms.empty()) {
       auto verifier = jose::JwtVerifier::create(provider.verifier, provider.keys);
       if (!verifier) {
-        reader_.error(node["key"], child(path, "key"),
+        reader_.error(node[key_name], child(path, key_name),
                       verifier.error().message() + " (for the algorithms configured)");
       }
     }
@@ -1255,18 +1336,22 @@ class ConfigParser {
                     "is only for type memory (Redis keeps the sessions)");
     }
     parse_redis_store(node, s.redis);
-    // The Redis store keeps no per-user order of sessions to evict the oldest from.
     YAML::Node vps = root["virtual_proxies"];
     for (std::size_t i = 0; vps.IsSequence() && i < vps.size(); ++i) {
-      YAML::Node limit =
-          vps[i]["session"].IsMap() ? vps[i]["session"]["max_per_user"] : YAML::Node();
-      if (i < config_.virtual_proxies.size() &&
-          config_.virtual_proxies[i].session.max_per_user > 0) {
-        reader_.error(limit.IsDefined() ? limit : vps[i],
-                      item("virtual_proxies", i) + ".session.max_per_user",
-                      "is not supported with session_store type redis (leave it 0)");
+      if (i < config_.virtual_proxies.size()) {
+        check_redis_sessions(vps[i], item("virtual_proxies", i), config_.virtual_proxies[i]);
       }
     }
+  }
+
+  // The Redis store keeps no per-user order of sessions to evict the oldest from.
+  void check_redis_sessions(const YAML::Node& vp_node, const std::string& vp_path,
+                            const VirtualProxy& vp) {
+    if (vp.session.max_per_user == 0) return;
+    YAML::Node limit =
+        vp_node["session"].IsMap() ? vp_node["session"]["max_per_user"] : YAML::Node();
+    reader_.error(limit.IsDefined() ? limit : vp_node, child(vp_path, "session.max_per_user"),
+                  "is not supported with session_store type redis (leave it 0)");
   }
 
   void parse_redis_store(const YAML::Node& node, RedisStoreSettings& redis) {
@@ -1487,6 +1572,13 @@ Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::stri
   auto config = parser.parse(yaml_text);
   if (config) config->source = source;
   return config;
+}
+
+VirtualProxyDocument parse_virtual_proxy_document(std::string_view text, const GatewayConfig& base,
+                                                  const std::string& source, KeyFiles key_files) {
+  // Relative paths (key files) as in the configuration file: from its folder.
+  const std::string base_dir = fs::absolute(base.source).parent_path().lexically_normal().string();
+  return ConfigParser(source, base_dir, key_files).parse_document(text, base);
 }
 
 Result<GatewayConfig> load_config_file(const std::string& path, KeyFiles key_files) {

@@ -70,6 +70,7 @@ struct JwksSettings {
 // rules for its claims (verifier.issuer is its issuer) and the claims it forwards.
 struct JwtProvider {
   std::string key;                   // absolute path: PEM certificate, PEM public key or JWKS
+  std::string key_pem;               // instead of `key`: the PEM text itself (public material)
   std::optional<JwksSettings> jwks;  // instead of `key`: keys fetched from the provider
   jose::KeySet keys;                 // loaded from `key` at validation (start-up reads it once)
   // Why `keys` is empty when a reload could not use the key file (KeyFiles::kMayFail):
@@ -164,6 +165,8 @@ struct VirtualProxy {
   // Upstream timeouts.
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(5);
   std::chrono::milliseconds read_timeout = std::chrono::seconds(60);
+  // Created through the admin API and kept in the database, not written in the file.
+  bool from_database = false;
 };
 
 enum class AccessMode { kAllocated, kOpen };
@@ -271,6 +274,25 @@ Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::stri
                                    KeyFiles key_files = KeyFiles::kRequired);
 Result<GatewayConfig> load_config_file(const std::string& path,
                                        KeyFiles key_files = KeyFiles::kRequired);
+
+// A problem of one value: its YAML path ("session.inactivity_timeout") and what is wrong.
+struct FieldProblem {
+  std::string field;
+  std::string message;
+  bool operator==(const FieldProblem&) const = default;
+};
+
+// One virtual proxy document: a `virtual_proxies` item as JSON (which is YAML, read by the same
+// parser as the file) with its listeners among `base`'s and its keys' data under base.data_dir.
+// Problems name the path relative to the virtual proxy. `source` names the document in
+// keys_problem lines. Names and prefixes of other virtual proxies are not looked at.
+struct VirtualProxyDocument {
+  std::optional<VirtualProxy> virtual_proxy;  // none: `problems` says why
+  std::vector<FieldProblem> problems;
+};
+VirtualProxyDocument parse_virtual_proxy_document(std::string_view text, const GatewayConfig& base,
+                                                  const std::string& source,
+                                                  KeyFiles key_files = KeyFiles::kRequired);
 
 // The data_dir a configuration file names (absolute; the default when it names none), read
 // without validating anything else: `jotgate reload` finds the gateway there even when the

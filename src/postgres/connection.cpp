@@ -117,14 +117,14 @@ Result<void> Connection::exec_script(const char* sql) {
 
 int Connection::socket() const { return PQsocket(conn_); }
 
-Result<int> Connection::take_notifications() {
+Result<std::vector<std::string>> Connection::take_notifications() {
   if (PQconsumeInput(conn_) == 0) return database_unavailable(PQerrorMessage(conn_), password_);
-  int count = 0;
+  std::vector<std::string> channels;
   while (PGnotify* notify = PQnotifies(conn_)) {
+    channels.emplace_back(notify->relname);
     PQfreemem(notify);
-    ++count;
   }
-  return count;
+  return channels;
 }
 
 }  // namespace jotgate::postgres

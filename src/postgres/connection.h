@@ -64,10 +64,10 @@ class Connection {
   // True once the connection is lost: throw it away and connect again.
   bool broken() const;
 
-  // For LISTEN: the socket to wait on, and after it became readable, how many notifications
-  // arrived (an error when the connection was lost).
+  // For LISTEN: the socket to wait on, and after it became readable, the channel of each
+  // notification that arrived (an error when the connection was lost).
   int socket() const;
-  Result<int> take_notifications();
+  Result<std::vector<std::string>> take_notifications();
 
  private:
   Connection(pg_conn* conn, std::string password) : conn_(conn), password_(std::move(password)) {}

@@ -497,7 +497,7 @@ def test_a_body_over_64_kib_is_413_and_the_gateway_keeps_serving(admin):
 
 
 def test_unknown_routes_virtual_proxies_and_methods(admin):
-    for path in ["/api/v1/", "/api/v1/virtual-proxies/jwt", "/api/v2/users/ACME/alice/sessions",
+    for path in ["/api/v1/", "/api/v1/virtual-proxies/jwt/x", "/api/v2/users/ACME/alice/sessions",
                  "/api/v1/users/ACME/alice", "/api/v1/virtual-proxies/jwt/tickets/extra", "/"]:
         r = admin.call("GET", path)
         assert r.status == 404 and r.json()["error"] == "NOT_FOUND", (path, r)
@@ -511,6 +511,8 @@ def test_unknown_routes_virtual_proxies_and_methods(admin):
     assert r.status == 405 and r.header("Allow") == "GET, DELETE", r
     r = admin.call("GET", f"{SESSIONS}/%zz")
     assert r.status == 400 and r.json()["error"] == "BAD_REQUEST", r
+    r = admin.call("POST", "/api/v1/virtual-proxies/jwt", {})
+    assert r.status == 405 and r.header("Allow") == "GET, PUT, DELETE", r
 
 
 # ----------------------------------------------------------------------------- audit

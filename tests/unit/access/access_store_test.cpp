@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "access/access_store.h"
+#include "access/virtual_proxy_store.h"
 
 namespace jotgate::access {
 namespace {
@@ -131,6 +132,33 @@ TEST_F(AccessStoreTest, RevocationsChangeAnotherConnectionsDataVersion) {
   ASSERT_TRUE(command->add_revocation(revocation).ok());
   EXPECT_NE(*gateway->data_version(), before);
   EXPECT_EQ(gateway->revocations()->size(), 1u);
+}
+
+TEST_F(AccessStoreTest, VirtualProxiesCreateReplaceRemoveAndPersist) {
+  {
+    auto opened = VirtualProxyStore::open(config::DatabaseSettings{}, (dir_ / "data").string());
+    ASSERT_TRUE(opened.ok()) << opened.error().message();
+    VirtualProxyStore& store = **opened;
+    EXPECT_TRUE(store.list_virtual_proxies()->empty());
+    const StoredVirtualProxy sales{"sales", R"({"name":"Sales"})", 100, "token"};
+    EXPECT_TRUE(*store.create_virtual_proxy(sales));
+    EXPECT_FALSE(*store.create_virtual_proxy({"sales", "{}", 150, "other"}));  // taken
+    EXPECT_TRUE(*store.create_virtual_proxy({"", R"({"name":"Root"})", 120, "admin-cn"}));
+    EXPECT_EQ(
+        *store.list_virtual_proxies(),
+        (std::vector<StoredVirtualProxy>{{"", R"({"name":"Root"})", 120, "admin-cn"}, sales}));
+    EXPECT_TRUE(*store.replace_virtual_proxy({"sales", R"({"name":"Sales 2"})", 200, "token"}));
+    EXPECT_FALSE(*store.replace_virtual_proxy({"nobody", "{}", 200, "token"}));
+    EXPECT_TRUE(*store.remove_virtual_proxy(""));
+    EXPECT_FALSE(*store.remove_virtual_proxy(""));
+  }
+  // Another connection (the next start) finds what was stored.
+  auto again = VirtualProxyStore::open(config::DatabaseSettings{}, (dir_ / "data").string());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*(*again)->list_virtual_proxies(),
+            (std::vector<StoredVirtualProxy>{{"sales", R"({"name":"Sales 2"})", 200, "token"}}));
+  // Beside the access data, which keeps working.
+  EXPECT_TRUE(*open()->grant(kAlice, 100));
 }
 
 }  // namespace

@@ -71,12 +71,12 @@ TEST_F(PostgresAccessStoreTest, MigratesAnEmptyDatabaseOnceAndReopensWithoutChan
   {
     auto store = open();
     ASSERT_TRUE(store);
-    EXPECT_EQ(migrations(), std::vector<std::int64_t>{1});
+    EXPECT_EQ(migrations(), (std::vector<std::int64_t>{1, 2}));
     ASSERT_TRUE(*store->grant({"ACME", "alice"}, 100));
   }
   auto again = open();
   ASSERT_TRUE(again);
-  EXPECT_EQ(migrations(), std::vector<std::int64_t>{1});
+  EXPECT_EQ(migrations(), (std::vector<std::int64_t>{1, 2}));
   auto list = again->list();
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);  // the data survived the second open
@@ -99,7 +99,7 @@ TEST_F(PostgresAccessStoreTest, TwoNodesStartingAtOnceMigrateOnce) {
   }
   for (auto& t : threads) t.join();
   for (std::size_t i = 0; i < stores.size(); ++i) EXPECT_TRUE(stores[i]) << errors[i];
-  EXPECT_EQ(migrations(), std::vector<std::int64_t>{1});
+  EXPECT_EQ(migrations(), (std::vector<std::int64_t>{1, 2}));
 }
 
 TEST_F(PostgresAccessStoreTest, GrantListRevoke) {
@@ -219,6 +219,46 @@ TEST_F(PostgresAccessStoreTest, AnotherNodesChangeIsSeenWithinASecondAndLastUseI
   before = *node_b->data_version();
   ASSERT_TRUE(*node_a->revoke({"ACME", "alice"}));
   EXPECT_TRUE(changes_within(*node_b, before, 1000ms)) << "an allocation revoked on node A";
+}
+
+TEST_F(PostgresAccessStoreTest, VirtualProxiesAreSharedAndAnotherNodeIsWokenWithinASecond) {
+  auto node_a = open();
+  auto node_b = open();
+  ASSERT_TRUE(node_a && node_b);
+  std::atomic<int> access_wakes{0};
+  std::atomic<int> proxy_wakes{0};
+  node_b->on_change([&] { ++access_wakes; });
+  node_b->on_virtual_proxies_change([&] { ++proxy_wakes; });
+  const auto woken_within = [&](std::chrono::milliseconds limit, int wakes) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until && proxy_wakes.load() < wakes) {
+      std::this_thread::sleep_for(10ms);
+    }
+    return proxy_wakes.load() >= wakes;
+  };
+
+  const StoredVirtualProxy sales{"sales", R"({"name":"Sales"})", 100, "token"};
+  ASSERT_TRUE(*node_a->create_virtual_proxy(sales));
+  EXPECT_TRUE(woken_within(1000ms, 1)) << "a virtual proxy created on node A";
+  EXPECT_EQ(*node_b->list_virtual_proxies(), std::vector<StoredVirtualProxy>{sales});
+  EXPECT_FALSE(*node_b->create_virtual_proxy({"sales", "{}", 101, "other"}));
+
+  ASSERT_TRUE(*node_a->replace_virtual_proxy({"sales", R"({"name":"S"})", 200, "cn-admin"}));
+  EXPECT_TRUE(woken_within(1000ms, 2)) << "a virtual proxy replaced on node A";
+  EXPECT_EQ(*node_b->list_virtual_proxies(),
+            (std::vector<StoredVirtualProxy>{{"sales", R"({"name":"S"})", 200, "cn-admin"}}));
+  EXPECT_FALSE(*node_a->replace_virtual_proxy({"nobody", "{}", 200, "token"}));
+
+  ASSERT_TRUE(*node_a->remove_virtual_proxy("sales"));
+  EXPECT_TRUE(woken_within(1000ms, 3)) << "a virtual proxy removed on node A";
+  EXPECT_TRUE(node_b->list_virtual_proxies()->empty());
+  EXPECT_FALSE(*node_a->remove_virtual_proxy("sales"));
+  // The access data has its own channel: no virtual proxy change woke it.
+  EXPECT_EQ(access_wakes.load(), 0);
+  const int before = proxy_wakes.load();
+  ASSERT_TRUE(*node_a->grant({"ACME", "alice"}, 100));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(proxy_wakes.load(), before) << "an access change is not a virtual proxy change";
 }
 
 TEST_F(PostgresAccessStoreTest, PasswordFromThePasswordFileIsUsedAndNeverShown) {

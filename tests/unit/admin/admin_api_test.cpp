@@ -170,7 +170,7 @@ TEST_F(AdminApiTest, RefusedClientsGetTheVerdictAndNothingIsDone) {
 
 TEST_F(AdminApiTest, UnknownRoutesMethodsAndVirtualProxies) {
   for (std::string_view target :
-       {"/api/v1/", "/api/v1/virtual-proxies/sales", "/api/v1/virtual-proxies/sales/tickets/x",
+       {"/api/v1/", "/api/v1/virtual-proxies/sales/x", "/api/v1/virtual-proxies/sales/tickets/x",
         "/api/v1/virtual-proxies//tickets", "/api/v2/virtual-proxies/sales/tickets", "/sales/app",
         "/api/v1/users/ACME/alice", "/api/v1/users/ACME/alice/sessions/x"}) {
     auto r = call("POST", target, "{}");
@@ -188,6 +188,10 @@ TEST_F(AdminApiTest, UnknownRoutesMethodsAndVirtualProxies) {
   auto put_sessions = call("PUT", kSessions);
   EXPECT_EQ(put_sessions.status, 405);
   EXPECT_EQ(header(put_sessions, "Allow"), "GET, POST");  // GET lists them (the console)
+  // A virtual proxy itself is a route of its own (issue 15): read, replaced, deleted.
+  auto post_vp = call("POST", "/api/v1/virtual-proxies/sales", "{}");
+  EXPECT_EQ(post_vp.status, 405);
+  EXPECT_EQ(header(post_vp, "Allow"), "GET, PUT, DELETE");
 
   auto unknown_vp = call("POST", "/api/v1/virtual-proxies/nope/tickets",
                          R"({"userDirectory":"ACME","userId":"alice"})");

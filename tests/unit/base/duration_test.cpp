@@ -48,5 +48,25 @@ TEST(ParseDuration, RefusesEverythingElse) {
   }
 }
 
+TEST(FormatDuration, UsesTheLargestWholeUnit) {
+  EXPECT_EQ(format_duration_seconds(0), "0s");
+  EXPECT_EQ(format_duration_seconds(90), "90s");
+  EXPECT_EQ(format_duration_seconds(1800), "30m");
+  EXPECT_EQ(format_duration_seconds(7200), "2h");
+  EXPECT_EQ(format_duration_seconds(172800), "2d");
+  EXPECT_EQ(format_duration(std::chrono::milliseconds(250)), "250ms");
+  EXPECT_EQ(format_duration(std::chrono::milliseconds(5000)), "5s");
+}
+
+TEST(FormatDuration, ReadsBackToTheSameValue) {
+  for (std::int64_t seconds : {0, 1, 59, 61, 3600, 86399, 86400, 1000000}) {
+    EXPECT_EQ(parse_duration_seconds(format_duration_seconds(seconds)), seconds) << seconds;
+  }
+  for (std::int64_t ms : {0, 1, 999, 1000, 1001, 60000}) {
+    EXPECT_EQ(parse_duration(format_duration(std::chrono::milliseconds(ms))),
+              std::chrono::milliseconds(ms));
+  }
+}
+
 }  // namespace
 }  // namespace jotgate

@@ -1189,5 +1189,128 @@ TEST_F(ConfigTest, OpsErrorsNameTheirPlace) {
   EXPECT_EQ(e[0], "t.yaml:13:6: ops: expected a mapping");
 }
 
+// The PEM text of a test key, for key_pem.
+std::string pem_text(const std::string& name) {
+  std::ifstream in(std::string(JOTGATE_TEST_DATA) + "/keys/" + name);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// `text` as a YAML block scalar indented by `indent` spaces.
+std::string block(const std::string& text, int indent) {
+  std::string out = "|\n";
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    out += std::string(indent, ' ') + text.substr(start, end - start) + "\n";
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string pem_vp(const std::string& key_lines) {
+  return "  - name: A\n    prefix: jwt\n    listeners: [http]\n"
+         "    auth:\n      method: jwt\n      jwt:\n" +
+         key_lines;
+}
+
+TEST_F(ConfigTest, KeyPemTakesACertificateOrPublicKeyAsText) {
+  for (const char* name : {"rsa_cert.pem", "rsa_public.pem", "ec_p256_public.pem"}) {
+    const std::string pem = pem_text(name);
+    const std::string algorithms = name[0] == 'e' ? "        algorithms: [ES256]\n" : "";
+    auto config = parse(with(pem_vp(algorithms + "        key_pem: " + block(pem, 10))));
+    ASSERT_TRUE(config.ok()) << config.error().detail;
+    const JwtProvider& provider = config->virtual_proxies.at(0).auth.jwt.providers.at(0);
+    EXPECT_EQ(provider.key_pem, pem);
+    EXPECT_EQ(provider.key, "");
+    EXPECT_EQ(provider.keys.keys().size(), 1u) << name;
+  }
+}
+
+TEST_F(ConfigTest, KeyPemInJson) {
+  // JSON is YAML: the escapes of a JSON string give the PEM's lines.
+  std::string escaped;
+  for (char c : pem_text("rsa_cert.pem"))
+    escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
+  auto config = parse(
+      R"({"listeners": [{"name": "http", "address": "127.0.0.1:8080"}],
+          "virtual_proxies": [{"name": "A", "prefix": "jwt", "listeners": ["http"],
+             "auth": {"method": "jwt", "jwt": {"key_pem": ")" +
+      escaped + R"("}}}]})");
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->virtual_proxies.at(0).auth.jwt.providers.at(0).key_pem,
+            pem_text("rsa_cert.pem"));
+}
+
+TEST_F(ConfigTest, KeyPemPerProvider) {
+  auto config =
+      parse(with(pem_vp("        providers:\n"
+                        "          - issuer: https://a.example\n"
+                        "            key_pem: " +
+                        block(pem_text("rsa_public.pem"), 14) +
+                        "          - issuer: https://b.example\n"
+                        "            key: signer.pem\n")));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  const auto& providers = config->virtual_proxies.at(0).auth.jwt.providers;
+  ASSERT_EQ(providers.size(), 2u);
+  EXPECT_FALSE(providers[0].keys.empty());
+  EXPECT_EQ(providers[0].key_pem, pem_text("rsa_public.pem"));
+  EXPECT_FALSE(providers[1].keys.empty());
+}
+
+TEST_F(ConfigTest, KeyPemIsExclusiveWithTheOtherKeySources) {
+  const std::string pem = block(pem_text("rsa_cert.pem"), 10);
+  auto e = errors(with(pem_vp("        key: signer.pem\n        key_pem: " + pem)));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:12:18: virtual_proxies[0].auth.jwt.key_pem: set one of key, key_pem, "
+            "jwks_uri or discovery: true, not several");
+  e = errors(with(pem_vp("        jwks_uri: https://a.example/keys\n        key_pem: " + pem)));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:12:18: virtual_proxies[0].auth.jwt.key_pem: set one of key, key_pem, "
+            "jwks_uri or discovery: true, not several");
+  e = errors(with(pem_vp("        key_pem: " + pem + "        jwks_refresh: 1m\n")));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:31:23: virtual_proxies[0].auth.jwt.jwks_refresh: applies only with jwks_uri "
+            "or discovery: true");
+  e = errors(with(pem_vp("        key_pem: " + pem +
+                         "        providers:\n          - issuer: https://a.example\n"
+                         "            key: signer.pem\n")));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:11:18: virtual_proxies[0].auth.jwt.key_pem: set it in each entry of "
+            "providers, not beside them");
+}
+
+TEST_F(ConfigTest, BadKeyPemIsAnErrorAtItsPlaceWithoutTheText) {
+  auto e = errors(with(pem_vp("        key_pem: not a key at all\n")));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:11:18: virtual_proxies[0].auth.jwt.key_pem: expected PEM text: a certificate "
+            "(-----BEGIN CERTIFICATE-----) or a public key (-----BEGIN PUBLIC KEY-----)");
+  const std::string broken = "-----BEGIN CERTIFICATE-----\nQUJDRA==\n-----END CERTIFICATE-----\n";
+  e = errors(with(pem_vp("        key_pem: " + block(broken, 10))));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:11:18: virtual_proxies[0].auth.jwt.key_pem: the key cannot be read: malformed "
+            "certificate");
+  // A private key is not what verifies: refused, and never quoted.
+  const std::string secret = pem_text("rsa_private.pem");
+  e = errors(with(pem_vp("        key_pem: " + block(secret, 10))));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0],
+            "t.yaml:11:18: virtual_proxies[0].auth.jwt.key_pem: the key type or size is not "
+            "supported: PEM \"PRIVATE KEY\"; expected a CERTIFICATE or a PUBLIC KEY");
+  EXPECT_EQ(e[0].find(secret.substr(40, 40)), std::string::npos) << e[0];
+  // The algorithms must suit the key.
+  e = errors(with(pem_vp("        algorithms: [ES256]\n        key_pem: " +
+                         block(pem_text("rsa_cert.pem"), 10))));
+  ASSERT_EQ(e.size(), 1u) << ::testing::PrintToString(e);
+  EXPECT_TRUE(e[0].starts_with("t.yaml:12:18: virtual_proxies[0].auth.jwt.key_pem: ")) << e[0];
+  EXPECT_TRUE(e[0].ends_with(" (for the algorithms configured)")) << e[0];
+}
+
 }  // namespace
 }  // namespace jotgate::config
