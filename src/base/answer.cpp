@@ -77,6 +77,10 @@ Answer with_body(Answer answer, std::string_view code, const std::string& messag
 
 }  // namespace
 
+Answer error_answer(int status, std::string_view code, std::string_view message) {
+  return with_body({status, {}, {}}, code, std::string(message), /*json=*/true);
+}
+
 int http_status(Reason reason) {
   if (is_credential_reason(reason)) return 401;
   switch (reason) {

@@ -54,6 +54,9 @@ std::string_view status_phrase(int status);
 // in plain text, without headers (the writer adds Content-Type).
 Answer answer_for(const Error& error, const AnswerContext& context = {});
 
+// A JSON error of the admin API and the console: {"error": CODE, "message": ...}.
+Answer error_answer(int status, std::string_view code, std::string_view message);
+
 // True when an Accept header value takes application/json (and not with q=0).
 bool wants_json(std::optional<std::string_view> accept);
 

@@ -24,10 +24,6 @@ Answer json_answer(int status, const json& body) {
           body.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
-Answer error_answer(int status, std::string_view code, std::string_view message) {
-  return json_answer(status, {{"error", code}, {"message", message}});
-}
-
 std::string session_cookie(std::string_view id) {
   return std::string(kCookieName) + "=" + std::string(id) +
          "; Path=/; Secure; HttpOnly; SameSite=Strict";

@@ -28,6 +28,8 @@ test('console', { timeout: 240_000 }, async (t) => {
     method, headers: { Authorization: `Bearer ${env.adminToken}` }, ...(data ? { data } : {}) });
   const shot = (name) => env.screenshot(page, name);
   const show = async (name) => {
+    // Cleared first: only the page shown after this click can set it again.
+    await page.evaluate(() => { document.body.dataset.page = ''; });
     await page.click(`[data-testid=nav-${name}]`);
     await page.waitForSelector(`body[data-page="${name}"]`);
   };

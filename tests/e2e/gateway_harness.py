@@ -6,6 +6,7 @@ process on a config written into a temporary folder, tokens, and small HTTP/WebS
     status, headers, body = http(gw.port, "GET", "/jwt/x", {"Authorization": "Bearer " + mint(pki)})
 """
 import base64
+import contextlib
 import copy
 import hashlib
 import http.client as httpclient
@@ -173,6 +174,28 @@ ADDRESS_LINE = re.compile(r"  \S+://(?:\[[^\]]+\]|[^:/\s]+):(\d+) "
 # With log_format: json: {"event":"listening","address":...,"listener":...} per listener,
 # {"event":"listening","address":...,"admin_api":true}, then {"event":"ready"}.
 JSON_READY = '"event":"ready"'
+
+
+@contextlib.contextmanager
+def demo(folder, *args):
+    """`jotgate serve` on the embedded demo (data in folder/data, ports 0 unless `args` say):
+    yields the output once it is ready; stopped with SIGTERM, which must end it cleanly."""
+    out = open(folder / "serve.out", "wb")
+    proc = subprocess.Popen([JOTGATE_BIN, "serve", "--data-dir", str(folder / "data"),
+                             "--port", "0", *args], cwd=folder, stdout=out,
+                            stderr=subprocess.DEVNULL)
+    out.close()
+    try:
+        deadline = time.time() + 40
+        text = ""
+        while READY not in text:
+            assert proc.poll() is None and time.time() < deadline, text
+            time.sleep(0.05)
+            text = (folder / "serve.out").read_text()
+        yield text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
 
 
 def port_of(address):

@@ -512,7 +512,7 @@ def test_unknown_routes_virtual_proxies_and_methods(admin):
     r = admin.call("GET", f"{SESSIONS}/%zz")
     assert r.status == 400 and r.json()["error"] == "BAD_REQUEST", r
     r = admin.call("POST", "/api/v1/virtual-proxies/jwt", {})
-    assert r.status == 405 and r.header("Allow") == "GET, PUT, DELETE", r
+    assert r.status == 405 and r.header("Allow") == "GET, PUT, PATCH, DELETE", r
 
 
 # ----------------------------------------------------------------------------- audit

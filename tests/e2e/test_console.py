@@ -198,18 +198,7 @@ def test_sign_out_needs_the_csrf_token_and_ends_the_session(console):
 
 
 def test_the_demo_with_admin_port_prints_the_console_and_where_its_token_is(tmp_path):
-    out = open(tmp_path / "serve.out", "wb")
-    proc = subprocess.Popen([JOTGATE_BIN, "serve", "--data-dir", str(tmp_path / "data"),
-                             "--port", "0", "--ops-port", "0", "--admin-port", "0"],
-                            cwd=tmp_path, stdout=out, stderr=subprocess.DEVNULL)
-    out.close()
-    try:
-        deadline = time.time() + 40
-        text = ""
-        while READY not in text:
-            assert proc.poll() is None and time.time() < deadline, text
-            time.sleep(0.05)
-            text = (tmp_path / "serve.out").read_text()
+    with demo(tmp_path, "--ops-port", "0", "--admin-port", "0") as text:
         _, admin_port, _ = printed_ports(text)
         token_path = tmp_path / "data" / "admin-token"
         assert (f"The console: https://127.0.0.1:{admin_port}/console/\n"
@@ -223,6 +212,3 @@ def test_the_demo_with_admin_port_prints_the_console_and_where_its_token_is(tmp_
         r = http(admin_port, "POST", "/console/sign-in", {"Content-Type": "application/json"},
                  json.dumps({"token": token}), tls=ctx)
         assert r.status == 200, r
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0

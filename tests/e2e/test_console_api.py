@@ -9,16 +9,9 @@ import urllib.parse
 import pytest
 
 from gateway_harness import *  # noqa: F401,F403
-from test_admin_api import TOKEN, Admin, admin_section
+from test_admin_api import Admin, admin_section, token_file  # noqa: F401 (a fixture)
 
 COOKIE = "X-Jotgate-Session-jwt"
-
-
-@pytest.fixture
-def token_file(tmp_path):
-    path = tmp_path / "admin.token"
-    path.write_text(TOKEN + "\n")
-    return path
 
 
 @pytest.fixture

@@ -223,18 +223,7 @@ def test_readyz_is_503_while_shutting_down(pki, upstream, start_gateway):
 
 
 def test_the_demo_serves_ops_on_the_chosen_port(tmp_path):
-    out = open(tmp_path / "serve.out", "wb")
-    proc = subprocess.Popen([JOTGATE_BIN, "serve", "--data-dir", str(tmp_path / "data"),
-                             "--port", "0", "--ops-port", "0"], cwd=tmp_path, stdout=out,
-                            stderr=subprocess.DEVNULL)
-    out.close()
-    try:
-        deadline = time.time() + 40
-        text = ""
-        while READY not in text:
-            assert proc.poll() is None and time.time() < deadline, text
-            time.sleep(0.05)
-            text = (tmp_path / "serve.out").read_text()
+    with demo(tmp_path, "--ops-port", "0") as text:
         listeners, admin, ops = printed_ports(text)
         assert ops not in (None, 0) and admin is None and list(listeners) == ["https"]
         assert f"  http://127.0.0.1:{ops} (ops: /healthz /readyz /metrics)\n" in text
@@ -242,9 +231,6 @@ def test_the_demo_serves_ops_on_the_chosen_port(tmp_path):
         assert http(ops, "GET", "/readyz").body == b"ready\n"
         m = samples(ops)
         assert value(m, "jotgate_keys_loaded", vp="jwt") == 1
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
 
 
 def test_ops_port_is_for_the_demo_only(tmp_path, pki, upstream):

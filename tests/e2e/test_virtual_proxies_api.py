@@ -207,7 +207,8 @@ def test_prefix_conflicts_read_only_and_not_found(admin, pki, pki2, upstream):
     read_only = {"error": "VIRTUAL_PROXY_READ_ONLY",
                  "message": "this virtual proxy is defined in the configuration file: change it "
                             "there"}
-    for method, body in (("PUT", sales(pki2, upstream, prefix="jwt")), ("DELETE", None)):
+    for method, body in (("PUT", sales(pki2, upstream, prefix="jwt")),
+                         ("PATCH", {"session": {"inactivity_timeout": "1m"}}), ("DELETE", None)):
         r = call(admin, method, API + "/jwt", body)
         assert r.status == 409, r
         assert r.json() == read_only
@@ -216,12 +217,35 @@ def test_prefix_conflicts_read_only_and_not_found(admin, pki, pki2, upstream):
     not_found = {"error": "VIRTUAL_PROXY_NOT_FOUND",
                  "message": "no virtual proxy has this prefix (\"~\" names the one at the root)"}
     for method, body in (("GET", None), ("PUT", sales(pki2, upstream, prefix="nope")),
-                         ("DELETE", None)):
+                         ("PATCH", {"name": "x"}), ("DELETE", None)):
         r = call(admin, method, API + "/nope", body)
         assert r.status == 404, r
         assert r.json() == not_found
-    r = call(admin, "PATCH", API + "/sales", {})
-    assert r.status == 405 and r.header("Allow") == "GET, PUT, DELETE", r
+    r = call(admin, "POST", API + "/sales", {})
+    assert r.status == 405 and r.header("Allow") == "GET, PUT, PATCH, DELETE", r
+
+
+def test_a_merge_patch_changes_only_what_it_names(admin, pki2, upstream):
+    assert call(admin, "POST", API, sales(pki2, upstream)).status == 201
+    before = call(admin, "GET", API + "/sales").json()
+    r = call(admin, "PATCH", API + "/sales",
+             {"session": {"inactivity_timeout": "5m"}, "identity_header": "X-Sales-User"})
+    assert r.status == 200, r
+    after = call(admin, "GET", API + "/sales").json()
+    assert after["session"]["inactivity_timeout"] == "5m"
+    assert after["identity_header"] == "X-Sales-User"
+    assert r.json() == after
+    for key in ("name", "listeners", "upstreams", "auth"):
+        assert after[key] == before[key], key
+    [line] = admin.gw.wait_for_lines("event=virtual_proxy_updated")
+    assert "vp=sales" in line and "admin=token" in line, line
+    # null takes a key back to its default; a bad value is refused at its place.
+    r = call(admin, "PATCH", API + "/sales", {"identity_header": None})
+    assert r.status == 200 and r.json()["identity_header"] == "X-Jotgate-User", r
+    r = call(admin, "PATCH", API + "/sales", {"session": {"inactivity_timeout": "soon"}})
+    assert r.status == 400, r
+    assert [e["field"] for e in r.json()["errors"]] == ["session.inactivity_timeout"]
+    assert call(admin, "GET", API + "/sales").json()["session"]["inactivity_timeout"] == "5m"
 
 
 def test_a_file_that_no_longer_loads_stores_nothing(admin, pki2, upstream):

@@ -40,8 +40,13 @@ function showConsole(session) {
   route();
 }
 
+// The latest route(): one still loading when another started neither marks the page as shown
+// nor matters (its container is no longer on the page).
+let routing = 0;
+
 async function route() {
   if (consoleView.hidden) return;
+  const generation = ++routing;
   const name = location.hash.replace(/^#\/?/, '').split('?')[0] || 'overview';
   const show = pages[name] ?? pages.overview;
   for (const link of document.querySelectorAll('nav a[data-page]')) {
@@ -56,6 +61,7 @@ async function route() {
     if (error instanceof ApiError && error.status === 401) return;
     container.append(errorBox(error));
   }
+  if (generation !== routing) return;
   document.body.dataset.page = name;  // tests wait for this: the page has its data
 }
 
@@ -79,6 +85,14 @@ document.getElementById('sign-out').addEventListener('click', async () => {
 });
 
 window.addEventListener('hashchange', route);
+// A click on the page already shown shows it again, fresh (no hashchange for the same hash).
+for (const link of document.querySelectorAll('nav a[data-page]')) {
+  link.addEventListener('click', (event) => {
+    if (link.getAttribute('href') !== location.hash) return;
+    event.preventDefault();
+    route();
+  });
+}
 window.addEventListener('console-signed-out', () => showSignIn('Your console session has ended: sign in again.'));
 
 try {

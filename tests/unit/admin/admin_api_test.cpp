@@ -191,7 +191,7 @@ TEST_F(AdminApiTest, UnknownRoutesMethodsAndVirtualProxies) {
   // A virtual proxy itself is a route of its own (issue 15): read, replaced, deleted.
   auto post_vp = call("POST", "/api/v1/virtual-proxies/sales", "{}");
   EXPECT_EQ(post_vp.status, 405);
-  EXPECT_EQ(header(post_vp, "Allow"), "GET, PUT, DELETE");
+  EXPECT_EQ(header(post_vp, "Allow"), "GET, PUT, PATCH, DELETE");
 
   auto unknown_vp = call("POST", "/api/v1/virtual-proxies/nope/tickets",
                          R"({"userDirectory":"ACME","userId":"alice"})");

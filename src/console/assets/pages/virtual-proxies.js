@@ -12,7 +12,7 @@ const GROUPS = [
     { path: 'prefix', label: 'Prefix', kind: 'text', hint: 'The path the virtual proxy serves, e.g. sales ("" = the root).' },
   ] },
   { title: 'Authentication', fields: [
-    { path: 'auth.method', label: 'Method', kind: 'select', options: ['jwt', 'header', 'anonymous'] },
+    { path: 'auth.method', label: 'Method', kind: 'select', options: ['jwt', 'header', 'ticket'] },
     { path: 'auth.jwt.key_pem', label: 'JWT certificate or public key (PEM)', kind: 'textarea', method: 'jwt',
       hint: 'Paste -----BEGIN CERTIFICATE----- or -----BEGIN PUBLIC KEY-----; public material only.' },
     { path: 'auth.jwt.key', label: 'Key file (configuration file)', kind: 'text', method: 'jwt', readOnlyOnly: true },
@@ -27,6 +27,7 @@ const GROUPS = [
     { path: 'auth.header.user_header', label: 'User header', kind: 'text', method: 'header' },
     { path: 'auth.header.directory_header', label: 'Directory header', kind: 'text', method: 'header' },
     { path: 'auth.header.directory', label: 'Fixed directory', kind: 'text', method: 'header' },
+    { path: 'auth.anonymous', label: 'Anonymous users', kind: 'select', options: ['', 'none', 'allow', 'always'] },
     { path: 'auth.failure_limit', label: 'Failed sign-in limit', kind: 'text', hint: 'N/s, N/m or N/h' },
   ] },
   { title: 'Load balancing', fields: [
