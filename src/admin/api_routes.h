@@ -106,10 +106,9 @@ Answer virtual_proxy_not_found();
 
 // The route families: each answers the routes its name says.
 
-// GET/POST /virtual-proxies, GET/PUT/PATCH/DELETE /virtual-proxies/{prefix}. A change that applied is
-// audited as virtual_proxy_created|updated|deleted naming the administrator.
-Answer virtual_proxies_answer(AdminBackend& backend, const ApiRequest& request,
-                              const Route& route);
+// GET/POST /virtual-proxies, GET/PUT/PATCH/DELETE /virtual-proxies/{prefix}. A change that applied
+// is audited as virtual_proxy_created|updated|deleted naming the administrator.
+Answer virtual_proxies_answer(AdminBackend& backend, const ApiRequest& request, const Route& route);
 
 // GET /overview: what the backend gathered, as JSON (key ages at `now`).
 json overview_json(const Overview& overview, UnixSeconds now);

@@ -22,9 +22,9 @@ json shown_virtual_proxy(const config::VirtualProxy& vp) {
 // changes): a JSON object whose prefix, for a PUT or PATCH, is the path's or left out (then it
 // is the path's); "source" and "readOnly" are ignored. The document to store, or the answer
 // refusing it.
-std::variant<std::string, Answer> virtual_proxy_body(
-    const ApiRequest& request, const std::optional<std::string>& path_prefix,
-    const config::VirtualProxy* patched) {
+std::variant<std::string, Answer> virtual_proxy_body(const ApiRequest& request,
+                                                     const std::optional<std::string>& path_prefix,
+                                                     const config::VirtualProxy* patched) {
   auto object = json_object_body(request);
   if (auto* refusal = std::get_if<Answer>(&object)) return std::move(*refusal);
   json& body = std::get<json>(object);
