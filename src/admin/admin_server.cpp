@@ -302,6 +302,13 @@ asio::awaitable<bool> AdminServer::Impl::serve_one(TlsStream& stream, beast::fla
   response.body() = std::move(answer.body);
   response.keep_alive(keep_alive);
   response.prepare_payload();
+  if (request.method() == http::verb::head) {
+    // The headers a GET gets, its Content-Length included, and no body: the next answer on the
+    // connection must start where the client expects it.
+    const std::size_t length = response.body().size();
+    response.body().clear();
+    response.content_length(length);
+  }
   tcp.expires_after(limits.idle_timeout);
   auto [write_ec, written] = co_await http::async_write(stream, response, kNoThrow);
   if (!write_ec && !parser.is_done()) {

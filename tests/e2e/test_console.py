@@ -4,6 +4,7 @@ cookie admitting /api/v1 calls whose changes need the CSRF token, cross-site cha
 before anything else, sign-out, and the demo's admin listener (`serve --admin-port`)."""
 import os
 import re
+import socket
 import signal
 import stat
 import subprocess
@@ -83,6 +84,25 @@ def test_the_page_its_files_and_every_answer_carry_the_security_headers(console)
     for r in (redirect, page, script, unchanged, missing):
         for name, value in SECURITY_HEADERS.items():
             assert r.header(name) == value, (name, r)
+
+
+def test_head_gets_the_headers_of_get_and_no_body(console):
+    # Two requests on one connection: after HEAD's header block (its Content-Length that of the
+    # file) comes the GET's answer at once, not the file.
+    get = console.call("GET", "/console/assets/app.js")
+    sock = client_context(console.pki.ca).wrap_socket(
+        socket.create_connection(("127.0.0.1", console.port), timeout=10), server_hostname="localhost")
+    with sock:
+        sock.sendall(b"HEAD /console/assets/app.js HTTP/1.1\r\nHost: x\r\n\r\n"
+                     b"GET /console/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n"), data[:200]
+    assert f"Content-Length: {len(get.body)}".encode() in head.split(b"\r\n"), head
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n"), rest[:200]
+    assert rest.endswith(b"</html>\n"), rest[-100:]
 
 
 def test_sign_in_sets_the_host_cookie_and_the_session_names_the_admin(console):
