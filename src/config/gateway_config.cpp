@@ -545,7 +545,9 @@ class ConfigParser {
               in_quotes(vp->name) + " is already used by " + item("virtual_proxies", it->second));
         }
       }
-      if (node["prefix"].IsScalar() && valid_prefix(vp->prefix)) {
+      // A const node answers a missing key with an invalid node, which throws on IsScalar.
+      const YAML::Node prefix = node["prefix"];
+      if (prefix.IsDefined() && prefix.IsScalar() && valid_prefix(vp->prefix)) {
         auto [it, fresh] = prefixes.emplace(vp->prefix, i);
         if (!fresh) {
           reader_.error(
@@ -554,6 +556,7 @@ class ConfigParser {
         }
       }
       config_.virtual_proxies.push_back(std::move(*vp));
+      virtual_proxy_items_.push_back(i);
     }
   }
 
@@ -1336,11 +1339,12 @@ class ConfigParser {
                     "is only for type memory (Redis keeps the sessions)");
     }
     parse_redis_store(node, s.redis);
-    YAML::Node vps = root["virtual_proxies"];
-    for (std::size_t i = 0; vps.IsSequence() && i < vps.size(); ++i) {
-      if (i < config_.virtual_proxies.size()) {
-        check_redis_sessions(vps[i], item("virtual_proxies", i), config_.virtual_proxies[i]);
-      }
+    // Items that are not mappings are left out of config_.virtual_proxies: the k-th virtual
+    // proxy is item virtual_proxy_items_[k] of the file's list.
+    const YAML::Node vps = root["virtual_proxies"];
+    for (std::size_t k = 0; k < config_.virtual_proxies.size(); ++k) {
+      const std::size_t i = virtual_proxy_items_[k];
+      check_redis_sessions(vps[i], item("virtual_proxies", i), config_.virtual_proxies[k]);
     }
   }
 
@@ -1348,8 +1352,10 @@ class ConfigParser {
   void check_redis_sessions(const YAML::Node& vp_node, const std::string& vp_path,
                             const VirtualProxy& vp) {
     if (vp.session.max_per_user == 0) return;
-    YAML::Node limit =
-        vp_node["session"].IsMap() ? vp_node["session"]["max_per_user"] : YAML::Node();
+    const YAML::Node session = vp_node["session"];
+    const YAML::Node limit = session.IsDefined() && session.IsMap()
+                                 ? session["max_per_user"]
+                                 : YAML::Node(YAML::NodeType::Undefined);
     reader_.error(limit.IsDefined() ? limit : vp_node, child(vp_path, "session.max_per_user"),
                   "is not supported with session_store type redis (leave it 0)");
   }
@@ -1514,6 +1520,7 @@ class ConfigParser {
   std::string base_dir_;
   KeyFiles key_files_;
   GatewayConfig config_;
+  std::vector<std::size_t> virtual_proxy_items_;  // see check_redis_sessions' caller
 };
 
 }  // namespace
@@ -1569,16 +1576,25 @@ std::optional<UserIdentity> parse_qualified_user(std::string_view text) {
 Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::string& source,
                                    const std::string& base_dir, KeyFiles key_files) {
   ConfigParser parser(source, fs::absolute(base_dir).lexically_normal().string(), key_files);
-  auto config = parser.parse(yaml_text);
-  if (config) config->source = source;
-  return config;
+  try {
+    auto config = parser.parse(yaml_text);
+    if (config) config->source = source;
+    return config;
+  } catch (const YAML::Exception& e) {
+    return make_error(Reason::kConfigInvalid,
+                      source + ": " + std::string(kReaderBug) + " (" + e.what() + ")");
+  }
 }
 
 VirtualProxyDocument parse_virtual_proxy_document(std::string_view text, const GatewayConfig& base,
                                                   const std::string& source, KeyFiles key_files) {
   // Relative paths (key files) as in the configuration file: from its folder.
   const std::string base_dir = fs::absolute(base.source).parent_path().lexically_normal().string();
-  return ConfigParser(source, base_dir, key_files).parse_document(text, base);
+  try {
+    return ConfigParser(source, base_dir, key_files).parse_document(text, base);
+  } catch (const YAML::Exception& e) {
+    return {std::nullopt, {{"", std::string(kReaderBug) + " (" + e.what() + ")"}}};
+  }
 }
 
 Result<GatewayConfig> load_config_file(const std::string& path, KeyFiles key_files) {

@@ -268,7 +268,11 @@ struct GatewayConfig {
 // Key files that cannot be used are configuration errors at start (kRequired). A reload
 // (kMayFail) applies the rest of the file and runs that virtual proxy without usable keys
 // (JwtSettings::keys_problem): answered 503 KEYS_UNAVAILABLE, reported by /readyz.
+// A yaml-cpp exception that escapes the reader is a bug of ours (the fuzzers look for them),
+// but a reload or an admin API call must answer it as an error starting with kReaderBug, never
+// end a serving gateway.
 enum class KeyFiles { kRequired, kMayFail };
+inline constexpr std::string_view kReaderBug = "internal error of the configuration reader";
 Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::string& source,
                                    const std::string& base_dir,
                                    KeyFiles key_files = KeyFiles::kRequired);

@@ -113,6 +113,27 @@ TEST_F(ConfigTest, SessionMaxPerUser) {
             "t.yaml:32:30: virtual_proxies[2].session.max_per_user: expected a whole number >= 0");
 }
 
+// The fuzzer's finds: a virtual proxy without a prefix, and a list item that is not a mapping
+// ahead of a Redis-store virtual proxy, are errors with their place, never an exception.
+TEST_F(ConfigTest, VirtualProxyWithoutPrefixIsAnError) {
+  std::string no_prefix = vp();
+  no_prefix.erase(no_prefix.find("    prefix: \"jwt\"\n"), 18);
+  auto e = errors(with(no_prefix));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0],
+            "t.yaml:5:5: virtual_proxies[0].prefix: a prefix is required (\"\" serves the root)");
+}
+
+TEST_F(ConfigTest, MaxPerUserWithRedisIsRefusedAfterAnItemThatIsNotAMapping) {
+  auto e = errors(with("  - just a string\n" + vp("    session: { max_per_user: 2 }\n"),
+                       "session_store: { type: redis, url: \"redis://r\" }\n"));
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0], "t.yaml:5:5: virtual_proxies[0]: expected a mapping");
+  EXPECT_EQ(e[1],
+            "t.yaml:14:30: virtual_proxies[1].session.max_per_user: is not supported with "
+            "session_store type redis (leave it 0)");
+}
+
 TEST_F(ConfigTest, SessionStoreErrors) {
   auto e = errors(with(vp(), "session_store:\n  type: disk\n  save_interval: 1ms\n  path: x\n"));
   ASSERT_EQ(e.size(), 3u);
