@@ -220,10 +220,14 @@ TEST_F(RedisStoreTest, ATicketIsTakenOnceAcrossNodes) {
   ASSERT_TRUE(ticket.ok());
   auto first = b.take(*ticket, kNow);
   ASSERT_EQ(first.status, auth::Redemption::Status::kPending);
-  // A second request on node b for the same ticket waits on the same GETDEL.
-  EXPECT_EQ(b.take(*ticket, kNow).status, auth::Redemption::Status::kPending);
-  wait_for(first.pending);
+  // A second request on node b for the same ticket waits on the same GETDEL; when its reply
+  // came in already (the client's thread may be that quick), it finds the grant at once.
   auto taken = b.take(*ticket, kNow);
+  if (taken.status == auth::Redemption::Status::kPending) {
+    EXPECT_EQ(taken.pending, first.pending);
+    wait_for(first.pending);
+    taken = b.take(*ticket, kNow);
+  }
   ASSERT_EQ(taken.status, auth::Redemption::Status::kRedeemed);
   EXPECT_EQ(taken.grant.user, (UserIdentity{"ACME", "alice"}));
   EXPECT_EQ(taken.grant.attributes,
