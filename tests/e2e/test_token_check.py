@@ -117,6 +117,21 @@ def assert_same_as_gateway(admin, token, body):
                                             None if result["accepted"] else result["message"])
 
 
+def refusal(claims, checks, status, reason, message, header=HEADER, passing=None):
+    """The answer for a refused token: the checks of a good token (of the claims `passing`,
+    default `claims`) with those in `checks` in their place."""
+    expected = passed(passing or claims)
+    expected.update({check["check"]: check for check in checks})
+    return answer(header, claims, expected, refused(status, reason, message))
+
+
+def assert_verdict(admin, token, expected):
+    """The workbench answers `expected`; the gateway's listener answers the token as it says."""
+    body = token_check(admin, token)
+    assert body == expected
+    assert_same_as_gateway(admin, token, body)
+
+
 def test_good_token_passes_every_check_and_the_gateway_lets_it_through(admin):
     now = int(time.time())
     claims = claims_of(now)
@@ -137,118 +152,78 @@ def test_expired_token_fails_exp_with_token_expired(admin):
     after = int(time.time())
     expected = []
     for clock in range(before, after + 1):
-        checks = passed(claims)
-        checks["exp"] = failed("exp", "TOKEN_EXPIRED",
-                               f"expired at {ts(now - 100)}, now {ts(clock)} (leeway 30 s)")
-        expected.append(answer(HEADER, claims, checks,
-                               refused(401, "TOKEN_EXPIRED", auth_message("the token has expired"))))
+        expected.append(refusal(
+            claims, [failed("exp", "TOKEN_EXPIRED",
+                            f"expired at {ts(now - 100)}, now {ts(clock)} (leeway 30 s)")],
+            401, "TOKEN_EXPIRED", auth_message("the token has expired")))
     assert body in expected
     assert_same_as_gateway(admin, token, body)
 
 
 def test_token_signed_by_another_key_fails_the_signature(admin):
-    now = int(time.time())
-    claims = claims_of(now)
-    token = sign(claims, key=OTHER_KEY)
-    body = token_check(admin, token)
-    checks = passed(claims)
-    checks["signature"] = failed("signature", "SIGNATURE_MISMATCH",
-                                 "the signature does not verify with the key(s) found")
-    assert body == answer(HEADER, claims, checks,
-                          refused(401, "SIGNATURE_MISMATCH",
-                                  auth_message("the token signature does not verify")))
-    assert_same_as_gateway(admin, token, body)
+    claims = claims_of(int(time.time()))
+    assert_verdict(admin, sign(claims, key=OTHER_KEY), refusal(
+        claims, [failed("signature", "SIGNATURE_MISMATCH",
+                        "the signature does not verify with the key(s) found")],
+        401, "SIGNATURE_MISMATCH", auth_message("the token signature does not verify")))
 
 
 def test_algorithm_not_allowed(admin):
-    now = int(time.time())
-    claims = claims_of(now)
+    claims = claims_of(int(time.time()))
     header = {"alg": "PS256", "typ": "JWT", "kid": "rsa-1"}
-    token = sign(claims, header=header)
-    body = token_check(admin, token)
-    checks = passed(claims)
-    checks["algorithm"] = failed("algorithm", "ALG_NOT_ALLOWED",
-                                 "PS256 is not among the allowed algorithms")
     # The key is still looked for: the key of kid rsa-1 is declared for RS256 only (its JWK).
-    checks["key"] = failed("key", "NO_MATCHING_KEY", "no configured key fits the token")
-    checks["signature"] = skipped("signature", "not reached: no key to check it with")
-    assert body == answer(header, claims, checks,
-                          refused(401, "ALG_NOT_ALLOWED",
-                                  auth_message("the token's algorithm is not in the allowed list")))
-    assert_same_as_gateway(admin, token, body)
+    assert_verdict(admin, sign(claims, header=header), refusal(
+        claims, [failed("algorithm", "ALG_NOT_ALLOWED",
+                        "PS256 is not among the allowed algorithms"),
+                 failed("key", "NO_MATCHING_KEY", "no configured key fits the token"),
+                 skipped("signature", "not reached: no key to check it with")],
+        401, "ALG_NOT_ALLOWED", auth_message("the token's algorithm is not in the allowed list"),
+        header=header))
 
 
 def test_unknown_kid(admin):
-    now = int(time.time())
-    claims = claims_of(now)
+    claims = claims_of(int(time.time()))
     header = {"alg": "RS256", "typ": "JWT", "kid": "retired-7"}
-    token = sign(claims, header=header)
-    body = token_check(admin, token)
-    checks = passed(claims)
-    checks["key"] = failed("key", "NO_MATCHING_KEY", "no configured key fits the token")
-    checks["signature"] = skipped("signature", "not reached: no key to check it with")
-    assert body == answer(header, claims, checks,
-                          refused(401, "NO_MATCHING_KEY",
-                                  auth_message("no configured key fits the token")))
-    assert_same_as_gateway(admin, token, body)
+    assert_verdict(admin, sign(claims, header=header), refusal(
+        claims, [failed("key", "NO_MATCHING_KEY", "no configured key fits the token"),
+                 skipped("signature", "not reached: no key to check it with")],
+        401, "NO_MATCHING_KEY", auth_message("no configured key fits the token"), header=header))
 
 
 def test_wrong_issuer_and_audience_both_shown(admin):
-    now = int(time.time())
-    claims = claims_of(now, iss="https://evil.example", aud=["other", "another"])
-    token = sign(claims)
-    body = token_check(admin, token)
-    checks = passed(claims)
-    checks["issuer"] = failed("issuer", "ISSUER_MISMATCH", f'the issuer must be "{ISSUER}"')
-    checks["audience"] = failed("audience", "AUDIENCE_MISMATCH",
-                                "the audience must include one of: app")
-    assert body == answer(HEADER, claims, checks,
-                          refused(401, "ISSUER_MISMATCH",
-                                  auth_message("the token issuer is not the expected one")))
-    assert_same_as_gateway(admin, token, body)
+    claims = claims_of(int(time.time()), iss="https://evil.example", aud=["other", "another"])
+    assert_verdict(admin, sign(claims), refusal(
+        claims, [failed("issuer", "ISSUER_MISMATCH", f'the issuer must be "{ISSUER}"'),
+                 failed("audience", "AUDIENCE_MISMATCH", "the audience must include one of: app")],
+        401, "ISSUER_MISMATCH", auth_message("the token issuer is not the expected one")))
 
 
 def test_missing_identity_claim(admin):
-    now = int(time.time())
-    claims = claims_of(now, userDirectory=None)
-    token = sign(claims)
-    body = token_check(admin, token)
-    checks = passed({**claims, "userDirectory": "ACME"})
-    checks["identity"] = failed("identity", "IDENTITY_CLAIM_MISSING",
-                                'the claim "userDirectory" is missing or not a string')
-    checks["revocation"] = skipped("revocation", "not reached: no user")
-    checks["allocation"] = skipped("allocation", "not reached: no user")
-    assert body == answer(HEADER, claims, checks, refused(
+    claims = claims_of(int(time.time()), userDirectory=None)
+    assert_verdict(admin, sign(claims), refusal(
+        claims, [failed("identity", "IDENTITY_CLAIM_MISSING",
+                        'the claim "userDirectory" is missing or not a string'),
+                 skipped("revocation", "not reached: no user"),
+                 skipped("allocation", "not reached: no user")],
         401, "IDENTITY_CLAIM_MISSING",
-        auth_message("the user id or user directory claim is missing or not a string")))
-    assert_same_as_gateway(admin, token, body)
+        auth_message("the user id or user directory claim is missing or not a string"),
+        passing={**claims, "userDirectory": "ACME"}))
 
 
 def test_revoked_jti(admin):
-    now = int(time.time())
-    claims = claims_of(now, jti="revoke-me")
-    token = sign(claims)
+    claims = claims_of(int(time.time()), jti="revoke-me")
     assert admin.call("POST", "/api/v1/revocations", {"jti": "revoke-me"}).status == 201
-    body = token_check(admin, token)
-    checks = passed(claims)
-    checks["revocation"] = failed("revocation", "TOKEN_REVOKED",
-                                  "the token's jti revoke-me is revoked")
-    assert body == answer(HEADER, claims, checks,
-                          refused(401, "TOKEN_REVOKED", auth_message("the token has been revoked")))
-    assert_same_as_gateway(admin, token, body)
+    assert_verdict(admin, sign(claims), refusal(
+        claims, [failed("revocation", "TOKEN_REVOKED", "the token's jti revoke-me is revoked")],
+        401, "TOKEN_REVOKED", auth_message("the token has been revoked")))
 
 
 def test_user_without_allocation_is_access_denied(admin):
-    now = int(time.time())
-    claims = claims_of(now, userId="carol")
-    token = sign(claims)
-    body = token_check(admin, token)
-    checks = passed(claims)
-    checks["allocation"] = failed("allocation", "ACCESS_DENIED",
-                                  "ACME\\carol has no access allocation and no seat is left")
-    assert body == answer(HEADER, claims, checks, refused(
+    claims = claims_of(int(time.time()), userId="carol")
+    assert_verdict(admin, sign(claims), refusal(
+        claims, [failed("allocation", "ACCESS_DENIED",
+                        "ACME\\carol has no access allocation and no seat is left")],
         403, "ACCESS_DENIED", "Access denied: ACME\\carol has no access allocation"))
-    assert_same_as_gateway(admin, token, body)
 
 
 def test_malformed_token(admin):
