@@ -195,7 +195,12 @@ test('console', { timeout: 240_000 }, async (t) => {
     await show('workbench');
     await page.selectOption('[data-testid=workbench-vp]', NEW_PREFIX);
     assert.match(await page.textContent('[data-testid=sign-privacy]'), /never leaves this browser/);
-    await page.fill('[data-testid=sign-key]', readFileSync(join(env.pki, 'signer_key.pem'), 'utf8'));
+    // Every request the page sends from here on, to check that the private key is in none.
+    const sent = [];
+    const record = (request) => sent.push(`${request.url()}\n${request.postData() ?? ''}`);
+    page.on('request', record);
+    const privateKey = readFileSync(join(env.pki, 'signer_key.pem'), 'utf8');
+    await page.fill('[data-testid=sign-key]', privateKey);
     await page.fill('[data-testid=sign-user-id]', BOB.id);
     await page.fill('[data-testid=sign-user-directory]', BOB.directory);
     await page.click('[data-testid=sign-submit]');
@@ -205,6 +210,13 @@ test('console', { timeout: 240_000 }, async (t) => {
     await page.waitForSelector('[data-testid=workbench-verdict]');
     assert.equal(await page.textContent('[data-testid=workbench-verdict]'), 'Accepted (200) – signed in as ACME\\bob');
     assert.equal(await page.getAttribute('[data-testid=check-signature]', 'data-passed'), 'true');
+    page.off('request', record);
+    assert.ok(sent.some((request) => request.includes('/token-check') && request.includes(token)), 'the check was recorded');
+    for (const line of privateKey.split('\n').filter((l) => l && !l.startsWith('-----'))) {
+      for (const form of [line, JSON.stringify(line).slice(1, -1), encodeURIComponent(line)]) {
+        assert.ok(!sent.some((request) => request.includes(form)), 'a line of the private key left the browser');
+      }
+    }
     await shot('workbench.png');
 
     const user = await env.newContext({ ignoreHTTPSErrors: true });
