@@ -1573,6 +1573,15 @@ std::optional<UserIdentity> parse_qualified_user(std::string_view text) {
   return user;
 }
 
+namespace {
+
+// The text of a yaml-cpp exception that escaped the reader: a bug of ours (see kReaderBug).
+std::string reader_bug(const YAML::Exception& e) {
+  return std::string(kReaderBug) + " (" + e.what() + ")";
+}
+
+}  // namespace
+
 Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::string& source,
                                    const std::string& base_dir, KeyFiles key_files) {
   ConfigParser parser(source, fs::absolute(base_dir).lexically_normal().string(), key_files);
@@ -1581,8 +1590,7 @@ Result<GatewayConfig> parse_config(const std::string& yaml_text, const std::stri
     if (config) config->source = source;
     return config;
   } catch (const YAML::Exception& e) {
-    return make_error(Reason::kConfigInvalid,
-                      source + ": " + std::string(kReaderBug) + " (" + e.what() + ")");
+    return make_error(Reason::kConfigInvalid, source + ": " + reader_bug(e));
   }
 }
 
@@ -1593,7 +1601,7 @@ VirtualProxyDocument parse_virtual_proxy_document(std::string_view text, const G
   try {
     return ConfigParser(source, base_dir, key_files).parse_document(text, base);
   } catch (const YAML::Exception& e) {
-    return {std::nullopt, {{"", std::string(kReaderBug) + " (" + e.what() + ")"}}};
+    return {std::nullopt, {{"", reader_bug(e)}}};
   }
 }
 
