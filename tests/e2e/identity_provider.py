@@ -45,6 +45,7 @@ class IdentityProvider:
         self.max_age = None               # Cache-Control: max-age of the JWKS
         self._lock = threading.Lock()
         self._hits = {}
+        self._answers = {}                # (path, mode) -> count
         self._release = threading.Event()  # ends hanging answers
         self._serial = 0
         self.keys = []                    # (kid, private key), published in this order
@@ -102,13 +103,20 @@ class IdentityProvider:
         return {"keys": [public_jwk(key, kid) for kid, key in self.keys]}
 
     # --- hits
-    def count(self, path):
+    def count(self, path, mode):
         with self._lock:
             self._hits[path] = self._hits.get(path, 0) + 1
+            self._answers[path, mode] = self._answers.get((path, mode), 0) + 1
 
     def hits(self, path=JWKS_PATH):
         with self._lock:
             return self._hits.get(path, 0)
+
+    def answered(self, mode="ok", path=JWKS_PATH):
+        """How many requests on `path` were answered in `mode`: a gateway that refreshes often
+        may fetch again before a test changes the mode."""
+        with self._lock:
+            return self._answers.get((path, mode), 0)
 
     def wait_for_hits(self, count, path=JWKS_PATH, timeout=10):
         deadline = time.monotonic() + timeout
@@ -131,15 +139,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         idp = self.provider
         path = self.path.split("?")[0]
-        idp.count(path)
-        if idp.mode == "hang":
+        mode = idp.mode  # read once: a test may change it while this answers
+        idp.count(path, mode)
+        if mode == "hang":
             idp._release.wait(60)
             return
-        if idp.mode == "500":
+        if mode == "500":
             return self.answer(500, b"internal error", "text/plain")
-        if idp.mode == "garbage":
+        if mode == "garbage":
             return self.answer(200, b"{\"keys\": [ not json", "application/json")
-        if idp.mode == "huge":
+        if mode == "huge":
             return self.answer(200, b"{\"keys\":[" + b" " * HUGE_BYTES + b"]}", "application/json")
         if path == DISCOVERY_PATH:
             document = {"issuer": idp.discovered_issuer or idp.issuer, "jwks_uri": idp.jwks_uri}

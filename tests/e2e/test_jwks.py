@@ -160,7 +160,12 @@ def test_an_outage_keeps_the_last_good_keys_logged_and_counted(
     assert r.status == 200, r
     assert http(gw.ops_port, "GET", "/readyz").body == b"ready\n"
     m = samples(gw.ops_port)
-    assert value(m, "jotgate_jwks_fetches_total", vp=VP, source=idp.jwks_uri, result="ok") == 1
+    # Every key set the provider served before the outage, and no more: one, or more when the
+    # 1s refresh came again before the mode changed (a loaded machine).
+    served = idp.answered("ok")
+    assert served >= 1
+    assert value(m, "jotgate_jwks_fetches_total", vp=VP, source=idp.jwks_uri,
+                 result="ok") == served
     assert value(m, "jotgate_jwks_fetches_total", vp=VP, source=idp.jwks_uri,
                  result="error") >= 1
     assert value(m, "jotgate_keys_loaded", vp=VP) == 1
