@@ -160,12 +160,11 @@ def test_an_outage_keeps_the_last_good_keys_logged_and_counted(
     assert r.status == 200, r
     assert http(gw.ops_port, "GET", "/readyz").body == b"ready\n"
     m = samples(gw.ops_port)
-    # Every key set the provider served before the outage, and no more: one, or more when the
-    # 1s refresh came again before the mode changed (a loaded machine).
-    served = idp.answered("ok")
-    assert served >= 1
-    assert value(m, "jotgate_jwks_fetches_total", vp=VP, source=idp.jwks_uri,
-                 result="ok") == served
+    # At least the first fetch, and never more than the provider served before the outage: the
+    # 1s refresh may come again before the mode changes on a loaded machine (and a good answer
+    # that arrives after jwks_timeout is an error).
+    assert 1 <= value(m, "jotgate_jwks_fetches_total", vp=VP, source=idp.jwks_uri,
+                      result="ok") <= idp.answered("ok")
     assert value(m, "jotgate_jwks_fetches_total", vp=VP, source=idp.jwks_uri,
                  result="error") >= 1
     assert value(m, "jotgate_keys_loaded", vp=VP) == 1
