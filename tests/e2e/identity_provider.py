@@ -44,8 +44,7 @@ class IdentityProvider:
         self.mode = "ok"                  # ok | 500 | hang | garbage | huge
         self.max_age = None               # Cache-Control: max-age of the JWKS
         self._lock = threading.Lock()
-        self._hits = {}
-        self._answers = {}                # (path, mode) -> count
+        self._answers = {}                # (path, mode) -> requests answered so
         self._release = threading.Event()  # ends hanging answers
         self._serial = 0
         self.keys = []                    # (kid, private key), published in this order
@@ -105,12 +104,12 @@ class IdentityProvider:
     # --- hits
     def count(self, path, mode):
         with self._lock:
-            self._hits[path] = self._hits.get(path, 0) + 1
             self._answers[path, mode] = self._answers.get((path, mode), 0) + 1
 
     def hits(self, path=JWKS_PATH):
+        """How many requests on `path`, in any mode."""
         with self._lock:
-            return self._hits.get(path, 0)
+            return sum(n for (p, _), n in self._answers.items() if p == path)
 
     def answered(self, mode="ok", path=JWKS_PATH):
         """How many requests on `path` were answered in `mode`: a gateway that refreshes often
